@@ -1,0 +1,45 @@
+"""The `ticketflow` command: the dev stack, the worker, the API and the policy tools."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from ticketflow.settings import get_settings
+
+app = typer.Typer(help="ticketflow: durable, policy-driven support conversations on Temporal.")
+
+
+@app.command()
+def dev() -> None:
+    """Run the whole stack: Temporal dev server + UI, worker and API (Ctrl-C stops it)."""
+    from ticketflow.devstack import run_dev_stack
+
+    raise typer.Exit(run_dev_stack(get_settings()))
+
+
+@app.command()
+def worker() -> None:
+    """Run a Temporal worker for ticket workflows and their activities."""
+    from workflows.worker import run_worker
+
+    asyncio.run(run_worker(get_settings()))
+
+
+@app.command()
+def api() -> None:
+    """Serve the HTTP API (uvicorn)."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=settings.api_host,
+        port=settings.api_port,
+        log_level="info",
+    )
+
+
+# Sub-commands owned by other rooms register below (one line each).
