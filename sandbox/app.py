@@ -1,0 +1,198 @@
+"""The sandbox: one FastAPI app, each platform emulator mounted under its own prefix.
+
+``create_app()`` serves the file database (``make run``); tests pass
+``database_url="sqlite://"`` for a private in-memory database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import math
+from datetime import timedelta
+from types import ModuleType
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from sandbox.core import (
+    FaultConfig,
+    Faults,
+    SandboxClock,
+    SessionDep,
+    SideEffect,
+    WebhookDelivery,
+    advance_clock,
+    clock_offset,
+    deliver_pending,
+    iso,
+    now,
+    sleep_for_latency,
+)
+
+# Emulator modules under sandbox/, each mounted at /<name>. One name a line.
+PLATFORM_MODULES: list[str] = []
+
+
+def make_engine(database_url: str) -> Engine:
+    """SQLite engine; in-memory databases share one connection across threads."""
+    if database_url in ("sqlite://", "sqlite:///:memory:"):
+        return create_engine(
+            database_url, connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
+    return create_engine(database_url, connect_args={"check_same_thread": False})
+
+
+def load_modules(names: list[str]) -> dict[str, ModuleType]:
+    return {name: importlib.import_module(f"sandbox.{name}") for name in names}
+
+
+def reseed(engine: Engine, modules: dict[str, ModuleType]) -> None:
+    """Drop everything, recreate the tables and seed every platform's demo data."""
+    SQLModel.metadata.drop_all(engine)
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(SandboxClock(id=1, offset_seconds=0.0))
+        session.commit()
+        for module in modules.values():
+            module.seed(session)
+        session.commit()
+
+
+def run_clock_hooks(session: Session, modules: dict[str, ModuleType]) -> None:
+    moment = now(session)
+    for module in modules.values():
+        hook = getattr(module, "on_clock", None)
+        if hook is not None:
+            hook(session, moment)
+    session.commit()
+
+
+class ClockAdvance(BaseModel):
+    seconds: float = 0
+    hours: float = 0
+    days: float = 0
+
+
+def create_app(
+    database_url: str = "sqlite:///.ticketflow/sandbox.db",
+    *,
+    modules: list[str] | None = None,
+    reset_on_start: bool = False,
+    fault_seed: int | None = None,
+) -> FastAPI:
+    engine = make_engine(database_url)
+    loaded = load_modules(modules if modules is not None else PLATFORM_MODULES)
+    if reset_on_start or database_url in ("sqlite://", "sqlite:///:memory:"):
+        reseed(engine, loaded)
+    else:
+        SQLModel.metadata.create_all(engine)
+        with Session(engine) as session:
+            if session.get(SandboxClock, 1) is None:
+                session.commit()
+                reseed(engine, loaded)
+
+    app = FastAPI(
+        title="ticketflow sandbox",
+        description="Local emulators of each platform's real HTTP API, with demo data.",
+    )
+    app.state.engine = engine
+    app.state.modules = loaded
+    app.state.faults = Faults(fault_seed)
+    app.state.webhook_tasks = set()
+
+    @app.middleware("http")
+    async def faults_and_webhooks(request: Request, call_next: Any) -> Response:
+        platform = request.url.path.strip("/").split("/", 1)[0]
+        if platform in loaded:
+            latency, status, retry_after = app.state.faults.decide(platform)
+            await sleep_for_latency(latency)
+            if status is not None:
+                return fault_response(loaded[platform], status, retry_after)
+        response: Response = await call_next(request)
+        task = asyncio.create_task(deliver_pending(engine))
+        app.state.webhook_tasks.add(task)
+        task.add_done_callback(app.state.webhook_tasks.discard)
+        return response
+
+    for name, module in loaded.items():
+        app.include_router(module.router, prefix=f"/{name}", tags=[name])
+
+    @app.get("/_sandbox/state", tags=["sandbox"])
+    async def state(session: SessionDep, platform: str | None = None) -> dict[str, Any]:
+        """Every recorded side effect and outgoing webhook (optionally for one platform)."""
+        effects = select(SideEffect).order_by(SideEffect.id)  # type: ignore[arg-type]
+        hooks = select(WebhookDelivery).order_by(WebhookDelivery.id)  # type: ignore[arg-type]
+        if platform:
+            effects = effects.where(SideEffect.platform == platform)
+            hooks = hooks.where(WebhookDelivery.platform == platform)
+        return {
+            "clock": {
+                "now": iso(now(session)),
+                "offset_seconds": clock_offset(session).total_seconds(),
+            },
+            "side_effects": [e.model_dump(mode="json") for e in session.exec(effects).all()],
+            "webhooks": [w.model_dump(mode="json") for w in session.exec(hooks).all()],
+            "faults": {k: v.model_dump() for k, v in app.state.faults.by_platform.items()},
+        }
+
+    @app.post("/_sandbox/reset", tags=["sandbox"])
+    async def reset() -> dict[str, Any]:
+        """Reseed every platform, rewind the clock and clear all faults."""
+        reseed(engine, loaded)
+        app.state.faults.clear()
+        return {"ok": True, "platforms": list(loaded)}
+
+    @app.get("/_sandbox/faults", tags=["sandbox"])
+    async def get_faults() -> dict[str, Any]:
+        return {k: v.model_dump() for k, v in app.state.faults.by_platform.items()}
+
+    @app.put("/_sandbox/faults/{platform}", tags=["sandbox"])
+    async def set_faults(platform: str, config: FaultConfig) -> Response:
+        """Inject faults for one platform: error rate, 429 bursts, added latency."""
+        if platform not in loaded:
+            return JSONResponse({"error": f"unknown platform {platform!r}"}, status_code=404)
+        app.state.faults.by_platform[platform] = config
+        return JSONResponse(config.model_dump())
+
+    @app.delete("/_sandbox/faults", tags=["sandbox"])
+    async def clear_faults() -> dict[str, Any]:
+        app.state.faults.clear()
+        return {"ok": True}
+
+    @app.get("/_sandbox/clock", tags=["sandbox"])
+    async def get_clock(session: SessionDep) -> dict[str, Any]:
+        return clock_view(session)
+
+    @app.post("/_sandbox/clock/advance", tags=["sandbox"])
+    async def advance(session: SessionDep, body: ClockAdvance) -> dict[str, Any]:
+        """Move sandbox time forward; claims and trackers progress on it."""
+        delta = timedelta(seconds=body.seconds, hours=body.hours, days=body.days)
+        advance_clock(session, delta)
+        run_clock_hooks(session, loaded)
+        return clock_view(session)
+
+    return app
+
+
+def clock_view(session: Session) -> dict[str, Any]:
+    return {"now": iso(now(session)), "offset_seconds": clock_offset(session).total_seconds()}
+
+
+def fault_response(module: ModuleType, status: int, retry_after: float | None) -> Response:
+    """An injected failure in the platform's own error shape and rate-limit headers."""
+    message = "Too Many Requests" if status == 429 else "Injected sandbox fault"
+    shape = getattr(module, "error_response", None)
+    response: Response
+    if shape is not None:
+        response = shape(status, message)
+    else:
+        response = JSONResponse({"error": message}, status_code=status)
+    if status == 429 and retry_after is not None:
+        response.headers["Retry-After"] = str(math.ceil(retry_after))
+    return response

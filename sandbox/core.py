@@ -1,0 +1,284 @@
+"""What every platform emulator shares: the database, side-effect log, clock, faults, webhooks.
+
+Emulators are modules ``sandbox/<platform>.py`` exposing ``router`` (mounted at
+``/<platform>``) and ``seed(session)``; optionally ``error_response(status, message)`` (the
+platform's own error shape, used by fault injection) and ``on_clock(session, now)`` (called
+after the sandbox clock moves, e.g. to advance carrier claims).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import random
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Depends, Request
+from pydantic import BaseModel
+from sqlalchemy import Column
+from sqlalchemy.types import JSON
+from sqlmodel import Field, Session, SQLModel, select
+
+log = logging.getLogger(__name__)
+
+
+class SideEffect(SQLModel, table=True):
+    """One write an emulator performed, with the idempotency key it was made under."""
+
+    __tablename__ = "sandbox_side_effect"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(index=True)
+    operation: str
+    idempotency_key: str | None = Field(default=None, index=True)
+    resource_id: str | None = None
+    request: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    response: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    status_code: int = 200
+    created_at: datetime
+
+
+class SandboxClock(SQLModel, table=True):
+    """Offset of the sandbox clock from real time; tests move it forward."""
+
+    __tablename__ = "sandbox_clock"
+
+    id: int = Field(default=1, primary_key=True)
+    offset_seconds: float = 0.0
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """Where an emulator posts its outgoing webhooks, and the secret it signs them with."""
+
+    __tablename__ = "sandbox_webhook_subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(index=True)
+    url: str
+    secret: str = ""
+    external_id: str | None = None
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """An outgoing webhook as sent: raw body and headers, kept for inspection and replay."""
+
+    __tablename__ = "sandbox_webhook_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(index=True)
+    event: str
+    url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON))
+    body: str
+    created_at: datetime
+    delivered_status: int | None = None
+    attempts: int = 0
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session per request; async so all SQLite access stays on the server's loop."""
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# --- clock ------------------------------------------------------------------------------------
+
+
+def clock_offset(session: Session) -> timedelta:
+    row = session.get(SandboxClock, 1)
+    return timedelta(seconds=row.offset_seconds if row else 0.0)
+
+
+def now(session: Session) -> datetime:
+    """Sandbox time: real UTC time plus the offset tests advanced it by."""
+    return datetime.now(UTC) + clock_offset(session)
+
+
+def advance_clock(session: Session, delta: timedelta) -> datetime:
+    row = session.get(SandboxClock, 1) or SandboxClock(id=1)
+    row.offset_seconds += delta.total_seconds()
+    session.add(row)
+    session.commit()
+    return now(session)
+
+
+def iso(moment: datetime) -> str:
+    """Timestamps the way the platforms write them (UTC, seconds, ``Z``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- side effects -----------------------------------------------------------------------------
+
+
+def find_side_effect(
+    session: Session, platform: str, idempotency_key: str | None, operation: str | None = None
+) -> SideEffect | None:
+    """The earlier write made under this key, if any (for idempotent replay)."""
+    if not idempotency_key:
+        return None
+    query = select(SideEffect).where(
+        SideEffect.platform == platform, SideEffect.idempotency_key == idempotency_key
+    )
+    if operation:
+        query = query.where(SideEffect.operation == operation)
+    return session.exec(query.order_by(SideEffect.id)).first()  # type: ignore[arg-type]
+
+
+def record_side_effect(
+    session: Session,
+    platform: str,
+    operation: str,
+    *,
+    idempotency_key: str | None,
+    request: Mapping[str, Any] | None = None,
+    response: Mapping[str, Any] | None = None,
+    resource_id: str | int | None = None,
+    status_code: int = 200,
+) -> SideEffect:
+    effect = SideEffect(
+        platform=platform,
+        operation=operation,
+        idempotency_key=idempotency_key,
+        resource_id=str(resource_id) if resource_id is not None else None,
+        request=json.loads(json.dumps(dict(request or {}), default=str)),
+        response=json.loads(json.dumps(dict(response or {}), default=str)),
+        status_code=status_code,
+        created_at=now(session),
+    )
+    session.add(effect)
+    session.commit()
+    session.refresh(effect)
+    return effect
+
+
+# --- webhooks ---------------------------------------------------------------------------------
+
+
+def emit_webhook(
+    session: Session,
+    platform: str,
+    event: str,
+    body: str,
+    sign: Any,
+) -> list[WebhookDelivery]:
+    """Queue one delivery per subscription of ``platform``; ``sign(secret, body)`` -> headers.
+
+    With no subscription the event is still recorded (url None), so tests and operators can
+    see what the platform would have sent.
+    """
+    subscriptions = session.exec(
+        select(WebhookSubscription).where(WebhookSubscription.platform == platform)
+    ).all()
+    targets: list[tuple[str | None, str]] = [(s.url, s.secret) for s in subscriptions] or [
+        (None, "")
+    ]
+    deliveries = []
+    for url, secret in targets:
+        delivery = WebhookDelivery(
+            platform=platform,
+            event=event,
+            url=url,
+            headers=dict(sign(secret, body)),
+            body=body,
+            created_at=now(session),
+        )
+        session.add(delivery)
+        deliveries.append(delivery)
+    session.commit()
+    return deliveries
+
+
+def hmac_sha256_hex(secret: str, body: str | bytes) -> str:
+    raw = body.encode() if isinstance(body, str) else body
+    return hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+
+
+async def deliver_pending(engine: Any) -> None:
+    """POST every undelivered webhook that has a URL (best effort, one attempt each call)."""
+    with Session(engine) as session:
+        pending = session.exec(
+            select(WebhookDelivery).where(
+                WebhookDelivery.url.is_not(None),  # type: ignore[union-attr]
+                WebhookDelivery.delivered_status.is_(None),  # type: ignore[union-attr]
+                WebhookDelivery.attempts < 3,
+            )
+        ).all()
+        if not pending:
+            return
+        async with httpx.AsyncClient(timeout=5.0) as client:
+            for delivery in pending:
+                delivery.attempts += 1
+                try:
+                    response = await client.post(
+                        delivery.url or "",
+                        content=delivery.body.encode(),
+                        headers={"Content-Type": "application/json", **delivery.headers},
+                    )
+                    delivery.delivered_status = response.status_code
+                except httpx.HTTPError as exc:
+                    log.info("webhook delivery to %s failed: %s", delivery.url, exc)
+                session.add(delivery)
+        session.commit()
+
+
+# --- faults -----------------------------------------------------------------------------------
+
+
+class FaultConfig(BaseModel):
+    """Fault injection for one platform prefix.
+
+    ``fail_next`` / ``rate_limit_next`` make deterministic bursts (tests); ``error_rate`` is
+    a probability per request (demos, benchmarks). ``latency_ms`` is added to every request.
+    """
+
+    error_rate: float = 0.0
+    error_status: int = 500
+    fail_next: int = 0
+    rate_limit_next: int = 0
+    retry_after: float = 1.0
+    latency_ms: int = 0
+
+
+class Faults:
+    """In-memory fault state for the running app, keyed by platform prefix."""
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.by_platform: dict[str, FaultConfig] = {}
+        self._random = random.Random(seed)
+
+    def clear(self) -> None:
+        self.by_platform.clear()
+
+    def decide(self, platform: str) -> tuple[float, int | None, float | None]:
+        """(latency seconds, status to fail with or None, Retry-After for a 429)."""
+        config = self.by_platform.get(platform)
+        if config is None:
+            return 0.0, None, None
+        latency = config.latency_ms / 1000
+        if config.rate_limit_next > 0:
+            config.rate_limit_next -= 1
+            return latency, 429, config.retry_after
+        if config.fail_next > 0:
+            config.fail_next -= 1
+            return latency, config.error_status, None
+        if config.error_rate and self._random.random() < config.error_rate:
+            status = config.error_status
+            return latency, status, config.retry_after if status == 429 else None
+        return latency, None, None
+
+
+async def sleep_for_latency(seconds: float) -> None:
+    if seconds > 0:
+        await asyncio.sleep(seconds)
