@@ -21,6 +21,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from sandbox.core import (
+    EmulatorError,
     FaultConfig,
     Faults,
     SandboxClock,
@@ -30,13 +31,16 @@ from sandbox.core import (
     advance_clock,
     clock_offset,
     deliver_pending,
+    emulator_error_handler,
     iso,
     now,
     sleep_for_latency,
 )
 
 # Emulator modules under sandbox/, each mounted at /<name>. One name a line.
-PLATFORM_MODULES: list[str] = []
+PLATFORM_MODULES: list[str] = [
+    "bigcommerce",
+]
 
 
 def make_engine(database_url: str) -> Engine:
@@ -101,6 +105,7 @@ def create_app(
         title="ticketflow sandbox",
         description="Local emulators of each platform's real HTTP API, with demo data.",
     )
+    app.add_exception_handler(EmulatorError, emulator_error_handler)
     app.state.engine = engine
     app.state.modules = loaded
     app.state.faults = Faults(fault_seed)

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import Column
 from sqlalchemy.types import JSON
@@ -282,3 +282,20 @@ class Faults:
 async def sleep_for_latency(seconds: float) -> None:
     if seconds > 0:
         await asyncio.sleep(seconds)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+class EmulatorError(Exception):
+    """Raise from an emulator (e.g. its auth dependency) to answer with a ready response
+    in the platform's own error shape; the app installs the handler."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def emulator_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, EmulatorError)
+    return exc.response
