@@ -41,15 +41,51 @@ def sandbox_url() -> Iterator[str]:
     thread.join(timeout=5)
 
 
+class SandboxControl:
+    """The sandbox's own control API (faults, state, clock), for arranging and checking tests.
+
+    Synchronous on purpose: the sandbox runs in another thread, so these short calls never
+    block the server they talk to.
+    """
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def reset(self) -> None:
+        self.client.post("/_sandbox/reset").raise_for_status()
+
+    def fault(self, platform: str, **config: object) -> None:
+        self.client.put(f"/_sandbox/faults/{platform}", json=config).raise_for_status()
+
+    def state(self, platform: str | None = None) -> dict:
+        params = {"platform": platform} if platform else {}
+        response = self.client.get("/_sandbox/state", params=params)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def side_effects(self, platform: str, operation: str | None = None) -> list[dict]:
+        effects = self.state(platform)["side_effects"]
+        return [e for e in effects if operation is None or e["operation"] == operation]
+
+    def webhooks(self, platform: str) -> list[dict]:
+        return list(self.state(platform)["webhooks"])
+
+    def advance(self, **delta: float) -> dict:
+        response = self.client.post("/_sandbox/clock/advance", json=delta)
+        response.raise_for_status()
+        return dict(response.json())
+
+
 @pytest.fixture
-def sandbox(sandbox_url: str) -> Iterator[httpx.Client]:
-    """A client for the sandbox's own control API, after reseeding it for this test."""
+def sandbox(sandbox_url: str) -> Iterator[SandboxControl]:
+    """Control of the sandbox, reseeded (and faults cleared) for this test."""
     with httpx.Client(base_url=sandbox_url, timeout=10) as client:
-        client.post("/_sandbox/reset").raise_for_status()
-        yield client
+        control = SandboxControl(client)
+        control.reset()
+        yield control
 
 
 @pytest.fixture
-def platform_settings(sandbox: httpx.Client, sandbox_url: str) -> PlatformSettings:
+def platform_settings(sandbox: SandboxControl, sandbox_url: str) -> PlatformSettings:
     """Settings with every platform pointed at the test sandbox (demo credentials)."""
     return PlatformSettings.for_sandbox(sandbox_url)

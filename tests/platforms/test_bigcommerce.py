@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -18,6 +17,7 @@ from activities.platforms.base import (
 )
 from activities.platforms.bigcommerce import BigCommerceConnector
 from activities.platforms.config import PlatformSettings
+from tests.platforms.conftest import SandboxControl
 
 
 @pytest.fixture
@@ -27,18 +27,18 @@ async def bigcommerce(platform_settings: PlatformSettings):
     await connector.aclose()
 
 
-def side_effects(sandbox: httpx.Client) -> list[dict]:
-    return sandbox.get("/_sandbox/state", params={"platform": "bigcommerce"}).json()["side_effects"]
+def side_effects(sandbox: SandboxControl) -> list[dict]:
+    return sandbox.side_effects("bigcommerce")
 
 
-def test_raw_curl_shape(sandbox: httpx.Client) -> None:
+def test_raw_curl_shape(sandbox: SandboxControl) -> None:
     """The issue's acceptance call: seeded order with the token, real 401 shape without."""
     path = "/bigcommerce/stores/sandboxstore/v2/orders/5001"
-    ok = sandbox.get(path, headers={"X-Auth-Token": "sandbox-bigcommerce-token"})
+    ok = sandbox.client.get(path, headers={"X-Auth-Token": "sandbox-bigcommerce-token"})
     assert ok.status_code == 200
     assert ok.json()["status"] == "Awaiting Fulfillment"
     assert ok.json()["total_inc_tax"] == "80.0000"
-    denied = sandbox.get(path)
+    denied = sandbox.client.get(path)
     assert denied.status_code == 401
     assert denied.json()["status"] == 401 and "title" in denied.json()
 
@@ -71,9 +71,9 @@ async def test_wrong_token_is_auth_error(platform_settings: PlatformSettings) ->
 
 
 async def test_rate_limit_then_success(
-    bigcommerce: BigCommerceConnector, sandbox: httpx.Client
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
 ) -> None:
-    sandbox.put("/_sandbox/faults/bigcommerce", json={"rate_limit_next": 1, "retry_after": 7})
+    sandbox.fault("bigcommerce", rate_limit_next=1, retry_after=7)
     with pytest.raises(PlatformRateLimited) as raised:
         await bigcommerce.get_order("5001")
     assert not raised.value.non_retryable
@@ -82,9 +82,9 @@ async def test_rate_limit_then_success(
 
 
 async def test_server_error_then_success(
-    bigcommerce: BigCommerceConnector, sandbox: httpx.Client
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
 ) -> None:
-    sandbox.put("/_sandbox/faults/bigcommerce", json={"fail_next": 1})
+    sandbox.fault("bigcommerce", fail_next=1)
     with pytest.raises(PlatformUnavailable) as raised:
         await bigcommerce.get_order("5001")
     assert not raised.value.non_retryable and raised.value.status == 500
@@ -92,7 +92,7 @@ async def test_server_error_then_success(
 
 
 async def test_cancel_is_idempotent_and_shipped_is_refused(
-    bigcommerce: BigCommerceConnector, sandbox: httpx.Client
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
 ) -> None:
     first = await bigcommerce.cancel_order("5001", "customer asked", "wf-1/step-3")
     again = await bigcommerce.cancel_order("5001", "customer asked", "wf-1/step-3")
@@ -104,7 +104,7 @@ async def test_cancel_is_idempotent_and_shipped_is_refused(
 
 
 async def test_coupon_replay_creates_one_coupon(
-    bigcommerce: BigCommerceConnector, sandbox: httpx.Client
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
 ) -> None:
     first = await bigcommerce.create_coupon("alex@example.com", 15, "wf-1/step-4")
     again = await bigcommerce.create_coupon("alex@example.com", 15, "wf-1/step-4")
@@ -131,7 +131,7 @@ async def test_discount_shipping_swap_paid(bigcommerce: BigCommerceConnector) ->
 
 
 async def test_refund_replay_refunds_once(
-    bigcommerce: BigCommerceConnector, sandbox: httpx.Client
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
 ) -> None:
     first = await bigcommerce.refund("5002", None, "lost parcel", "wf-2/step-5")
     again = await bigcommerce.refund("5002", None, "lost parcel", "wf-2/step-5")
@@ -142,9 +142,9 @@ async def test_refund_replay_refunds_once(
 
 
 async def test_status_change_emits_order_webhook(
-    bigcommerce: BigCommerceConnector, sandbox: httpx.Client
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
 ) -> None:
     await bigcommerce.cancel_order("5001", None, "wf-1/step-3")
-    hooks = sandbox.get("/_sandbox/state", params={"platform": "bigcommerce"}).json()["webhooks"]
+    hooks = sandbox.webhooks("bigcommerce")
     assert [h["event"] for h in hooks] == ["store/order/statusUpdated"]
     assert '"new_status_id": 5' in hooks[0]["body"]
