@@ -1,0 +1,13 @@
+"""Typed keys for the custom search attributes (Keyword; never customer PII)."""
+
+from temporalio.common import SearchAttributeKey
+
+TICKET_STATUS = SearchAttributeKey.for_keyword("TicketStatus")
+POLICY_ID = SearchAttributeKey.for_keyword("PolicyId")
+POLICY_VERSION = SearchAttributeKey.for_keyword("PolicyVersion")
+TICKET_TYPE = SearchAttributeKey.for_keyword("TicketType")
+HELPDESK = SearchAttributeKey.for_keyword("Helpdesk")
+VARIANT = SearchAttributeKey.for_keyword("Variant")
+OUTCOME = SearchAttributeKey.for_keyword("Outcome")
+
+ALL_KEYS = (TICKET_STATUS, POLICY_ID, POLICY_VERSION, TICKET_TYPE, HELPDESK, VARIANT, OUTCOME)
