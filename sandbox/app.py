@@ -40,7 +40,10 @@ from sandbox.core import (
 # Emulator modules under sandbox/, each mounted at /<name>. One name a line.
 PLATFORM_MODULES: list[str] = [
     "bigcommerce",
+    "easypost",
     "zendesk",
+    "kustomer",
+    "salesforce",
 ]
 
 
@@ -111,6 +114,11 @@ def create_app(
     app.state.modules = loaded
     app.state.faults = Faults(fault_seed)
     app.state.webhook_tasks = set()
+    webhook_lock = asyncio.Lock()
+
+    async def deliver_webhooks() -> None:
+        async with webhook_lock:  # one sender at a time: each delivery goes out once
+            await deliver_pending(engine)
 
     @app.middleware("http")
     async def faults_and_webhooks(request: Request, call_next: Any) -> Response:
@@ -121,7 +129,7 @@ def create_app(
             if status is not None:
                 return fault_response(loaded[platform], status, retry_after)
         response: Response = await call_next(request)
-        task = asyncio.create_task(deliver_pending(engine))
+        task = asyncio.create_task(deliver_webhooks())
         app.state.webhook_tasks.add(task)
         task.add_done_callback(app.state.webhook_tasks.discard)
         return response

@@ -1,0 +1,721 @@
+"""Kustomer emulator: customers, conversations, messages, drafts, notes, teams, signed webhooks.
+
+Real paths under ``/kustomer/v1``; ``Authorization: Bearer <key>``; JSON:API resources and
+errors; ``x-ratelimit-*`` headers. A draft created without ``scheduled: true`` is sent at
+once and becomes an ``out`` message that keeps the draft's ``externalId`` (⚠, see the
+connector). Sandbox controls under ``/kustomer/_sandbox/`` (no auth): set the webhook target,
+simulate a customer message (recorded, then ``kustomer.message.create`` posted, signed).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
+from sqlalchemy import Column
+from sqlalchemy.types import JSON
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from activities.platforms.config import SANDBOX_KUSTOMER_API_KEY, SANDBOX_KUSTOMER_WEBHOOK_SECRET
+from sandbox.core import (
+    SessionDep,
+    WebhookSubscription,
+    emit_webhook,
+    hmac_sha256_hex,
+    iso,
+    now,
+    record_side_effect,
+)
+from ticketflow.settings import Settings
+
+PLATFORM = "kustomer"
+ORG_ID = "5f0000000000000000000001"
+BOT_USER_ID = "5f00000000000000000000b0"
+RATE_LIMIT = 1000
+STATUSES = ("open", "snoozed", "done")
+
+
+class KustomerError(Exception):
+    def __init__(self, status: int, code: str, title: str, detail: str) -> None:
+        self.status, self.code, self.title, self.detail = status, code, title, detail
+
+
+def _errors(status: int, code: str, title: str, detail: str) -> JSONResponse:
+    body = {"errors": [{"status": status, "code": code, "title": title, "detail": detail}]}
+    return JSONResponse(body, status_code=status)
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    """Kustomer's JSON:API error shape (also used by the sandbox's fault injection)."""
+    code = "rate_limited" if status == 429 else "error"
+    return _errors(status, code, message, message)
+
+
+_window = {"start": 0.0, "used": 0}
+
+
+def _rate_headers() -> dict[str, str]:
+    current = time.time()
+    if current - _window["start"] > 60:
+        _window.update(start=current, used=0)
+    _window["used"] += 1
+    return {
+        "x-ratelimit-limit": str(RATE_LIMIT),
+        "x-ratelimit-remaining": str(max(0, RATE_LIMIT - int(_window["used"]))),
+        "x-ratelimit-reset": str(int(_window["start"] + 60)),
+    }
+
+
+class KustomerRoute(APIRoute):
+    """Bearer auth, JSON:API errors and rate-limit headers on every API route."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        control = "/_sandbox/" in self.path
+
+        async def route(request: Request) -> Response:
+            scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+            if not control and not (
+                scheme.lower() == "bearer" and hmac.compare_digest(key, SANDBOX_KUSTOMER_API_KEY)
+            ):
+                response: Response = _errors(
+                    401, "unauthorized", "Unauthorized", "Invalid or missing API key"
+                )
+            else:
+                try:
+                    response = await handler(request)
+                except KustomerError as exc:
+                    response = _errors(exc.status, exc.code, exc.title, exc.detail)
+            if not control:
+                response.headers.update(_rate_headers())
+            return response
+
+        return route
+
+
+router = APIRouter(route_class=KustomerRoute)
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+
+class KustomerCustomer(SQLModel, table=True):
+    __tablename__ = "kustomer_customer"
+
+    id: str = Field(primary_key=True)
+    name: str
+    email: str = Field(index=True)
+    locations: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime
+
+
+class KustomerConversation(SQLModel, table=True):
+    __tablename__ = "kustomer_conversation"
+
+    id: str = Field(primary_key=True)
+    customer_id: str = Field(index=True)
+    name: str
+    status: str = "open"
+    priority: int = 1
+    channels: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    assigned_users: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    assigned_teams: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    queue_id: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class KustomerEntry(SQLModel, table=True):
+    """A message (``kind`` message) or an internal note (``kind`` note) on a conversation."""
+
+    __tablename__ = "kustomer_entry"
+
+    id: str = Field(primary_key=True)
+    kind: str = "message"
+    conversation_id: str = Field(index=True)
+    customer_id: str
+    channel: str
+    direction: str = "in"
+    body: str
+    external_id: str | None = Field(default=None, index=True)
+    created_at: datetime
+
+
+class KustomerTeam(SQLModel, table=True):
+    __tablename__ = "kustomer_team"
+
+    id: str = Field(primary_key=True)
+    name: str
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:24]
+
+
+# --- views ----------------------------------------------------------------------------------
+
+
+def customer_json(customer: KustomerCustomer) -> dict[str, Any]:
+    return {
+        "type": "customer",
+        "id": customer.id,
+        "attributes": {
+            "name": customer.name,
+            "displayName": customer.name,
+            "emails": [{"type": "home", "email": customer.email}],
+            "locations": customer.locations,
+            "createdAt": iso(customer.created_at),
+        },
+        "relationships": {"org": {"data": {"type": "org", "id": ORG_ID}}},
+        "links": {"self": f"/v1/customers/{customer.id}"},
+    }
+
+
+def conversation_json(conversation: KustomerConversation) -> dict[str, Any]:
+    return {
+        "type": "conversation",
+        "id": conversation.id,
+        "attributes": {
+            "name": conversation.name,
+            "status": conversation.status,
+            "priority": conversation.priority,
+            "channels": conversation.channels,
+            "tags": conversation.tags,
+            "assignedUsers": conversation.assigned_users,
+            "assignedTeams": conversation.assigned_teams,
+            "queue": {"id": conversation.queue_id} if conversation.queue_id else None,
+            "createdAt": iso(conversation.created_at),
+            "updatedAt": iso(conversation.updated_at),
+        },
+        "relationships": {
+            "customer": {"data": {"type": "customer", "id": conversation.customer_id}},
+            "org": {"data": {"type": "org", "id": ORG_ID}},
+        },
+        "links": {"self": f"/v1/conversations/{conversation.id}"},
+    }
+
+
+def entry_json(entry: KustomerEntry) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "body": entry.body,
+        "externalId": entry.external_id,
+        "createdAt": iso(entry.created_at),
+    }
+    if entry.kind == "message":
+        attributes |= {
+            "channel": entry.channel,
+            "direction": entry.direction,
+            "preview": entry.body[:200],
+            "status": "sent" if entry.direction == "out" else "received",
+        }
+    return {
+        "type": entry.kind,
+        "id": entry.id,
+        "attributes": attributes,
+        "relationships": {
+            "conversation": {"data": {"type": "conversation", "id": entry.conversation_id}},
+            "customer": {"data": {"type": "customer", "id": entry.customer_id}},
+        },
+    }
+
+
+def _customer(session: Session, customer_id: str) -> KustomerCustomer:
+    customer = session.get(KustomerCustomer, customer_id)
+    if customer is None:
+        raise KustomerError(404, "not_found", "Not Found", f"Customer {customer_id} not found")
+    return customer
+
+
+def _conversation(session: Session, conversation_id: str) -> KustomerConversation:
+    conversation = session.get(KustomerConversation, conversation_id)
+    if conversation is None:
+        raise KustomerError(
+            404, "not_found", "Not Found", f"Conversation {conversation_id} not found"
+        )
+    return conversation
+
+
+def _paged(request: Request, items: list[dict[str, Any]]) -> dict[str, Any]:
+    page_size = max(1, min(100, int(request.query_params.get("pageSize", 100))))
+    page = max(1, int(request.query_params.get("page", 1)))
+    chunk = items[(page - 1) * page_size : page * page_size]
+    path = request.url.path
+    next_link = None
+    if page * page_size < len(items):
+        next_link = f"{path}?page={page + 1}&pageSize={page_size}"
+    return {
+        "data": chunk,
+        "links": {"self": f"{path}?page={page}&pageSize={page_size}", "next": next_link},
+        "meta": {"page": page, "pageSize": page_size, "totalCount": len(items)},
+    }
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+@router.get("/v1/customers/email={email}")
+async def customer_by_email(email: str, session: SessionDep) -> dict[str, Any]:
+    found = session.exec(
+        select(KustomerCustomer).where(KustomerCustomer.email == email.lower())
+    ).first()
+    if found is None:
+        raise KustomerError(404, "not_found", "Not Found", f"No customer with email {email}")
+    return {"data": customer_json(found)}
+
+
+@router.get("/v1/customers/{customer_id}")
+async def show_customer(customer_id: str, session: SessionDep) -> dict[str, Any]:
+    return {"data": customer_json(_customer(session, customer_id))}
+
+
+@router.get("/v1/customers/{customer_id}/conversations")
+async def customer_conversations(
+    customer_id: str, request: Request, session: SessionDep
+) -> dict[str, Any]:
+    _customer(session, customer_id)
+    rows = session.exec(
+        select(KustomerConversation)
+        .where(KustomerConversation.customer_id == customer_id)
+        .order_by(col(KustomerConversation.created_at))
+    ).all()
+    return _paged(request, [conversation_json(c) for c in rows])
+
+
+@router.get("/v1/conversations/{conversation_id}")
+async def show_conversation(conversation_id: str, session: SessionDep) -> dict[str, Any]:
+    return {"data": conversation_json(_conversation(session, conversation_id))}
+
+
+@router.patch("/v1/conversations/{conversation_id}")
+async def update_conversation(
+    conversation_id: str, request: Request, session: SessionDep
+) -> dict[str, Any]:
+    conversation = _conversation(session, conversation_id)
+    changes = await request.json()
+    if not isinstance(changes, dict):
+        raise KustomerError(400, "invalid", "Bad Request", "body must be an object")
+    if "status" in changes and changes["status"] not in STATUSES:
+        raise KustomerError(
+            400, "invalid", "Bad Request", f"status must be one of {', '.join(STATUSES)}"
+        )
+    if "assignedTeams" in changes:
+        for team_id in changes["assignedTeams"]:
+            if session.get(KustomerTeam, team_id) is None:
+                raise KustomerError(400, "invalid", "Bad Request", f"unknown team {team_id}")
+        conversation.assigned_teams = list(changes["assignedTeams"])
+    if "assignedUsers" in changes:
+        conversation.assigned_users = list(changes["assignedUsers"])
+    if "status" in changes:
+        conversation.status = changes["status"]
+    if "priority" in changes:
+        conversation.priority = int(changes["priority"])
+    if "tags" in changes:
+        conversation.tags = [str(t) for t in changes["tags"]]
+    if "queue" in changes:
+        conversation.queue_id = (changes["queue"] or {}).get("id")
+    conversation.updated_at = now(session)
+    session.add(conversation)
+    session.commit()
+    session.refresh(conversation)
+    record_side_effect(
+        session,
+        PLATFORM,
+        "conversation.update",
+        idempotency_key=None,
+        request=changes,
+        resource_id=conversation.id,
+    )
+    return {"data": conversation_json(conversation)}
+
+
+def _entries(session: Session, conversation_id: str, kind: str) -> list[KustomerEntry]:
+    return list(
+        session.exec(
+            select(KustomerEntry)
+            .where(KustomerEntry.conversation_id == conversation_id, KustomerEntry.kind == kind)
+            .order_by(col(KustomerEntry.created_at), col(KustomerEntry.id))
+        ).all()
+    )
+
+
+@router.get("/v1/conversations/{conversation_id}/messages")
+async def conversation_messages(
+    conversation_id: str, request: Request, session: SessionDep
+) -> dict[str, Any]:
+    _conversation(session, conversation_id)
+    return _paged(request, [entry_json(e) for e in _entries(session, conversation_id, "message")])
+
+
+@router.get("/v1/conversations/{conversation_id}/notes")
+async def conversation_notes(
+    conversation_id: str, request: Request, session: SessionDep
+) -> dict[str, Any]:
+    _conversation(session, conversation_id)
+    return _paged(request, [entry_json(e) for e in _entries(session, conversation_id, "note")])
+
+
+class DraftIn(BaseModel):
+    conversation: str | None = None
+    channel: str
+    body: str
+    to: str | None = None
+    from_: str | None = PydanticField(default=None, alias="from")
+    externalId: str | None = None
+    scheduled: bool = False
+    sendAt: str | None = None
+
+
+@router.post("/v1/customers/{customer_id}/drafts", status_code=201)
+async def create_draft(customer_id: str, draft: DraftIn, session: SessionDep) -> dict[str, Any]:
+    """Create a draft; unscheduled drafts are sent at once (an ``out`` message)."""
+    customer = _customer(session, customer_id)
+    if not draft.body.strip():
+        raise KustomerError(400, "invalid", "Bad Request", "body is required")
+    if draft.conversation is None:
+        raise KustomerError(400, "invalid", "Bad Request", "conversation is required")
+    conversation = _conversation(session, draft.conversation)
+    if conversation.customer_id != customer.id:
+        raise KustomerError(
+            400, "invalid", "Bad Request", "conversation belongs to another customer"
+        )
+    moment = now(session)
+    draft_id = _new_id()
+    status = "scheduled" if draft.scheduled else "sent"
+    if not draft.scheduled:
+        kind = "note" if draft.channel == "note" else "message"
+        session.add(
+            KustomerEntry(
+                id=_new_id(),
+                kind=kind,
+                conversation_id=conversation.id,
+                customer_id=customer.id,
+                channel=draft.channel,
+                direction="out",
+                body=draft.body,
+                external_id=draft.externalId,
+                created_at=moment,
+            )
+        )
+        if draft.channel not in conversation.channels and draft.channel != "note":
+            conversation.channels = [*conversation.channels, draft.channel]
+        conversation.updated_at = moment
+        session.add(conversation)
+        session.commit()
+    resource = {
+        "type": "draft",
+        "id": draft_id,
+        "attributes": {
+            "channel": draft.channel,
+            "body": draft.body,
+            "status": status,
+            "externalId": draft.externalId,
+            "createdAt": iso(moment),
+        },
+        "relationships": {
+            "conversation": {"data": {"type": "conversation", "id": conversation.id}},
+            "customer": {"data": {"type": "customer", "id": customer.id}},
+        },
+    }
+    record_side_effect(
+        session,
+        PLATFORM,
+        "draft.create",
+        idempotency_key=draft.externalId,
+        request=draft.model_dump(),
+        response={"id": draft_id, "status": status},
+        resource_id=conversation.id,
+        status_code=201,
+    )
+    return {"data": resource}
+
+
+class NoteIn(BaseModel):
+    conversation: str
+    body: str
+    externalId: str | None = None
+
+
+@router.post("/v1/notes", status_code=201)
+async def create_note(note: NoteIn, session: SessionDep) -> dict[str, Any]:
+    conversation = _conversation(session, note.conversation)
+    if not 1 <= len(note.body) <= 10240:
+        raise KustomerError(400, "invalid", "Bad Request", "body must be 1 to 10,240 characters")
+    entry = KustomerEntry(
+        id=_new_id(),
+        kind="note",
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        channel="note",
+        direction="out",
+        body=note.body,
+        external_id=note.externalId,
+        created_at=now(session),
+    )
+    session.add(entry)
+    session.commit()
+    session.refresh(entry)
+    record_side_effect(
+        session,
+        PLATFORM,
+        "note.create",
+        idempotency_key=note.externalId,
+        request=note.model_dump(),
+        response={"id": entry.id},
+        resource_id=conversation.id,
+        status_code=201,
+    )
+    return {"data": entry_json(entry)}
+
+
+@router.get("/v1/teams")
+async def list_teams(session: SessionDep) -> dict[str, Any]:
+    teams = session.exec(select(KustomerTeam).order_by(col(KustomerTeam.name))).all()
+    return {
+        "data": [{"type": "team", "id": t.id, "attributes": {"name": t.name}} for t in teams],
+        "links": {"next": None},
+    }
+
+
+# --- sandbox controls -----------------------------------------------------------------------
+
+
+class WebhookTarget(BaseModel):
+    url: str
+    secret: str = SANDBOX_KUSTOMER_WEBHOOK_SECRET
+
+
+class CustomerMessage(BaseModel):
+    body: str
+    channel: str = "email"
+
+
+@router.put("/_sandbox/webhook")
+async def put_webhook_target(target: WebhookTarget, session: SessionDep) -> dict[str, Any]:
+    """Where ``kustomer.message.create`` is posted (replaces the default ticketflow API URL)."""
+    for old in session.exec(
+        select(WebhookSubscription).where(WebhookSubscription.platform == PLATFORM)
+    ).all():
+        session.delete(old)
+    session.add(WebhookSubscription(platform=PLATFORM, url=target.url, secret=target.secret))
+    session.commit()
+    return {"url": target.url}
+
+
+def sign(event: str) -> Callable[[str, str], dict[str, str]]:
+    def headers(secret: str, body: str) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            "X-Kustomer-Webhook-Event": event,
+            "X-Kustomer-Webhook-Signature": hmac_sha256_hex(secret, body),
+        }
+
+    return headers
+
+
+@router.post("/_sandbox/conversations/{conversation_id}/customer_reply")
+async def customer_reply(
+    conversation_id: str, message: CustomerMessage, session: SessionDep
+) -> dict[str, Any]:
+    """The customer writes in: record an ``in`` message, reopen, post the signed webhook."""
+    conversation = _conversation(session, conversation_id)
+    entry = KustomerEntry(
+        id=_new_id(),
+        conversation_id=conversation.id,
+        customer_id=conversation.customer_id,
+        channel=message.channel,
+        direction="in",
+        body=message.body,
+        created_at=now(session),
+    )
+    session.add(entry)
+    conversation.status = "open"
+    conversation.updated_at = entry.created_at
+    session.add(conversation)
+    session.commit()
+    session.refresh(entry)
+    event = "kustomer.message.create"
+    envelope = {
+        "id": uuid.uuid4().hex[:24],
+        "name": event,
+        "org": ORG_ID,
+        "partition": ORG_ID,
+        "data": entry_json(entry),
+        "changes": {},
+        "createdAt": iso(entry.created_at),
+    }
+    deliveries = emit_webhook(session, PLATFORM, event, json.dumps(envelope), sign(event))
+    return {"message_id": entry.id, "webhooks": [d.id for d in deliveries]}
+
+
+# --- demo data ------------------------------------------------------------------------------
+
+TEAMS = {
+    "5f00000000000000000000a1": "Support",
+    "5f00000000000000000000b2": "Escalations",
+    "5f00000000000000000000c3": "Retention",
+}
+
+ADDRESSES: dict[str, dict[str, Any]] = {
+    "sam": {
+        "address": "12 Harbor St",
+        "cityName": "Portland",
+        "regionCode": "OR",
+        "zipCode": "97201",
+        "countryCode": "US",
+    },
+    "casey": {
+        "address": "8 Elm Ave",
+        "cityName": "Austin",
+        "regionCode": "TX",
+        "zipCode": "78701",
+        "countryCode": "US",
+    },
+    "jo": {
+        "address": "44 Pine Rd",
+        "cityName": "Denver",
+        "regionCode": "CO",
+        "zipCode": "80202",
+        "countryCode": "US",
+    },
+    "lee": {
+        "address": "301 Oak Blvd",
+        "cityName": "Columbus",
+        "regionCode": "OH",
+        "zipCode": "43004",
+        "countryCode": "US",
+    },
+}
+
+# (n, first name, full name, conversation name, first message, tags)
+CONVERSATIONS: list[tuple[int, str, str, str, str, list[str]]] = [
+    (
+        1,
+        "alex",
+        "Alex Abbott",
+        "Cancel order 5001",
+        "Please cancel my order 5001, I ordered it by mistake.",
+        ["cancel_order", "bigcommerce"],
+    ),
+    (
+        2,
+        "blair",
+        "Blair Brooks",
+        "Cancel order 5002",
+        "I want to cancel order 5002.",
+        ["cancel_order", "bigcommerce"],
+    ),
+    (
+        3,
+        "sam",
+        "Sam Silva",
+        "Order 7001 arrived damaged",
+        "Order 7001 arrived with a broken bottle. Can you send a replacement?",
+        ["reshipment", "stayai"],
+    ),
+    (
+        4,
+        "casey",
+        "Casey Chen",
+        "Replacement for order 7002",
+        "An item in order 7002 was damaged, can I get a new one?",
+        ["reshipment", "stayai"],
+    ),
+    (
+        5,
+        "jo",
+        "Jo Jensen",
+        "Order 9001 never arrived",
+        "Tracking for order 9001 says delivered but I never got it.",
+        ["not_received", "skio"],
+    ),
+    (
+        6,
+        "lee",
+        "Lee Lopez",
+        "Where is order 9002?",
+        "My order 9002 has not moved for 10 days.",
+        ["not_received", "skio"],
+    ),
+    (
+        7,
+        "rio",
+        "Rio Reyes",
+        "Skip my next shipment",
+        "I still have plenty left, please skip my next delivery.",
+        ["skip_next_shipment", "skio"],
+    ),
+    (
+        8,
+        "kim",
+        "Kim Kowalski",
+        "Swap the product in my subscription",
+        "Can I switch my subscription to another flavour?",
+        ["swap_subscription_product", "stayai"],
+    ),
+]
+
+
+def customer_id(n: int) -> str:
+    return f"5f000000000000000000c{n:03d}"
+
+
+def conversation_id(n: int) -> str:
+    return f"5f000000000000000000d{n:03d}"
+
+
+def seed(session: Session) -> None:
+    created = now(session)
+    for team_id, name in TEAMS.items():
+        session.add(KustomerTeam(id=team_id, name=name))
+    for n, first, name, subject, text, tags in CONVERSATIONS:
+        location = ADDRESSES.get(first)
+        session.add(
+            KustomerCustomer(
+                id=customer_id(n),
+                name=name,
+                email=f"{first}@example.com",
+                locations=[{"type": "home", "name": name, **location}] if location else [],
+                created_at=created,
+            )
+        )
+        session.add(
+            KustomerConversation(
+                id=conversation_id(n),
+                customer_id=customer_id(n),
+                name=subject,
+                channels=["email"],
+                tags=tags,
+                created_at=created,
+                updated_at=created,
+            )
+        )
+        session.add(
+            KustomerEntry(
+                id=f"5f000000000000000000e{n:03d}",
+                conversation_id=conversation_id(n),
+                customer_id=customer_id(n),
+                channel="email",
+                direction="in",
+                body=text,
+                created_at=created,
+            )
+        )
+    session.add(
+        WebhookSubscription(
+            platform=PLATFORM,
+            url=f"{Settings().api_url}/webhooks/kustomer",
+            secret=SANDBOX_KUSTOMER_WEBHOOK_SECRET,
+        )
+    )
+    session.commit()
