@@ -41,6 +41,7 @@ from sandbox.core import (
 PLATFORM_MODULES: list[str] = [
     "bigcommerce",
     "easypost",
+    "skio",
     "zendesk",
     "kustomer",
     "salesforce",

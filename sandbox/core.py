@@ -106,6 +106,11 @@ def now(session: Session) -> datetime:
     return datetime.now(UTC) + clock_offset(session)
 
 
+def aware(moment: datetime) -> datetime:
+    """A stored (naive, UTC) datetime made comparable with ``now()``."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def advance_clock(session: Session, delta: timedelta) -> datetime:
     row = session.get(SandboxClock, 1) or SandboxClock(id=1)
     row.offset_seconds += delta.total_seconds()
@@ -115,7 +120,10 @@ def advance_clock(session: Session, delta: timedelta) -> datetime:
 
 
 def iso(moment: datetime) -> str:
-    """Timestamps the way the platforms write them (UTC, seconds, ``Z``)."""
+    """Timestamps the way the platforms write them (UTC, seconds, ``Z``); SQLite hands
+    datetimes back naive, and they are always UTC here."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

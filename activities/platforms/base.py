@@ -225,3 +225,25 @@ def _find_message(body: Any) -> str:
                 if found:
                     return found
     return ""
+
+
+# GraphQL platforms (Skio on Hasura, Shopify) answer 200 with ``errors[]``; map their codes.
+GRAPHQL_AUTH_CODES = {"invalid-headers", "invalid-jwt", "access-denied", "ACCESS_DENIED"}
+GRAPHQL_NOT_FOUND_CODES = {"not-found", "NOT_FOUND"}
+GRAPHQL_RATE_LIMIT_CODES = {"THROTTLED", "rate-limited"}
+GRAPHQL_TRANSIENT_CODES = {"unexpected", "INTERNAL_SERVER_ERROR"}
+
+
+def graphql_error(platform: str, errors: list[dict[str, Any]]) -> PlatformError:
+    """The named error for a GraphQL ``errors[]`` list (codes in ``extensions.code``)."""
+    message = "; ".join(str(e.get("message", "")) for e in errors) or "GraphQL error"
+    codes = {str((e.get("extensions") or {}).get("code", "")) for e in errors}
+    if codes & GRAPHQL_AUTH_CODES:
+        return PlatformAuthError(message, platform=platform)
+    if codes & GRAPHQL_NOT_FOUND_CODES:
+        return NotFound(message, platform=platform)
+    if codes & GRAPHQL_RATE_LIMIT_CODES:
+        return PlatformRateLimited(message, platform=platform, next_retry_delay=DEFAULT_RETRY_AFTER)
+    if codes & GRAPHQL_TRANSIENT_CODES:
+        return PlatformUnavailable(message, platform=platform)
+    return PlatformRejected(message, platform=platform)

@@ -1,0 +1,153 @@
+"""EasyPost connector: trackers and claims, and webhook signature checks.
+
+Auth: HTTP Basic with the API key as the user name and no password. Errors are
+``{"error": {"code", "message", "errors"}}``. Creating a tracker for a code EasyPost already
+tracks returns the existing tracker, so trackers need no idempotency key. Claims do: the
+connector looks before it writes (lists recent claims and reuses a live claim for the same
+tracking code) and also sends the key as ``reference`` and ``Idempotency-Key``.
+
+⚠ Unconfirmed, kept in step with ``sandbox/easypost.py``: claim create params sent flat as
+JSON (``type, tracking_code, amount, description, contact_email, reference``), ``GET /claims``
+returning ``{claims, has_more}``, and the event names ``claim.approved`` / ``claim.rejected``
+beside ``claim.updated``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from activities.catalog import TrackingEvent, TrackingInfo
+from activities.platforms.base import PlatformConnector
+from activities.platforms.config import EasyPostSettings
+
+LIVE_CLAIM = ("submitted", "in_review", "approved", "approved_partial")
+
+
+class Claim(BaseModel):
+    id: str
+    tracking_code: str
+    type: str
+    status: str
+    requested_amount: float
+    approved_amount: float | None = None
+    reference: str | None = None
+    created_at: datetime
+
+
+def verify_webhook(raw_body: bytes, signature_header: str | None, secret: str) -> bool:
+    """Check ``X-Hmac-Signature: hmac-sha256-hex=<hex>`` over the raw body.
+
+    EasyPost's client libraries NFKD-normalise the secret before use; so do we.
+    """
+    if not signature_header or not signature_header.startswith("hmac-sha256-hex="):
+        return False
+    key = unicodedata.normalize("NFKD", secret).encode()
+    expected = hmac.new(key, raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature_header.removeprefix("hmac-sha256-hex="))
+
+
+def _claim(body: dict[str, Any]) -> Claim:
+    return Claim(
+        id=body["id"],
+        tracking_code=body["tracking_code"],
+        type=body["type"],
+        status=body["status"],
+        requested_amount=float(body["requested_amount"]),
+        approved_amount=float(body["approved_amount"]) if body.get("approved_amount") else None,
+        reference=body.get("reference"),
+        created_at=body["created_at"],
+    )
+
+
+class EasyPostConnector(PlatformConnector):
+    platform = "easypost"
+
+    def __init__(self, settings: EasyPostSettings) -> None:
+        super().__init__(settings.base_url or "https://api.easypost.com/v2")
+        self._key = settings.api_key
+
+    def auth(self) -> httpx.Auth:
+        return httpx.BasicAuth(self._key.get_secret_value(), "")
+
+    async def track(self, tracking_code: str, carrier: str | None = None) -> TrackingInfo:
+        tracker: dict[str, Any] = {"tracking_code": tracking_code}
+        if carrier:
+            tracker["carrier"] = carrier
+        body = (await self.request("POST", "/trackers", json={"tracker": tracker})).json()
+        return self._tracking(body)
+
+    async def get_tracker(self, tracker_id: str) -> TrackingInfo:
+        return self._tracking((await self.request("GET", f"/trackers/{tracker_id}")).json())
+
+    @staticmethod
+    def _tracking(body: dict[str, Any]) -> TrackingInfo:
+        events = [
+            TrackingEvent(
+                at=d["datetime"],
+                status=d["status"],
+                location=(d.get("tracking_location") or {}).get("city"),
+            )
+            for d in body.get("tracking_details") or []
+        ]
+        delivered = body["status"] == "delivered"
+        delivered_at = next((e.at for e in reversed(events) if e.status == "delivered"), None)
+        return TrackingInfo(
+            tracking_number=body["tracking_code"],
+            carrier=body.get("carrier") or "",
+            status=body["status"],
+            delivered=delivered,
+            delivered_at=delivered_at if delivered else None,
+            events=events,
+        )
+
+    async def find_claim(self, tracking_code: str) -> Claim | None:
+        body = (await self.request("GET", "/claims", params={"page_size": 100})).json()
+        for item in body.get("claims", []):
+            if item["tracking_code"] == tracking_code and item["status"] in LIVE_CLAIM:
+                return _claim(item)
+        return None
+
+    async def file_claim(
+        self,
+        *,
+        tracking_code: str,
+        amount: float,
+        claim_type: str,
+        description: str,
+        contact_email: str,
+        idempotency_key: str,
+    ) -> Claim:
+        """File a claim at most once per tracking code (a retry finds the first claim)."""
+        existing = await self.find_claim(tracking_code)
+        if existing is not None:
+            return existing
+        body = {
+            "type": claim_type,
+            "tracking_code": tracking_code,
+            "amount": f"{amount:.2f}",
+            "description": description,
+            "contact_email": contact_email,
+            "reference": idempotency_key,
+        }
+        response = await self.request("POST", "/claims", json=body, idempotency_key=idempotency_key)
+        return _claim(response.json())
+
+    async def get_claim(self, claim_id: str) -> Claim:
+        return _claim((await self.request("GET", f"/claims/{claim_id}")).json())
+
+    async def cancel_claim(self, claim_id: str, idempotency_key: str) -> Claim:
+        response = await self.request(
+            "POST", f"/claims/{claim_id}/cancel", idempotency_key=idempotency_key
+        )
+        return _claim(response.json())
+
+    async def register_webhook(self, url: str, secret: str) -> str:
+        body = {"webhook": {"url": url, "webhook_secret": secret}}
+        return str((await self.request("POST", "/webhooks", json=body)).json()["id"])

@@ -1,0 +1,423 @@
+"""EasyPost emulator: trackers, claims on the sandbox clock, signed webhooks.
+
+Auth: HTTP Basic with the API key as the user name. Errors are
+``{"error": {"code", "message", "errors": []}}``. Claims move submitted -> in_review after
+one sandbox day and are decided three sandbox days after filing: rejected when the tracker
+shows a signed delivery (proof the parcel arrived), approved in full otherwise. Every
+change is posted to registered webhooks with ``X-Hmac-Signature: hmac-sha256-hex=<hex>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import unicodedata
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Column
+from sqlalchemy.types import JSON
+from sqlmodel import Field, Session, SQLModel, select
+
+from activities.platforms.config import SANDBOX_EASYPOST_API_KEY
+from sandbox.core import (
+    EmulatorError,
+    SessionDep,
+    WebhookSubscription,
+    aware,
+    emit_webhook,
+    hmac_sha256_hex,
+    iso,
+    now,
+    record_side_effect,
+)
+
+PLATFORM = "easypost"
+IN_REVIEW_AFTER = timedelta(days=1)
+DECIDED_AFTER = timedelta(days=3)
+CLAIM_TYPES = ("damage", "loss", "theft")
+
+
+class EpTracker(SQLModel, table=True):
+    __tablename__ = "easypost_tracker"
+
+    id: str = Field(primary_key=True)
+    tracking_code: str = Field(index=True, unique=True)
+    carrier: str
+    status: str
+    signed_by: str | None = None
+    est_delivery_date: datetime | None = None
+    tracking_details: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime
+    updated_at: datetime
+
+
+class EpClaim(SQLModel, table=True):
+    __tablename__ = "easypost_claim"
+
+    id: str = Field(primary_key=True)
+    tracking_code: str = Field(index=True)
+    type: str
+    requested_amount: float
+    approved_amount: float | None = None
+    status: str = "submitted"
+    status_detail: str = "Claim submitted."
+    description: str = ""
+    contact_email: str = ""
+    reference: str | None = None
+    history: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    created_at: datetime
+    status_timestamp: datetime
+
+
+def error_body(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, "errors": []}}, status_code=status
+    )
+
+
+def error_response(status: int, message: str) -> JSONResponse:
+    codes = {429: "RATE_LIMITED", 401: "APIKEY.REQUIRED", 404: "NOT_FOUND"}
+    return error_body(status, codes.get(status, "INTERNAL_SERVER_ERROR"), message)
+
+
+async def check_auth(request: Request) -> None:
+    header = request.headers.get("Authorization", "")
+    user = ""
+    if header.startswith("Basic "):
+        try:
+            user = base64.b64decode(header[6:]).decode().split(":", 1)[0]
+        except ValueError:
+            user = ""
+    if user != SANDBOX_EASYPOST_API_KEY:
+        raise EmulatorError(
+            error_body(
+                401,
+                "APIKEY.REQUIRED",
+                "We couldn't authenticate you. Please check your API key and try again.",
+            )
+        )
+
+
+router = APIRouter(dependencies=[Depends(check_auth)])
+NOT_FOUND = "The requested resource could not be found."
+
+
+def tracker_json(tracker: EpTracker) -> dict[str, Any]:
+    return {
+        "id": tracker.id,
+        "object": "Tracker",
+        "mode": "test",
+        "tracking_code": tracker.tracking_code,
+        "carrier": tracker.carrier,
+        "status": tracker.status,
+        "signed_by": tracker.signed_by,
+        "est_delivery_date": iso(tracker.est_delivery_date) if tracker.est_delivery_date else None,
+        "tracking_details": tracker.tracking_details,
+        "created_at": iso(tracker.created_at),
+        "updated_at": iso(tracker.updated_at),
+    }
+
+
+def claim_json(claim: EpClaim) -> dict[str, Any]:
+    return {
+        "id": claim.id,
+        "object": "Claim",
+        "mode": "test",
+        "type": claim.type,
+        "tracking_code": claim.tracking_code,
+        "requested_amount": f"{claim.requested_amount:.2f}",
+        "approved_amount": f"{claim.approved_amount:.2f}"
+        if claim.approved_amount is not None
+        else None,
+        "status": claim.status,
+        "status_detail": claim.status_detail,
+        "status_timestamp": iso(claim.status_timestamp),
+        "description": claim.description,
+        "contact_email": claim.contact_email,
+        "reference": claim.reference,
+        "history": claim.history,
+        "created_at": iso(claim.created_at),
+        "updated_at": iso(claim.status_timestamp),
+    }
+
+
+@router.post("/trackers")
+async def create_tracker(request: Request, session: SessionDep) -> Any:
+    """Creating a tracker for a code EasyPost already tracks returns that tracker."""
+    body = (await request.json()).get("tracker") or {}
+    code = body.get("tracking_code")
+    if not code:
+        return error_body(422, "TRACKER.TRACKING_CODE.INVALID", "Invalid tracking_code.")
+    tracker = session.exec(select(EpTracker).where(EpTracker.tracking_code == code)).first()
+    if tracker is None:
+        moment = now(session)
+        tracker = EpTracker(
+            id=f"trk_{secrets.token_hex(12)}",
+            tracking_code=code,
+            carrier=body.get("carrier") or "USPS",
+            status="unknown",
+            created_at=moment,
+            updated_at=moment,
+        )
+        session.add(tracker)
+        session.commit()
+    return JSONResponse(tracker_json(tracker), status_code=201)
+
+
+@router.get("/trackers/{tracker_id}")
+async def get_tracker(tracker_id: str, session: SessionDep) -> Any:
+    tracker = session.get(EpTracker, tracker_id)
+    return tracker_json(tracker) if tracker else error_body(404, "NOT_FOUND", NOT_FOUND)
+
+
+@router.post("/claims")
+async def create_claim(request: Request, session: SessionDep) -> Any:
+    body = await request.json()
+    if body.get("type") not in CLAIM_TYPES:
+        return error_body(422, "CLAIM.TYPE.INVALID", "type must be damage, loss or theft.")
+    try:
+        amount = float(body.get("amount"))
+    except (TypeError, ValueError):
+        return error_body(422, "CLAIM.AMOUNT.INVALID", "amount is required.")
+    code = body.get("tracking_code", "")
+    if session.exec(select(EpTracker).where(EpTracker.tracking_code == code)).first() is None:
+        return error_body(
+            422, "CLAIM.TRACKING_CODE.INVALID", f"No insured shipment found for {code!r}."
+        )
+    moment = now(session)
+    claim = EpClaim(
+        id=f"clm_{secrets.token_hex(12)}",
+        tracking_code=code,
+        type=body["type"],
+        requested_amount=amount,
+        description=str(body.get("description", "")),
+        contact_email=str(body.get("contact_email", "")),
+        reference=body.get("reference"),
+        history=[
+            {"status": "submitted", "status_detail": "Claim submitted.", "timestamp": iso(moment)}
+        ],
+        created_at=moment,
+        status_timestamp=moment,
+    )
+    session.add(claim)
+    session.commit()
+    result = claim_json(claim)
+    record_side_effect(
+        session,
+        PLATFORM,
+        "claim.create",
+        idempotency_key=request.headers.get("Idempotency-Key") or claim.reference,
+        request=body,
+        response=result,
+        resource_id=claim.id,
+        status_code=201,
+    )
+    return JSONResponse(result, status_code=201)
+
+
+@router.get("/claims")
+async def list_claims(session: SessionDep, page_size: int = 20) -> Any:
+    claims = session.exec(select(EpClaim).order_by(EpClaim.created_at.desc())).all()  # type: ignore[attr-defined]
+    return {
+        "claims": [claim_json(c) for c in claims[:page_size]],
+        "has_more": len(claims) > page_size,
+    }
+
+
+@router.get("/claims/{claim_id}")
+async def get_claim(claim_id: str, session: SessionDep) -> Any:
+    claim = session.get(EpClaim, claim_id)
+    return claim_json(claim) if claim else error_body(404, "NOT_FOUND", NOT_FOUND)
+
+
+@router.post("/claims/{claim_id}/cancel")
+async def cancel_claim(claim_id: str, request: Request, session: SessionDep) -> Any:
+    claim = session.get(EpClaim, claim_id)
+    if claim is None:
+        return error_body(404, "NOT_FOUND", NOT_FOUND)
+    if claim.status not in ("submitted", "in_review", "cancelled"):
+        return error_body(
+            422, "CLAIM.NOT_CANCELLABLE", f"A claim that is {claim.status} cannot be cancelled."
+        )
+    if claim.status != "cancelled":
+        move_claim(session, claim, "cancelled", "Claim cancelled.", now(session))
+        record_side_effect(
+            session,
+            PLATFORM,
+            "claim.cancel",
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            response=claim_json(claim),
+            resource_id=claim.id,
+        )
+    return claim_json(claim)
+
+
+@router.post("/webhooks")
+async def create_webhook(request: Request, session: SessionDep) -> Any:
+    body = (await request.json()).get("webhook") or {}
+    if not body.get("url"):
+        return error_body(422, "WEBHOOK.URL.INVALID", "url is required.")
+    subscription = WebhookSubscription(
+        platform=PLATFORM, url=body["url"], secret=body.get("webhook_secret") or ""
+    )
+    session.add(subscription)
+    session.commit()
+    return JSONResponse(
+        {
+            "id": f"hook_{subscription.id}",
+            "object": "Webhook",
+            "url": subscription.url,
+            "mode": "test",
+        },
+        status_code=201,
+    )
+
+
+def sign(secret: str, body: str) -> dict[str, str]:
+    """EasyPost NFKD-normalises the webhook secret before computing the HMAC."""
+    key = unicodedata.normalize("NFKD", secret)
+    return {"X-Hmac-Signature": f"hmac-sha256-hex={hmac_sha256_hex(key, body)}"}
+
+
+def move_claim(session: Session, claim: EpClaim, status: str, detail: str, at: datetime) -> None:
+    previous = claim.status
+    claim.status = status
+    claim.status_detail = detail
+    claim.status_timestamp = at
+    claim.history = [
+        *claim.history,
+        {"status": status, "status_detail": detail, "timestamp": iso(at)},
+    ]
+    if status == "approved":
+        claim.approved_amount = claim.requested_amount
+    session.add(claim)
+    session.commit()
+    event = {"approved": "claim.approved", "rejected": "claim.rejected"}.get(
+        status, "claim.updated"
+    )
+    body = json.dumps(
+        {
+            "id": f"evt_{secrets.token_hex(12)}",
+            "object": "Event",
+            "mode": "test",
+            "description": event,
+            "created_at": iso(at),
+            "result": claim_json(claim),
+            "previous_attributes": {"status": previous},
+        }
+    )
+    emit_webhook(session, PLATFORM, event, body, sign)
+
+
+def on_clock(session: Session, moment: datetime) -> None:
+    """Advance claims that the sandbox clock has carried past their next step."""
+    for claim in session.exec(select(EpClaim)).all():
+        created = aware(claim.created_at)
+        if claim.status == "submitted" and moment - created >= IN_REVIEW_AFTER:
+            move_claim(
+                session,
+                claim,
+                "in_review",
+                "The carrier is reviewing the claim.",
+                created + IN_REVIEW_AFTER,
+            )
+        if claim.status == "in_review" and moment - created >= DECIDED_AFTER:
+            tracker = session.exec(
+                select(EpTracker).where(EpTracker.tracking_code == claim.tracking_code)
+            ).first()
+            at = created + DECIDED_AFTER
+            if tracker is not None and tracker.status == "delivered" and tracker.signed_by:
+                move_claim(
+                    session,
+                    claim,
+                    "rejected",
+                    f"Delivery was signed for by {tracker.signed_by}.",
+                    at,
+                )
+            else:
+                move_claim(session, claim, "approved", "Claim approved in full.", at)
+
+
+def _detail(status: str, message: str, at: datetime, city: str) -> dict[str, Any]:
+    return {
+        "object": "TrackingDetail",
+        "status": status,
+        "message": message,
+        "datetime": iso(at),
+        "tracking_location": {
+            "object": "TrackingLocation",
+            "city": city,
+            "state": None,
+            "country": "US",
+        },
+    }
+
+
+def seed(session: Session) -> None:
+    moment = now(session)
+    day = timedelta(days=1)
+
+    def tracker(
+        code: str, status: str, details: list[dict[str, Any]], signed_by: str | None = None
+    ) -> EpTracker:
+        return EpTracker(
+            id=f"trk_{code[-4:]}sandbox",
+            tracking_code=code,
+            carrier="USPS",
+            status=status,
+            signed_by=signed_by,
+            tracking_details=details,
+            created_at=moment - 14 * day,
+            updated_at=moment,
+        )
+
+    session.add_all(
+        [
+            # jo@example.com, Skio order 9001: delivered (no signature), never received.
+            tracker(
+                "9400100000000000009001",
+                "delivered",
+                [
+                    _detail("pre_transit", "Shipping label created", moment - 6 * day, "Reno"),
+                    _detail("in_transit", "Departed facility", moment - 5 * day, "Reno"),
+                    _detail("out_for_delivery", "Out for delivery", moment - 3 * day, "Denver"),
+                    _detail("delivered", "Delivered, front door", moment - 3 * day, "Denver"),
+                ],
+            ),
+            # lee@example.com, Skio order 9002: stuck in transit for 10 days.
+            tracker(
+                "9400100000000000009002",
+                "in_transit",
+                [
+                    _detail("pre_transit", "Shipping label created", moment - 12 * day, "Reno"),
+                    _detail(
+                        "in_transit", "Arrived at facility", moment - 10 * day, "Salt Lake City"
+                    ),
+                ],
+            ),
+            # blair@example.com, BigCommerce order 5002: on its way.
+            tracker(
+                "9400100000000000005002",
+                "in_transit",
+                [_detail("in_transit", "Departed facility", moment - 1 * day, "Austin")],
+            ),
+            # sam@example.com, Stay AI order 7001: delivered, signed (arrived damaged).
+            tracker(
+                "9400100000000000007001",
+                "delivered",
+                [_detail("delivered", "Delivered, signed by S. Park", moment - 3 * day, "Boston")],
+                signed_by="S. Park",
+            ),
+            # casey@example.com, Stay AI order 7002: delivered long ago.
+            tracker(
+                "9400100000000000007002",
+                "delivered",
+                [_detail("delivered", "Delivered", moment - 58 * day, "Chicago")],
+            ),
+        ]
+    )
+    session.commit()

@@ -1,0 +1,182 @@
+"""EasyPost connector against its emulator: trackers, claims on the sandbox clock, webhooks."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from pydantic import SecretStr
+
+from activities.platforms.base import (
+    NotFound,
+    PlatformAuthError,
+    PlatformRateLimited,
+    PlatformRejected,
+    PlatformUnavailable,
+)
+from activities.platforms.config import SANDBOX_EASYPOST_WEBHOOK_SECRET, PlatformSettings
+from activities.platforms.easypost import EasyPostConnector, verify_webhook
+from tests.platforms.conftest import SandboxControl
+
+JO = "9400100000000000009001"  # delivered, unsigned
+SAM = "9400100000000000007001"  # delivered, signed for
+LEE = "9400100000000000009002"  # stuck in transit
+
+
+@pytest.fixture
+async def easypost(platform_settings: PlatformSettings):
+    connector = EasyPostConnector(platform_settings.easypost)
+    yield connector
+    await connector.aclose()
+
+
+class Receiver:
+    """A real HTTP endpoint that keeps every POST (raw body and headers)."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[bytes, dict[str, str]]] = []
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((body, dict(self.headers)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks/easypost"
+
+    def wait_for(self, count: int) -> list[tuple[bytes, dict[str, str]]]:
+        deadline = time.monotonic() + 5
+        while len(self.received) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.received
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    receiver = Receiver()
+    thread = threading.Thread(target=receiver.server.serve_forever, daemon=True)
+    thread.start()
+    yield receiver
+    receiver.server.shutdown()
+
+
+async def test_tracking_delivered_and_stuck(easypost: EasyPostConnector) -> None:
+    delivered = await easypost.track(JO, "USPS")
+    assert delivered.delivered and delivered.status == "delivered"
+    assert delivered.delivered_at is not None
+    stuck = await easypost.track(LEE)
+    assert not stuck.delivered and stuck.status == "in_transit"
+    assert stuck.events[-1].location == "Salt Lake City"
+
+
+async def test_unknown_tracker_id_is_not_found(easypost: EasyPostConnector) -> None:
+    with pytest.raises(NotFound):
+        await easypost.get_tracker("trk_nope")
+
+
+async def test_bad_key_is_auth_error(platform_settings: PlatformSettings) -> None:
+    settings = platform_settings.easypost.model_copy(update={"api_key": SecretStr("EZAKwrong")})
+    connector = EasyPostConnector(settings)
+    with pytest.raises(PlatformAuthError, match="authenticate"):
+        await connector.track(JO)
+    await connector.aclose()
+
+
+async def test_429_then_500_then_success(
+    easypost: EasyPostConnector, sandbox: SandboxControl
+) -> None:
+    sandbox.fault("easypost", rate_limit_next=1, retry_after=3, fail_next=1)
+    with pytest.raises(PlatformRateLimited) as limited:
+        await easypost.track(JO)
+    assert limited.value.next_retry_delay == timedelta(seconds=3)
+    with pytest.raises(PlatformUnavailable):
+        await easypost.track(JO)
+    assert (await easypost.track(JO)).delivered
+
+
+async def test_claim_for_unknown_parcel_is_rejected(easypost: EasyPostConnector) -> None:
+    with pytest.raises(PlatformRejected, match="No insured shipment"):
+        await easypost.file_claim(
+            tracking_code="0000",
+            amount=10,
+            claim_type="loss",
+            description="lost",
+            contact_email="x@example.com",
+            idempotency_key="k",
+        )
+
+
+async def test_claim_replay_files_once_and_is_approved_after_three_days(
+    easypost: EasyPostConnector, sandbox: SandboxControl
+) -> None:
+    args = {
+        "tracking_code": JO,
+        "amount": 64.0,
+        "claim_type": "theft",
+        "description": "Marked delivered, never received",
+        "contact_email": "jo@example.com",
+        "idempotency_key": "ticket-zendesk-1/claim",
+    }
+    first = await easypost.file_claim(**args)
+    again = await easypost.file_claim(**args)
+    assert first.id == again.id and first.status == "submitted"
+    assert len(sandbox.side_effects("easypost", "claim.create")) == 1
+
+    sandbox.advance(days=1)
+    assert (await easypost.get_claim(first.id)).status == "in_review"
+    sandbox.advance(days=2)
+    decided = await easypost.get_claim(first.id)
+    assert decided.status == "approved" and decided.approved_amount == 64.0
+
+
+async def test_signed_delivery_claim_is_rejected(
+    easypost: EasyPostConnector, sandbox: SandboxControl
+) -> None:
+    claim = await easypost.file_claim(
+        tracking_code=SAM,
+        amount=30,
+        claim_type="loss",
+        description="not received",
+        contact_email="sam@example.com",
+        idempotency_key="k-sam",
+    )
+    sandbox.advance(days=4)
+    assert (await easypost.get_claim(claim.id)).status == "rejected"
+    with pytest.raises(PlatformRejected, match="cannot be cancelled"):
+        await easypost.cancel_claim(claim.id, "k-sam-cancel")
+
+
+async def test_webhook_signature_round_trip(
+    easypost: EasyPostConnector, sandbox: SandboxControl, receiver: Receiver
+) -> None:
+    """Claim events reach a real endpoint signed with X-Hmac-Signature over the raw body."""
+    secret = "whsec-test-Ä"  # non-ASCII: exercises the NFKD normalisation
+    await easypost.register_webhook(receiver.url, secret)
+    claim = await easypost.file_claim(
+        tracking_code=LEE,
+        amount=40,
+        claim_type="loss",
+        description="stuck in transit",
+        contact_email="lee@example.com",
+        idempotency_key="k-lee",
+    )
+    sandbox.advance(days=3)
+    await easypost.get_claim(claim.id)  # any request flushes pending deliveries
+    deliveries = receiver.wait_for(2)
+    assert len(deliveries) == 2
+    for body, headers in deliveries:
+        assert verify_webhook(body, headers.get("X-Hmac-Signature"), secret)
+        assert not verify_webhook(body + b" ", headers.get("X-Hmac-Signature"), secret)
+        assert not verify_webhook(body, headers.get("X-Hmac-Signature"), "other")
+    assert b'"claim.approved"' in deliveries[-1][0]
+    assert SANDBOX_EASYPOST_WEBHOOK_SECRET != secret
