@@ -1,0 +1,133 @@
+"""Kustomer connector against the Kustomer emulator, over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from pydantic import SecretStr
+
+from activities.platforms.base import (
+    NotFound,
+    PlatformAuthError,
+    PlatformRateLimited,
+    PlatformRejected,
+    PlatformUnavailable,
+)
+from activities.platforms.config import PlatformSettings
+from activities.platforms.kustomer import KustomerConnector, verify_webhook, webhook_signature
+from tests.platforms.conftest import SandboxControl
+
+SAM_CONVERSATION = "5f000000000000000000d003"
+
+
+@pytest.fixture
+async def kustomer(platform_settings: PlatformSettings) -> AsyncIterator[KustomerConnector]:
+    connector = KustomerConnector(platform_settings.kustomer)
+    yield connector
+    await connector.aclose()
+
+
+async def test_customer_by_email_with_saved_address(kustomer: KustomerConnector) -> None:
+    customer = await kustomer.find_customer_by_email("sam@example.com")
+    assert customer is not None and customer.name == "Sam Silva"
+    assert customer.locations[0].zipCode == "97201"
+    conversations = await kustomer.customer_conversations(customer.id)
+    assert [c.name for c in conversations] == ["Order 7001 arrived damaged"]
+    assert await kustomer.find_customer_by_email("nobody@example.com") is None
+
+
+async def test_reply_is_delivered_once(
+    kustomer: KustomerConnector, sandbox: SandboxControl
+) -> None:
+    first = await kustomer.send_reply(
+        SAM_CONVERSATION, "A new bottle is on its way.", idempotency_key="wf-9/n4"
+    )
+    again = await kustomer.send_reply(
+        SAM_CONVERSATION, "A new bottle is on its way.", idempotency_key="wf-9/n4"
+    )
+    assert not first.replayed and again.replayed
+    outgoing = [
+        m for m in await kustomer.conversation_messages(SAM_CONVERSATION) if m.direction == "out"
+    ]
+    assert [(m.preview, m.channel) for m in outgoing] == [("A new bottle is on its way.", "email")]
+    assert len(sandbox.side_effects("kustomer", "draft.create")) == 1
+
+
+async def test_note_and_handoff_fields(kustomer: KustomerConnector) -> None:
+    await kustomer.add_note(SAM_CONVERSATION, "eligible for reshipment", idempotency_key="k/1")
+    await kustomer.add_note(SAM_CONVERSATION, "eligible for reshipment", idempotency_key="k/1")
+    notes = await kustomer.conversation_notes(SAM_CONVERSATION)
+    assert [n.external_id for n in notes] == ["ticketflow:k/1"]
+    team = await kustomer.find_team("escalations")
+    conversation = await kustomer.update_conversation(
+        SAM_CONVERSATION, status="snoozed", assigned_teams=[team.id]
+    )
+    assert (conversation.status, conversation.assigned_teams) == ("snoozed", [team.id])
+    tagged = await kustomer.change_tags(SAM_CONVERSATION, ["vip"], ["stayai"])
+    assert tagged.tags == ["reshipment", "vip"]
+
+
+async def test_unknown_conversation_is_not_found(kustomer: KustomerConnector) -> None:
+    with pytest.raises(NotFound, match="not found"):
+        await kustomer.get_conversation("5f00000000000000000000ff")
+
+
+async def test_invalid_status_is_rejected(kustomer: KustomerConnector) -> None:
+    with pytest.raises(PlatformRejected, match="status must be one of"):
+        await kustomer.update_conversation(SAM_CONVERSATION, status="closed")  # type: ignore[arg-type]
+
+
+async def test_wrong_key_is_auth_error(
+    platform_settings: PlatformSettings, sandbox: SandboxControl
+) -> None:
+    connector = KustomerConnector(
+        platform_settings.kustomer.model_copy(update={"api_key": SecretStr("bad")})
+    )
+    try:
+        with pytest.raises(PlatformAuthError):
+            await connector.get_conversation(SAM_CONVERSATION)
+    finally:
+        await connector.aclose()
+    response = sandbox.client.get(f"/kustomer/v1/conversations/{SAM_CONVERSATION}")
+    assert response.status_code == 401
+    assert response.json()["errors"][0]["status"] == 401
+
+
+async def test_rate_limit_then_success(
+    kustomer: KustomerConnector, sandbox: SandboxControl
+) -> None:
+    sandbox.fault("kustomer", rate_limit_next=1, retry_after=2)
+    with pytest.raises(PlatformRateLimited) as info:
+        await kustomer.get_conversation(SAM_CONVERSATION)
+    assert info.value.next_retry_delay == timedelta(seconds=2)
+    assert (await kustomer.get_conversation(SAM_CONVERSATION)).id == SAM_CONVERSATION
+
+
+async def test_server_error_then_success(
+    kustomer: KustomerConnector, sandbox: SandboxControl
+) -> None:
+    sandbox.fault("kustomer", fail_next=1, error_status=503)
+    with pytest.raises(PlatformUnavailable):
+        await kustomer.get_conversation(SAM_CONVERSATION)
+    assert (await kustomer.get_conversation(SAM_CONVERSATION)).status == "open"
+
+
+def test_rate_limit_headers(sandbox: SandboxControl) -> None:
+    response = sandbox.client.get(
+        "/kustomer/v1/teams", headers={"Authorization": "Bearer sandbox-kustomer-key"}
+    )
+    assert response.status_code == 200
+    assert int(response.headers["x-ratelimit-remaining"]) < int(
+        response.headers["x-ratelimit-limit"]
+    )
+
+
+def test_signature_round_trip() -> None:
+    body = b'{"name": "kustomer.message.create"}'
+    signature = webhook_signature("token", body)
+    assert signature == signature.lower() and len(signature) == 64
+    assert verify_webhook("token", body, signature)
+    assert not verify_webhook("token", body + b"x", signature)
+    assert not verify_webhook("token", body, None)
