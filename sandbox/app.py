@@ -42,6 +42,7 @@ PLATFORM_MODULES: list[str] = [
     "bigcommerce",
     "easypost",
     "skio",
+    "stayai",
     "zendesk",
     "kustomer",
     "salesforce",

@@ -1,0 +1,209 @@
+"""Stay AI (Retextion) connector: subscriptions, orders, addresses.
+
+Auth: ``X-RETEXTION-ACCESS-TOKEN`` on ``{base_url}`` (real: ``https://api.retextion.com/api/v2``).
+Every write sends ``Idempotency-Key`` (⚠ unconfirmed that Stay AI honours it; the sandbox
+does). Cancel and reactivate also look first and skip the write when already done.
+
+⚠ Unconfirmed, kept in step with ``sandbox/stayai.py``: ``POST /subscriptions/{id}/skip``
+and ``/reactivate``; ``GET /orders/{id}``, ``POST /orders``, ``POST /orders/{id}/mark-paid``,
+``POST /orders/{id}/discount {percent}``, ``PUT /addresses/{id}``; error body
+``{"message"}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from activities.catalog import (
+    Address,
+    AddressUpdated,
+    DiscountApplied,
+    LineItem,
+    OrderCreated,
+    OrderDetails,
+    OrderPaid,
+    Subscription,
+)
+from activities.platforms.base import PlatformConnector
+from activities.platforms.config import StayAiSettings
+
+ORDER_STATUS = {"FULFILLED": "shipped", "UNFULFILLED": "processing", "CANCELLED": "cancelled"}
+
+
+def _address(raw: dict[str, Any] | None) -> Address | None:
+    if not raw:
+        return None
+    return Address(
+        name=raw.get("name"),
+        line1=raw.get("address1", ""),
+        line2=raw.get("address2"),
+        city=raw.get("city", ""),
+        region=raw.get("province"),
+        postal_code=raw.get("zip", ""),
+        country=raw.get("countryCode", "US"),
+    )
+
+
+def _raw_address(address: Address) -> dict[str, Any]:
+    return {
+        "name": address.name,
+        "address1": address.line1,
+        "address2": address.line2,
+        "city": address.city,
+        "province": address.region,
+        "zip": address.postal_code,
+        "countryCode": address.country,
+    }
+
+
+class StayAiConnector(PlatformConnector):
+    platform = "stayai"
+
+    def __init__(self, settings: StayAiSettings) -> None:
+        super().__init__(settings.base_url or "https://api.retextion.com/api/v2")
+        self._token = settings.access_token
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"X-RETEXTION-ACCESS-TOKEN": self._token.get_secret_value()}
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return (await self.request(method, path, **kwargs)).json()
+
+    def _subscription(self, raw: dict[str, Any]) -> Subscription:
+        line = raw["lineItems"][0] if raw["lineItems"] else {}
+        return Subscription(
+            id=raw["id"],
+            platform=self.platform,
+            status=raw["status"].lower(),
+            email=raw["customer"]["email"],
+            product_id=line.get("variantId", ""),
+            product_name=line.get("title", ""),
+            quantity=line.get("quantity", 1),
+            interval={"MONTH": "monthly", "WEEK": "weekly"}.get(
+                raw.get("billingInterval"), "monthly"
+            ),
+            next_shipment_date=raw.get("nextOrderDate"),
+        )
+
+    async def get_subscription(self, subscription_id: str) -> Subscription:
+        return self._subscription(await self._json("GET", f"/subscriptions/{subscription_id}"))
+
+    async def list_subscriptions(self, email: str) -> list[Subscription]:
+        body = await self._json("GET", "/subscriptions", params={"email": email, "pageSize": 50})
+        return [self._subscription(s) for s in body["data"]]
+
+    async def _action(
+        self, subscription_id: str, action: str, key: str, body: Any = None
+    ) -> Subscription:
+        raw = await self._json(
+            "POST",
+            f"/subscriptions/{subscription_id}/{action}",
+            json=body or {},
+            idempotency_key=key,
+        )
+        return self._subscription(raw)
+
+    async def skip_next(self, subscription_id: str, key: str) -> Subscription:
+        return await self._action(subscription_id, "skip", key)
+
+    async def cancel(self, subscription_id: str, key: str) -> Subscription:
+        current = await self.get_subscription(subscription_id)
+        if current.status == "cancelled":
+            return current
+        return await self._action(
+            subscription_id,
+            "cancel",
+            key,
+            {"cancellationReasons": ["Customer request via support"]},
+        )
+
+    async def reactivate(self, subscription_id: str, key: str) -> Subscription:
+        current = await self.get_subscription(subscription_id)
+        if current.status == "active":
+            return current
+        return await self._action(subscription_id, "reactivate", key)
+
+    async def swap(self, subscription_id: str, new_variant_id: str, key: str) -> Subscription:
+        raw = await self._json("GET", f"/subscriptions/{subscription_id}")
+        line = raw["lineItems"][0]
+        if line["variantId"] == new_variant_id:
+            return self._subscription(raw)
+        updated = await self._json(
+            "PUT",
+            f"/subscriptions/{subscription_id}/lines/{line['id']}",
+            json={"variantId": new_variant_id},
+            idempotency_key=key,
+        )
+        return self._subscription(updated)
+
+    def _order(self, raw: dict[str, Any]) -> OrderDetails:
+        delivered = raw.get("deliveredAt")
+        return OrderDetails(
+            id=str(raw["id"]),
+            platform=self.platform,
+            status="delivered" if delivered else ORDER_STATUS.get(raw["status"], "pending"),
+            email=raw["customer"]["email"],
+            total=float(raw["totalPrice"]),
+            created_at=raw["createdAt"],
+            items=[
+                LineItem(
+                    sku=i.get("variantId", ""),
+                    name=i.get("title", ""),
+                    quantity=int(i.get("quantity", 1)),
+                    price=float(i.get("price", 0)),
+                    product_id=i.get("variantId"),
+                )
+                for i in raw["lineItems"]
+            ],
+            shipping_address=_address(raw.get("shippingAddress")),
+            tracking_number=raw.get("trackingNumber"),
+            carrier=raw.get("carrier"),
+            delivered_at=delivered,
+            cancellable=raw["status"] == "UNFULFILLED",
+            paid=raw.get("financialStatus") == "PAID",
+        )
+
+    async def get_order(self, order_id: str) -> OrderDetails:
+        return self._order(await self._json("GET", f"/orders/{order_id}"))
+
+    async def create_order(
+        self, email: str, items: list[LineItem], address: Address, key: str
+    ) -> OrderCreated:
+        body = {
+            "email": email,
+            "lineItems": [
+                {
+                    "variantId": i.product_id or i.sku,
+                    "title": i.name,
+                    "quantity": i.quantity,
+                    "price": i.price,
+                }
+                for i in items
+            ],
+            "shippingAddress": _raw_address(address),
+            "note": f"ticketflow:{key}",
+        }
+        raw = await self._json("POST", "/orders", json=body, idempotency_key=key)
+        return OrderCreated(
+            order_id=str(raw["id"]), status="processing", total=float(raw["totalPrice"])
+        )
+
+    async def mark_paid(self, order_id: str, key: str) -> OrderPaid:
+        raw = await self._json(
+            "POST", f"/orders/{order_id}/mark-paid", json={}, idempotency_key=key
+        )
+        return OrderPaid(order_id=str(order_id), paid=raw["financialStatus"] == "PAID")
+
+    async def set_discount(self, order_id: str, percent: int, key: str) -> DiscountApplied:
+        raw = await self._json(
+            "POST", f"/orders/{order_id}/discount", json={"percent": percent}, idempotency_key=key
+        )
+        return DiscountApplied(
+            order_id=str(order_id), percent=percent, new_total=float(raw["totalPrice"])
+        )
+
+    async def update_address(self, address_id: str, address: Address, key: str) -> AddressUpdated:
+        raw = await self._json(
+            "PUT", f"/addresses/{address_id}", json=_raw_address(address), idempotency_key=key
+        )
+        return AddressUpdated(address_id=raw["id"], address=_address(raw) or address)
