@@ -80,7 +80,7 @@ class StayAiConnector(PlatformConnector):
             product_name=line.get("title", ""),
             quantity=line.get("quantity", 1),
             interval={"MONTH": "monthly", "WEEK": "weekly"}.get(
-                raw.get("billingInterval"), "monthly"
+                str(raw.get("billingInterval")), "monthly"
             ),
             next_shipment_date=raw.get("nextOrderDate"),
         )
