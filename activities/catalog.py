@@ -162,6 +162,9 @@ class Subscription(_Model):
 
 class SubscriptionList(_Model):
     subscriptions: list[Subscription] = Field(default_factory=list)
+    primary: Subscription | None = Field(
+        default=None, description="the one the ticket is about: the only one, else the latest"
+    )
 
 
 class DiscountApplied(_Model):
@@ -756,7 +759,7 @@ CONTEXT_SOURCES: dict[str, tuple[str, ...]] = {
     "address": ("new_address", "account.address", "order.shipping_address"),
     "items": ("order.items",),
     "tracking_number": ("order.tracking_number",),
-    "subscription_id": ("subscription_id", "subscription.id"),
+    "subscription_id": ("subscription_id", "subscription.id", "subscriptions.primary.id"),
     "new_product_id": ("new_product_id",),
     "to_product_id": ("new_product_id",),
     "from_product_id": ("product_id",),
