@@ -43,3 +43,4 @@ def api() -> None:
 
 
 # Sub-commands owned by other rooms register below (one line each).
+app.command("sandbox")(__import__("sandbox.server", fromlist=["sandbox_command"]).sandbox_command)
