@@ -1270,7 +1270,13 @@ def customer_question(step_text: str, slot: str) -> str:
     text = (
         _strip_eg(_strip_tools(step_text)) if slot not in ("yes_no",) else _strip_tools(step_text)
     )
-    text = re.sub(r"\s*(?:to|and)\s+(?:look|check)\b.*$", "", text, flags=re.I)
+    text = re.sub(
+        r"\s*(?:to|and)\s+(?:look (?:them|it) up|check (?:if|whether) (?:the )?"
+        r"(?:user|customer|they)\b).*$",
+        "",
+        text,
+        flags=re.I,
+    )
     patterns = [
         (r"^(?:ask|request)\s+(?:the\s+)?(?:customer|user|them)\s+to\s+", "Could you please "),
         (

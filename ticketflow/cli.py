@@ -44,3 +44,7 @@ def api() -> None:
 
 # Sub-commands owned by other rooms register below (one line each).
 app.command("sandbox")(__import__("sandbox.server", fromlist=["sandbox_command"]).sandbox_command)
+from policies.cli import policy_app, tools  # noqa: E402
+
+app.add_typer(policy_app, name="policy")
+app.command("tools")(tools)
