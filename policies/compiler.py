@@ -784,7 +784,7 @@ class _Compiler:
             slot=slot,
             question=question,
             var=var,
-            options=options,  # type: ignore[arg-type]
+            options=options,
             skip_if_known=skip,
             **base,
         )
@@ -937,6 +937,7 @@ class _Compiler:
                 if am:
                     written[am.group(1)] = (am.group(2) or "").strip()
         args: dict[str, Value] = {}
+        reported: set[str] = set()
         names = spec.param_names()
         for key, val in written.items():
             if key not in names:
@@ -953,16 +954,19 @@ class _Compiler:
                     else f"Write {spec.signature()}.",
                 )
                 continue
+            before = len(self.diags)
             bound = self.arg_value(step, spec, key, val, text, scope)
             if bound is not None:
                 args[key] = bound
+            elif len(self.diags) > before:
+                reported.add(key)
         for key in names:
             if key in args or key in written:
                 continue
             value = self.implicit_arg(spec, key, text, scope)
             if value is not None:
                 args[key] = value
-        missing = [k for k in spec.required_params() if k not in args and k not in written]
+        missing = [k for k in spec.required_params() if k not in args and k not in reported]
         for key in missing:
             if inferred:
                 return None
@@ -1016,9 +1020,7 @@ class _Compiler:
                     needle=f"{key}: {val}",
                     fix=f"Write `{key}: {expected}`. The full form is {spec.signature()}.",
                 )
-            return self.implicit_arg(spec, key, text, scope) or (
-                None if key in spec.required_params() else None
-            )
+            return self.implicit_arg(spec, key, text, scope)
         literal = _literal(val)
         if literal is None:
             self.diag(
@@ -1087,7 +1089,7 @@ class _Compiler:
                         AskNode(
                             slot=slot,
                             question=question,
-                            var=var,  # type: ignore[arg-type]
+                            var=var,
                             skip_if_known=slot != "free_text",
                             line=step.line,
                             step=step.label,

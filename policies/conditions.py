@@ -276,7 +276,7 @@ class _ExprParser:
         if nxt and nxt[0] == "op" and nxt[1] not in "()":
             op = self.take()[1]
             right = self.operand()
-            return Compare(op=op, left=left, right=right)  # type: ignore[arg-type]
+            return Compare(op=op, left=left, right=right)
         if isinstance(left, VarRef):
             return Truthy(value=left)
         raise ConditionSyntaxError("a condition needs a $variable to test", tok[2] if tok else 0)

@@ -221,7 +221,7 @@ def _segments(line: _Line) -> list[_Line]:
                         clean + suffix,
                         line.line,
                         col,
-                        mk if k == 0 else "bullet",  # type: ignore[arg-type]
+                        mk if k == 0 else "bullet",
                         lb if k == 0 else "-",
                         line.depth,
                     )
@@ -344,7 +344,7 @@ def parse_policy(text: str) -> ParsedPolicy:
     """Front matter + "when to use" prose + the step tree."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     meta, error, key_lines, body_start = split_front_matter(text)
-    lines, headings = _block_lines(text, body_start)
+    lines, _headings = _block_lines(text, body_start)
     when: list[str] = []
     logic: list[_Line] = []
     in_logic = False

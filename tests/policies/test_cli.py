@@ -1,0 +1,56 @@
+"""`ticketflow policy check|show|list` and `ticketflow tools` as an author uses them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from policies.library import DEFAULT_LIBRARY_DIR
+from ticketflow.cli import app
+
+runner = CliRunner()
+
+
+def test_check_library_passes() -> None:
+    result = runner.invoke(app, ["policy", "check", str(DEFAULT_LIBRARY_DIR)])
+    assert result.exit_code == 0, result.output
+    assert "10 policies, 0 errors, 0 warnings" in result.output
+
+
+def test_check_reports_errors_and_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.md"
+    bad.write_text(
+        "---\nid: bad\ntitle: Bad\nplatforms: [skio]\n---\n"
+        "1. Ask for the order number.\n2. Use @skio_order_detail(order_id: str).\n"
+    )
+    result = runner.invoke(app, ["policy", "check", str(bad)])
+    assert result.exit_code == 1
+    assert "UNKNOWN TOOL" in result.output and "@skio_order_details" in result.output
+
+    as_json = runner.invoke(app, ["policy", "check", str(bad), "--json"])
+    assert as_json.exit_code == 1
+    payload = json.loads(as_json.output)
+    diag = payload["policies"][0]["diagnostics"][0]
+    assert (diag["code"], diag["line"], diag["severity"]) == ("TF001", 7, "error")
+
+
+def test_show_prints_the_plan_tree_with_lines() -> None:
+    result = runner.invoke(app, ["policy", "show", "reshipment"])
+    assert result.exit_code == 0, result.output
+    assert "@create_stayai_order" in result.output and "L29" in result.output
+    assert "order_not_eligible" in result.output
+
+
+def test_show_json_and_unknown_id() -> None:
+    result = runner.invoke(app, ["policy", "show", "refund", "--json"])
+    assert json.loads(result.output)["id"] == "refund"
+    assert runner.invoke(app, ["policy", "show", "nope"]).exit_code == 1
+
+
+def test_list_and_tools() -> None:
+    listing = runner.invoke(app, ["policy", "list"], env={"COLUMNS": "200"})
+    assert listing.exit_code == 0 and "skip_next_shipment" in listing.output
+    tools = runner.invoke(app, ["tools"], env={"COLUMNS": "200"})
+    assert tools.exit_code == 0 and "@file_carrier_claim(order_id: str)" in tools.output
