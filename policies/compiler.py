@@ -1049,9 +1049,11 @@ class _Compiler:
             and spec.name != "create_stayai_order"
         ):
             return VarRef(path=["new_order", "order_id"])
-        for source in CONTEXT_SOURCES.get(key, ()):
+        sources = CONTEXT_SOURCES.get(key, ())
+        for i, source in enumerate(sources):
             if scope.has(source):
-                return VarRef(path=source.split("."))
+                rest = [s.split(".") for s in sources[i + 1 :] if scope.has(s)]
+                return VarRef(path=source.split("."), fallbacks=rest)
         if key == "percent":
             pct = _PERCENT.search(text)
             if pct:

@@ -50,9 +50,12 @@ class VarRef(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     kind: Literal["var"] = "var"
     path: list[str]
+    fallbacks: list[list[str]] = Field(
+        default_factory=list, description="paths to try, in order, when `path` is unset"
+    )
 
     def __str__(self) -> str:
-        return "$" + ".".join(self.path)
+        return " ?? ".join("$" + ".".join(p) for p in [self.path, *self.fallbacks])
 
 
 class LiteralValue(BaseModel):

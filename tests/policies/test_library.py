@@ -70,3 +70,16 @@ def test_whole_library_compiles_well_under_a_second() -> None:
     start = time.perf_counter()
     load_library()
     assert time.perf_counter() - start < 1.0
+
+
+def test_reshipment_ships_to_the_new_address_else_the_saved_one(library: PolicyLibrary) -> None:
+    plan = library.get("reshipment")
+    create = next(
+        n for n in plan.walk() if isinstance(n, CallNode) and n.tool == "create_stayai_order"
+    )
+    assert str(create.args["address"]) == (
+        "$new_address ?? $account.address ?? $order.shipping_address"
+    )
+    assert str(create.args["items"]) == "$order.items"
+    paid = next(n for n in plan.walk() if isinstance(n, CallNode) and n.tool == "set_order_to_paid")
+    assert str(paid.args["order_id"]) == "$new_order.order_id"
