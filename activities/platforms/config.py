@@ -33,6 +33,7 @@ SANDBOX_KUSTOMER_API_KEY = "sandbox-kustomer-key"
 SANDBOX_KUSTOMER_WEBHOOK_SECRET = "sandbox-kustomer-webhook-token"
 SANDBOX_SALESFORCE_CLIENT_ID = "sandbox-salesforce-client"
 SANDBOX_SALESFORCE_CLIENT_SECRET = "sandbox-salesforce-secret"
+SANDBOX_SALESFORCE_ORGANIZATION_ID = "00D000000000001EAA"
 
 
 class PlatformEndpoint(BaseModel):
@@ -88,6 +89,10 @@ class SalesforceSettings(PlatformEndpoint):
     client_id: str = SANDBOX_SALESFORCE_CLIENT_ID
     client_secret: SecretStr = SecretStr(SANDBOX_SALESFORCE_CLIENT_SECRET)
     api_version: str = "v62.0"
+    # Incoming outbound messages: only this org's are accepted, and, when set, only with
+    # `?token=<webhook_token>` on the endpoint URL configured in Salesforce (shared secret).
+    organization_id: str = SANDBOX_SALESFORCE_ORGANIZATION_ID
+    webhook_token: SecretStr | None = None
 
 
 PLATFORM_NAMES: tuple[str, ...] = (
