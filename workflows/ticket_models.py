@@ -20,7 +20,23 @@ class TicketStatus(StrEnum):
     WAITING_CUSTOMER = "waiting_customer"
     WAITING_CLAIM = "waiting_claim"
     ESCALATED = "escalated"
+    RESOLVED = "resolved"
     CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    RETAINED = "retained"
+    CANCELLED = "cancelled"
+    RESHIPPED = "reshipped"
+    REFUNDED = "refunded"
+    CLAIM_APPROVED = "claim_approved"
+    CLAIM_REJECTED = "claim_rejected"
+    SKIPPED = "skipped"
+    SWAPPED = "swapped"
+    RESTARTED = "restarted"
+    ESCALATED = "escalated"
+    ABANDONED = "abandoned"
+    RESOLVED = "resolved"
 
 
 class Customer(BaseModel):
@@ -42,7 +58,27 @@ class TicketStart(BaseModel):
     external_id: str
     customer: Customer = Field(default_factory=Customer)
     ticket_type: str | None = None
+    policy_id: str | None = Field(default=None, description="skip routing: run this policy")
     context: dict[str, Any] = Field(default_factory=dict)
+    # Set only by continue-as-new: everything the ticket knew, carried to the next run.
+    carried: TicketCarry | None = None
+
+
+class AgentAction(BaseModel):
+    """What a human agent did on the helpdesk; while an agent holds the ticket the bot
+    stays silent."""
+
+    action: Literal["takeover", "release", "resolve", "note"]
+    agent: str | None = None
+    text: str | None = None
+
+
+class ClaimUpdate(BaseModel):
+    """A carrier claim's new status (from the claim follow-up or a carrier webhook)."""
+
+    claim_id: str | None = None
+    status: str
+    approved_amount: float | None = None
 
 
 class TranscriptEntry(BaseModel):
@@ -68,8 +104,48 @@ class TicketState(BaseModel):
     external_id: str
     status: TicketStatus
     ticket_type: str | None = None
+    policy_id: str | None = None
+    policy_version: str | None = None
+    variant: str | None = None
     waiting_for: str | None = None
+    slots: dict[str, Any] = Field(default_factory=dict)
+    outcome: str | None = None
+    agent: str | None = None
     messages_received: int = 0
+
+
+class TraceRow(BaseModel):
+    """One plan node's fate: ran / skipped / waiting / failed, with when."""
+
+    policy_id: str
+    node: str
+    step: str
+    line: int
+    kind: str
+    status: str
+    at: datetime
+    detail: str = ""
+
+
+class TicketCarry(BaseModel):
+    """The state continue-as-new carries into the next run."""
+
+    status: TicketStatus
+    transcript: list[TranscriptEntry]
+    seen: list[str]
+    replies: dict[str, list[str]]
+    inbox: list[CustomerMessage]
+    interpreter: dict[str, Any] | None = None
+    plans: dict[str, Any] = Field(default_factory=dict)
+    policy_id: str | None = None
+    handovers: int = 0
+    trace: list[TraceRow] = Field(default_factory=list)
+    agent: str | None = None
+    escalated: bool = False
+    routing_attempts: int = 0
+    outcome: str | None = None
+    known_slots: dict[str, Any] = Field(default_factory=dict)
+    variants: dict[str, str] = Field(default_factory=dict)
 
 
 class TicketOutcome(BaseModel):
@@ -89,3 +165,6 @@ def parse_ticket_workflow_id(ticket_id: str) -> tuple[str, str] | None:
     if prefix != "ticket" or not helpdesk or not external_id:
         return None
     return helpdesk, external_id
+
+
+TicketStart.model_rebuild()

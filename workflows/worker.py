@@ -5,10 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.commerce import platform_activities
+from activities.helpdesk import helpdesk_activities
+from activities.platforms.config import PlatformSettings
+from activities.policy_store import PolicyActivities
+from activities.understanding import UnderstandingActivities
 from ticketflow.settings import Settings
 from ticketflow.temporal_client import connect_temporal
 from workflows.ticket import TicketWorkflow
@@ -18,12 +25,34 @@ log = logging.getLogger("ticketflow.worker")
 WORKFLOWS: list[type] = [TicketWorkflow]
 
 
-def build_worker(client: Client, settings: Settings) -> Worker:
+def ticket_activities(
+    platforms: PlatformSettings | None = None, policies: PolicyActivities | None = None
+) -> list[Callable[..., Any]]:
+    """Everything a ticket calls: policy loading, reply understanding, platform tools."""
+    platforms = platforms or PlatformSettings()
+    policy_store = policies or PolicyActivities()
+    understanding = UnderstandingActivities()
+    return [
+        policy_store.route_ticket,
+        policy_store.load_policy,
+        understanding.understand_reply,
+        *platform_activities(platforms),
+        *helpdesk_activities(platforms),
+    ]
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    *,
+    platforms: PlatformSettings | None = None,
+    activities: list[Callable[..., Any]] | None = None,
+) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=[],
+        activities=activities if activities is not None else ticket_activities(platforms),
     )
 
 

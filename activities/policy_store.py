@@ -1,0 +1,114 @@
+"""Policy activities: route a ticket to a policy, and hand the workflow a compiled plan.
+
+Compiling happens here, outside the workflow, so the plan lands in the ticket's
+history: a running ticket stays pinned to the version it started with even after
+the library changes.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, Field
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from policies.library import PolicyLibrary, load_library
+from policies.plan import Plan
+
+
+class RouteRequest(BaseModel):
+    text: str
+    helpdesk: str
+    ticket_type: str | None = None
+    policy_id: str | None = None
+
+
+class MenuItem(BaseModel):
+    policy_id: str
+    title: str
+
+
+class RouteResult(BaseModel):
+    policy_id: str | None
+    how: str = Field(description="policy_id | ticket_type | menu | trigger | none")
+    menu: list[MenuItem] = Field(default_factory=list)
+
+
+class LoadPolicyRequest(BaseModel):
+    policy_id: str
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+class PolicyActivities:
+    """Reads the policy library once per worker; `reload()` picks up edits."""
+
+    def __init__(self, library: PolicyLibrary | None = None) -> None:
+        self.library = library or load_library()
+
+    def reload(self) -> None:
+        self.library = load_library(self.library.directory)
+
+    def menu(self) -> list[MenuItem]:
+        """One entry per ticket type (the first policy that handles it), in a stable order."""
+        seen: dict[str, MenuItem] = {}
+        for plan in sorted(self.library.plans.values(), key=lambda p: p.id):
+            label = plan.ticket_types[0] if plan.ticket_types else plan.title
+            seen.setdefault(_norm(label), MenuItem(policy_id=plan.id, title=label))
+        return sorted(seen.values(), key=lambda item: item.title)
+
+    def route(self, request: RouteRequest) -> RouteResult:
+        plans = self.library.plans
+        if request.policy_id:
+            try:
+                return RouteResult(
+                    policy_id=self.library.get(request.policy_id).id, how="policy_id"
+                )
+            except KeyError:
+                pass
+        if request.ticket_type:
+            wanted = _norm(request.ticket_type)
+            for plan in sorted(plans.values(), key=lambda p: p.id):
+                if helpdesk_fits(plan, request.helpdesk) and wanted in {
+                    _norm(t) for t in plan.ticket_types
+                }:
+                    return RouteResult(policy_id=plan.id, how="ticket_type")
+            for plan in sorted(plans.values(), key=lambda p: p.id):
+                if wanted in {_norm(t) for t in plan.ticket_types}:
+                    return RouteResult(policy_id=plan.id, how="ticket_type")
+        menu = self.menu()
+        picked = re.fullmatch(r"\s*#?(\d{1,2})\s*[.)]?\s*", request.text)
+        if picked and 1 <= int(picked.group(1)) <= len(menu):
+            return RouteResult(policy_id=menu[int(picked.group(1)) - 1].policy_id, how="menu")
+        matched = self.library.match(request.text)
+        if matched is not None:
+            # Prefer the variant of the same ticket type built for this helpdesk.
+            for plan in sorted(plans.values(), key=lambda p: p.id):
+                if plan.ticket_types == matched.ticket_types and helpdesk_fits(
+                    plan, request.helpdesk
+                ):
+                    return RouteResult(policy_id=plan.id, how="trigger")
+            return RouteResult(policy_id=matched.id, how="trigger")
+        return RouteResult(policy_id=None, how="none", menu=menu)
+
+    @activity.defn(name="route_ticket")
+    async def route_ticket(self, request: RouteRequest) -> RouteResult:
+        return self.route(request)
+
+    @activity.defn(name="load_policy")
+    async def load_policy(self, request: LoadPolicyRequest) -> Plan:
+        try:
+            return self.library.get(request.policy_id)
+        except KeyError:
+            raise ApplicationError(
+                f"policy {request.policy_id!r} is not in the library or does not compile",
+                type="PolicyNotFound",
+                non_retryable=True,
+            ) from None
+
+
+def helpdesk_fits(plan: Plan, helpdesk: str) -> bool:
+    return helpdesk in plan.platforms or helpdesk in plan.roles.values()
