@@ -285,7 +285,11 @@ class CommerceActivities:
     @activity.defn(name="get_subscriptions")
     async def get_subscriptions(self, call: ToolInput[EmailParams]) -> SubscriptionList:
         connector = self._connector("get_subscriptions", call.platforms, "list_subscriptions")
-        return SubscriptionList(subscriptions=await connector.list_subscriptions(call.params.email))
+        subscriptions = await connector.list_subscriptions(call.params.email)
+        # The one the ticket is about: the only one, else an active one, else the first.
+        active = [s for s in subscriptions if s.status == "active"]
+        primary = (active or subscriptions or [None])[0]
+        return SubscriptionList(subscriptions=subscriptions, primary=primary)
 
     async def _change(
         self, tool: str, operation: str, call: ToolInput[Any], *args: str
