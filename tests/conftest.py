@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
 
@@ -24,18 +23,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.platforms.config import PlatformSettings
 from api.main import create_app
+from tests.ports import free_port
 from tests.temporal_servers import wheel_binary
 from ticketflow.settings import Settings
 from workflows import search_attributes as sa
 from workflows.worker import build_worker
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+# The platform sandbox (real HTTP on a free port) for every test that needs it.
+pytest_plugins = ["tests.sandbox_fixtures"]
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -85,9 +82,12 @@ def dev_settings(dev_env: WorkflowEnvironment, task_queue: str) -> Settings:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def dev_worker(dev_env: WorkflowEnvironment, dev_settings: Settings) -> AsyncIterator[Worker]:
-    """The production worker (same workflows and activities) on its own task queue."""
-    worker = build_worker(dev_env.client, dev_settings)
+async def dev_worker(
+    dev_env: WorkflowEnvironment, dev_settings: Settings, platform_settings: PlatformSettings
+) -> AsyncIterator[Worker]:
+    """The production worker (same workflows and activities) on its own task queue, with
+    every platform pointed at the test sandbox."""
+    worker = build_worker(dev_env.client, dev_settings, platforms=platform_settings)
     async with worker:
         yield worker
 

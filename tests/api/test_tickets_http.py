@@ -24,38 +24,35 @@ async def test_conversation_over_http(http: httpx.AsyncClient, dev_client: Clien
         json={
             "message": "I want to cancel order 5001",
             "customer": {"email": "alex@example.com", "name": "Alex"},
-            "ticket_type": "cancel_order",
+            "ticket_type": "Cancel order",
         },
     )
     assert created.status_code == 201, created.text
     first = created.json()
     ticket_id = first["ticket_id"]
     assert ticket_id.startswith("ticket-web-")
-    assert first["replies"] == [
-        "Hi Alex, thanks for reaching out. I'm the ticketflow assistant and I'm looking into "
-        "this for you."
-    ]
+    # The order number came with the first message: the bot goes straight to the offers.
+    assert len(first["replies"]) == 1
+    assert first["replies"][0].startswith("Before we go ahead, here are some options")
+    assert "1. Discount: Take 15% off this order." in first["replies"][0]
     assert first["status"] == "waiting_customer"
-
-    turn = await http.post(f"/tickets/{ticket_id}/messages", json={"text": "Yes, order 5001"})
-    assert turn.status_code == 200, turn.text
-    assert turn.json()["replies"] == ["Thanks, I've added that to your ticket."]
 
     shown = (await http.get(f"/tickets/{ticket_id}")).json()
     assert shown["state"]["status"] == "waiting_customer"
-    assert shown["state"]["ticket_type"] == "cancel_order"
+    assert shown["state"]["ticket_type"] == "Cancel order"
+    assert shown["state"]["policy_id"] == "cancel_order_retention_bigcommerce_kustomer"
+    assert shown["state"]["slots"] == {"order_id": "5001"}
     assert [(e["role"], e["text"]) for e in shown["transcript"]] == [
         ("customer", "I want to cancel order 5001"),
         ("bot", first["replies"][0]),
-        ("customer", "Yes, order 5001"),
-        ("bot", "Thanks, I've added that to your ticket."),
     ]
 
     # The operator's view: the ticket is found in Temporal by its search attributes.
     found = await _visible(
         dev_client,
         f'WorkflowId = "{ticket_id}" AND TicketStatus = "waiting_customer" '
-        'AND Helpdesk = "web" AND TicketType = "cancel_order"',
+        'AND Helpdesk = "web" AND TicketType = "Cancel order" '
+        'AND PolicyId = "cancel_order_retention_bigcommerce_kustomer"',
     )
     assert found == [ticket_id]
     # No customer PII in search attributes.
@@ -67,7 +64,7 @@ async def test_conversation_over_http(http: httpx.AsyncClient, dev_client: Clien
 async def test_resent_message_id_is_answered_once(http: httpx.AsyncClient) -> None:
     created = (await http.post("/tickets", json={"message": "Hello"})).json()
     ticket_id = created["ticket_id"]
-    body = {"text": "Where is my parcel?", "message_id": "client-7"}
+    body = {"text": "Please skip my next shipment", "message_id": "client-7"}
     first = (await http.post(f"/tickets/{ticket_id}/messages", json=body)).json()
     again = (await http.post(f"/tickets/{ticket_id}/messages", json=body)).json()
     assert first["duplicate"] is False
@@ -76,7 +73,7 @@ async def test_resent_message_id_is_answered_once(http: httpx.AsyncClient) -> No
     transcript = (await http.get(f"/tickets/{ticket_id}")).json()["transcript"]
     assert [e["text"] for e in transcript if e["role"] == "customer"] == [
         "Hello",
-        "Where is my parcel?",
+        "Please skip my next shipment",
     ]
 
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from temporalio.client import Client
 
-from tests.conftest import free_port
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +28,7 @@ class DevStack:
 
     def __init__(self, state_dir: Path) -> None:
         self.grpc_port, self.ui_port, self.api_port = free_port(), free_port(), free_port()
+        self.sandbox_port = free_port()
         self.state_dir = state_dir
         self.log = state_dir / "dev.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -39,6 +40,7 @@ class DevStack:
             TEMPORAL_ADDRESS=f"127.0.0.1:{self.grpc_port}",
             TICKETFLOW_TEMPORAL_UI_PORT=str(self.ui_port),
             TICKETFLOW_API_PORT=str(self.api_port),
+            TICKETFLOW_SANDBOX_PORT=str(self.sandbox_port),
             TICKETFLOW_STATE_DIR=str(self.state_dir),
             TICKETFLOW_TASK_QUEUE="e2e-dev-stack",
         )
@@ -107,16 +109,19 @@ def test_ticket_survives_a_restart_of_the_whole_stack(stack: DevStack) -> None:
 
     assert stack.stop() == 0
     assert "stopped." in stack.log.read_text()
-    assert _ports_released(stack.grpc_port, stack.ui_port, stack.api_port)
+    assert _ports_released(stack.grpc_port, stack.ui_port, stack.api_port, stack.sandbox_port)
     assert (stack.state_dir / "temporal.db").exists()
 
     stack.start()
     shown = httpx.get(f"{stack.api}/tickets/{ticket_id}", timeout=30).json()
     assert shown["state"]["status"] == "waiting_customer"
     turn = httpx.post(
-        f"{stack.api}/tickets/{ticket_id}/messages", json={"text": "Hello again"}, timeout=30
+        f"{stack.api}/tickets/{ticket_id}/messages", json={"text": "1"}, timeout=30
     ).json()
-    assert turn["replies"] == ["Thanks, I've added that to your ticket."]
+    # "1" picks the first entry of the menu the bot showed before the restart.
+    assert turn["replies"], turn
+    shown = httpx.get(f"{stack.api}/tickets/{ticket_id}", timeout=30).json()
+    assert shown["state"]["policy_id"] is not None
     ui = httpx.get(f"http://127.0.0.1:{stack.ui_port}/", timeout=10)
     assert ui.status_code == 200
     assert stack.stop() == 0

@@ -17,7 +17,7 @@ from activities.platforms.base import (
 )
 from activities.platforms.bigcommerce import BigCommerceConnector
 from activities.platforms.config import PlatformSettings
-from tests.platforms.conftest import SandboxControl
+from tests.sandbox_fixtures import SandboxControl
 
 
 @pytest.fixture

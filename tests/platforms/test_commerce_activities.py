@@ -18,7 +18,7 @@ from activities.catalog import (
 from activities.commerce import CommerceActivities, Connectors, ToolInput
 from activities.platforms.base import NotFound, PlatformRejected
 from activities.platforms.config import PlatformSettings
-from tests.platforms.conftest import SandboxControl
+from tests.sandbox_fixtures import SandboxControl
 
 STAYAI = ["Stay AI", "Kustomer"]
 SKIO = ["Skio", "Zendesk"]

@@ -20,7 +20,7 @@ from activities.platforms.base import (
 )
 from activities.platforms.config import SANDBOX_EASYPOST_WEBHOOK_SECRET, PlatformSettings
 from activities.platforms.easypost import EasyPostConnector, verify_webhook
-from tests.platforms.conftest import SandboxControl
+from tests.sandbox_fixtures import SandboxControl
 
 JO = "9400100000000000009001"  # delivered, unsigned
 SAM = "9400100000000000007001"  # delivered, signed for

@@ -31,7 +31,8 @@ from activities.platforms.config import (
     SANDBOX_ZENDESK_WEBHOOK_SECRET,
     PlatformSettings,
 )
-from tests.platforms.conftest import SandboxControl, _free_port
+from tests.ports import free_port
+from tests.sandbox_fixtures import SandboxControl
 
 TICKETS = {
     "zendesk": "1003",
@@ -162,7 +163,7 @@ def receiver() -> Iterator[tuple[str, list[dict[str, Any]]]]:
             return Response(salesforce.outbound_message_ack(), media_type="text/xml")
         return Response(status_code=200)
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

@@ -17,7 +17,7 @@ from activities.platforms.base import (
 )
 from activities.platforms.config import PlatformSettings
 from activities.platforms.kustomer import KustomerConnector, verify_webhook, webhook_signature
-from tests.platforms.conftest import SandboxControl
+from tests.sandbox_fixtures import SandboxControl
 
 SAM_CONVERSATION = "5f000000000000000000d003"
 

@@ -21,7 +21,7 @@ from activities.platforms.salesforce import (
     parse_outbound_message,
     verify_outbound_message,
 )
-from tests.platforms.conftest import SandboxControl
+from tests.sandbox_fixtures import SandboxControl
 
 ALEX_CASE = "500000000000001AAA"
 

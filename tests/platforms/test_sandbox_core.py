@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.platforms.conftest import SandboxControl
+from tests.sandbox_fixtures import SandboxControl
 
 
 def test_clock_advances_and_reset_rewinds(sandbox: SandboxControl) -> None:

@@ -17,7 +17,7 @@ from activities.platforms.base import (
 from activities.platforms.config import PlatformSettings
 from activities.platforms.skio import SkioConnector
 from activities.platforms.stayai import StayAiConnector
-from tests.platforms.conftest import SandboxControl
+from tests.sandbox_fixtures import SandboxControl
 
 
 async def test_skio_errors_and_recovery(

@@ -22,7 +22,7 @@ from activities.platforms.zendesk import (
     verify_webhook,
     webhook_signature,
 )
-from tests.platforms.conftest import SandboxControl
+from tests.sandbox_fixtures import SandboxControl
 
 
 @pytest.fixture

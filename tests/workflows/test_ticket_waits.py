@@ -1,14 +1,18 @@
-"""The ticket waits durably for the customer, however long, and never answers twice."""
+"""Durable waits under time skipping: reminders, auto-close, redelivery, days of silence."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.platforms.config import PlatformSettings
+from tests.sandbox_fixtures import SandboxControl
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import (
     Customer,
@@ -17,63 +21,100 @@ from workflows.ticket_models import (
     TicketStatus,
     ticket_workflow_id,
 )
-from workflows.worker import WORKFLOWS
+from workflows.worker import WORKFLOWS, ticket_activities
 
 
-async def _start(env: WorkflowEnvironment, task_queue: str) -> WorkflowHandle:
+@pytest_asyncio.fixture(loop_scope="session")
+async def skipping_worker(
+    time_skipping_env: WorkflowEnvironment, task_queue: str, platform_settings: PlatformSettings
+) -> AsyncIterator[Worker]:
+    worker = Worker(
+        time_skipping_env.client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ticket_activities(platform_settings),
+    )
+    async with worker:
+        yield worker
+
+
+async def _start(env: WorkflowEnvironment, task_queue: str, email: str) -> WorkflowHandle:
     external_id = uuid.uuid4().hex[:8]
     return await env.client.start_workflow(
         TicketWorkflow.run,
-        TicketStart(helpdesk="zendesk", external_id=external_id, customer=Customer(name="Sam")),
-        id=ticket_workflow_id("zendesk", external_id),
+        TicketStart(helpdesk="web", external_id=external_id, customer=Customer(email=email)),
+        id=ticket_workflow_id("web", external_id),
         task_queue=task_queue,
     )
 
 
-async def test_replies_then_waits_for_days_and_still_answers(
-    time_skipping_env: WorkflowEnvironment, task_queue: str
+async def _say(handle: WorkflowHandle, env: WorkflowEnvironment, message_id: str, text: str):
+    await handle.signal(
+        TicketWorkflow.customer_message, CustomerMessage(message_id=message_id, text=text)
+    )
+    await env.sleep(timedelta(seconds=5))
+    return await handle.query(TicketWorkflow.transcript)
+
+
+async def test_silent_customer_is_reminded_after_a_day_and_closed_after_three(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    skipping_worker: Worker,
+    sandbox: SandboxControl,
 ) -> None:
     env = time_skipping_env
-    async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS):
-        handle = await _start(env, task_queue)
-        await handle.signal(
-            TicketWorkflow.customer_message,
-            CustomerMessage(message_id="m1", text="My parcel never arrived"),
-        )
-        await env.sleep(timedelta(seconds=1))
-        transcript = await handle.query(TicketWorkflow.transcript)
-        assert [e.role for e in transcript] == ["customer", "bot"]
-        assert transcript[1].text.startswith("Hi Sam, thanks for reaching out")
+    handle = await _start(env, task_queue, email="")
+    transcript = await _say(handle, env, "m1", "Please skip my next shipment")
+    assert transcript[-1].role == "bot"
+    assert (await handle.query(TicketWorkflow.state)).status == TicketStatus.WAITING_CUSTOMER
 
-        # Ten silent days later the ticket is still open and waiting for the customer.
-        await env.sleep(timedelta(days=10))
-        state = await handle.query(TicketWorkflow.state)
-        assert state.status == TicketStatus.WAITING_CUSTOMER
-        assert state.waiting_for == "customer_message"
+    await env.sleep(timedelta(hours=23))
+    assert not any("still there" in e.text for e in await handle.query(TicketWorkflow.transcript))
+    await env.sleep(timedelta(hours=2))
+    transcript = await handle.query(TicketWorkflow.transcript)
+    assert "Just checking in" in transcript[-1].text
 
-        await handle.signal(
-            TicketWorkflow.customer_message, CustomerMessage(message_id="m2", text="Any news?")
-        )
-        await env.sleep(timedelta(seconds=1))
-        transcript = await handle.query(TicketWorkflow.transcript)
-        assert [e.text for e in transcript if e.role == "customer"] == [
-            "My parcel never arrived",
-            "Any news?",
-        ]
-        assert transcript[-1].role == "bot"
+    await env.sleep(timedelta(hours=48))
+    outcome = await handle.result()
+    assert outcome.outcome == "abandoned"
+    assert outcome.status == TicketStatus.CLOSED
+    assert "closing this conversation" in (await handle.query(TicketWorkflow.transcript))[-1].text
+
+
+async def test_answer_after_days_of_silence_carries_on_where_it_stopped(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    skipping_worker: Worker,
+    sandbox: SandboxControl,
+) -> None:
+    env = time_skipping_env
+    handle = await _start(env, task_queue, email="")
+    await _say(handle, env, "m1", "Please skip my next shipment")
+    state = await handle.query(TicketWorkflow.state)
+    assert state.policy_id == "skip_next_shipment"
+    assert state.waiting_for == "customer:email"
+
+    await env.sleep(timedelta(hours=30))  # reminded, not yet closed
+    transcript = await _say(handle, env, "m2", "it's rio@example.com")
+    assert "skipped" in transcript[-1].text
+    outcome = await handle.result()
+    assert outcome.outcome == "skipped"
+    skips = sandbox.side_effects("skio", "skipSubscription")
+    assert len(skips) == 1
 
 
 async def test_redelivered_message_is_recorded_and_answered_once(
-    time_skipping_env: WorkflowEnvironment, task_queue: str
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    skipping_worker: Worker,
+    sandbox: SandboxControl,
 ) -> None:
     env = time_skipping_env
-    async with Worker(env.client, task_queue=task_queue, workflows=WORKFLOWS):
-        handle = await _start(env, task_queue)
-        message = CustomerMessage(message_id="webhook-42", text="Cancel my order please")
-        for _ in range(3):  # helpdesks retry webhooks: the same message id arrives three times
-            await handle.signal(TicketWorkflow.customer_message, message)
-        await env.sleep(timedelta(seconds=1))
-        transcript = await handle.query(TicketWorkflow.transcript)
-        assert [e.role for e in transcript] == ["customer", "bot"]
-        state = await handle.query(TicketWorkflow.state)
-        assert state.messages_received == 1
+    handle = await _start(env, task_queue, email="")
+    message = CustomerMessage(message_id="webhook-42", text="Please skip my next shipment")
+    for _ in range(3):  # helpdesks retry webhooks: the same message id arrives three times
+        await handle.signal(TicketWorkflow.customer_message, message)
+    await env.sleep(timedelta(seconds=5))
+    transcript = await handle.query(TicketWorkflow.transcript)
+    assert [e.role for e in transcript] == ["customer", "bot"]
+    assert (await handle.query(TicketWorkflow.state)).messages_received == 1

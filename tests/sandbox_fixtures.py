@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,18 +12,13 @@ import uvicorn
 
 from activities.platforms.config import PlatformSettings
 from sandbox.app import create_app
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.ports import free_port
 
 
 @pytest.fixture(scope="session")
 def sandbox_url() -> Iterator[str]:
     """Base URL of a sandbox running under uvicorn in a background thread (in-memory DB)."""
-    port = _free_port()
+    port = free_port()
     app = create_app("sqlite://", fault_seed=7)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
