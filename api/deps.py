@@ -1,12 +1,19 @@
-"""FastAPI dependencies: the settings and the one Temporal client made in the lifespan."""
+"""FastAPI dependencies: what the lifespan made once (settings, the Temporal client, the
+database engine, platform settings, the policy library) and the API-key check."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from temporalio.client import Client
 
+from activities.platforms.config import PlatformSettings
+from api.auth import key_is_valid
+from policies.library import PolicyLibrary
 from ticketflow.settings import Settings
 
 
@@ -20,5 +27,44 @@ def get_temporal_client(request: Request) -> Client:
     return client
 
 
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_platforms(request: Request) -> PlatformSettings:
+    platforms: PlatformSettings = request.app.state.platforms
+    return platforms
+
+
+def get_library(request: Request) -> PolicyLibrary:
+    library: PolicyLibrary = request.app.state.library
+    return library
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal_client)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+PlatformsDep = Annotated[PlatformSettings, Depends(get_platforms)]
+LibraryDep = Annotated[PolicyLibrary, Depends(get_library)]
+
+bearer = HTTPBearer(auto_error=False, description="an API key from `ticketflow apikey create`")
+
+
+async def require_api_key(
+    engine: EngineDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """401 unless the request carries `Authorization: Bearer <a valid API key>`."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "send an API key as `Authorization: Bearer <key>`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if not await run_in_threadpool(key_is_valid, engine, credentials.credentials):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "the API key is not valid",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )

@@ -32,7 +32,7 @@ from workflows import search_attributes as sa
 from workflows.worker import build_worker
 
 # The platform sandbox (real HTTP on a free port) for every test that needs it.
-pytest_plugins = ["tests.sandbox_fixtures"]
+pytest_plugins = ["tests.sandbox_fixtures", "tests.database_fixtures"]
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -93,12 +93,13 @@ async def dev_worker(
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def api_url(dev_settings: Settings, dev_worker: Worker) -> AsyncIterator[str]:
+async def api_url(
+    dev_settings: Settings, dev_worker: Worker, app_database: str
+) -> AsyncIterator[str]:
     """The FastAPI app served by uvicorn on a free loopback port: real HTTP."""
     port = free_port()
-    config = uvicorn.Config(
-        create_app(dev_settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
-    )
+    app = create_app(dev_settings, database=app_database)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started:
@@ -111,8 +112,9 @@ async def api_url(dev_settings: Settings, dev_worker: Worker) -> AsyncIterator[s
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def http(api_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+async def http(api_url: str, api_key: str) -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"Authorization": f"Bearer {api_key}"}
+    async with httpx.AsyncClient(base_url=api_url, timeout=30, headers=headers) as client:
         yield client
 
 

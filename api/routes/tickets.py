@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import (
@@ -20,26 +26,36 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.deps import SettingsDep, TemporalDep
+from api.deps import SettingsDep, TemporalDep, require_api_key
+from api.problems import problem_responses
 from ticketflow.settings import Settings
 from workflows import search_attributes as sa
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import (
     MAX_MESSAGE_CHARS,
+    AgentAction,
     Customer,
     CustomerMessage,
     TicketStart,
     TicketState,
     TicketStatus,
+    TraceRow,
     TranscriptEntry,
     TurnResult,
     parse_ticket_workflow_id,
     ticket_workflow_id,
 )
 
-router = APIRouter(prefix="/tickets", tags=["tickets"])
+router = APIRouter(
+    prefix="/tickets",
+    tags=["tickets"],
+    dependencies=[Depends(require_api_key)],
+    responses=problem_responses(401, 422),
+)
 
 WEB_CHANNEL = "web"
+# Search-attribute values are matched literally; this keeps filters from becoming queries.
+FILTER_VALUE = r"^[A-Za-z0-9 _.:-]{1,100}$"
 
 
 class NewTicket(BaseModel):
@@ -60,30 +76,69 @@ class NewMessage(BaseModel):
     )
 
 
+class Accepted(BaseModel):
+    """The ticket took the message / action; the workflow does the work asynchronously."""
+
+    ticket_id: str
+    message_id: str | None = None
+    accepted: bool = True
+
+
 class TicketView(BaseModel):
     ticket_id: str
     state: TicketState
+    outcome: str | None = Field(description="how the ticket ended (None while it runs)")
     transcript: list[TranscriptEntry]
+    trace: list[TraceRow] = Field(description="each plan step's fate, in order")
 
 
-def _start_operation(
-    settings: Settings, ticket_id: str, start: TicketStart
-) -> WithStartWorkflowOperation[Any, Any]:
-    return WithStartWorkflowOperation(
-        TicketWorkflow.run,
-        start,
-        id=ticket_id,
-        task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        search_attributes=TypedSearchAttributes(
+class TicketSummary(BaseModel):
+    ticket_id: str
+    run_status: str = Field(description="Temporal execution status: RUNNING, COMPLETED, …")
+    status: str | None = None
+    helpdesk: str | None = None
+    ticket_type: str | None = None
+    policy_id: str | None = None
+    policy_version: str | None = None
+    outcome: str | None = None
+    started_at: datetime
+    closed_at: datetime | None = None
+
+
+class TicketPage(BaseModel):
+    tickets: list[TicketSummary]
+    next_page_token: str | None = Field(
+        description="pass as `next_page_token` for the next page; None on the last page"
+    )
+
+
+def _start_options(settings: Settings, ticket_id: str, start: TicketStart) -> dict[str, Any]:
+    return {
+        "id": ticket_id,
+        "task_queue": settings.task_queue,
+        "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+        "search_attributes": TypedSearchAttributes(
             [
                 SearchAttributePair(sa.TICKET_STATUS, TicketStatus.OPEN.value),
                 SearchAttributePair(sa.HELPDESK, start.helpdesk),
                 SearchAttributePair(sa.TICKET_TYPE, start.ticket_type or "unrouted"),
             ]
         ),
-        static_summary=f"{start.helpdesk} ticket {start.external_id}"
+        "static_summary": f"{start.helpdesk} ticket {start.external_id}"
         + (f" ({start.ticket_type})" if start.ticket_type else ""),
+    }
+
+
+async def signal_with_start(
+    client: Client, settings: Settings, ticket_id: str, start: TicketStart, msg: CustomerMessage
+) -> None:
+    """Deliver a message without waiting for the bot: start the ticket if it is new."""
+    await client.start_workflow(
+        TicketWorkflow.run,
+        start,
+        start_signal="customer_message",
+        start_signal_args=[msg],
+        **_start_options(settings, ticket_id, start),
     )
 
 
@@ -94,7 +149,9 @@ async def _deliver(
         result: TurnResult = await client.execute_update_with_start_workflow(
             TicketWorkflow.message,
             msg,
-            start_workflow_operation=_start_operation(settings, ticket_id, start),
+            start_workflow_operation=WithStartWorkflowOperation(
+                TicketWorkflow.run, start, **_start_options(settings, ticket_id, start)
+            ),
         )
     except WorkflowUpdateFailedError as err:
         cause = err.cause
@@ -102,6 +159,26 @@ async def _deliver(
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, cause.message) from err
         raise
     return result
+
+
+def _unknown(ticket_id: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"unknown ticket {ticket_id!r}")
+
+
+async def _running(client: Client, ticket_id: str) -> WorkflowHandle[Any, Any]:
+    """The handle of a running ticket; 404 if there is none, 409 if it has ended."""
+    if parse_ticket_workflow_id(ticket_id) is None:
+        raise _unknown(ticket_id)
+    handle = client.get_workflow_handle(ticket_id)
+    try:
+        described = await handle.describe()
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            raise _unknown(ticket_id) from err
+        raise
+    if described.status != WorkflowExecutionStatus.RUNNING:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {ticket_id!r} has ended")
+    return handle
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -120,29 +197,154 @@ async def create_ticket(body: NewTicket, client: TemporalDep, settings: Settings
     return await _deliver(client, settings, ticket_id, start, msg)
 
 
-@router.post("/{ticket_id}/messages")
+@router.post(
+    "/{ticket_id}/messages",
+    responses={
+        202: {"model": Accepted, "description": "with `wait=false`: accepted, not yet answered"},
+        **problem_responses(404),
+    },
+)
 async def post_message(
-    ticket_id: str, body: NewMessage, client: TemporalDep, settings: SettingsDep
-) -> TurnResult:
+    ticket_id: str,
+    body: NewMessage,
+    client: TemporalDep,
+    settings: SettingsDep,
+    response: Response,
+    wait: Annotated[
+        bool, Query(description="false: answer 202 at once; the replies come later")
+    ] = True,
+) -> TurnResult | Accepted:
     """Deliver a customer message (update-with-start) and return the bot's replies."""
     parsed = parse_ticket_workflow_id(ticket_id)
     if parsed is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown ticket {ticket_id!r}")
+        raise _unknown(ticket_id)
     helpdesk, external_id = parsed
     start = TicketStart(helpdesk=helpdesk, external_id=external_id)
     msg = CustomerMessage(message_id=body.message_id or uuid.uuid4().hex, text=body.text)
-    return await _deliver(client, settings, ticket_id, start, msg)
+    if wait:
+        return await _deliver(client, settings, ticket_id, start, msg)
+    if not msg.text.strip():
+        # The same rule the workflow's update validator applies to waiting callers.
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "message text is empty")
+    await signal_with_start(client, settings, ticket_id, start, msg)
+    response.status_code = status.HTTP_202_ACCEPTED
+    return Accepted(ticket_id=ticket_id, message_id=msg.message_id)
 
 
-@router.get("/{ticket_id}")
+def _summary(execution: WorkflowExecution) -> TicketSummary:
+    attrs = execution.typed_search_attributes
+    return TicketSummary(
+        ticket_id=execution.id,
+        run_status=execution.status.name if execution.status else "UNKNOWN",
+        status=attrs.get(sa.TICKET_STATUS),
+        helpdesk=attrs.get(sa.HELPDESK),
+        ticket_type=attrs.get(sa.TICKET_TYPE),
+        policy_id=attrs.get(sa.POLICY_ID),
+        policy_version=attrs.get(sa.POLICY_VERSION),
+        outcome=attrs.get(sa.OUTCOME),
+        started_at=execution.start_time,
+        closed_at=execution.close_time,
+    )
+
+
+@router.get("")
+async def list_tickets(
+    client: TemporalDep,
+    status_: Annotated[TicketStatus | None, Query(alias="status")] = None,
+    policy: Annotated[str | None, Query(pattern=FILTER_VALUE)] = None,
+    outcome: Annotated[str | None, Query(pattern=FILTER_VALUE)] = None,
+    ticket_type: Annotated[str | None, Query(pattern=FILTER_VALUE)] = None,
+    helpdesk: Annotated[str | None, Query(pattern=FILTER_VALUE)] = None,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    next_page_token: Annotated[str | None, Query(max_length=4096)] = None,
+) -> TicketPage:
+    """Tickets from Temporal visibility, newest first (eventually consistent: a ticket
+    appears, and its status changes, within about a second)."""
+    clauses = [f'WorkflowType = "{TicketWorkflow.__name__}"', 'ExecutionStatus != "ContinuedAsNew"']
+    for key, value in (
+        (sa.TICKET_STATUS, status_.value if status_ else None),
+        (sa.POLICY_ID, policy),
+        (sa.OUTCOME, outcome),
+        (sa.TICKET_TYPE, ticket_type),
+        (sa.HELPDESK, helpdesk),
+    ):
+        if value is not None:
+            clauses.append(f'{key.name} = "{value}"')
+    token: bytes | None = None
+    if next_page_token:
+        try:
+            token = base64.urlsafe_b64decode(next_page_token.encode())
+        except (binascii.Error, ValueError):
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, "next_page_token is not valid"
+            ) from None
+    pages = client.list_workflows(" AND ".join(clauses), page_size=page_size, next_page_token=token)
+    try:
+        await pages.fetch_next_page()
+    except RPCError as err:
+        if err.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_CONTENT, "next_page_token is not valid"
+            ) from err
+        raise
+    following = pages.next_page_token
+    return TicketPage(
+        tickets=[_summary(execution) for execution in pages.current_page or []],
+        next_page_token=base64.urlsafe_b64encode(following).decode() if following else None,
+    )
+
+
+@router.get("/{ticket_id}", responses=problem_responses(404))
 async def get_ticket(ticket_id: str, client: TemporalDep) -> TicketView:
-    """Status and transcript, read from the workflow's queries."""
+    """State, transcript, trace and outcome, read from the workflow's queries."""
+    if parse_ticket_workflow_id(ticket_id) is None:
+        raise _unknown(ticket_id)
     handle = client.get_workflow_handle(ticket_id)
     try:
         state: TicketState = await handle.query(TicketWorkflow.state)
         transcript: list[TranscriptEntry] = await handle.query(TicketWorkflow.transcript)
+        trace: list[TraceRow] = await handle.query(TicketWorkflow.trace)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown ticket {ticket_id!r}") from err
+            raise _unknown(ticket_id) from err
         raise
-    return TicketView(ticket_id=ticket_id, state=state, transcript=transcript)
+    return TicketView(
+        ticket_id=ticket_id,
+        state=state,
+        outcome=state.outcome,
+        transcript=transcript,
+        trace=trace,
+    )
+
+
+class AgentRequest(BaseModel):
+    action: Literal["takeover", "release", "resolve", "note"] = Field(
+        description="takeover: the bot goes silent; release: back to the bot; "
+        "resolve: end the ticket; note: add an agent note to the transcript"
+    )
+    agent: str | None = Field(default=None, max_length=200)
+    text: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
+
+
+@router.post(
+    "/{ticket_id}/agent",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(404, 409),
+)
+async def agent_action(ticket_id: str, body: AgentRequest, client: TemporalDep) -> Accepted:
+    """What a human agent did: take over, release to the bot, resolve, or note."""
+    handle = await _running(client, ticket_id)
+    await handle.signal(TicketWorkflow.agent_action, AgentAction(**body.model_dump()))
+    return Accepted(ticket_id=ticket_id)
+
+
+@router.post(
+    "/{ticket_id}/close",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(404, 409),
+)
+async def close_ticket(ticket_id: str, client: TemporalDep) -> Accepted:
+    """Close the ticket: the workflow ends with its current outcome."""
+    handle = await _running(client, ticket_id)
+    await handle.signal(TicketWorkflow.close)
+    return Accepted(ticket_id=ticket_id)

@@ -1,0 +1,102 @@
+"""The app database: webhook deliveries (dedupe) and API keys, on SQLite or PostgreSQL.
+
+SQLite at ``{state_dir}/app.db`` by default; ``TICKETFLOW_DATABASE_URL`` (any SQLAlchemy
+URL, e.g. ``postgresql+psycopg://user:pw@host/db``) moves it to PostgreSQL. The schema is
+owned by the Alembic migrations in ``api/migrations``; every process that opens the
+database upgrades it to the latest revision first, so there is no separate step to forget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import DateTime, Engine, UniqueConstraint, event
+from sqlmodel import Field, Session, SQLModel, create_engine
+
+from ticketflow.settings import Settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TICKETFLOW_", env_file=".env", extra="ignore")
+
+    database_url: str | None = None
+
+
+def database_url(settings: Settings) -> str:
+    """``TICKETFLOW_DATABASE_URL`` if set, else the SQLite file in the state directory."""
+    configured = DatabaseSettings().database_url
+    if configured:
+        return configured
+    return f"sqlite:///{settings.state_dir / 'app.db'}"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One accepted webhook: a second delivery with the same key is a duplicate."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (UniqueConstraint("source", "delivery_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)
+    delivery_key: str = Field(max_length=255)
+    ticket_id: str | None = Field(default=None, max_length=255)
+    received_at: datetime = Field(default_factory=now, sa_type=DateTime(timezone=True))
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key, kept only as its SHA-256 (the key itself is shown once, at creation)."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16, description="first characters, to tell keys apart")
+    key_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=now, sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _wal(dbapi_connection: Any, _record: Any) -> None:
+            # The API and `ticketflow apikey create` may write at once.
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the latest Alembic revision (no-op when it is current)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def open_database(url: str) -> Engine:
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def sessions(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        yield session
