@@ -60,6 +60,7 @@ from activities.platforms.base import PlatformRejected
 from activities.platforms.bigcommerce import BigCommerceConnector
 from activities.platforms.config import PlatformSettings
 from activities.platforms.easypost import EasyPostConnector
+from activities.platforms.shopify import ShopifyConnector
 from activities.platforms.skio import SkioConnector
 from activities.platforms.stayai import StayAiConnector
 
@@ -82,12 +83,13 @@ class Connectors:
 
     def __init__(self, settings: PlatformSettings) -> None:
         self.bigcommerce = BigCommerceConnector(settings.bigcommerce)
+        self.shopify = ShopifyConnector(settings.shopify)
         self.stayai = StayAiConnector(settings.stayai)
         self.skio = SkioConnector(settings.skio)
         self.easypost = EasyPostConnector(settings.easypost)
 
     async def aclose(self) -> None:
-        for connector in (self.bigcommerce, self.stayai, self.skio, self.easypost):
+        for connector in (self.bigcommerce, self.shopify, self.stayai, self.skio, self.easypost):
             await connector.aclose()
 
 

@@ -40,6 +40,7 @@ from sandbox.core import (
 # Emulator modules under sandbox/, each mounted at /<name>. One name a line.
 PLATFORM_MODULES: list[str] = [
     "bigcommerce",
+    "shopify",
     "easypost",
     "skio",
     "stayai",

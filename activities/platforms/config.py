@@ -50,8 +50,9 @@ class BigCommerceSettings(PlatformEndpoint):
 
 
 class ShopifySettings(PlatformEndpoint):
-    # Real: https://{shop}.myshopify.com (path /admin/api/{api_version}/graphql.json)
-    api_version: str = "2025-01"
+    # Real: https://{shop}.myshopify.com (path /admin/api/{api_version}/graphql.json).
+    # 2026-01 or later: orderCancel takes refundMethod, refundCreate takes @idempotent(key:).
+    api_version: str = "2026-01"
     access_token: SecretStr = SecretStr(SANDBOX_SHOPIFY_TOKEN)
 
 
