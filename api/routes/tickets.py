@@ -273,7 +273,7 @@ async def list_tickets(
     token: bytes | None = None
     if next_page_token:
         try:
-            token = base64.urlsafe_b64decode(next_page_token.encode())
+            token = base64.b64decode(next_page_token.encode(), altchars=b"-_", validate=True)
         except (binascii.Error, ValueError):
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT, "next_page_token is not valid"
