@@ -71,20 +71,21 @@ class PolicyActivities:
                 pass
         if request.ticket_type:
             wanted = _norm(request.ticket_type)
-            for plan in sorted(plans.values(), key=lambda p: p.id):
-                if helpdesk_fits(plan, request.helpdesk) and wanted in {
-                    _norm(t) for t in plan.ticket_types
-                }:
-                    return RouteResult(policy_id=plan.id, how="ticket_type")
-            for plan in sorted(plans.values(), key=lambda p: p.id):
-                if wanted in {_norm(t) for t in plan.ticket_types}:
-                    return RouteResult(policy_id=plan.id, how="ticket_type")
+            typed = [
+                self._entry_point(plan)
+                for plan in sorted(plans.values(), key=lambda p: p.id)
+                if wanted in {_norm(t) for t in plan.ticket_types}
+            ]
+            fitting = [plan for plan in typed if helpdesk_fits(plan, request.helpdesk)]
+            if fitting or typed:
+                return RouteResult(policy_id=(fitting or typed)[0].id, how="ticket_type")
         menu = self.menu()
         picked = re.fullmatch(r"\s*#?(\d{1,2})\s*[.)]?\s*", request.text)
         if picked and 1 <= int(picked.group(1)) <= len(menu):
             return RouteResult(policy_id=menu[int(picked.group(1)) - 1].policy_id, how="menu")
         matched = self.library.match(request.text)
         if matched is not None:
+            matched = self._entry_point(matched)
             # Prefer the variant of the same ticket type built for this helpdesk.
             for plan in sorted(plans.values(), key=lambda p: p.id):
                 if plan.ticket_types == matched.ticket_types and helpdesk_fits(
@@ -93,6 +94,17 @@ class PolicyActivities:
                     return RouteResult(policy_id=plan.id, how="trigger")
             return RouteResult(policy_id=matched.id, how="trigger")
         return RouteResult(policy_id=None, how="none", menu=menu)
+
+    def _entry_point(self, plan: Plan) -> Plan:
+        """A policy that others hand over to (single cancellation after retention) is not
+        where a ticket of the same type starts: start at the policy that hands over."""
+        types = {_norm(t) for t in plan.ticket_types}
+        callers = [
+            other
+            for other in sorted(self.library.plans.values(), key=lambda p: p.id)
+            if plan.id in other.policies and types & {_norm(t) for t in other.ticket_types}
+        ]
+        return callers[0] if callers else plan
 
     @activity.defn(name="route_ticket")
     async def route_ticket(self, request: RouteRequest) -> RouteResult:

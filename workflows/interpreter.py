@@ -194,9 +194,11 @@ class InterpreterState(BaseModel):
 
 
 def start_state(plan: Plan, context: dict[str, Any] | None = None) -> InterpreterState:
-    return InterpreterState(
-        policy_id=plan.id, plan_version=plan.version, context=dict(context or {})
-    )
+    """A fresh run of `plan`; the plan's `defaults` fill what the context leaves unset."""
+    merged = dict(context or {})
+    for name, value in plan.defaults.items():
+        merged.setdefault(name, value)
+    return InterpreterState(policy_id=plan.id, plan_version=plan.version, context=merged)
 
 
 # Side effects that say how the ticket ended when the plan reaches its end.
@@ -683,6 +685,9 @@ def _slot_value(slot: str, reply: Reply) -> Any:
         return None
     if slot == "choice":
         return reply.choice
+    if slot == "address" and "address" not in reply.slots and reply.intent in {"yes", "accept"}:
+        # "Should it go to the address on file? If not, give the new one." — yes keeps it.
+        return ""
     return reply.slots.get(slot)
 
 

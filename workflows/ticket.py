@@ -365,8 +365,6 @@ class TicketWorkflow:
         context = dict(self._interp_state.context) if self._interp_state else {}
         if not context:
             context = self._initial_context()
-        for name, value in plan.defaults.items():
-            context.setdefault(name, value)
         self._policy_id = policy_id
         self._interp_state = start_state(plan, context)
         attributes = [
