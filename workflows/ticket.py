@@ -165,9 +165,7 @@ class TicketWorkflow:
             if self._should_continue_as_new():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._carry_start())
-        self._set_status(
-            TicketStatus.CLOSED if self._outcome == Outcome.ABANDONED else TicketStatus.RESOLVED
-        )
+        self._settle_status()
         # Let pending update callers read their replies before the run completes.
         await workflow.wait_condition(workflow.all_handlers_finished)
         return TicketOutcome(
@@ -293,25 +291,37 @@ class TicketWorkflow:
         self._set_status(TicketStatus.OPEN)
         plan_done = self._interp_state is not None and self._interp_state.finished
         reply = await self._understand(message, expecting=not plan_done)
-        if reply.intent == "human":
+        wants_person = reply.intent == "human"
+        if wants_person:
             replies = ["Of course. I'm passing you to a member of our team, who will reply here."]
-            await self._hand_off(
-                reason="customer asked for a person", note="The customer asked for a person."
-            )
         elif self._policy_id is None or plan_done:
             replies = await self._route(message, reply)
         else:
             self._prefill_slots(reply)
             replies = await self._advance(reply)
-        self._record_customer_turn_replies(message, replies)
+        for text in replies:
+            self._transcript.append(TranscriptEntry(role="bot", text=text, at=workflow.now()))
         await self._send_replies(replies, key=f"msg-{message.message_id}")
-        if self._outcome is None and not self._escalated:
-            waiting = self._interp_state.waiting if self._interp_state else None
-            self._set_status(
-                TicketStatus.WAITING_CLAIM
-                if waiting is not None and waiting.kind == "claim"
-                else TicketStatus.WAITING_CUSTOMER
+        if wants_person:
+            await self._hand_off(
+                reason="customer asked for a person", note="The customer asked for a person."
             )
+        self._settle_status()
+        # Last: the update caller reads the replies and the status they led to.
+        self._replies[message.message_id] = replies
+
+    def _settle_status(self) -> None:
+        """The status a turn leaves the ticket in."""
+        waiting = self._interp_state.waiting if self._interp_state else None
+        if self._outcome is not None:
+            final = TicketStatus.CLOSED if self._outcome == Outcome.ABANDONED else None
+            self._set_status(final or TicketStatus.RESOLVED)
+        elif self._escalated or self._agent is not None:
+            self._set_status(TicketStatus.ESCALATED)
+        elif waiting is not None and waiting.kind == "claim":
+            self._set_status(TicketStatus.WAITING_CLAIM)
+        else:
+            self._set_status(TicketStatus.WAITING_CUSTOMER)
 
     def _record_customer_turn_replies(self, message: CustomerMessage, replies: list[str]) -> None:
         for text in replies:
@@ -623,7 +633,11 @@ class TicketWorkflow:
             workflow.upsert_search_attributes([sa.OUTCOME.value_set(str(self._outcome))])
 
     def _should_continue_as_new(self) -> bool:
-        return workflow.info().is_continue_as_new_suggested()
+        info = workflow.info()
+        limit = self._start.history_limit
+        return info.is_continue_as_new_suggested() or (
+            limit is not None and info.get_current_history_length() > limit
+        )
 
     def _carry_start(self) -> TicketStart:
         carry = TicketCarry(

@@ -60,6 +60,11 @@ class TicketStart(BaseModel):
     ticket_type: str | None = None
     policy_id: str | None = Field(default=None, description="skip routing: run this policy")
     context: dict[str, Any] = Field(default_factory=dict)
+    history_limit: int | None = Field(
+        default=None,
+        description="continue as new past this many history events (default: when Temporal "
+        "suggests it)",
+    )
     # Set only by continue-as-new: everything the ticket knew, carried to the next run.
     carried: TicketCarry | None = None
 

@@ -118,3 +118,31 @@ async def test_redelivered_message_is_recorded_and_answered_once(
     transcript = await handle.query(TicketWorkflow.transcript)
     assert [e.role for e in transcript] == ["customer", "bot"]
     assert (await handle.query(TicketWorkflow.state)).messages_received == 1
+
+
+async def test_long_conversation_continues_as_new_and_forgets_nothing(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    skipping_worker: Worker,
+    sandbox: SandboxControl,
+) -> None:
+    env = time_skipping_env
+    external_id = uuid.uuid4().hex[:8]
+    handle = await env.client.start_workflow(
+        TicketWorkflow.run,
+        TicketStart(helpdesk="web", external_id=external_id, history_limit=20),
+        id=ticket_workflow_id("web", external_id),
+        task_queue=task_queue,
+    )
+    first_run = (await handle.describe()).run_id
+    await _say(handle, env, "m1", "I want to cancel my order")
+    await _say(handle, env, "m2", "hmm")  # not an order number: asked again
+    await _say(handle, env, "m2", "hmm")  # a redelivery, after the new run began
+    transcript = await _say(handle, env, "m3", "5001")
+
+    assert (await handle.describe()).run_id != first_run
+    assert [e.message_id for e in transcript if e.role == "customer"] == ["m1", "m2", "m3"]
+    assert transcript[-1].text.startswith("Before we go ahead, here are some options")
+    state = await handle.query(TicketWorkflow.state)
+    assert state.policy_id == "cancel_order_retention_bigcommerce_kustomer"
+    assert state.slots == {"order_id": "5001"}
