@@ -15,13 +15,39 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    FailureError,
+    WorkflowAlreadyStartedError,
+)
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.policy_store import LoadPolicyRequest, RouteRequest, RouteResult
     from activities.understanding import ChoiceOption, UnderstandRequest
     from policies.plan import AskNode, OfferNode, Plan
     from workflows import search_attributes as sa
+    from workflows.claim import (
+        CarrierClaimWorkflow,
+        claim_filed_message,
+        final_message,
+        history_note,
+        parse_duration,
+        parse_flag,
+        progress_message,
+        status_so_far,
+        wants_claim_cancelled,
+    )
+    from workflows.claim_models import (
+        APPROVED_STATUSES,
+        DEFAULT_CHECK_EVERY,
+        DEFAULT_DEADLINE,
+        ClaimFollowUpStart,
+        ClaimProgress,
+        ClaimSignal,
+        claim_workflow_id,
+    )
     from workflows.interpreter import (
         Ask,
         CallTool,
@@ -134,6 +160,11 @@ class TicketWorkflow:
             self._known_slots.setdefault("email", start.customer.email)
         self._agent_actions: deque[AgentAction] = deque()
         self._claim_updates: deque[ClaimUpdate] = deque()
+        # The carrier-claim follow-up (child workflow) and what it reported.
+        self._claim_child_id: str | None = None
+        self._claim_progress: deque[ClaimProgress] = deque()
+        self._claim_last: ClaimProgress | None = None
+        self._claim_cancel_asked = False
         self._pending_replies: list[str] = []
         self._reminded = False
         self._close_requested = False
@@ -254,25 +285,28 @@ class TicketWorkflow:
         return hint or Outcome.ESCALATED
 
     async def _wait_for_claim(self) -> None:
+        """Wait for the carrier claim: the follow-up workflow reports every check (traced;
+        changes told to the customer) and the final word (the policy carries on); customer
+        messages meanwhile get the status so far, or withdraw the claim."""
         self._set_status(TicketStatus.WAITING_CLAIM)
         workflow.set_current_details("Waiting for the carrier to decide the claim.")
         await workflow.wait_condition(
-            lambda: bool(self._claim_updates) or bool(self._inbox) or self._agent is not None
+            lambda: (
+                bool(self._claim_progress)
+                or bool(self._claim_updates)
+                or bool(self._inbox)
+                or self._agent is not None
+            )
         )
         if self._agent is not None:
             return
-        if self._inbox:
-            message = self._inbox.popleft()
-            claim = self._interp_state.context.get("claim") if self._interp_state else None
-            status = claim.get("status", "submitted") if isinstance(claim, dict) else "submitted"
-            self._record_customer_turn_replies(
-                message,
-                [
-                    f"Your claim with the carrier is still open (status: {status}). "
-                    "I'll write as soon as the carrier decides."
-                ],
-            )
+        if self._claim_progress:
+            await self._on_claim_progress(self._claim_progress.popleft())
             return
+        if self._inbox:
+            await self._answer_during_claim(self._inbox.popleft())
+            return
+        # No follow-up workflow (the claim had no id): a carrier webhook decides directly.
         update = self._claim_updates.popleft()
         if update.status not in {"approved", "approved_partial", "rejected", "cancelled"}:
             return
@@ -283,7 +317,188 @@ class TicketWorkflow:
             claim=update.model_dump(),
         )
         replies = await self._advance(event)
-        await self._send_replies(replies, key=f"claim-{update.status}")
+        await self._tell(replies, key=f"claim-{update.status}")
+        self._claim_settled()
+
+    async def _start_claim_follow_up(self, command: FollowUpClaim) -> list[str]:
+        """Start the child that follows the filed claim; tell the customer its reference."""
+        claim_id = str(command.claim.get("claim_id") or "")
+        if not claim_id:
+            return []
+        plan = self._current_plan()
+        settings = plan.settings if plan else {}
+        every = parse_duration(settings.get("claim_check_every"), DEFAULT_CHECK_EVERY)
+        carrier = str(command.claim.get("carrier") or "")
+        ticket_id = workflow.info().workflow_id
+        child_id = claim_workflow_id(ticket_id, claim_id)
+        try:
+            await workflow.start_child_workflow(
+                CarrierClaimWorkflow.run,
+                ClaimFollowUpStart(
+                    ticket_id=ticket_id,
+                    claim_id=claim_id,
+                    carrier=carrier,
+                    status=str(command.claim.get("status") or "submitted"),
+                    filed_at=workflow.now(),
+                    check_every=every,
+                    deadline=parse_duration(settings.get("claim_deadline"), DEFAULT_DEADLINE),
+                    still_working_updates=parse_flag(settings.get("claim_weekly_update"), True),
+                    idempotency_prefix=ticket_id,
+                ),
+                id=child_id,
+                # Abandon, not terminate: the follow-up outlives a continue-as-new of the
+                # ticket, and ends by itself once the ticket is gone.
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                static_summary=f"Carrier claim {claim_id} ({carrier or 'carrier'})",
+            )
+        except WorkflowAlreadyStartedError:
+            pass  # the same live claim, already followed: it keeps reporting here
+        self._claim_child_id = child_id
+        self._claim_cancel_asked = False
+        return [claim_filed_message(claim_id, carrier, every)]
+
+    def _claim_follow_up_id(self) -> str | None:
+        """The running follow-up's workflow id, while the plan waits for a claim."""
+        state = self._interp_state
+        if state is None or state.waiting is None or state.waiting.kind != "claim":
+            return None
+        if self._claim_child_id is None:
+            claim = state.context.get("claim")
+            claim_id = claim.get("claim_id") if isinstance(claim, dict) else None
+            if claim_id:
+                self._claim_child_id = claim_workflow_id(workflow.info().workflow_id, claim_id)
+        return self._claim_child_id
+
+    async def _on_claim_progress(self, progress: ClaimProgress) -> None:
+        state = self._interp_state
+        if state is None or state.waiting is None or state.waiting.kind != "claim":
+            return  # a late report after the claim was settled
+        self._claim_last = progress
+        self._trace_claim_check(progress)
+        key = f"claim-{progress.claim_id}-{progress.check.at:%Y%m%dT%H%M%S%f}"
+        if not progress.final:
+            text = progress_message(progress)
+            if text:
+                await self._tell([text], key=key)
+            return
+        self._claim_child_id = None
+        note = history_note(progress.claim_id, progress.history)
+        if progress.resolution == "deadline":
+            await self._tell([final_message(progress)], key=key)
+            await self._hand_off(reason="the carrier did not decide the claim in time", note=note)
+            return
+        if progress.resolution == "cancelled" and self._claim_cancel_asked:
+            await self._tell(
+                [
+                    final_message(progress),
+                    "I'm glad it turned up. I'm closing this conversation; write to us any time.",
+                ],
+                key=key,
+            )
+            self._outcome = Outcome.RESOLVED
+            return
+        approved = progress.resolution in APPROVED_STATUSES
+        if not approved:
+            await self._claim_history_for_agent(progress.claim_id, note)
+        claim = state.context.get("claim")
+        resolved = {
+            **(claim if isinstance(claim, dict) else {}),
+            "claim_id": progress.claim_id,
+            "status": progress.check.status,
+            "approved_amount": progress.check.approved_amount,
+        }
+        replies = [final_message(progress)]
+        replies += await self._advance(
+            ClaimResolved(node=state.waiting.node, approved=approved, claim=resolved)
+        )
+        await self._tell(replies, key=key)
+        self._claim_settled()
+
+    async def _answer_during_claim(self, message: CustomerMessage) -> None:
+        """A customer message while the carrier decides: the status so far, or withdraw."""
+        child_id = self._claim_follow_up_id()
+        claim = self._interp_state.context.get("claim") if self._interp_state else None
+        claim = claim if isinstance(claim, dict) else {}
+        claim_id = str(claim.get("claim_id") or "")
+        last = self._claim_last
+        status = last.check.status if last else str(claim.get("status") or "submitted")
+        replies: list[str] = []
+        if child_id and wants_claim_cancelled(message.text):
+            try:
+                await workflow.get_external_workflow_handle(child_id).signal(
+                    CarrierClaimWorkflow.claim_update, ClaimSignal(cancel=True, source="ticket")
+                )
+                self._claim_cancel_asked = True
+                replies.append(
+                    f"Understood: I've asked the carrier to withdraw claim {claim_id}. "
+                    "I'll confirm here in a moment."
+                )
+            except FailureError:
+                pass  # the follow-up has just ended: its final report is on its way
+        if not replies:
+            replies.append(status_so_far(claim_id, status, last.check.at if last else None))
+        for text in replies:
+            self._transcript.append(TranscriptEntry(role="bot", text=text, at=workflow.now()))
+        await self._send_replies(replies, key=f"msg-{message.message_id}")
+        self._replies[message.message_id] = replies
+
+    def _trace_claim_check(self, progress: ClaimProgress) -> None:
+        state = self._interp_state
+        plan = self._current_plan()
+        if state is None or state.waiting is None or plan is None:
+            return
+        node = node_at(plan, state.waiting.node)
+        check = progress.check
+        detail = f"{check.source}: {check.status}"
+        if check.changed and check.source != "filed":
+            detail += f" (was {progress.previous})"
+        if check.detail:
+            detail += f"; {check.detail}"
+        self._trace.append(
+            TraceRow(
+                policy_id=state.policy_id,
+                node=state.waiting.node,
+                step=node.step,
+                line=node.line,
+                kind="claim_check",
+                status="ran",
+                at=check.at,
+                detail=detail,
+            )
+        )
+
+    async def _claim_history_for_agent(self, claim_id: str, note: str) -> None:
+        """The claim's history as an internal note, before the policy decides what next."""
+        self._transcript.append(TranscriptEntry(role="system", text=note, at=workflow.now()))
+        if self._start.helpdesk in REAL_HELPDESKS:
+            await workflow.execute_activity(
+                "helpdesk_internal_note",
+                {
+                    "helpdesk": self._start.helpdesk,
+                    "ticket_id": self._start.external_id,
+                    "idempotency_key": f"{workflow.info().workflow_id}/claim-history/{claim_id}",
+                    "body": note,
+                },
+                result_type=dict,
+                start_to_close_timeout=TOOL_TIMEOUT,
+                schedule_to_close_timeout=TOOL_GIVE_UP,
+                retry_policy=TOOL_RETRY,
+            )
+
+    async def _tell(self, replies: list[str], *, key: str) -> None:
+        """Bot messages outside a customer turn: into the transcript and to the helpdesk."""
+        for text in replies:
+            self._transcript.append(TranscriptEntry(role="bot", text=text, at=workflow.now()))
+        await self._send_replies(replies, key=key)
+
+    def _claim_settled(self) -> None:
+        if self._outcome is None and not self._escalated:
+            waiting = self._interp_state.waiting if self._interp_state else None
+            self._set_status(
+                TicketStatus.WAITING_CLAIM
+                if waiting is not None and waiting.kind == "claim"
+                else TicketStatus.WAITING_CUSTOMER
+            )
 
     # -- one customer message ---------------------------------------------------------
 
@@ -478,6 +693,7 @@ class TicketWorkflow:
             return Started()
         elif isinstance(command, FollowUpClaim):
             self._set_status(TicketStatus.WAITING_CLAIM)
+            replies.extend(await self._start_claim_follow_up(command))
         elif isinstance(command, Escalate):
             await self._hand_off(reason=command.reason, note=command.note)
         elif isinstance(command, End):
@@ -709,8 +925,24 @@ class TicketWorkflow:
         self._agent_actions.append(action)
 
     @workflow.signal
-    def claim_update(self, update: ClaimUpdate) -> None:
-        self._claim_updates.append(update)
+    async def claim_update(self, update: ClaimUpdate) -> None:
+        """A carrier webhook (verified by the API): wakes the claim follow-up at once."""
+        child_id = self._claim_follow_up_id()
+        if child_id is None:
+            self._claim_updates.append(update)  # no follow-up running: the wait decides
+            return
+        try:
+            await workflow.get_external_workflow_handle(child_id).signal(
+                CarrierClaimWorkflow.claim_update,
+                ClaimSignal(status=update.status or None, approved_amount=update.approved_amount),
+            )
+        except FailureError:
+            pass  # the follow-up has just ended: its final report is on its way
+
+    @workflow.signal
+    def claim_progress(self, progress: ClaimProgress) -> None:
+        """From the claim follow-up: one check (and, when final, the carrier's decision)."""
+        self._claim_progress.append(progress)
 
     @workflow.signal
     def close(self) -> None:

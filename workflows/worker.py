@@ -11,6 +11,7 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.claims import claim_activities
 from activities.commerce import platform_activities
 from activities.helpdesk import helpdesk_activities
 from activities.platforms.config import PlatformSettings
@@ -18,11 +19,12 @@ from activities.policy_store import PolicyActivities
 from activities.understanding import UnderstandingActivities
 from ticketflow.settings import Settings
 from ticketflow.temporal_client import connect_temporal
+from workflows.claim import CarrierClaimWorkflow
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketflow.worker")
 
-WORKFLOWS: list[type] = [TicketWorkflow]
+WORKFLOWS: list[type] = [TicketWorkflow, CarrierClaimWorkflow]
 
 
 def ticket_activities(
@@ -37,6 +39,7 @@ def ticket_activities(
         policy_store.load_policy,
         understanding.understand_reply,
         *platform_activities(platforms),
+        *claim_activities(platforms),
         *helpdesk_activities(platforms),
     ]
 

@@ -1,0 +1,140 @@
+"""The carrier-claim follow-up's contract: what starts it, what it reports, what it returns.
+
+Kept apart from the workflow so the ticket, the API and the CLI can import it without the
+workflow sandbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+#: Statuses a carrier claim never leaves (EasyPost's vocabulary).
+FINAL_STATUSES = frozenset({"approved", "approved_partial", "rejected", "cancelled"})
+APPROVED_STATUSES = frozenset({"approved", "approved_partial"})
+
+DEFAULT_CHECK_EVERY = timedelta(hours=24)
+DEFAULT_DEADLINE = timedelta(days=30)
+#: Each scheduled check lands up to this share of the interval after its slot, so a thousand
+#: claims filed in the same minute do not all call the carrier in the same second.
+CHECK_JITTER = 0.1
+#: "Still working on it" when nothing changed for this long (if the policy wants it).
+STILL_WORKING_EVERY = timedelta(days=7)
+#: Continue-as-new past this many history events (well before Temporal's own warning).
+MAX_HISTORY_EVENTS = 2_000
+
+#: How the customer hears about each status.
+STATUS_WORDS = {
+    "submitted": "the carrier has received the claim",
+    "in_review": "the carrier is now reviewing the claim",
+    "approved": "the carrier approved the claim",
+    "approved_partial": "the carrier approved part of the claim",
+    "rejected": "the carrier turned the claim down",
+    "cancelled": "the claim is withdrawn",
+}
+
+CheckSource = Literal["filed", "check", "webhook", "cancel", "deadline"]
+Resolution = Literal[
+    "approved", "approved_partial", "rejected", "cancelled", "deadline", "ticket_closed"
+]
+
+
+def claim_workflow_id(ticket_id: str, claim_id: str) -> str:
+    """One follow-up per filed claim, named after its ticket (ids carry no customer data)."""
+    return f"claim-{ticket_id}-{claim_id}"
+
+
+class ClaimCheck(BaseModel):
+    """One look at the claim: a scheduled check, a webhook, a cancellation, the deadline."""
+
+    at: datetime
+    status: str
+    source: CheckSource
+    changed: bool = False
+    approved_amount: float | None = None
+    detail: str = ""
+
+
+class ClaimCarry(BaseModel):
+    """What continue-as-new carries into the next run."""
+
+    status: str
+    approved_amount: float | None = None
+    history: list[ClaimCheck]
+    slot: int
+    next_check_at: datetime | None = None
+    last_notice_at: datetime
+    cancel_requested: bool = False
+    pending: list[ClaimSignal] = Field(default_factory=list)
+
+
+class ClaimFollowUpStart(BaseModel):
+    ticket_id: str | None = Field(
+        default=None, description="the parent ticket's workflow id; None runs it standalone"
+    )
+    claim_id: str
+    carrier: str = ""
+    status: str = "submitted"
+    filed_at: datetime
+    check_every: timedelta = DEFAULT_CHECK_EVERY
+    deadline: timedelta = DEFAULT_DEADLINE
+    still_working_updates: bool = True
+    max_history_events: int = MAX_HISTORY_EVENTS
+    idempotency_prefix: str = Field(
+        default="", description="prefix for side-effect keys (the ticket's workflow id)"
+    )
+    carried: ClaimCarry | None = None
+
+
+class ClaimSignal(BaseModel):
+    """Into the follow-up: a carrier webhook's status (trusted: the API verified its
+    signature), a request to check now (no status), or the customer's cancellation."""
+
+    status: str | None = None
+    approved_amount: float | None = None
+    cancel: bool = False
+    source: Literal["webhook", "ticket"] = "webhook"
+
+
+class ClaimProgress(BaseModel):
+    """Out to the ticket after every check: it traces each one, tells the customer about
+    changes (and weekly when nothing changed), and carries the policy on when `final`."""
+
+    claim_id: str
+    check: ClaimCheck
+    previous: str
+    final: bool = False
+    resolution: Resolution | None = None
+    still_working: bool = False
+    history: list[ClaimCheck] = Field(default_factory=list)
+
+
+class ClaimResult(BaseModel):
+    claim_id: str
+    status: str
+    resolution: Resolution
+    approved_amount: float | None = None
+    history: list[ClaimCheck]
+
+    @property
+    def checks(self) -> int:
+        return sum(1 for c in self.history if c.source == "check")
+
+
+class ClaimView(BaseModel):
+    """The `status` query: what `ticketflow claims` shows."""
+
+    claim_id: str
+    ticket_id: str | None
+    carrier: str
+    status: str
+    filed_at: datetime
+    next_check_at: datetime | None
+    deadline_at: datetime
+    checks: int
+    last_change_at: datetime
+
+
+ClaimCarry.model_rebuild()
