@@ -220,3 +220,58 @@ def tools() -> None:
             spec.description,
         )
     _console().print(table)
+
+
+@policy_app.command("test")
+def test_scripts(
+    scripts: list[Path] = typer.Argument(
+        None, help="Conversation scripts (YAML) or directories; default: policies/tests."
+    ),
+    server: str = typer.Option(
+        "time-skipping",
+        "--server",
+        help="time-skipping (Java test server), dev (Temporal dev server) or host:port.",
+    ),
+    sandbox: str | None = typer.Option(
+        None, "--sandbox", help="URL of a running sandbox; default: start one in memory."
+    ),
+    reset: bool = typer.Option(
+        True, "--reset/--no-reset", help="Reseed the sandbox before each script."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only failures and the summary."),
+) -> None:
+    """Play conversation scripts against real Temporal and the sandbox; exit 1 on failure."""
+    import asyncio
+    import logging
+
+    from policies.conversation_tests import (
+        TESTS_DIR,
+        ScriptResult,
+        print_result,
+        print_summary,
+        run_script_files,
+        script_paths,
+    )
+
+    targets = scripts or [TESTS_DIR]
+    missing = [p for p in targets if not p.exists()]
+    if missing:
+        typer.echo(f"No such file or directory: {', '.join(map(str, missing))}", err=True)
+        raise typer.Exit(2)
+    if not script_paths(targets):
+        typer.echo("No scripts found (*.yaml).", err=True)
+        raise typer.Exit(2)
+    # A failed platform call is part of a script's story, not a worker traceback.
+    logging.getLogger("temporalio").setLevel(logging.CRITICAL)
+    console = _console()
+
+    def show(result: ScriptResult) -> None:
+        print_result(result, console, verbose=not quiet)
+
+    results = asyncio.run(
+        run_script_files(
+            targets, server=server, sandbox_url=sandbox, reset_sandbox=reset, on_result=show
+        )
+    )
+    print_summary(results, console)
+    raise typer.Exit(0 if all(r.ok for r in results) else 1)
