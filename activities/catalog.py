@@ -127,6 +127,9 @@ class OrderDetails(_Model):
     created_at: datetime
     items: list[LineItem] = Field(default_factory=list)
     shipping_address: Address | None = None
+    address_id: str | None = Field(
+        default=None, description="the platform's id of the shipping address, where it has one"
+    )
     shipping_method: str | None = None
     tracking_number: str | None = None
     carrier: str | None = None
@@ -754,7 +757,7 @@ CONTEXT_SOURCES: dict[str, tuple[str, ...]] = {
     "order_id": ("order_id", "order.id"),
     "email": ("email", "customer.email", "account.email"),
     "user_email": ("email", "customer.email", "account.email"),
-    "address_id": ("account.address_id",),
+    "address_id": ("account.address_id", "order.address_id"),
     "new_address": ("new_address",),
     "address": ("new_address", "account.address", "order.shipping_address"),
     "items": ("order.items",),

@@ -10,6 +10,7 @@ asks twice.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, Field
@@ -120,13 +121,45 @@ def find_order_number(text: str, *, expecting: bool) -> str | None:
     return None
 
 
-def find_address(text: str, *, expecting: bool) -> str | None:
+_REGION_POSTAL = re.compile(
+    r"^(?P<city>[A-Za-z .'-]+?)[,\s]+(?P<region>[A-Z]{2})\s+(?P<postal>\d{5}(?:-\d{4})?)"
+    r"(?:[,\s]+(?P<country>[A-Za-z .]+))?$"
+)
+_UNIT = re.compile(r"^(?:apt|apartment|unit|suite|ste|#|floor|fl)\b", re.I)
+
+
+def parse_address(text: str) -> dict[str, str] | None:
+    """`12 Elm Street, Apt 4, Springfield, IL 62704` → the catalog's Address fields.
+
+    US-style lines (street, optional unit, city, state, ZIP); anything it cannot split
+    with confidence is not taken, so the bot asks again rather than ship to a guess.
+    """
+    parts = [p.strip() for p in text.strip().rstrip(".").split(",") if p.strip()]
+    if len(parts) < 2 or not re.match(r"^\d+[A-Za-z]?\s+\S", parts[0]):
+        return None
+    line1, rest = parts[0], parts[1:]
+    line2 = rest.pop(0) if rest and _UNIT.match(rest[0]) else None
+    m = _REGION_POSTAL.match(" ".join(rest).replace(" ,", ","))
+    if not m and len(rest) >= 2:
+        m = _REGION_POSTAL.match(f"{rest[0]}, {' '.join(rest[1:])}")
+    if not m:
+        return None
+    address = {
+        "line1": line1,
+        "city": m.group("city").strip(" ,"),
+        "region": m.group("region"),
+        "postal_code": m.group("postal"),
+        "country": "US",
+    }
+    if line2:
+        address["line2"] = line2
+    return address
+
+
+def find_address(text: str, *, expecting: bool) -> dict[str, str] | None:
     m = _STREET.search(text)
-    if m:
-        return m.group(0).strip().rstrip(".")
-    if expecting and re.search(r"\d", text) and len(text.split()) >= 4:
-        return text.strip()
-    return None
+    candidate = m.group(0) if m else (text if expecting else "")
+    return parse_address(candidate) if candidate else None
 
 
 def find_intent(text: str) -> str | None:
@@ -176,7 +209,7 @@ def find_choice(text: str, options: list[ChoiceOption]) -> str | None:
 def understand(request: UnderstandRequest) -> Reply:
     text = request.text
     expecting = request.expecting
-    slots: dict[str, str] = {}
+    slots: dict[str, Any] = {}
     email = find_email(text)
     if email:
         slots["email"] = email

@@ -1265,6 +1265,9 @@ def customer_message(step_text: str) -> str:
         text = re.sub(r"\s+and\s+(?:reiterate|ensure|remind|mention|confirm)\b.*$", "", text)
     if text.strip() == "Thank you":
         text = "Thank you for your patience"
+    # "… has been skipped and that the following one …": the second "that" reported
+    # speech, not the message.
+    text = re.sub(r"\b(and|but)\s+that\s+", r"\1 ", text)
     return _sentence(_swap_voice(text))
 
 

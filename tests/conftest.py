@@ -35,8 +35,7 @@ from workflows.worker import build_worker
 pytest_plugins = ["tests.sandbox_fixtures", "tests.database_fixtures"]
 
 
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+async def _start_time_skipping() -> WorkflowEnvironment:
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=wheel_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
@@ -50,6 +49,21 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
             },
         )
     )
+    return env
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await _start_time_skipping()
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def own_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A test server for one module: skipping days there cannot fire other modules'
+    timers (one server's clock is shared by every workflow on it)."""
+    env = await _start_time_skipping()
     yield env
     await env.shutdown()
 

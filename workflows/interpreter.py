@@ -269,6 +269,25 @@ def lookup(context: dict[str, Any], path: list[str]) -> Any:
     return value
 
 
+_ISO_DATE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
+
+
+def human(value: Any) -> str:
+    """How a value reads in a message: dates as "December 22, 2026", not ISO strings."""
+    if isinstance(value, datetime):
+        return f"{value:%B} {value.day}, {value.year}"
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return human(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return value
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 _PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)|\[([^\]]+)\]")
 
 
@@ -278,12 +297,12 @@ def render(text: str, context: dict[str, Any]) -> str:
     def fill(m: re.Match[str]) -> str:
         if m.group(1):
             value = lookup(context, m.group(1).split("."))
-            return m.group(0) if value is _MISSING else str(value)
+            return m.group(0) if value is _MISSING else human(value)
         key = m.group(2).strip().lower().replace(" ", "_")
         value = lookup(context, key.split("."))
         if value is _MISSING:
             value = context.get("placeholders", {}).get(key, _MISSING)
-        return m.group(0) if value is _MISSING else str(value)
+        return m.group(0) if value is _MISSING else human(value)
 
     return _PLACEHOLDER.sub(fill, text)
 
@@ -292,7 +311,8 @@ def resolve_value(value: Value, context: dict[str, Any]) -> Any:
     if isinstance(value, VarRef):
         for path in [value.path, *value.fallbacks]:
             found = lookup(context, path)
-            if found is not _MISSING and found is not None:
+            # "" is an answer that means "nothing new" (keep the address on file): fall back.
+            if found is not _MISSING and found is not None and found != "":
                 return found
         return None
     if isinstance(value, LiteralValue):
@@ -412,7 +432,8 @@ class Interpreter:
                 return False
             assert isinstance(node, CallNode)
             if isinstance(event, ToolFailed):
-                self._trace(state, waiting.node, node, "failed", now, event.error_type)
+                detail = f"{event.error_type}: {event.message}"[:300]
+                self._trace(state, waiting.node, node, "failed", now, detail)
                 state.context["last_error"] = {"type": event.error_type, "message": event.message}
                 out.append(
                     Say(

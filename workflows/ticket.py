@@ -24,6 +24,9 @@ from temporalio.exceptions import (
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from activities.catalog import CATALOG
     from activities.policy_store import LoadPolicyRequest, RouteRequest, RouteResult
     from activities.understanding import ChoiceOption, UnderstandRequest
     from policies.plan import AskNode, OfferNode, Plan
@@ -727,12 +730,24 @@ class TicketWorkflow:
             if message:
                 replies.append(str(message))
             return ToolSucceeded(node=command.node, result={"sent": True})
-        plan = self._current_plan()
+        spec = CATALOG.get(command.tool)
+        if spec is not None:
+            try:
+                spec.params.model_validate(command.args)
+            except ValidationError as err:
+                # What the policy passes does not fit the tool: the policy decides, now,
+                # instead of an activity retrying arguments it can never decode.
+                problems = "; ".join(
+                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+                )
+                return ToolFailed(
+                    node=command.node, error_type="InvalidArguments", message=problems
+                )
         envelope: dict[str, Any] = {
             "params": command.args,
             "idempotency_key": self._idempotency_key(command.node),
             "platform": command.platform,
-            "platforms": plan.platforms if plan else [],
+            "platforms": self._platforms(),
             "helpdesk": helpdesk,
             "ticket_id": self._start.external_id,
             "conversation_id": self._start.external_id,
@@ -811,6 +826,14 @@ class TicketWorkflow:
         )
 
     # -- bookkeeping --------------------------------------------------------------------
+
+    def _platforms(self) -> list[str]:
+        """The ticket's platforms: the entry policy's first, so a policy handed over to
+        runs its generic tools ("the store") on the same store as the one that called it."""
+        ordered: list[str] = []
+        for plan in self._plans.values():  # insertion order: the entry policy first
+            ordered += [p for p in plan.platforms if p not in ordered]
+        return ordered
 
     def _current_plan(self) -> Plan | None:
         return self._plans.get(self._policy_id) if self._policy_id else None

@@ -156,6 +156,7 @@ class StayAiConnector(PlatformConnector):
                 for i in raw["lineItems"]
             ],
             shipping_address=_address(raw.get("shippingAddress")),
+            address_id=(raw.get("shippingAddress") or {}).get("id"),
             tracking_number=raw.get("trackingNumber"),
             carrier=raw.get("carrier"),
             delivered_at=delivered,

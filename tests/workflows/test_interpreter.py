@@ -65,6 +65,11 @@ def test_say_renders_context_and_keeps_unknown_placeholders_visible() -> None:
         "Hi Alex, order [order number]"
     )
     assert render("Order $order_id", {"order_id": "5001"}) == "Order 5001"
+    # Dates read as dates, whatever shape the platform returned them in.
+    ctx = {"next": "2026-12-22T08:00:00Z", "total": 80.0}
+    assert render("Next box on $next, total $$total", ctx) == (
+        "Next box on December 22, 2026, total $80"
+    )
 
 
 def test_ask_waits_then_binds_the_slot_and_continues() -> None:

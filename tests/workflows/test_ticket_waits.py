@@ -26,10 +26,10 @@ from workflows.worker import WORKFLOWS, ticket_activities
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def skipping_worker(
-    time_skipping_env: WorkflowEnvironment, task_queue: str, platform_settings: PlatformSettings
+    own_time_skipping_env: WorkflowEnvironment, task_queue: str, platform_settings: PlatformSettings
 ) -> AsyncIterator[Worker]:
     worker = Worker(
-        time_skipping_env.client,
+        own_time_skipping_env.client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=ticket_activities(platform_settings),
@@ -57,12 +57,12 @@ async def _say(handle: WorkflowHandle, env: WorkflowEnvironment, message_id: str
 
 
 async def test_silent_customer_is_reminded_after_a_day_and_closed_after_three(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     skipping_worker: Worker,
     sandbox: SandboxControl,
 ) -> None:
-    env = time_skipping_env
+    env = own_time_skipping_env
     handle = await _start(env, task_queue, email="")
     transcript = await _say(handle, env, "m1", "Please skip my next shipment")
     assert transcript[-1].role == "bot"
@@ -82,12 +82,12 @@ async def test_silent_customer_is_reminded_after_a_day_and_closed_after_three(
 
 
 async def test_answer_after_days_of_silence_carries_on_where_it_stopped(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     skipping_worker: Worker,
     sandbox: SandboxControl,
 ) -> None:
-    env = time_skipping_env
+    env = own_time_skipping_env
     handle = await _start(env, task_queue, email="")
     await _say(handle, env, "m1", "Please skip my next shipment")
     state = await handle.query(TicketWorkflow.state)
@@ -104,12 +104,12 @@ async def test_answer_after_days_of_silence_carries_on_where_it_stopped(
 
 
 async def test_redelivered_message_is_recorded_and_answered_once(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     skipping_worker: Worker,
     sandbox: SandboxControl,
 ) -> None:
-    env = time_skipping_env
+    env = own_time_skipping_env
     handle = await _start(env, task_queue, email="")
     message = CustomerMessage(message_id="webhook-42", text="Please skip my next shipment")
     for _ in range(3):  # helpdesks retry webhooks: the same message id arrives three times
@@ -121,12 +121,12 @@ async def test_redelivered_message_is_recorded_and_answered_once(
 
 
 async def test_long_conversation_continues_as_new_and_forgets_nothing(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     skipping_worker: Worker,
     sandbox: SandboxControl,
 ) -> None:
-    env = time_skipping_env
+    env = own_time_skipping_env
     external_id = uuid.uuid4().hex[:8]
     handle = await env.client.start_workflow(
         TicketWorkflow.run,

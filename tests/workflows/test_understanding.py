@@ -30,11 +30,24 @@ def test_invalid_email_is_not_taken() -> None:
     assert "email" not in understand(UnderstandRequest(text="me@nowhere")).slots
 
 
-def test_street_address_is_found() -> None:
+def test_street_address_is_split_into_the_fields_platforms_store() -> None:
     reply = understand(
-        UnderstandRequest(text="Please send it to 12 Elm Street, Springfield IL 62704")
+        UnderstandRequest(text="Please send it to 12 Elm Street, Apt 4, Springfield, IL 62704")
     )
-    assert reply.slots["address"] == "12 Elm Street, Springfield IL 62704"
+    assert reply.slots["address"] == {
+        "line1": "12 Elm Street",
+        "line2": "Apt 4",
+        "city": "Springfield",
+        "region": "IL",
+        "postal_code": "62704",
+        "country": "US",
+    }
+
+
+def test_half_an_address_is_not_taken() -> None:
+    assert (
+        "address" not in understand(UnderstandRequest(text="5 Main St", expecting="address")).slots
+    )
 
 
 @pytest.mark.parametrize(
