@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
@@ -56,6 +58,7 @@ router = APIRouter(
 WEB_CHANNEL = "web"
 # Search-attribute values are matched literally; this keeps filters from becoming queries.
 FILTER_VALUE = r"^[A-Za-z0-9 _.:-]{1,100}$"
+QUERY_TIMEOUT = timedelta(seconds=10)
 
 
 class NewTicket(BaseModel):
@@ -247,6 +250,24 @@ def _summary(execution: WorkflowExecution) -> TicketSummary:
     )
 
 
+def _encode_page_token(raw: bytes) -> str:
+    """Temporal's page token plus a checksum, so a mangled token is refused here and never
+    reaches the server (which answers junk tokens with retried internal errors)."""
+    check = hashlib.sha256(raw).hexdigest()[:16]
+    return base64.urlsafe_b64encode(raw).decode() + "." + check
+
+
+def _decode_page_token(token: str) -> bytes:
+    encoded, _, check = token.partition(".")
+    try:
+        raw = base64.b64decode(encoded.encode(), altchars=b"-_", validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if not raw or not hmac.compare_digest(hashlib.sha256(raw).hexdigest()[:16], check):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "next_page_token is not valid")
+    return raw
+
+
 @router.get("")
 async def list_tickets(
     client: TemporalDep,
@@ -270,19 +291,12 @@ async def list_tickets(
     ):
         if value is not None:
             clauses.append(f'{key.name} = "{value}"')
-    token: bytes | None = None
-    if next_page_token:
-        try:
-            token = base64.b64decode(next_page_token.encode(), altchars=b"-_", validate=True)
-        except (binascii.Error, ValueError):
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_CONTENT, "next_page_token is not valid"
-            ) from None
+    token = _decode_page_token(next_page_token) if next_page_token else None
     pages = client.list_workflows(" AND ".join(clauses), page_size=page_size, next_page_token=token)
     try:
         await pages.fetch_next_page()
     except RPCError as err:
-        if err.status == RPCStatusCode.INVALID_ARGUMENT:
+        if token is not None and err.status == RPCStatusCode.INVALID_ARGUMENT:
             raise HTTPException(
                 status.HTTP_422_UNPROCESSABLE_CONTENT, "next_page_token is not valid"
             ) from err
@@ -290,23 +304,31 @@ async def list_tickets(
     following = pages.next_page_token
     return TicketPage(
         tickets=[_summary(execution) for execution in pages.current_page or []],
-        next_page_token=base64.urlsafe_b64encode(following).decode() if following else None,
+        next_page_token=_encode_page_token(following) if following else None,
     )
 
 
-@router.get("/{ticket_id}", responses=problem_responses(404))
+@router.get("/{ticket_id}", responses=problem_responses(404, 503))
 async def get_ticket(ticket_id: str, client: TemporalDep) -> TicketView:
     """State, transcript, trace and outcome, read from the workflow's queries."""
     if parse_ticket_workflow_id(ticket_id) is None:
         raise _unknown(ticket_id)
     handle = client.get_workflow_handle(ticket_id)
     try:
-        state: TicketState = await handle.query(TicketWorkflow.state)
-        transcript: list[TranscriptEntry] = await handle.query(TicketWorkflow.transcript)
-        trace: list[TraceRow] = await handle.query(TicketWorkflow.trace)
+        state: TicketState = await handle.query(TicketWorkflow.state, rpc_timeout=QUERY_TIMEOUT)
+        transcript: list[TranscriptEntry] = await handle.query(
+            TicketWorkflow.transcript, rpc_timeout=QUERY_TIMEOUT
+        )
+        trace: list[TraceRow] = await handle.query(TicketWorkflow.trace, rpc_timeout=QUERY_TIMEOUT)
     except RPCError as err:
         if err.status == RPCStatusCode.NOT_FOUND:
             raise _unknown(ticket_id) from err
+        if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+            # Queries are answered by a worker: none is polling the ticket's task queue.
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                f"no worker answered for ticket {ticket_id!r}; is the worker running?",
+            ) from err
         raise
     return TicketView(
         ticket_id=ticket_id,
