@@ -49,3 +49,4 @@ from sandbox.server import sandbox_command  # noqa: E402
 app.command("sandbox")(sandbox_command)
 app.add_typer(policy_app, name="policy")
 app.command("tools")(tools)
+app.add_typer(__import__("api.auth", fromlist=["apikey_app"]).apikey_app, name="apikey")

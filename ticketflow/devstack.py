@@ -240,10 +240,11 @@ async def _stop(children: list[Child]) -> None:
             await asyncio.wait({child.pump}, timeout=2)
 
 
-def _banner(settings: Settings) -> None:
+def _banner(settings: Settings, api_key: str) -> None:
     console.print(
         "\n[bold green]ticketflow is ready[/]\n"
         f"  API docs    {settings.api_url}/docs\n"
+        f"  API key     {api_key} (send as Authorization: Bearer …)\n"
         f"  Temporal UI {settings.temporal_ui_url}\n"
         f"  sandbox     {settings.sandbox_url} (emulated platforms, demo data)\n"
         f"  Temporal    {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
@@ -255,6 +256,9 @@ def _banner(settings: Settings) -> None:
 async def supervise(settings: Settings, specs: list[ChildSpec] | None = None) -> int:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     check_ports(settings)
+    from api.auth import ensure_dev_key  # the app database is migrated before the API starts
+
+    api_key = ensure_dev_key(settings)
     specs = specs if specs is not None else child_specs(settings)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
 
@@ -277,7 +281,7 @@ async def supervise(settings: Settings, specs: list[ChildSpec] | None = None) ->
                 starting.cancel()
                 return 130
             starting.result()
-        _banner(settings)
+        _banner(settings, api_key)
 
         exits = {asyncio.create_task(c.process.wait()): c for c in children}
         stopped = asyncio.create_task(stop.wait())

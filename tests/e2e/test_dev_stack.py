@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -65,6 +66,13 @@ class DevStack:
                 raise AssertionError(f"dev stack did not get ready:\n{self.log.read_text()}")
             time.sleep(0.2)
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The dev API key, as the ready banner prints it."""
+        found = re.findall(r"API key\s+(tf_\S+)", self.log.read_text())
+        assert found, "the ready banner shows no API key"
+        return {"Authorization": f"Bearer {found[-1]}"}
+
     def stop(self) -> int:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
@@ -100,8 +108,12 @@ async def _ticket_status(grpc_port: int, ticket_id: str) -> str | None:
 
 def test_ticket_survives_a_restart_of_the_whole_stack(stack: DevStack) -> None:
     stack.start()
+    first_key = stack.headers
     created = httpx.post(
-        f"{stack.api}/tickets", json={"message": "Where is my order?"}, timeout=30
+        f"{stack.api}/tickets",
+        json={"message": "Where is my order?"},
+        headers=first_key,
+        timeout=30,
     ).json()
     ticket_id = created["ticket_id"]
     assert created["replies"]
@@ -113,14 +125,18 @@ def test_ticket_survives_a_restart_of_the_whole_stack(stack: DevStack) -> None:
     assert (stack.state_dir / "temporal.db").exists()
 
     stack.start()
-    shown = httpx.get(f"{stack.api}/tickets/{ticket_id}", timeout=30).json()
+    assert stack.headers == first_key  # the dev key survives a restart
+    shown = httpx.get(f"{stack.api}/tickets/{ticket_id}", headers=first_key, timeout=30).json()
     assert shown["state"]["status"] == "waiting_customer"
     turn = httpx.post(
-        f"{stack.api}/tickets/{ticket_id}/messages", json={"text": "1"}, timeout=30
+        f"{stack.api}/tickets/{ticket_id}/messages",
+        json={"text": "1"},
+        headers=first_key,
+        timeout=30,
     ).json()
     # "1" picks the first entry of the menu the bot showed before the restart.
     assert turn["replies"], turn
-    shown = httpx.get(f"{stack.api}/tickets/{ticket_id}", timeout=30).json()
+    shown = httpx.get(f"{stack.api}/tickets/{ticket_id}", headers=first_key, timeout=30).json()
     assert shown["state"]["policy_id"] is not None
     ui = httpx.get(f"http://127.0.0.1:{stack.ui_port}/", timeout=10)
     assert ui.status_code == 200
