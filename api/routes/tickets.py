@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import uuid
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
@@ -28,6 +29,8 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.catalog import PLATFORM_TITLES, platform_key
+from activities.policy_store import PolicyActivities, RouteRequest
 from api.deps import SettingsDep, TemporalDep, require_api_key
 from api.problems import problem_responses
 from ticketflow.settings import Settings
@@ -115,7 +118,38 @@ class TicketPage(BaseModel):
     )
 
 
-def _start_options(settings: Settings, ticket_id: str, start: TicketStart) -> dict[str, Any]:
+@lru_cache(maxsize=1)
+def _router() -> PolicyActivities:
+    """The same routing the workflow does, so a new ticket starts with its policy named."""
+    return PolicyActivities()
+
+
+def _routed(start: TicketStart, text: str) -> tuple[TicketStart, str]:
+    """Pick the policy up front (when the words are clear) and say, without PII, what the
+    ticket is: "Cancel order — BigCommerce/Kustomer" in the Temporal UI's summary column."""
+    router = _router()
+    route = router.route(
+        RouteRequest(
+            text=text,
+            helpdesk=start.helpdesk,
+            ticket_type=start.ticket_type,
+            policy_id=start.policy_id,
+        )
+    )
+    if route.policy_id is None:
+        return (
+            start,
+            f"{PLATFORM_TITLES.get(start.helpdesk, start.helpdesk)} ticket — not routed yet",
+        )
+    plan = router.library.get(route.policy_id)
+    kind = plan.ticket_types[0] if plan.ticket_types else plan.title
+    platforms = "/".join(PLATFORM_TITLES.get(platform_key(p), p) for p in plan.platforms)
+    return start.model_copy(update={"policy_id": plan.id}), f"{kind} — {platforms}"
+
+
+def _start_options(
+    settings: Settings, ticket_id: str, start: TicketStart, summary: str
+) -> dict[str, Any]:
     return {
         "id": ticket_id,
         "task_queue": settings.task_queue,
@@ -127,8 +161,7 @@ def _start_options(settings: Settings, ticket_id: str, start: TicketStart) -> di
                 SearchAttributePair(sa.TICKET_TYPE, start.ticket_type or "unrouted"),
             ]
         ),
-        "static_summary": f"{start.helpdesk} ticket {start.external_id}"
-        + (f" ({start.ticket_type})" if start.ticket_type else ""),
+        "static_summary": summary,
     }
 
 
@@ -136,24 +169,26 @@ async def signal_with_start(
     client: Client, settings: Settings, ticket_id: str, start: TicketStart, msg: CustomerMessage
 ) -> None:
     """Deliver a message without waiting for the bot: start the ticket if it is new."""
+    start, summary = _routed(start, msg.text)
     await client.start_workflow(
         TicketWorkflow.run,
         start,
         start_signal="customer_message",
         start_signal_args=[msg],
-        **_start_options(settings, ticket_id, start),
+        **_start_options(settings, ticket_id, start, summary),
     )
 
 
 async def _deliver(
     client: Client, settings: Settings, ticket_id: str, start: TicketStart, msg: CustomerMessage
 ) -> TurnResult:
+    start, summary = _routed(start, msg.text)
     try:
         result: TurnResult = await client.execute_update_with_start_workflow(
             TicketWorkflow.message,
             msg,
             start_workflow_operation=WithStartWorkflowOperation(
-                TicketWorkflow.run, start, **_start_options(settings, ticket_id, start)
+                TicketWorkflow.run, start, **_start_options(settings, ticket_id, start, summary)
             ),
         )
     except WorkflowUpdateFailedError as err:

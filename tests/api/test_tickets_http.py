@@ -55,8 +55,9 @@ async def test_conversation_over_http(http: httpx.AsyncClient, dev_client: Clien
         'AND PolicyId = "cancel_order_retention_bigcommerce_kustomer"',
     )
     assert found == [ticket_id]
-    # No customer PII in search attributes.
+    # No customer PII in search attributes; the UI's summary says what the ticket is.
     described = await dev_client.get_workflow_handle(ticket_id).describe()
+    assert await described.static_summary() == "Cancel order — BigCommerce/Kustomer"
     indexed = {key.name: value for key, value in described.typed_search_attributes}
     assert "alex@example.com" not in repr(indexed)
 
