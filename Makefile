@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest clean
+.PHONY: run test lint typecheck pytest bench ui-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks against bare Temporal (benchmarks/README.md); each on its own dev server.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+# Debian's chromium for the Temporal UI tests (tests/ui), only when it is missing.
+ui-deps:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 clean:
 	rm -rf $(VENV) .ticketflow .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,61 @@
+"""The benchmark worker process: the production TicketWorkflow and activities (pointed at the
+benchmark's sandbox) plus the hand-written baseline workflows, on one task queue.
+
+    python -m benchmarks.worker --address 127.0.0.1:PORT --task-queue Q --sandbox-url URL
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.platforms.config import PlatformSettings
+from benchmarks.baseline import BASELINE_WORKFLOWS
+from workflows.worker import WORKFLOWS, ticket_activities
+
+log = logging.getLogger("benchmarks.worker")
+
+
+async def serve(args: argparse.Namespace) -> None:
+    client = await Client.connect(args.address, data_converter=pydantic_data_converter)
+    options: dict[str, int] = {}
+    if args.max_concurrent_workflow_tasks:
+        options["max_concurrent_workflow_tasks"] = args.max_concurrent_workflow_tasks
+    worker = Worker(
+        client,
+        task_queue=args.task_queue,
+        workflows=[*WORKFLOWS, *BASELINE_WORKFLOWS],
+        activities=ticket_activities(PlatformSettings.for_sandbox(args.sandbox_url)),
+        max_cached_workflows=args.max_cached_workflows,
+        **options,  # type: ignore[arg-type]
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with worker:
+        log.info("benchmark worker ready on %s", args.task_queue)
+        await stop.wait()
+        log.info("benchmark worker stopping")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--address", required=True)
+    parser.add_argument("--task-queue", required=True)
+    parser.add_argument("--sandbox-url", required=True)
+    parser.add_argument("--max-cached-workflows", type=int, default=1000)
+    parser.add_argument("--max-concurrent-workflow-tasks", type=int, default=0)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()

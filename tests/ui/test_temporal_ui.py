@@ -1,0 +1,180 @@
+"""An operator in the Temporal Web UI: finds the escalated tickets by TicketStatus and reads
+their summaries; and retries a ticket whose tool failed on a misconfiguration by resetting
+it (the README's "Operating tickets" recipe)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+from urllib.parse import quote
+
+import pytest
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
+from pydantic import SecretStr
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+
+from activities.platforms.config import PlatformSettings
+from tests.sandbox_fixtures import SandboxControl
+from tests.temporal_servers import wheel_binary
+from tests.ui.conftest import Api, UiServer, screenshot_path
+from ticketflow.settings import Settings
+from workflows.ticket import TicketWorkflow
+from workflows.ticket_models import TicketStatus
+from workflows.worker import build_worker
+
+pytestmark = [pytest.mark.ui, pytest.mark.e2e]
+
+ALEX = {"email": "alex@example.com", "name": "Alex"}
+
+
+async def wait_for_count(client: Client, query: str, n: int) -> None:
+    for _ in range(100):
+        if (await client.count_workflows(query)).count >= n:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"visibility never showed {n} for {query}")
+
+
+async def test_operator_filters_escalated_tickets_and_reads_their_summaries(
+    ui_server: UiServer,
+    ui_settings: Settings,
+    ui_api: Api,
+    page: Page,
+    platform_settings: PlatformSettings,
+) -> None:
+    client = ui_server.client
+    escalated, waiting = [], []
+    async with build_worker(client, ui_settings, platforms=platform_settings):
+        for _ in range(3):
+            turn = await ui_api.open("Can I talk to a human please?")
+            assert turn["status"] == TicketStatus.ESCALATED
+            escalated.append(turn["ticket_id"])
+        for _ in range(2):
+            turn = await ui_api.open("I want to cancel order 5001", customer=ALEX)
+            assert turn["status"] == TicketStatus.WAITING_CUSTOMER
+            waiting.append(turn["ticket_id"])
+        query = 'TicketStatus = "escalated"'
+        await wait_for_count(client, query, len(escalated))
+
+        await page.goto(f"{ui_server.ui_url}/namespaces/default/workflows?query={quote(query)}")
+        table = page.locator("table")
+        await table.get_by_text(escalated[0]).first.wait_for(timeout=30_000)
+        shown = set(re.findall(r"ticket-web-[A-Za-z0-9_.:-]+", await table.inner_text()))
+        await page.screenshot(path=screenshot_path("escalated.png"), full_page=True)
+        assert shown == set(escalated)
+
+        # Each escalated ticket's page shows the summary the API gave it and what it waits for.
+        for ticket_id in escalated:
+            described = await client.get_workflow_handle(ticket_id).describe()
+            summary = await described.static_summary()
+            assert summary
+            await page.goto(f"{ui_server.ui_url}/namespaces/default/workflows/{ticket_id}")
+            # UI 2.x: summary and current details live under the "User Metadata" tab.
+            await page.get_by_text("User Metadata").first.click()
+            await shows(page, summary)
+            await shows(page, "With an agent")
+        await page.screenshot(path=screenshot_path("escalated-ticket.png"), full_page=True)
+
+
+async def shows(page: Page, text: str) -> None:
+    """Wait until `text` is on the page or in one of its frames (the UI renders summaries
+    and details as Markdown in sandboxed iframes)."""
+    for _ in range(150):
+        for frame in page.frames:
+            try:
+                if await frame.get_by_text(text).count():
+                    return
+            except PlaywrightError:
+                continue  # a frame detached while we looked
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared on {page.url}")
+
+
+def reset_point(events: list, activity: str) -> int:
+    """The WorkflowTaskCompleted event whose commands scheduled the failed activity: reset
+    there and the workflow task runs again, so the step is scheduled anew."""
+    scheduled = next(
+        e
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == activity
+    )
+    return int(scheduled.activity_task_scheduled_event_attributes.workflow_task_completed_event_id)
+
+
+async def history(handle: WorkflowHandle) -> list:
+    return [event async for event in handle.fetch_history_events()]
+
+
+async def test_operator_resets_a_ticket_after_fixing_a_misconfigured_platform(
+    ui_server: UiServer,
+    ui_settings: Settings,
+    ui_api: Api,
+    page: Page,
+    platform_settings: PlatformSettings,
+    sandbox: SandboxControl,
+) -> None:
+    client = ui_server.client
+    settings = ui_settings
+    async with build_worker(client, settings, platforms=platform_settings):
+        first = await ui_api.open("I want to cancel order 5001", customer=ALEX)
+        assert first["status"] == TicketStatus.WAITING_CUSTOMER
+    ticket_id = first["ticket_id"]
+    handle = client.get_workflow_handle(ticket_id)
+
+    # A deploy with a wrong BigCommerce token: the discount call gets 401, which retrying
+    # cannot fix (PlatformAuthError, non-retryable); the policy escalates with the error.
+    broken = platform_settings.model_copy(deep=True)
+    broken.bigcommerce.access_token = SecretStr("wrong-token")
+    async with build_worker(client, settings, platforms=broken):
+        turn = await ui_api.say(ticket_id, "1")  # the discount
+        assert turn["status"] == TicketStatus.ESCALATED
+        transcript = await handle.query(TicketWorkflow.transcript)
+    notes = [e.text for e in transcript if e.role == "system"]
+    assert notes and "PlatformAuthError" in notes[-1], notes
+
+    # The operator sees the failure on the ticket's page in the UI.
+    await page.goto(f"{ui_server.ui_url}/namespaces/default/workflows/{ticket_id}")
+    await page.get_by_text("bigcommerce_set_discount").first.wait_for(timeout=30_000)
+    await page.screenshot(path=screenshot_path("failed-tool.png"), full_page=True)
+
+    # Fix the configuration (a worker with the right token), then reset to the workflow
+    # task that scheduled the failed call: the call runs again and the ticket completes.
+    event_id = reset_point(await history(handle), "bigcommerce_set_discount")
+    async with build_worker(client, settings, platforms=platform_settings):
+        command = [
+            wheel_binary("temporal"),
+            "workflow",
+            "reset",
+            "--address",
+            ui_server.address,
+            "--namespace",
+            client.namespace,
+            "--workflow-id",
+            ticket_id,
+            "--event-id",
+            str(event_id),
+            "--reason",
+            "BigCommerce token fixed; re-run the discount",
+            "--yes",
+        ]
+        done = await asyncio.to_thread(
+            subprocess.run, command, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr + done.stdout
+        reset = client.get_workflow_handle_for(TicketWorkflow.run, ticket_id)
+        outcome = await asyncio.wait_for(reset.result(), timeout=60)
+    assert outcome.outcome == "retained"
+    assert outcome.status == TicketStatus.RESOLVED
+    discounts = [
+        e
+        for e in sandbox.side_effects("bigcommerce", "order.update")
+        if "discount_amount" in e["request"] and (e["idempotency_key"] or "").startswith(ticket_id)
+    ]
+    assert len(discounts) == 1  # the 401 wrote nothing; the re-run wrote once
+    await page.goto(f"{ui_server.ui_url}/namespaces/default/workflows/{ticket_id}")
+    await page.get_by_text("Completed").first.wait_for(timeout=30_000)
+    await page.screenshot(path=screenshot_path("after-reset.png"), full_page=True)
