@@ -365,7 +365,7 @@ _KEEP_CLAIM = re.compile(r"\b(don't|dont|do not|not|never)\s+(cancel|withdraw)",
 
 
 def wants_claim_cancelled(text: str) -> bool:
-    """"Please cancel the claim" / "the package turned up": the customer withdraws it."""
+    """Whether the customer withdraws the claim ("cancel the claim", "the parcel turned up")."""
     text = text.replace("’", "'")
     return bool(_CANCEL_CLAIM.search(text)) and not _KEEP_CLAIM.search(text)
 

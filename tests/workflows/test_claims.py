@@ -1,0 +1,413 @@
+"""Carrier-claim follow-ups under time skipping: days and weeks in seconds.
+
+The carrier is the sandbox's EasyPost emulator over real HTTP. Its claims move on the
+sandbox clock (in review one sandbox day after filing, decided three days after: rejected
+when the delivery was signed for, approved otherwise), so each test moves that clock in
+step with Temporal's skipped time, or lets a (verified) webhook bring the decision in.
+
+The library's #reshipment policy is Stay AI only, while `shipment_not_received` is Skio
+(jo's order 9001). To see a replacement order actually created after an approval, the
+reship test runs a Stay AI copy of the claim policy for sam's order 7001 (delivered,
+signed for: the sandbox would reject that claim on its own, so its approval on day 9
+arrives as the carrier's webhook). jo's end-to-end conversation runs the library as is.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.platforms.config import PlatformSettings
+from activities.platforms.easypost import EasyPostConnector
+from activities.policy_store import PolicyActivities
+from policies.library import DEFAULT_LIBRARY_DIR, load_library
+from tests.sandbox_fixtures import SandboxControl
+from workflows.claim import CarrierClaimWorkflow, wants_claim_cancelled
+from workflows.claim_models import ClaimFollowUpStart, ClaimResult, claim_workflow_id
+from workflows.ticket import TicketWorkflow
+from workflows.ticket_models import (
+    ClaimUpdate,
+    Customer,
+    CustomerMessage,
+    TicketStart,
+    TicketStatus,
+    TranscriptEntry,
+    ticket_workflow_id,
+)
+from workflows.worker import WORKFLOWS, ticket_activities
+
+DAY = timedelta(days=1)
+# Checks land in the first tenth of their day; a few hours past the day has seen it.
+PAST = timedelta(hours=4)
+
+STAYAI_CLAIM_POLICY = """\
+---
+id: shipment_not_received_stayai
+title: Shipment not received, Stay AI store (test copy)
+ticket_types: [Stay AI shipment not received]
+triggers: [stay ai parcel never came]
+platforms: [stayai, kustomer]
+---
+## Logic
+
+1. Ask for the customer's email address.
+2. Ask for the order number of the missing shipment.
+3. Use @stayai_order_details(order_id: str) to load the order.
+4. Use @get_tracking_info(order_id: str) to read the carrier's tracking.
+5. If tracking confirms delivery:
+   - Use @file_carrier_claim(order_id: str) to open a claim with the carrier.
+   - Let the customer know that we will follow up as soon as the carrier resolves the claim.
+     - If the claim is approved: Proceed with #Reshipment.
+     - If the claim is rejected: Route the case to an agent to decide on a goodwill gesture.
+"""
+
+
+@pytest.fixture(scope="module")
+def claim_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled library plus the Stay AI copy of the claim policy."""
+    root = tmp_path_factory.mktemp("library")
+    for path in DEFAULT_LIBRARY_DIR.glob("*.md"):
+        shutil.copy(path, root / path.name)
+    (root / "shipment_not_received_stayai.md").write_text(STAYAI_CLAIM_POLICY)
+    return root
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def claim_worker(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    platform_settings: PlatformSettings,
+    claim_library: Path,
+) -> AsyncIterator[Worker]:
+    policies = PolicyActivities(load_library(claim_library))
+    worker = Worker(
+        time_skipping_env.client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ticket_activities(platform_settings, policies=policies),
+    )
+    async with worker:
+        yield worker
+
+
+class Ticket:
+    """A web-channel ticket driven by signals, read by queries, on skipped time."""
+
+    def __init__(
+        self, env: WorkflowEnvironment, handle: WorkflowHandle, started_at: datetime
+    ) -> None:
+        self.env = env
+        self.handle = handle
+        self.started_at = started_at
+        self.turns = 0
+
+    @classmethod
+    async def open(
+        cls, env: WorkflowEnvironment, task_queue: str, email: str, policy_id: str | None = None
+    ) -> Ticket:
+        external_id = uuid.uuid4().hex[:8]
+        handle = await env.client.start_workflow(
+            TicketWorkflow.run,
+            TicketStart(
+                helpdesk="web",
+                external_id=external_id,
+                customer=Customer(email=email),
+                policy_id=policy_id,
+            ),
+            id=ticket_workflow_id("web", external_id),
+            task_queue=task_queue,
+        )
+        return cls(env, handle, await env.get_current_time())
+
+    async def say(self, text: str) -> list[str]:
+        """The customer writes; returns what the bot answered to that message."""
+        self.turns += 1
+        await self.handle.signal(
+            TicketWorkflow.customer_message,
+            CustomerMessage(message_id=f"m{self.turns}", text=text),
+        )
+        await self.env.sleep(timedelta(seconds=5))
+        transcript = await self.transcript()
+        mine = max(i for i, e in enumerate(transcript) if e.message_id == f"m{self.turns}")
+        return [e.text for e in transcript[mine + 1 :] if e.role == "bot"]
+
+    async def until_day(self, day: float) -> None:
+        """Skip Temporal time to `day` days (plus a few hours) after the ticket opened."""
+        target = self.started_at + timedelta(days=day) + PAST
+        now = await self.env.get_current_time()
+        if target > now:
+            await self.env.sleep(target - now)
+
+    async def transcript(self) -> list[TranscriptEntry]:
+        return await self.handle.query(TicketWorkflow.transcript)
+
+    async def bot_says(self) -> list[str]:
+        return [e.text for e in await self.transcript() if e.role == "bot"]
+
+    async def system_notes(self) -> list[str]:
+        return [e.text for e in await self.transcript() if e.role == "system"]
+
+    async def claim_checks(self) -> list[str]:
+        return [
+            r.detail
+            for r in await self.handle.query(TicketWorkflow.trace)
+            if r.kind == "claim_check"
+        ]
+
+    async def claim_id(self) -> str:
+        for text in await self.bot_says():
+            if "(reference " in text:
+                return text.split("(reference ", 1)[1].split(")", 1)[0]
+        raise AssertionError("no claim was filed")
+
+    async def follow_up(self) -> WorkflowHandle:
+        claim_id = await self.claim_id()
+        return self.env.client.get_workflow_handle_for(
+            CarrierClaimWorkflow.run, claim_workflow_id(self.handle.id, claim_id)
+        )
+
+    async def status(self) -> TicketStatus:
+        return (await self.handle.query(TicketWorkflow.state)).status
+
+
+async def _jo_files_a_claim(ticket: Ticket) -> None:
+    """The scripted conversation: tracking says delivered, jo says it never came."""
+    asked = await ticket.say("My order says delivered but it isn't here")
+    assert any("order number" in r for r in asked), asked
+    asked = await ticket.say("It's order 9001")
+    assert any("neighbours" in r for r in asked), asked
+    asked = await ticket.say("Yes, I checked everywhere")
+    assert any("still missing" in r for r in asked), asked
+    filed = await ticket.say("Yes, it is still missing")
+    assert any("opening an investigation with the carrier" in r for r in filed), filed
+    assert any("follow up as soon as the carrier resolves" in r for r in filed), filed
+    assert any("is filed (reference clm_" in r for r in filed), filed
+    assert await ticket.status() == TicketStatus.WAITING_CLAIM
+
+
+async def _sam_files_a_claim(ticket: Ticket) -> None:
+    filed = await ticket.say("My parcel never came, order 7001")
+    assert any("is filed (reference clm_" in r for r in filed), filed
+    assert await ticket.status() == TicketStatus.WAITING_CLAIM
+
+
+async def test_claim_approved_on_day_9_reships_exactly_once(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    claim_worker: Worker,
+    sandbox: SandboxControl,
+) -> None:
+    ticket = await Ticket.open(
+        time_skipping_env, task_queue, "sam@example.com", "shipment_not_received_stayai"
+    )
+    await _sam_files_a_claim(ticket)
+    sandbox.advance(days=1)  # the carrier starts its review
+    await ticket.until_day(1)
+    assert any("now reviewing the claim" in t for t in await ticket.bot_says())
+
+    await ticket.until_day(8)
+    assert await ticket.status() == TicketStatus.WAITING_CLAIM
+    assert any("Still working on it" in t for t in await ticket.bot_says())
+    await ticket.until_day(8.75)
+    # Day 9: the carrier's claim.approved webhook (the API signals the ticket) wakes the
+    # follow-up at once, hours before its next scheduled check.
+    await ticket.handle.signal(
+        TicketWorkflow.claim_update,
+        ClaimUpdate(claim_id=await ticket.claim_id(), status="approved", approved_amount=42.0),
+    )
+    await time_skipping_env.sleep(timedelta(seconds=5))
+    said = await ticket.bot_says()
+    assert any("Good news: the carrier approved the claim" in t for t in said), said[-3:]
+    assert "what went wrong" in said[-1]  # #reshipment has started: its first question
+    result: ClaimResult = await (await ticket.follow_up()).result()
+    assert (result.resolution, result.checks) == ("approved", 8)
+    assert result.history[-1].source == "webhook"
+    checks = await ticket.claim_checks()
+    assert len(checks) == 9 and checks[0] == "check: in_review (was submitted)"
+    trace = await ticket.handle.query(TicketWorkflow.trace)
+    handovers = [r.detail for r in trace if r.kind == "use_policy" and r.status == "ran"]
+    assert handovers == ["hand over to reshipment"]
+
+    asked = await ticket.say("Lost in transit")
+    assert any("address we have on file" in r for r in asked), asked
+    done = await ticket.say("yes, same address")
+    assert any("Your replacement order" in r for r in done), done
+    outcome = await ticket.handle.result()
+    assert outcome.outcome == "reshipped"
+    assert len(sandbox.side_effects("stayai", "order.create")) == 1
+    assert len(sandbox.side_effects("easypost", "claim.create")) == 1
+
+
+async def test_claim_rejected_on_day_4_escalates_with_its_history(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    claim_worker: Worker,
+    sandbox: SandboxControl,
+) -> None:
+    ticket = await Ticket.open(
+        time_skipping_env, task_queue, "sam@example.com", "shipment_not_received_stayai"
+    )
+    await _sam_files_a_claim(ticket)
+    sandbox.advance(days=1)
+    await ticket.until_day(3)
+    assert await ticket.status() == TicketStatus.WAITING_CLAIM
+    sandbox.advance(days=2)  # decided: the delivery was signed for, so rejected
+    await ticket.until_day(4)
+
+    assert await ticket.status() == TicketStatus.ESCALATED
+    assert any("the carrier turned down claim" in t for t in await ticket.bot_says())
+    notes = await ticket.system_notes()
+    history = next(n for n in notes if n.startswith("Carrier claim clm_"))
+    assert "check rejected" in history and "check in_review" in history
+    assert "(4 scheduled checks in all.)" in history
+    assert any("Handed over by ticketflow" in n and "goodwill" in n for n in notes)
+    checks = await ticket.claim_checks()
+    assert len(checks) == 4 and checks[-1] == "check: rejected (was in_review)"
+    result: ClaimResult = await (await ticket.follow_up()).result()
+    assert result.resolution == "rejected"
+    assert sandbox.side_effects("stayai", "order.create") == []
+    await ticket.handle.terminate("test over")
+
+
+async def test_claim_never_decided_reaches_the_30_day_deadline(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    claim_worker: Worker,
+    sandbox: SandboxControl,
+) -> None:
+    ticket = await Ticket.open(time_skipping_env, task_queue, "jo@example.com")
+    await _jo_files_a_claim(ticket)  # the sandbox clock stays put: the carrier never decides
+    await ticket.until_day(10)
+    answer = await ticket.say("Is there any news about my claim?")
+    assert len(answer) == 1 and "is still open: the carrier has received the claim" in answer[0]
+    view = await (await ticket.follow_up()).query(CarrierClaimWorkflow.status)
+    assert view.checks == 10 and view.status == "submitted"
+
+    await ticket.until_day(30)
+    assert await ticket.status() == TicketStatus.ESCALATED
+    said = await ticket.bot_says()
+    assert sum("Still working on it" in t for t in said) == 4  # days 7, 14, 21, 28
+    assert "still hasn't decided claim" in said[-1]
+    handover = next(n for n in await ticket.system_notes() if "Handed over" in n)
+    assert "did not decide the claim in time" in handover
+    assert "(30 scheduled checks in all.)" in handover and "no decision after 30 days" in handover
+    result: ClaimResult = await (await ticket.follow_up()).result()
+    assert (result.resolution, result.checks) == ("deadline", 30)
+    assert len(sandbox.side_effects("easypost", "claim.create")) == 1
+    await ticket.handle.terminate("test over")
+
+
+async def test_jo_end_to_end_claim_approved_on_the_sandbox_clock(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    claim_worker: Worker,
+    sandbox: SandboxControl,
+) -> None:
+    """The scripted conversation with the library as is: the carrier reviews after one
+    sandbox day and approves after three; the ticket hands over to the reshipment policy
+    once, and one replacement order is created."""
+    ticket = await Ticket.open(time_skipping_env, task_queue, "jo@example.com")
+    await _jo_files_a_claim(ticket)
+    sandbox.advance(days=1)
+    await ticket.until_day(1)
+    assert "the carrier is now reviewing the claim" in (await ticket.bot_says())[-1]
+    sandbox.advance(days=2)  # three sandbox days since filing: approved
+    await ticket.until_day(2)
+
+    said = await ticket.bot_says()
+    assert "Good news: the carrier approved the claim" in said[-2]
+    assert "address we have on file" in said[-1]
+    done = await ticket.say("Yes, the address on file")
+    assert any("Your replacement order" in r for r in done), done
+    outcome = await ticket.handle.result()
+    assert outcome.outcome == "reshipped"
+
+    trace = await ticket.handle.query(TicketWorkflow.trace)
+    handovers = [r.detail for r in trace if r.kind == "use_policy" and r.status == "ran"]
+    assert len(handovers) == 1 and handovers[0].startswith("hand over to reshipment")
+    checks = [r.detail for r in trace if r.kind == "claim_check"]
+    assert checks == ["check: in_review (was submitted)", "check: approved (was in_review)"]
+    assert len(sandbox.side_effects("easypost", "claim.create")) == 1
+    assert len(sandbox.side_effects("shopify", "orderCreate")) == 1
+
+
+async def test_customer_withdraws_the_claim_when_the_parcel_turns_up(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    claim_worker: Worker,
+    sandbox: SandboxControl,
+) -> None:
+    ticket = await Ticket.open(time_skipping_env, task_queue, "jo@example.com")
+    await _jo_files_a_claim(ticket)
+    await ticket.until_day(2)
+    answer = await ticket.say("Good news, the parcel turned up at a neighbour's. Cancel the claim.")
+    assert answer and "asked the carrier to withdraw claim" in answer[0]
+    outcome = await ticket.handle.result()
+    assert (outcome.outcome, outcome.status) == ("resolved", TicketStatus.RESOLVED)
+    assert any("is withdrawn" in t for t in await ticket.bot_says())
+    assert len(sandbox.side_effects("easypost", "claim.cancel")) == 1
+    result: ClaimResult = await (await ticket.follow_up()).result()
+    assert result.resolution == "cancelled" and result.history[-1].source == "cancel"
+
+
+async def test_follow_up_continues_as_new_and_keeps_its_history(
+    time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    claim_worker: Worker,
+    platform_settings: PlatformSettings,
+    sandbox: SandboxControl,
+) -> None:
+    """Standalone (no ticket), with a tiny history budget: the checks span several runs."""
+    easypost = EasyPostConnector(platform_settings.easypost)
+    await easypost.track("9400100000000000009001")
+    claim = await easypost.file_claim(
+        tracking_code="9400100000000000009001",
+        amount=30.0,
+        claim_type="theft",
+        description="test",
+        contact_email="",
+        idempotency_key=f"test/{uuid.uuid4().hex}",
+    )
+    await easypost.aclose()
+    env = time_skipping_env
+    handle = await env.client.start_workflow(
+        CarrierClaimWorkflow.run,
+        ClaimFollowUpStart(
+            claim_id=claim.id,
+            filed_at=await env.get_current_time(),
+            deadline=timedelta(days=12),
+            max_history_events=40,
+        ),
+        id=f"claim-standalone-{uuid.uuid4().hex[:6]}",
+        task_queue=task_queue,
+    )
+    first_run = handle.result_run_id
+    result: ClaimResult = await handle.result()
+    assert (result.resolution, result.checks) == ("deadline", 12)
+    assert [c.source for c in result.history][:2] == ["filed", "check"]
+    first = env.client.get_workflow_handle(handle.id, run_id=first_run)
+    assert (await first.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+
+
+@pytest.mark.parametrize(
+    ("text", "cancel"),
+    [
+        ("Please cancel the claim", True),
+        ("I found the package!", True),
+        ("My package never arrived", False),
+        ("I never received the package", False),
+        ("Don't cancel the claim, it's still missing", False),
+        ("Any news on my claim?", False),
+    ],
+)
+def test_what_counts_as_withdrawing_the_claim(text: str, cancel: bool) -> None:
+    assert wants_claim_cancelled(text) is cancel
