@@ -256,6 +256,7 @@ def report(
             "concurrency": args.concurrency,
             "turns_per_conversation": len(TURNS),
             "api": "`python -m ticketflow api` process (uvicorn, SQLite app db, API key)",
+            "bytecode_cache": "on for the worker (PYTHONPYCACHEPREFIX, see harness.py)",
             "direct": "the same TicketWorkflow conversation from the Python client (no HTTP)",
             "bare": "EchoWorkflow update from the Python client, same dev server and worker",
         },

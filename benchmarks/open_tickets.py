@@ -1,7 +1,7 @@
 """Open tickets: 10,000 tickets started and left waiting for the customer, the worker's and
 the dev server's memory once they settle, then replies to 500 random evicted tickets.
 
-    python -m benchmarks.open_tickets [--n 10000] [--replies 500] [--cache 1000]
+    python -m benchmarks.open_tickets [--n 10000] [--replies 500] [--cache 1000] [--profile]
 
 Each ticket starts with signal-with-start ("I want to cancel order 5001"): the retention
 policy loads order 5001 and offers the four options, then the ticket waits for the
@@ -112,6 +112,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 sandbox_url=sandbox_url,
                 log=logs / "open-tickets-worker.log",
                 max_cached_workflows=args.cache,
+                profile=RESULTS_DIR / "open-tickets-worker.collapsed" if args.profile else None,
             )
             worker.start()
             try:
@@ -185,6 +186,7 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> None:
             "reply": REPLY,
             "replied_tickets": "random (seeded) from the first half started",
             "seed": args.seed,
+            "bytecode_cache": "on for the worker (PYTHONPYCACHEPREFIX, see harness.py)",
         },
         figures,
     )
@@ -199,6 +201,7 @@ def parser() -> argparse.ArgumentParser:
     result.add_argument("--reply-concurrency", type=int, default=10)
     result.add_argument("--settle-timeout", type=float, default=1800)
     result.add_argument("--seed", type=int, default=8)
+    result.add_argument("--profile", action="store_true", help="run the worker under py-spy")
     return result
 
 

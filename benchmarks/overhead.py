@@ -13,8 +13,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from temporalio.api.enums.v1 import EventType
 
 from benchmarks.baseline import BaselineCancelWorkflow
 from benchmarks.conversation import TURNS, converse
@@ -44,6 +47,7 @@ class Phase:
         self.by_turn: list[Latencies] = [Latencies() for _ in TURNS]
         self.tickets = 0
         self.seconds = 0.0
+        self.last_id = ""
 
 
 async def run_phase(
@@ -54,9 +58,10 @@ async def run_phase(
 
     async def one() -> None:
         async with gate:
-            _, latencies, _ = await converse(
+            workflow_id, latencies, _ = await converse(
                 client, run=run, update=update, task_queue=task_queue, prefix=flavour
             )
+        into.last_id = workflow_id
         for index, seconds in enumerate(latencies):
             into.turns.add(seconds)
             into.by_turn[index].add(seconds)
@@ -100,13 +105,35 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                             task_queue,
                             phases[flavour],
                         )
+                histories = {
+                    name: await history_shape(env.client, phase.last_id)
+                    for name, phase in phases.items()
+                }
             finally:
                 worker.stop()
-    return report(args, phases, profile)
+    return report(args, phases, profile, histories)
 
 
-def report(args: argparse.Namespace, phases: dict[str, Phase], profile: Path | None) -> dict:
-    figures: dict[str, Any] = {}
+async def history_shape(client: Any, workflow_id: str) -> dict[str, Any]:
+    """What one conversation costs the server: events, workflow tasks, activity tasks."""
+    events = [e async for e in client.get_workflow_handle(workflow_id).fetch_history_events()]
+    kinds = Counter(EventType.Name(e.event_type).removeprefix("EVENT_TYPE_") for e in events)
+    return {
+        "events": len(events),
+        "workflow_tasks": kinds["WORKFLOW_TASK_COMPLETED"],
+        "activity_tasks": kinds["ACTIVITY_TASK_SCHEDULED"],
+        "local_activity_markers": kinds["MARKER_RECORDED"],
+        "search_attribute_upserts": kinds["UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"],
+    }
+
+
+def report(
+    args: argparse.Namespace,
+    phases: dict[str, Phase],
+    profile: Path | None,
+    histories: dict[str, dict[str, Any]],
+) -> dict:
+    figures: dict[str, Any] = {"history_per_conversation": histories}
     for name, phase in phases.items():
         figures[name] = {
             "turn_latency": phase.turns.summary(),
@@ -150,6 +177,9 @@ def report(args: argparse.Namespace, phases: dict[str, Phase], profile: Path | N
                 ratio(ft["p50_ms_by_turn"][index], fb["p50_ms_by_turn"][index]),
             ]
         )
+    for key in histories["ticketflow"]:
+        tf_count, base_count = histories["ticketflow"][key], histories["baseline"][key]
+        rows.append([f"history: {key.replace('_', ' ')}", tf_count, base_count, ""])
     table(
         f"overhead: N={args.n} conversations x {len(TURNS)} turns, concurrency {args.concurrency}",
         ["", "ticketflow", "baseline", "ratio"],
@@ -165,6 +195,7 @@ def report(args: argparse.Namespace, phases: dict[str, Phase], profile: Path | N
             "turns_per_conversation": len(TURNS),
             "max_cached_workflows": args.cache,
             "worker": "one `python -m benchmarks.worker` process; dev server in-memory",
+            "bytecode_cache": "on for the worker (PYTHONPYCACHEPREFIX, see harness.py)",
             "order": "warm-up 10+10, then ticketflow/baseline alternating in two halves",
         },
         figures,
