@@ -71,18 +71,18 @@ def resolve_platform(binds_to: str, platforms: list[str] | tuple[str, ...]) -> s
     """The concrete platform a tool runs against, given the policy's platforms.
 
     A named platform binds to itself. A role binds to the first listed platform that can
-    fill it (the subscription platform before a store for "subscriptions", a dedicated
-    store before a subscription platform for "store"), else the role's default, else None.
+    fill it, else the role's default, else None. The order is the author's: a shop whose
+    orders live in a store behind its subscription app (Skio on Shopify) lists the store
+    first (``[shopify, skio, kustomer]``), one whose subscription app holds the orders lists
+    the app alone (``[stayai, zendesk]``). At run time the ticket passes the entry policy's
+    platforms first, so a policy handed over to runs on the caller's store, whatever store
+    its own front matter names.
     """
     if binds_to in PLATFORM_ROLES:
         return binds_to
-    keys = [platform_key(p) for p in platforms]
-    candidates = [k for k in keys if binds_to in PLATFORM_ROLES.get(k, ())]
-    if binds_to == "store":
-        dedicated = [k for k in candidates if PLATFORM_ROLES[k][0] == "store"]
-        candidates = dedicated or candidates
-    if candidates:
-        return candidates[0]
+    for key in (platform_key(p) for p in platforms):
+        if binds_to in PLATFORM_ROLES.get(key, ()):
+            return key
     return DEFAULT_FOR_ROLE.get(binds_to)
 
 
@@ -520,6 +520,15 @@ _TOOLS: list[ToolSpec] = [
         "store",
         side_effect=True,
         result_var="cancellation",
+    ),
+    _tool(
+        "create_replacement_order",
+        "Send the same items again as a new order the customer is not charged for.",
+        CreateOrderParams,
+        OrderCreated,
+        "store",
+        side_effect=True,
+        result_var="new_order",
     ),
     _tool(
         "refund_order",

@@ -2,8 +2,9 @@
 
 Each tool is implemented once. Generic tools (``set_discount_to_order``, ``skip_next_shipment``,
 ``get_tracking_info``) resolve to the platform the policy names: the caller passes the
-policy's platforms in ``ToolInput.platforms`` and ``activities.catalog.resolve_platform``
-picks the one that fills the tool's role. The activity name is the tool name.
+policy's platforms in ``ToolInput.platforms`` (the entry policy's first, for a policy handed
+over to) and ``activities.catalog.resolve_platform`` picks the first one that fills the
+tool's role. The activity name is the tool name.
 
 Side-effecting tools need ``ToolInput.idempotency_key`` (the caller derives it from the
 workflow id and plan node, stable across retries and replays); the connectors send it where
@@ -270,6 +271,16 @@ class CommerceActivities:
         return await self.c.stayai.create_order(
             p.user_email, p.items, p.address, _key(call, "create_stayai_order")
         )
+
+    @activity.defn(name="create_replacement_order")
+    async def create_replacement_order(self, call: ToolInput[CreateOrderParams]) -> OrderCreated:
+        tool = "create_replacement_order"
+        connector = self._connector(tool, call.platforms, "create_replacement")
+        p = call.params
+        result: OrderCreated = await connector.create_replacement(
+            p.user_email, p.items, p.address, _key(call, tool)
+        )
+        return result
 
     @activity.defn(name="update_stayai_address")
     async def update_stayai_address(self, call: ToolInput[UpdateAddressParams]) -> AddressUpdated:

@@ -6,7 +6,7 @@ A small dispatcher picks the operation's root field (the first field of the top-
 selection set) and reads arguments from ``variables`` only, like ``sandbox/skio.py``; it
 returns whole objects whatever the selection set. Root fields: queries ``order(id)``,
 ``orders(first, query: "email:… | name:…")``, ``codeDiscountNodeByCode(code)``, ``job(id)``;
-mutations ``orderCancel``, ``discountCodeBasicCreate``, ``refundCreate``.
+mutations ``orderCancel``, ``discountCodeBasicCreate``, ``refundCreate``, ``orderCreate``.
 
 Like the real API:
 - every answer carries ``extensions.cost`` (requested/actual cost and ``throttleStatus``)
@@ -23,7 +23,12 @@ Like the real API:
   ``REFUNDED`` when refunded to the original payment method);
 - ``orderCancel`` and ``discountCodeBasicCreate`` take no idempotency key: repeating them is
   refused (already cancelled / code taken), so clients look before they write;
-  ``refundCreate`` honours ``@idempotent(key:)`` and replays the first answer for a key.
+  ``refundCreate`` honours ``@idempotent(key:)`` and replays the first answer for a key;
+- ``orderCreate(order: {email, lineItems[{variantId? title sku quantity priceSet}],
+  shippingAddress, financialStatus, note, tags}, options)`` creates an unfulfilled order
+  (``tags`` and ``options`` are accepted and ignored); without ``@idempotent`` every call
+  creates another order (⚠ whether real Shopify takes the directive here), so clients look
+  for their note first.
 
 Every successful mutation is recorded as a side effect with ticketflow's ``Idempotency-Key``
 header (or else the ``@idempotent`` key). ⚠ The exact ``userErrors`` wording and codes.
@@ -65,6 +70,7 @@ class ShopifyOrder(SQLModel, table=True):
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
     staff_note: str = ""
+    note: str = ""
     financial_status: str = "PAID"
     fulfillment_status: str = "UNFULFILLED"
     subtotal: float
@@ -199,6 +205,7 @@ def order_json(session: Session, order: ShopifyOrder) -> dict[str, Any]:
         "legacyResourceId": str(order.id),
         "name": order.name,
         "email": order.email,
+        "note": order.note or None,
         "createdAt": iso(order.created_at),
         "cancelledAt": iso(order.cancelled_at) if order.cancelled_at else None,
         "cancelReason": order.cancel_reason,
@@ -217,8 +224,12 @@ def order_json(session: Session, order: ShopifyOrder) -> dict[str, Any]:
                     "sku": item["sku"],
                     "quantity": item["quantity"],
                     "originalUnitPriceSet": money(item["price"]),
-                    "product": {"id": gid("Product", item["product_id"])},
-                    "variant": {"id": gid("ProductVariant", item["variant_id"])},
+                    "product": {"id": gid("Product", item["product_id"])}
+                    if item.get("product_id")
+                    else None,
+                    "variant": {"id": gid("ProductVariant", item["variant_id"])}
+                    if item.get("variant_id")
+                    else None,
                 }
                 for item in order.line_items
             ],
@@ -340,7 +351,7 @@ def take_cost(session: Session, requested: int) -> tuple[bool, float]:
 # --- endpoint -----------------------------------------------------------------------------------
 
 QUERIES = ("order", "orders", "codeDiscountNodeByCode", "job")
-MUTATIONS = ("orderCancel", "discountCodeBasicCreate", "refundCreate")
+MUTATIONS = ("orderCancel", "discountCodeBasicCreate", "refundCreate", "orderCreate")
 IDEMPOTENT = re.compile(r'@idempotent\s*\(\s*key\s*:\s*(?:"([^"]*)"|\$(\w+))\s*\)')
 
 
@@ -462,6 +473,7 @@ def mutate(
         "orderCancel": order_cancel,
         "discountCodeBasicCreate": discount_create,
         "refundCreate": refund_create,
+        "orderCreate": order_create,
     }[field]
     result, resource = handler(session, variables)
     failed = result.get("userErrors") or result.get("orderCancelUserErrors")
@@ -656,6 +668,78 @@ def refund_create(session: Session, v: dict[str, Any]) -> tuple[dict[str, Any], 
     return result, order.id
 
 
+def order_create(session: Session, v: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    data = v.get("order") or {}
+
+    def refused(
+        field: list[str], message: str, code: str = "INVALID"
+    ) -> tuple[dict[str, Any], Any]:
+        return {"order": None, "userErrors": [user_error(field, message, code)]}, None
+
+    lines = data.get("lineItems") or []
+    if not lines:
+        return refused(["order", "lineItems"], "Line items can't be blank", "BLANK")
+    address = data.get("shippingAddress") or {}
+    for needed in ("address1", "city", "zip", "countryCode"):
+        if not address.get(needed):
+            return refused(
+                ["order", "shippingAddress", needed], f"{needed} can't be blank", "BLANK"
+            )
+    status = str(data.get("financialStatus") or "PENDING")
+    if status not in ("PAID", "PENDING", "AUTHORIZED", "PARTIALLY_PAID"):
+        raise GqlError(
+            "Variable $order of type OrderCreateOrderInput! was provided invalid value",
+            "INVALID_VARIABLE",
+        )
+    orders = session.exec(select(ShopifyOrder)).all()
+    number = max([o.id for o in orders] + [6000]) + 1
+    items = []
+    for i, line in enumerate(lines):
+        quantity = int(line.get("quantity") or 0)
+        if quantity < 1:
+            return refused(
+                ["order", "lineItems", str(i), "quantity"], "Quantity must be at least 1"
+            )
+        if not line.get("variantId") and not line.get("title"):
+            return refused(["order", "lineItems", str(i)], "Title can't be blank", "BLANK")
+        price = float(((line.get("priceSet") or {}).get("shopMoney") or {}).get("amount") or 0)
+        items.append(
+            {
+                "id": number * 10 + i + 1,
+                "title": line.get("title") or "Item",
+                "sku": line.get("sku"),
+                "quantity": quantity,
+                "price": price,
+                "product_id": None,
+                "variant_id": from_gid(line.get("variantId"), "ProductVariant"),
+            }
+        )
+    names = " ".join(p for p in (address.get("firstName"), address.get("lastName")) if p)
+    order = ShopifyOrder(
+        id=number,
+        name=f"#{1001 + len(orders)}",
+        email=str(data.get("email") or "").lower(),
+        created_at=now(session),
+        note=str(data.get("note") or ""),
+        financial_status=status,
+        fulfillment_status="UNFULFILLED",
+        subtotal=round(sum(i["price"] * i["quantity"] for i in items), 2),
+        line_items=items,
+        shipping_address={
+            "name": names or None,
+            "address1": address.get("address1"),
+            "address2": address.get("address2"),
+            "city": address.get("city"),
+            "provinceCode": address.get("provinceCode"),
+            "zip": address.get("zip"),
+            "countryCodeV2": address.get("countryCode"),
+        },
+    )
+    session.add(order)
+    session.commit()
+    return {"order": order_json(session, order), "userErrors": []}, order.id
+
+
 # --- demo data ------------------------------------------------------------------------------
 
 
@@ -759,6 +843,45 @@ def seed(session: Session) -> None:
                     }
                 ],
             ),
+            # The Skio shop's orders live here (Skio's Orders.platformId is the Shopify id).
+            # jo@example.com: Skio subscription order, delivered (unsigned) 3 days ago.
+            skio_order(
+                9001,
+                "#1003",
+                "jo@example.com",
+                moment - 7 * day,
+                ("Cold Brew Coffee 1 lb", "SKIO-COF-1LB", 2, 32.0, 8201, 9201),
+                ("Jo Lindqvist", "41 Pine Rd", "Denver", "CO", "80202"),
+                {
+                    "id": 90015,
+                    "status": "SUCCESS",
+                    "displayStatus": "DELIVERED",
+                    "createdAt": iso(moment - 6 * day),
+                    "deliveredAt": iso(moment - 3 * day),
+                    "trackingInfo": [
+                        {"number": "9400100000000000009001", "company": "USPS", "url": None}
+                    ],
+                },
+            ),
+            # lee@example.com: Skio order stuck in transit for 10 days (lost).
+            skio_order(
+                9002,
+                "#1004",
+                "lee@example.com",
+                moment - 13 * day,
+                ("Decaf Coffee 1 lb", "SKIO-DEC-1LB", 1, 32.0, 8202, 9202),
+                ("Lee Tanaka", "9 Lake Ave", "Seattle", "WA", "98101"),
+                {
+                    "id": 90025,
+                    "status": "SUCCESS",
+                    "displayStatus": "IN_TRANSIT",
+                    "createdAt": iso(moment - 12 * day),
+                    "deliveredAt": None,
+                    "trackingInfo": [
+                        {"number": "9400100000000000009002", "company": "USPS", "url": None}
+                    ],
+                },
+            ),
             ShopifyDiscount(
                 code="WELCOME10",
                 title="Welcome 10%",
@@ -770,3 +893,58 @@ def seed(session: Session) -> None:
         ]
     )
     session.commit()
+
+
+def skio_order(
+    number: int,
+    name: str,
+    email: str,
+    created: datetime,
+    item: tuple[str, str, int, float, int, int],
+    address: tuple[str, str, str, str, str],
+    fulfillment: dict[str, Any],
+) -> ShopifyOrder:
+    """A paid, fulfilled subscription order placed through Skio (no shipping charged)."""
+    title, sku, quantity, price, product_id, variant_id = item
+    person, street, city, region, postal = address
+    total = quantity * price
+    return ShopifyOrder(
+        id=number,
+        name=name,
+        email=email,
+        created_at=created,
+        financial_status="PAID",
+        fulfillment_status="FULFILLED",
+        subtotal=total,
+        line_items=[
+            {
+                "id": number * 10 + 1,
+                "title": title,
+                "sku": sku,
+                "quantity": quantity,
+                "price": price,
+                "product_id": product_id,
+                "variant_id": variant_id,
+            }
+        ],
+        shipping_address={
+            "name": person,
+            "address1": street,
+            "address2": None,
+            "city": city,
+            "provinceCode": region,
+            "zip": postal,
+            "countryCodeV2": "US",
+        },
+        shipping_line="Subscription shipping",
+        fulfillments=[fulfillment],
+        transactions=[
+            {
+                "id": number * 10,
+                "kind": "SALE",
+                "status": "SUCCESS",
+                "gateway": "shopify_payments",
+                "amount": total,
+            }
+        ],
+    )

@@ -4,7 +4,11 @@ Auth: ``X-RETEXTION-ACCESS-TOKEN``; errors ``{"message": ...}`` (⚠ shape). Con
 list/get subscriptions, cancel, pause, unpause, ``PUT lines/{lineId}``. ⚠ Unconfirmed and
 kept in step with ``activities/platforms/stayai.py``: ``POST /subscriptions/{id}/skip``,
 ``/reactivate``, ``GET|POST /orders``, ``POST /orders/{id}/mark-paid``,
-``POST /orders/{id}/discount``, ``PUT /addresses/{id}``. Writes honour ``Idempotency-Key``.
+``POST /orders/{id}/discount``, ``POST /orders/{id}/cancel {reason}`` (refused with 400 once
+the order is fulfilled or already cancelled; a paid order is refunded to the original
+payment), ``POST /discount-codes {code, percentage, customerEmail, usageLimit, expiresAt}``
+(409 for a code that exists), ``GET /discount-codes/{code}``, ``PUT /addresses/{id}``.
+Writes honour ``Idempotency-Key``: the same key replays the first successful answer.
 """
 
 from __future__ import annotations
@@ -58,6 +62,18 @@ class StayOrder(SQLModel, table=True):
     carrier: str | None = None
     lineItems: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     shippingAddress: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+
+
+class StayDiscountCode(SQLModel, table=True):
+    __tablename__ = "stayai_discount_code"
+
+    id: str = Field(primary_key=True)
+    code: str = Field(index=True, unique=True)  # stored upper case: codes are case-insensitive
+    percentage: int
+    customerEmail: str | None = None
+    usageLimit: int | None = None
+    expiresAt: datetime | None = None
+    createdAt: datetime
 
 
 class StayAddress(SQLModel, table=True):
@@ -298,6 +314,83 @@ async def discount(order_id: str, request: Request, session: SessionDep) -> Any:
     return await idempotent_write(request, session, "order.discount", order_id, apply)
 
 
+@router.post("/orders/{order_id}/cancel")
+async def cancel_order(order_id: str, request: Request, session: SessionDep) -> Any:
+    order = session.get(StayOrder, order_id)
+    if order is None:
+        return error(404, "Order not found")
+
+    def apply(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        assert order is not None
+        if order.status == "CANCELLED":
+            return {"message": "Order is already cancelled", "statusCode": 400}, 400
+        if order.status != "UNFULFILLED" or order.deliveredAt is not None:
+            message = "Order has been fulfilled and can no longer be cancelled"
+            return {"message": message, "statusCode": 400}, 400
+        order.status = "CANCELLED"
+        if order.financialStatus == "PAID":
+            order.financialStatus = "REFUNDED"
+        elif order.financialStatus == "PENDING":
+            order.financialStatus = "VOIDED"
+        session.add(order)
+        session.commit()
+        return {**order_json(order), "cancelReason": body.get("reason")}, 200
+
+    return await idempotent_write(request, session, "order.cancel", order_id, apply)
+
+
+def discount_code_json(code: StayDiscountCode) -> dict[str, Any]:
+    return {
+        "id": code.id,
+        "code": code.code,
+        "percentage": code.percentage,
+        "customerEmail": code.customerEmail,
+        "usageLimit": code.usageLimit,
+        "expiresAt": iso(code.expiresAt) if code.expiresAt else None,
+        "createdAt": iso(code.createdAt),
+    }
+
+
+@router.get("/discount-codes/{code}")
+async def get_discount_code(code: str, session: SessionDep) -> Any:
+    query = select(StayDiscountCode).where(StayDiscountCode.code == code.strip().upper())
+    found = session.exec(query).first()
+    return discount_code_json(found) if found else error(404, "Discount code not found")
+
+
+@router.post("/discount-codes")
+async def create_discount_code(request: Request, session: SessionDep) -> Any:
+    def apply(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        code = str(body.get("code") or "").strip().upper()
+        try:
+            percentage = int(body.get("percentage", -1))
+        except (TypeError, ValueError):
+            percentage = -1
+        if not code:
+            return {"message": "code is required", "statusCode": 400}, 400
+        if not 1 <= percentage <= 100:
+            return {"message": "percentage must be between 1 and 100", "statusCode": 400}, 400
+        taken = select(StayDiscountCode).where(StayDiscountCode.code == code)
+        if session.exec(taken).first() is not None:
+            return {"message": f"Discount code {code} already exists", "statusCode": 409}, 409
+        expires = body.get("expiresAt")
+        count = len(session.exec(select(StayDiscountCode)).all())
+        created = StayDiscountCode(
+            id=f"dc_{count + 1}",
+            code=code,
+            percentage=percentage,
+            customerEmail=body.get("customerEmail"),
+            usageLimit=body.get("usageLimit"),
+            expiresAt=datetime.fromisoformat(expires) if expires else None,
+            createdAt=now(session),
+        )
+        session.add(created)
+        session.commit()
+        return discount_code_json(created), 201
+
+    return await idempotent_write(request, session, "discount_code.create", "", apply)
+
+
 @router.put("/addresses/{address_id}")
 async def update_address(address_id: str, request: Request, session: SessionDep) -> Any:
     address = session.get(StayAddress, address_id)
@@ -387,6 +480,16 @@ def seed(session: Session) -> None:
                 deliveredAt=moment - 3 * day,
                 trackingNumber="9400100000000000007001",
                 carrier="USPS",
+                lineItems=[line("var_greens_30")],
+                shippingAddress=addresses["sam@example.com"],
+            ),
+            # sam's next box: paid, not yet fulfilled; can still be cancelled.
+            StayOrder(
+                id="7003",
+                email="sam@example.com",
+                status="UNFULFILLED",
+                subtotal=45.0,
+                createdAt=moment - day,
                 lineItems=[line("var_greens_30")],
                 shippingAddress=addresses["sam@example.com"],
             ),

@@ -1,4 +1,5 @@
-"""Shopify connector (Admin GraphQL) for orders, cancellations, refunds and discount codes.
+"""Shopify connector (Admin GraphQL): orders, cancellations, refunds, discount codes and
+free replacement orders.
 
 Auth: ``X-Shopify-Access-Token`` on ``POST {base_url}/admin/api/{api_version}/graphql.json``
 (real base URL ``https://{shop}.myshopify.com``). A bad token is HTTP 401 with
@@ -21,6 +22,10 @@ looked up with ``codeDiscountNodeByCode`` first. ``refundCreate`` carries Shopif
 the key is also written into the refund note and looked for before refunding. The key is
 also sent as ``Idempotency-Key`` (ignored by Shopify, recorded by the sandbox).
 
+``orderCreate`` (a free replacement, ``@create_replacement_order``) looks before it writes
+too: the key is written into the order's ``note`` and the customer's latest orders are
+searched for it first.
+
 ``orderCancel`` is asynchronous: it answers a ``job {id, done}``; ``done: false`` means
 accepted, and the order shows ``cancelledAt`` once the job has run.
 
@@ -34,7 +39,12 @@ accepted, and the order shows ``cancelledAt`` once the job has run.
 - the ``orders`` search syntax ``email:"…"`` / ``name:"…"`` with quoted values;
 - ``discountCodeBasicCreate`` with ``context: {all: ALL}`` (newer) rather than the
   deprecated ``customerSelection``; the coupon is single-use, not restricted to the customer;
-- ``@idempotent(key:)`` accepting a UUID-shaped key (Shopify recommends UUIDs).
+- ``@idempotent(key:)`` accepting a UUID-shaped key (Shopify recommends UUIDs);
+- ``orderCreate(order: OrderCreateOrderInput!, options: OrderCreateOptionsInput)`` (API
+  2024-07+) with a replacement sent as custom line items (the original title and SKU at a
+  price of 0, ``financialStatus: PAID``, tagged ``ticketflow, replacement``): the order
+  details carry no variant id to reorder by, so inventory is not decremented by variant;
+  whether ``orderCreate`` takes ``@idempotent`` (not relied on).
 """
 
 from __future__ import annotations
@@ -52,6 +62,7 @@ from activities.catalog import (
     CouponIssued,
     LineItem,
     OrderCancelled,
+    OrderCreated,
     OrderDetails,
     RefundIssued,
 )
@@ -68,7 +79,7 @@ from activities.platforms.config import ShopifySettings
 
 MONEY = "shopMoney { amount currencyCode }"
 ORDER_FIELDS = (
-    "id name email createdAt cancelledAt displayFinancialStatus displayFulfillmentStatus"
+    "id name email note createdAt cancelledAt displayFinancialStatus displayFulfillmentStatus"
     f" totalPriceSet {{ {MONEY} }} totalRefundedSet {{ {MONEY} }}"
     " lineItems(first: 10) { nodes { title sku quantity"
     f" originalUnitPriceSet {{ {MONEY} }} product {{ id }} variant {{ id }} }} }}"
@@ -414,4 +425,59 @@ class ShopifyConnector(PlatformConnector):
             order_id=order.id,
             amount=_money(created.get("totalRefundedSet")),
             currency=order.currency,
+        )
+
+    async def create_replacement(
+        self, email: str, items: list[LineItem], address: Address, key: str
+    ) -> OrderCreated:
+        """A new, paid, zero-priced order with the same items, shipped to ``address``."""
+        marker = f"[ticketflow:{key}]"
+        for raw in await self._search(f'email:"{email}"', first=5):
+            if marker in (raw.get("note") or ""):  # made by an earlier attempt
+                return OrderCreated(
+                    order_id=numeric_id(raw["id"]),
+                    status="processing",
+                    total=_money(raw.get("totalPriceSet")),
+                )
+        first, _, last = (address.name or "").partition(" ")
+        order = {
+            "email": email,
+            "financialStatus": "PAID",
+            "note": f"Free replacement sent by ticketflow {marker}",
+            "tags": ["ticketflow", "replacement"],
+            "lineItems": [
+                {
+                    "title": item.name,
+                    "sku": item.sku,
+                    "quantity": item.quantity,
+                    "requiresShipping": True,
+                    "priceSet": {"shopMoney": {"amount": "0.00", "currencyCode": "USD"}},
+                }
+                for item in items
+            ],
+            "shippingAddress": {
+                "firstName": first or None,
+                "lastName": last or None,
+                "address1": address.line1,
+                "address2": address.line2,
+                "city": address.city,
+                "provinceCode": address.region,
+                "zip": address.postal_code,
+                "countryCode": address.country,
+            },
+        }
+        query = (
+            "mutation Create($order: OrderCreateOrderInput!, $options: OrderCreateOptionsInput)"
+            " { orderCreate(order: $order, options: $options) { order { id name"
+            f" totalPriceSet {{ {MONEY} }} }} userErrors {{ field message code }} }} }}"
+        )
+        options = {"sendReceipt": True, "inventoryBehaviour": "BYPASS"}
+        variables = {"order": order, "options": options}
+        result = (await self.graphql(query, variables, idempotency_key=key))["orderCreate"]
+        self._user_errors(result)
+        created = result["order"]
+        return OrderCreated(
+            order_id=numeric_id(created["id"]),
+            status="processing",
+            total=_money(created.get("totalPriceSet")),
         )

@@ -9,6 +9,13 @@ Exactly once: Skio documents no idempotency key. Cancel, reactivate and swap are
 by shape (the read-back shows the target state). Skip is not, so the key is sent as
 ``Idempotency-Key`` (⚠: honoured by the sandbox; unconfirmed on real Skio).
 
+Orders: Skio bills through Shopify, so a Skio order *is* a Shopify order (``platformId`` is
+the Shopify order id) and its payment, refunds, cancellation and replacements belong to the
+store. This connector therefore has no refund or order writes: a Skio shop's policies list
+Shopify as their store (``platforms: [shopify, skio, kustomer]``) and the generic store tools
+(``@refund_order``, ``@create_replacement_order``) run there; the sandbox's Shopify holds the
+Skio demo orders under the same ids.
+
 ⚠ Unconfirmed, kept in step with ``sandbox/skio.py``: ``Orders(where: {platformId: {_eq}})``
 with ``OrderLineItems``, ``trackingNumber``, ``carrier``, ``deliveredAt``; ``StorefrontUsers``
 with ``defaultAddress`` and ``Orders``.

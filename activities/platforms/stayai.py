@@ -7,27 +7,50 @@ does). Cancel and reactivate also look first and skip the write when already don
 ⚠ Unconfirmed, kept in step with ``sandbox/stayai.py``: ``POST /subscriptions/{id}/skip``
 and ``/reactivate``; ``GET /orders/{id}``, ``POST /orders``, ``POST /orders/{id}/mark-paid``,
 ``POST /orders/{id}/discount {percent}``, ``PUT /addresses/{id}``; error body
-``{"message"}``.
+``{"message"}``. Also ⚠, chosen in the style of the confirmed subscription actions:
+
+- ``POST /orders/{id}/cancel {reason}`` answers the order (``status: CANCELLED``, a paid order
+  ``financialStatus: REFUNDED`` to the original payment); a fulfilled order is refused with
+  400 ``{"message": "Order has been fulfilled and can no longer be cancelled"}``, which
+  becomes ``PlatformRejected``. The connector looks first: an order already cancelled is a
+  no-op success, a fulfilled one is refused before calling.
+- ``POST /discount-codes {code, percentage, customerEmail, usageLimit, expiresAt}`` → 201
+  ``{id, code, percentage, expiresAt, …}``; 409 for a code that exists. The code is derived
+  from the idempotency key (``TF…``), so a retry that finds it taken reads it back with
+  ``GET /discount-codes/{code}``.
+- ``create_replacement`` (the catalog's ``@create_replacement_order``) is ``POST /orders``,
+  then ``mark-paid`` and a 100% ``discount``, each with its own key derived from the call's.
 """
 
 from __future__ import annotations
 
+import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from activities.catalog import (
     Address,
     AddressUpdated,
+    CouponIssued,
     DiscountApplied,
     LineItem,
+    OrderCancelled,
     OrderCreated,
     OrderDetails,
     OrderPaid,
     Subscription,
 )
-from activities.platforms.base import PlatformConnector
+from activities.platforms.base import PlatformConnector, PlatformRejected
 from activities.platforms.config import StayAiSettings
 
 ORDER_STATUS = {"FULFILLED": "shipped", "UNFULFILLED": "processing", "CANCELLED": "cancelled"}
+# A coupon for next time is valid this long.
+COUPON_VALIDITY = timedelta(days=90)
+
+
+def discount_code(idempotency_key: str) -> str:
+    """A stable code for one tool call, so a retry finds the code it already made."""
+    return "TF" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
 
 
 def _address(raw: dict[str, Any] | None) -> Address | None:
@@ -208,3 +231,59 @@ class StayAiConnector(PlatformConnector):
             "PUT", f"/addresses/{address_id}", json=_raw_address(address), idempotency_key=key
         )
         return AddressUpdated(address_id=raw["id"], address=_address(raw) or address)
+
+    async def cancel_order(self, order_id: str, reason: str | None, key: str) -> OrderCancelled:
+        current = await self.get_order(order_id)
+        if current.status == "cancelled":  # done before (by us on an earlier attempt, or anyone)
+            return OrderCancelled(order_id=current.id, status="cancelled")
+        if not current.cancellable:
+            raise PlatformRejected(
+                f"order {current.id} is {current.status} and can no longer be cancelled",
+                platform=self.platform,
+            )
+        raw = await self._json(
+            "POST",
+            f"/orders/{order_id}/cancel",
+            json={"reason": reason or "customer request"},
+            idempotency_key=key,
+        )
+        refunded = float(raw["totalPrice"]) if raw.get("financialStatus") == "REFUNDED" else 0.0
+        return OrderCancelled(
+            order_id=str(raw["id"]),
+            status=ORDER_STATUS.get(raw["status"], "cancelled"),
+            refunded_amount=refunded,
+        )
+
+    async def create_coupon(self, email: str, percent: int, key: str) -> CouponIssued:
+        code = discount_code(key)
+        body = {
+            "code": code,
+            "percentage": percent,
+            "customerEmail": email,
+            "usageLimit": 1,
+            "expiresAt": (datetime.now(UTC) + COUPON_VALIDITY).isoformat(),
+        }
+        try:
+            raw = await self._json("POST", "/discount-codes", json=body, idempotency_key=key)
+        except PlatformRejected as taken:
+            if taken.status != 409:
+                raise
+            # Made by an earlier attempt whose answer was lost: read it back.
+            raw = await self._json("GET", f"/discount-codes/{code}")
+        expires = raw.get("expiresAt")
+        return CouponIssued(
+            code=raw["code"],
+            percent=int(raw["percentage"]),
+            email=raw.get("customerEmail") or email,
+            expires_at=datetime.fromisoformat(expires) if expires else None,
+        )
+
+    async def create_replacement(
+        self, email: str, items: list[LineItem], address: Address, key: str
+    ) -> OrderCreated:
+        created = await self.create_order(email, items, address, f"{key}/order")
+        await self.mark_paid(created.order_id, f"{key}/paid")
+        discount = await self.set_discount(created.order_id, 100, f"{key}/free")
+        return OrderCreated(
+            order_id=created.order_id, status="processing", total=discount.new_total
+        )

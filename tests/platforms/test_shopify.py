@@ -9,8 +9,11 @@ from pydantic import SecretStr
 from temporalio.testing import ActivityEnvironment
 
 from activities.catalog import (
+    Address,
     CancelOrderParams,
+    CreateOrderParams,
     FutureDiscountParams,
+    LineItem,
     OrderIdParams,
     RefundParams,
     SetDiscountParams,
@@ -285,3 +288,89 @@ async def test_order_edits_are_not_offered_on_shopify(tools: CommerceActivities)
     )
     with pytest.raises(PlatformRejected, match="not available on shopify"):
         await env.run(tools.set_discount_to_order, call)
+
+
+# --- the Skio shop's orders and free replacements (orderCreate) ----------------------------
+
+SKIO_SHOP = ["shopify", "skio", "kustomer"]
+JO = Address(
+    name="Jo Lindqvist", line1="41 Pine Rd", city="Denver", region="CO", postal_code="80202"
+)
+
+
+async def test_skio_orders_live_in_shopify(shopify: ShopifyConnector) -> None:
+    """Skio's Orders.platformId is the Shopify order id: 9001 and 9002 are read here."""
+    jo = await shopify.get_order("9001")
+    assert (jo.email, jo.status, jo.total, jo.tracking_number) == (
+        "jo@example.com",
+        "delivered",
+        64.0,
+        "9400100000000000009001",
+    )
+    lee = await shopify.get_order("#1004")
+    assert lee.id == "9002" and lee.status == "shipped" and lee.refundable
+
+
+async def test_replacement_is_a_free_paid_order_created_once(
+    shopify: ShopifyConnector, sandbox: SandboxControl
+) -> None:
+    original = await shopify.get_order("9001")
+    first = await shopify.create_replacement("jo@example.com", original.items, JO, "wf-9/n6")
+    again = await shopify.create_replacement("jo@example.com", original.items, JO, "wf-9/n6")
+    assert first == again and first.total == 0.0
+    order = await shopify.get_order(first.order_id)
+    assert order.status == "processing" and order.paid and order.total == 0.0
+    assert [(i.name, i.sku, i.quantity) for i in order.items] == [
+        ("Cold Brew Coffee 1 lb", "SKIO-COF-1LB", 2)
+    ]
+    assert order.shipping_address is not None and order.shipping_address.name == "Jo Lindqvist"
+    creates = side_effects(sandbox, "orderCreate")
+    assert [e["idempotency_key"] for e in creates] == ["wf-9/n6"]
+    other = await shopify.create_replacement("jo@example.com", original.items, JO, "wf-10/n6")
+    assert other.order_id != first.order_id
+
+
+async def test_replacement_user_errors_are_rejections(
+    shopify: ShopifyConnector, sandbox: SandboxControl
+) -> None:
+    with pytest.raises(PlatformRejected, match="Line items can't be blank") as raised:
+        await shopify.create_replacement("jo@example.com", [], JO, "wf-11/n6")
+    assert raised.value.non_retryable
+    nowhere = JO.model_copy(update={"postal_code": ""})
+    item = LineItem(sku="SKIO-COF-1LB", name="Cold Brew Coffee 1 lb")
+    with pytest.raises(PlatformRejected, match="zip can't be blank"):
+        await shopify.create_replacement("jo@example.com", [item], nowhere, "wf-11/n7")
+    assert side_effects(sandbox, "orderCreate") == []
+
+
+async def test_skio_shop_refunds_and_replacements_run_in_shopify(
+    tools: CommerceActivities, sandbox: SandboxControl
+) -> None:
+    """shipment_not_received ([shopify, skio, kustomer]) hands over to #Refund and to
+    #Skio reshipment: their generic store tools run on Shopify."""
+    refund = await env.run(
+        tools.refund_order,
+        ToolInput(
+            params=RefundParams(order_id="9002", reason="lost in transit"),
+            platforms=SKIO_SHOP,
+            idempotency_key="ticket-kustomer-d006/1/refund/n5",
+        ),
+    )
+    assert refund.amount == 32.0
+    assert (await tools.c.shopify.get_order("9002")).status == "refunded"
+    order = await tools.c.shopify.get_order("9001")
+    replacement = await env.run(
+        tools.create_replacement_order,
+        ToolInput(
+            params=CreateOrderParams(items=order.items, address=JO, user_email="jo@example.com"),
+            platforms=SKIO_SHOP,
+            idempotency_key="ticket-kustomer-d005/1/reshipment_skio_kustomer/n6",
+        ),
+    )
+    assert replacement.total == 0.0
+    assert len(side_effects(sandbox, "orderCreate")) == 1
+    tracking = await env.run(
+        tools.get_tracking_info,
+        ToolInput(params=TrackingParams(order_id="9002"), platforms=SKIO_SHOP),
+    )
+    assert tracking.tracking_number == "9400100000000000009002"

@@ -74,7 +74,10 @@ def test_platform_specific_tools_bind_to_their_platform_and_generic_ones_to_a_ro
 
 def test_roles_resolve_from_the_policy_platforms() -> None:
     assert resolve_platform("store", ["stayai", "zendesk"]) == "stayai"
-    assert resolve_platform("store", ["stayai", "bigcommerce"]) == "bigcommerce"
+    # The order is the author's (and at run time the entry policy's platforms come first).
+    assert resolve_platform("store", ["stayai", "bigcommerce"]) == "stayai"
+    assert resolve_platform("store", ["shopify", "skio", "kustomer"]) == "shopify"
+    assert resolve_platform("subscriptions", ["shopify", "skio", "kustomer"]) == "skio"
     assert resolve_platform("helpdesk", ["BigCommerce", "Salesforce Service Cloud"]) == (
         "salesforce"
     )

@@ -16,7 +16,7 @@ runner = CliRunner()
 def test_check_library_passes() -> None:
     result = runner.invoke(app, ["policy", "check", str(DEFAULT_LIBRARY_DIR)])
     assert result.exit_code == 0, result.output
-    assert "10 policies, 0 errors, 0 warnings" in result.output
+    assert "11 policies, 0 errors, 0 warnings" in result.output
 
 
 def test_check_reports_errors_and_exits_1(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ EXPECTED = {
     "cancel_order_retention_stayai_zendesk",
     "single_order_cancellation",
     "reshipment",
+    "reshipment_skio_kustomer",
     "shipment_not_received",
     "refund",
     "restart_subscription",
