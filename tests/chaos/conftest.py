@@ -231,8 +231,14 @@ class WorkerProcess:
 
 def worker_env(address: str, task_queue: str, sandbox_url: str, tmp_path: Path) -> dict[str, str]:
     port = sandbox_url.rsplit(":", 1)[1]
+    env = dict(os.environ)
+    # Bytecode cache on (outside the tree): the workflow sandbox re-imports the workflow
+    # modules for every ticket it builds or replays; without a cache (PYTHONDONTWRITEBYTECODE)
+    # each of those imports compiles workflows/ticket.py again (see benchmarks/README.md).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(tmp_path / "pycache")
     return dict(
-        os.environ,
+        env,
         TEMPORAL_ADDRESS=address,
         TICKETFLOW_TASK_QUEUE=task_queue,
         TICKETFLOW_SANDBOX_PORT=port,

@@ -24,13 +24,17 @@ from ticketflow.settings import Settings
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
 
 ERROR_RATE = 0.2
+# In CI (small N) the platform misbehaves for a 20 s window, which every first turn and most
+# second turns fall in; tools still failing then recover on their next retry (backoff 1 s,
+# doubling, at most 30 s). At full N it misbehaves until every ticket has finished.
+WINDOW_CYCLES = 4 if CHAOS_N <= 50 else 60
 
 
 async def misbehave(sandbox: SandboxControl, stop: asyncio.Event) -> int:
     """Cycle: a 429 burst (Retry-After 1 s) with 2 s latency on every call for 2 s, then
-    3 s of plain 20% 5xx. Bounded: at most 60 cycles."""
+    3 s of plain 20% 5xx. Bounded: at most WINDOW_CYCLES cycles, then faults are cleared."""
     cycles = 0
-    for _ in range(60):
+    for _ in range(WINDOW_CYCLES):
         if stop.is_set():
             break
         cycles += 1
@@ -51,6 +55,7 @@ async def misbehave(sandbox: SandboxControl, stop: asyncio.Event) -> int:
             await asyncio.wait_for(stop.wait(), timeout=3)
         except TimeoutError:
             pass
+    await asyncio.to_thread(sandbox.client.delete, "/_sandbox/faults")
     return cycles
 
 
