@@ -18,6 +18,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
     ActivityError,
     ApplicationError,
+    ChildWorkflowError,
     FailureError,
     WorkflowAlreadyStartedError,
 )
@@ -165,6 +166,7 @@ class TicketWorkflow:
         self._claim_updates: deque[ClaimUpdate] = deque()
         # The carrier-claim follow-up (child workflow) and what it reported.
         self._claim_child_id: str | None = None
+        self._claim_child: workflow.ChildWorkflowHandle[Any, Any] | None = None
         self._claim_progress: deque[ClaimProgress] = deque()
         self._claim_last: ClaimProgress | None = None
         self._claim_cancel_asked = False
@@ -335,7 +337,7 @@ class TicketWorkflow:
         ticket_id = workflow.info().workflow_id
         child_id = claim_workflow_id(ticket_id, claim_id)
         try:
-            await workflow.start_child_workflow(
+            self._claim_child = await workflow.start_child_workflow(
                 CarrierClaimWorkflow.run,
                 ClaimFollowUpStart(
                     ticket_id=ticket_id,
@@ -385,6 +387,14 @@ class TicketWorkflow:
                 await self._tell([text], key=key)
             return
         self._claim_child_id = None
+        child, self._claim_child = self._claim_child, None
+        if child is not None:
+            # It ends right after this report: let it close before the ticket goes on (and
+            # perhaps closes), so a child never outlives a finished ticket.
+            try:
+                await child
+            except ChildWorkflowError:
+                pass
         note = history_note(progress.claim_id, progress.history)
         if progress.resolution == "deadline":
             await self._tell([final_message(progress)], key=key)
