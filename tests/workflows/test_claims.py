@@ -14,15 +14,17 @@ arrives as the carrier's webhook). jo's end-to-end conversation runs the library
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import uuid
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
+from rich.console import Console
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -31,8 +33,10 @@ from activities.platforms.easypost import EasyPostConnector
 from activities.policy_store import PolicyActivities
 from policies.library import DEFAULT_LIBRARY_DIR, load_library
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 from workflows.claim import CarrierClaimWorkflow, wants_claim_cancelled
 from workflows.claim_models import ClaimFollowUpStart, ClaimResult, claim_workflow_id
+from workflows.claims_cli import OpenClaim, open_claims, render
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import (
     ClaimUpdate,
@@ -198,6 +202,26 @@ async def _sam_files_a_claim(ticket: Ticket) -> None:
     filed = await ticket.say("My parcel never came, order 7001")
     assert any("is filed (reference clm_" in r for r in filed), filed
     assert await ticket.status() == TicketStatus.WAITING_CLAIM
+
+
+async def _file_a_claim(platform_settings: PlatformSettings) -> str:
+    """A claim on jo's tracker, filed straight at the sandbox carrier."""
+    easypost = EasyPostConnector(platform_settings.easypost)
+    try:
+        await easypost.track("9400100000000000009001")
+        response = await easypost.request(
+            "POST",
+            "/claims",
+            json={
+                "type": "theft",
+                "tracking_code": "9400100000000000009001",
+                "amount": "30.00",
+                "reference": f"test/{uuid.uuid4().hex}",
+            },
+        )
+        return str(response.json()["id"])
+    finally:
+        await easypost.aclose()
 
 
 async def test_claim_approved_on_day_9_reships_exactly_once(
@@ -367,22 +391,12 @@ async def test_follow_up_continues_as_new_and_keeps_its_history(
     sandbox: SandboxControl,
 ) -> None:
     """Standalone (no ticket), with a tiny history budget: the checks span several runs."""
-    easypost = EasyPostConnector(platform_settings.easypost)
-    await easypost.track("9400100000000000009001")
-    claim = await easypost.file_claim(
-        tracking_code="9400100000000000009001",
-        amount=30.0,
-        claim_type="theft",
-        description="test",
-        contact_email="",
-        idempotency_key=f"test/{uuid.uuid4().hex}",
-    )
-    await easypost.aclose()
+    claim_id = await _file_a_claim(platform_settings)
     env = time_skipping_env
     handle = await env.client.start_workflow(
         CarrierClaimWorkflow.run,
         ClaimFollowUpStart(
-            claim_id=claim.id,
+            claim_id=claim_id,
             filed_at=await env.get_current_time(),
             deadline=timedelta(days=12),
             max_history_events=40,
@@ -396,6 +410,44 @@ async def test_follow_up_continues_as_new_and_keeps_its_history(
     assert [c.source for c in result.history][:2] == ["filed", "check"]
     first = env.client.get_workflow_handle(handle.id, run_id=first_run)
     assert (await first.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
+
+
+async def test_claims_command_lists_open_claims_with_age_and_next_check(
+    dev_client: Client,
+    dev_settings: Settings,
+    dev_worker: Worker,
+    platform_settings: PlatformSettings,
+    sandbox: SandboxControl,
+) -> None:
+    """`ticketflow claims` on the dev server: visibility finds it, its query describes it."""
+    claim_id = await _file_a_claim(platform_settings)
+    filed_at = datetime.now(UTC) - timedelta(hours=3)
+    handle = await dev_client.start_workflow(
+        CarrierClaimWorkflow.run,
+        ClaimFollowUpStart(claim_id=claim_id, carrier="USPS", filed_at=filed_at),
+        id=f"claim-cli-{uuid.uuid4().hex[:6]}",
+        task_queue=dev_settings.task_queue,
+    )
+    try:
+        mine: list[OpenClaim] = []
+        for _ in range(100):  # visibility is eventually consistent
+            claims = await open_claims(dev_client)
+            mine = [c for c in claims if c.workflow_id == handle.id and c.view]
+            if mine and mine[0].view and mine[0].view.next_check_at:
+                break
+            await asyncio.sleep(0.1)
+        view = mine[0].view
+        assert view is not None and view.next_check_at is not None
+        assert (view.claim_id, view.status, view.checks) == (claim_id, "submitted", 0)
+        # The first look is a day after filing, jittered into the first tenth of the day.
+        first_slot = filed_at + timedelta(days=1)
+        assert first_slot <= view.next_check_at <= first_slot + timedelta(hours=2.4)
+        console = Console(width=200, record=True)
+        console.print(render(claims, datetime.now(UTC)))
+        row = next(line for line in console.export_text().splitlines() if claim_id in line)
+        assert "submitted" in row and "3h 0m" in row and "in 2" in row
+    finally:
+        await handle.terminate("test over")
 
 
 @pytest.mark.parametrize(
