@@ -17,14 +17,16 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import pytest_asyncio
 from rich.console import Console
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -33,7 +35,9 @@ from activities.platforms.easypost import EasyPostConnector
 from activities.policy_store import PolicyActivities
 from policies.library import DEFAULT_LIBRARY_DIR, load_library
 from tests.sandbox_fixtures import SandboxControl
+from tests.temporal_servers import wheel_binary
 from ticketflow.settings import Settings
+from workflows import search_attributes as sa
 from workflows.claim import CarrierClaimWorkflow, wants_claim_cancelled
 from workflows.claim_models import ClaimFollowUpStart, ClaimResult, claim_workflow_id
 from workflows.claims_cli import OpenClaim, open_claims, render
@@ -50,6 +54,8 @@ from workflows.ticket_models import (
 from workflows.worker import WORKFLOWS, ticket_activities
 
 DAY = timedelta(days=1)
+JO = Customer(email="jo@example.com")
+T = TypeVar("T")
 # Checks land in the first tenth of their day; a few hours past the day has seen it.
 PAST = timedelta(hours=4)
 
@@ -448,6 +454,127 @@ async def test_claims_command_lists_open_claims_with_age_and_next_check(
         assert "submitted" in row and "3h 0m" in row and "in 2" in row
     finally:
         await handle.terminate("test over")
+
+
+async def _until(probe: Callable[[], Awaitable[T | None]], what: str, within: float = 30.0) -> T:
+    """Poll `probe()` (real time, on the dev server) until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        found = await probe()
+        if found:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+@pytest.mark.e2e
+async def test_follow_up_survives_a_dev_server_and_worker_restart(
+    tmp_path: Path,
+    claim_library: Path,
+    platform_settings: PlatformSettings,
+    sandbox: SandboxControl,
+) -> None:
+    """A claim waits on a real dev server (persistent SQLite file) with checks every 3 s;
+    the worker and the server stop and start again; then the carrier approves: the
+    follow-up notices once, the customer hears once, one replacement order is created."""
+    library = tmp_path / "library"
+    shutil.copytree(claim_library, library)
+    policy = library / "shipment_not_received.md"
+    policy.write_text(
+        policy.read_text().replace("reminder_after:", "claim_check_every: 3s\nreminder_after:", 1)
+    )
+    database = tmp_path / "temporal.db"
+    task_queue = f"tq-restart-{uuid.uuid4().hex[:6]}"
+
+    async def server() -> WorkflowEnvironment:
+        return await WorkflowEnvironment.start_local(
+            dev_server_existing_path=wheel_binary("temporal"),
+            dev_server_database_filename=str(database),
+            search_attributes=list(sa.ALL_KEYS),
+            data_converter=pydantic_data_converter,
+            dev_server_log_level="error",
+        )
+
+    def worker(env: WorkflowEnvironment) -> Worker:
+        policies = PolicyActivities(load_library(library))
+        return Worker(
+            env.client,
+            task_queue=task_queue,
+            workflows=WORKFLOWS,
+            activities=ticket_activities(platform_settings, policies=policies),
+        )
+
+    async def transcript(env: WorkflowEnvironment) -> list[TranscriptEntry]:
+        return await env.client.get_workflow_handle(ticket_id).query(TicketWorkflow.transcript)
+
+    async def say(env: WorkflowEnvironment, n: int, text: str) -> list[str]:
+        handle = env.client.get_workflow_handle(ticket_id)
+        await handle.signal(
+            TicketWorkflow.customer_message, CustomerMessage(message_id=f"m{n}", text=text)
+        )
+
+        async def answered() -> list[str] | None:
+            entries = await transcript(env)
+            mine = [i for i, e in enumerate(entries) if e.message_id == f"m{n}"]
+            after = [e.text for e in entries[mine[0] + 1 :] if e.role == "bot"] if mine else []
+            return after or None
+
+        return list(await _until(answered, f"an answer to {text!r}"))
+
+    external_id = uuid.uuid4().hex[:8]
+    ticket_id = ticket_workflow_id("web", external_id)
+    env = await server()
+    try:
+        async with worker(env):
+            await env.client.start_workflow(
+                TicketWorkflow.run,
+                TicketStart(
+                    helpdesk="web",
+                    external_id=external_id,
+                    customer=Customer(email="jo@example.com"),
+                ),
+                id=ticket_id,
+                task_queue=task_queue,
+            )
+            await say(env, 1, "My order says delivered but it isn't here")
+            await say(env, 2, "It's order 9001")
+            await say(env, 3, "Yes, I checked everywhere")
+            filed = await say(env, 4, "Yes, it is still missing")
+            assert any("every 3 seconds" in r for r in filed), filed
+
+            async def checked() -> bool:
+                trace = await env.client.get_workflow_handle(ticket_id).query(TicketWorkflow.trace)
+                return any(r.kind == "claim_check" for r in trace)
+
+            await _until(checked, "a first claim check")
+    finally:
+        await env.shutdown()  # worker and dev server both gone; the claim is mid-wait
+
+    env = await server()
+    try:
+        async with worker(env):
+            handle = env.client.get_workflow_handle_for(TicketWorkflow.run, ticket_id)
+            assert (await handle.query(TicketWorkflow.state)).status == TicketStatus.WAITING_CLAIM
+            sandbox.advance(days=4)  # the carrier reviews, then approves
+
+            async def approved() -> list[str] | None:
+                said = [e.text for e in await transcript(env) if e.role == "bot"]
+                return said if any("address we have on file" in t for t in said) else None
+
+            said = await _until(approved, "the approval and the reshipment's question")
+            assert sum("Good news: the carrier approved the claim" in t for t in said) == 1
+            done = await say(env, 5, "Yes, the address on file")
+            assert any("Your replacement order" in r for r in done), done
+            outcome = await handle.result()
+            assert outcome.outcome == "reshipped"
+            trace = await handle.query(TicketWorkflow.trace)
+            assert sum(r.detail.startswith("check: approved") for r in trace) == 1
+            assert sum(r.kind == "use_policy" and r.status == "ran" for r in trace) == 1
+        assert len(sandbox.side_effects("easypost", "claim.create")) == 1
+        assert len(sandbox.side_effects("shopify", "orderCreate")) == 1
+    finally:
+        await env.shutdown()
 
 
 @pytest.mark.parametrize(
