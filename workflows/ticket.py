@@ -162,6 +162,7 @@ class TicketWorkflow:
         self._variants: dict[str, str] = dict(carried.variants) if carried else {}
         if start.customer.email:
             self._known_slots.setdefault("email", start.customer.email)
+        self._indexed_outcome: str | None = None
         self._agent_actions: deque[AgentAction] = deque()
         self._claim_updates: deque[ClaimUpdate] = deque()
         # The carrier-claim follow-up (child workflow) and what it reported.
@@ -516,7 +517,6 @@ class TicketWorkflow:
     # -- one customer message ---------------------------------------------------------
 
     async def _handle_message(self, message: CustomerMessage) -> None:
-        self._set_status(TicketStatus.OPEN)
         plan_done = self._interp_state is not None and self._interp_state.finished
         reply = await self._understand(message, expecting=not plan_done)
         wants_person = reply.intent == "human"
@@ -592,7 +592,9 @@ class TicketWorkflow:
     async def _enter_policy(self, policy_id: str) -> None:
         plan = self._plans.get(policy_id)
         if plan is None:
-            plan = await workflow.execute_activity(
+            # Local: the worker holds the library; the plan still lands in history (a marker),
+            # so the ticket stays pinned to it, without an extra task round trip.
+            plan = await workflow.execute_local_activity(
                 "load_policy",
                 LoadPolicyRequest(policy_id=policy_id),
                 result_type=Plan,
@@ -875,11 +877,16 @@ class TicketWorkflow:
             workflow.set_current_details("Waiting for the carrier to decide the claim.")
 
     def _set_status(self, status: TicketStatus) -> None:
+        """One upsert, and only for what changed: every upsert is a history event."""
+        changes = []
         if status != self._status:
             self._status = status
-            workflow.upsert_search_attributes([sa.TICKET_STATUS.value_set(status.value)])
-        if self._outcome:
-            workflow.upsert_search_attributes([sa.OUTCOME.value_set(str(self._outcome))])
+            changes.append(sa.TICKET_STATUS.value_set(status.value))
+        if self._outcome and self._outcome != self._indexed_outcome:
+            self._indexed_outcome = str(self._outcome)
+            changes.append(sa.OUTCOME.value_set(self._indexed_outcome))
+        if changes:
+            workflow.upsert_search_attributes(changes)
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()
