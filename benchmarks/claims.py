@@ -1,0 +1,174 @@
+"""1,000 concurrent carrier-claim follow-ups over 30 simulated days, under time skipping.
+
+Each follow-up is a real `CarrierClaimWorkflow` checking a real claim in the sandbox's
+EasyPost emulator (over HTTP) every 24 h with jitter. The carrier never decides on its
+own (the sandbox clock stays put); a third of the claims hear the carrier's webhook on a
+random day (approved or rejected, through the `claim_update` signal), the rest run all
+the way to the 30-day deadline: 30 checks each, the worst case.
+
+    python -m benchmarks.claims [--claims 1000] [--days 30]
+
+Prints the wall time and writes benchmarks/results/claims.json. Not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from temporalio.client import WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.claims import claim_activities
+from activities.platforms.config import SANDBOX_EASYPOST_API_KEY, PlatformSettings
+from benchmarks.harness import console, machine, sandbox_server, table, wheel_binary, write_results
+from workflows.claim import CarrierClaimWorkflow
+from workflows.claim_models import ClaimFollowUpStart, ClaimResult, ClaimSignal
+
+TRACKING_CODE = "9400100000000000009001"  # jo's delivered parcel in the sandbox
+
+
+async def file_claims(sandbox_url: str, count: int) -> list[str]:
+    """`count` claims straight at the sandbox carrier (the follow-up, not filing, is measured)."""
+    auth = httpx.BasicAuth(SANDBOX_EASYPOST_API_KEY, "")
+    async with httpx.AsyncClient(base_url=f"{sandbox_url}/easypost", auth=auth) as http:
+        tracker = {"tracker": {"tracking_code": TRACKING_CODE}}
+        (await http.post("/trackers", json=tracker)).raise_for_status()
+        gate = asyncio.Semaphore(20)
+
+        async def one(i: int) -> str:
+            async with gate:
+                response = await http.post(
+                    "/claims",
+                    json={
+                        "type": "theft",
+                        "tracking_code": TRACKING_CODE,
+                        "amount": "30.00",
+                        "reference": f"bench/{i}",
+                    },
+                )
+                response.raise_for_status()
+                return str(response.json()["id"])
+
+        return list(await asyncio.gather(*(one(i) for i in range(count))))
+
+
+async def run(claims: int, days: int, seed: int) -> dict[str, object]:
+    rng = random.Random(seed)
+    with sandbox_server() as sandbox_url:
+        settings = PlatformSettings.for_sandbox(sandbox_url)
+        claim_ids = await file_claims(sandbox_url, claims)
+        env = await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=wheel_binary("temporal-test-server"),
+            data_converter=pydantic_data_converter,
+        )
+        try:
+            task_queue = f"bench-claims-{uuid.uuid4().hex[:6]}"
+            worker = Worker(
+                env.client,
+                task_queue=task_queue,
+                workflows=[CarrierClaimWorkflow],
+                activities=claim_activities(settings),
+                max_concurrent_activities=200,
+            )
+            # A third hear the carrier on a random day; the rest go to the deadline.
+            decided = {
+                i: (rng.randint(1, days - 1), rng.choice(["approved", "rejected"]))
+                for i in rng.sample(range(claims), claims // 3)
+            }
+            async with worker:
+                began = time.perf_counter()
+                filed_at = await env.get_current_time()
+                handles: list[WorkflowHandle[Any, ClaimResult]] = await asyncio.gather(
+                    *(
+                        env.client.start_workflow(
+                            CarrierClaimWorkflow.run,
+                            ClaimFollowUpStart(
+                                claim_id=claim_id,
+                                carrier="USPS",
+                                filed_at=filed_at,
+                                deadline=timedelta(days=days),
+                            ),
+                            id=f"claim-bench-{i}",
+                            task_queue=task_queue,
+                        )
+                        for i, claim_id in enumerate(claim_ids)
+                    )
+                )
+                started = time.perf_counter() - began
+                for day in range(1, days):
+                    # Hour steps keep each time-skipping call short (a long one times out
+                    # while the server works through a day of checks).
+                    for hour in range(1, 25):
+                        step = filed_at + timedelta(days=day - 1, hours=12 + hour)
+                        await env.sleep(step - await env.get_current_time())
+                    await asyncio.gather(
+                        *(
+                            handles[i].signal(
+                                CarrierClaimWorkflow.claim_update, ClaimSignal(status=status)
+                            )
+                            for i, (on_day, status) in decided.items()
+                            if on_day == day
+                        )
+                    )
+                    if day % 5 == 0:
+                        elapsed = time.perf_counter() - began
+                        console.print(f"[dim]day {day}: {elapsed:.0f} s[/dim]")
+                # Past the deadline every follow-up has ended; read the results without the
+                # per-call time-skipping unlock (concurrent unlocks are refused).
+                for hour in range(1, 37):
+                    step = filed_at + timedelta(days=days - 1, hours=12 + hour)
+                    await env.sleep(step - await env.get_current_time())
+                with env.auto_time_skipping_disabled():
+                    results: list[ClaimResult] = await asyncio.gather(
+                        *(h.result() for h in handles)
+                    )
+                wall = time.perf_counter() - began
+        finally:
+            await env.shutdown()
+    resolutions = Counter(r.resolution for r in results)
+    checks = sum(r.checks for r in results)
+    simulated = max(r.history[-1].at for r in results) - filed_at
+    return {
+        "claims": claims,
+        "simulated_days": round(simulated / timedelta(days=1), 2),
+        "wall_seconds": round(wall, 1),
+        "start_seconds": round(started, 1),
+        "checks": checks,
+        "checks_per_second": round(checks / wall, 1),
+        "resolutions": dict(resolutions),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    figures = asyncio.run(run(args.claims, args.days, args.seed))
+    table(
+        f"{args.claims} claim follow-ups over {args.days} simulated days (time skipping)",
+        ["figure", "value"],
+        [[k, str(v)] for k, v in figures.items()],
+    )
+    console.print(f"wall time: {figures['wall_seconds']} s on {machine()['nproc']} cores")
+    write_results(
+        "claims",
+        f"python -m benchmarks.claims --claims {args.claims} --days {args.days}",
+        {"claims": args.claims, "days": args.days, "seed": args.seed, "check_every": "24h"},
+        figures,
+    )
+
+
+if __name__ == "__main__":
+    main()
