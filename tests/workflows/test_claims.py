@@ -93,14 +93,14 @@ def claim_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def claim_worker(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     platform_settings: PlatformSettings,
     claim_library: Path,
 ) -> AsyncIterator[Worker]:
     policies = PolicyActivities(load_library(claim_library))
     worker = Worker(
-        time_skipping_env.client,
+        own_time_skipping_env.client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=ticket_activities(platform_settings, policies=policies),
@@ -231,13 +231,13 @@ async def _file_a_claim(platform_settings: PlatformSettings) -> str:
 
 
 async def test_claim_approved_on_day_9_reships_exactly_once(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     claim_worker: Worker,
     sandbox: SandboxControl,
 ) -> None:
     ticket = await Ticket.open(
-        time_skipping_env, task_queue, "sam@example.com", "shipment_not_received_stayai"
+        own_time_skipping_env, task_queue, "sam@example.com", "shipment_not_received_stayai"
     )
     await _sam_files_a_claim(ticket)
     sandbox.advance(days=1)  # the carrier starts its review
@@ -254,7 +254,7 @@ async def test_claim_approved_on_day_9_reships_exactly_once(
         TicketWorkflow.claim_update,
         ClaimUpdate(claim_id=await ticket.claim_id(), status="approved", approved_amount=42.0),
     )
-    await time_skipping_env.sleep(timedelta(seconds=5))
+    await own_time_skipping_env.sleep(timedelta(seconds=5))
     said = await ticket.bot_says()
     assert any("Good news: the carrier approved the claim" in t for t in said), said[-3:]
     assert "what went wrong" in said[-1]  # #reshipment has started: its first question
@@ -278,13 +278,13 @@ async def test_claim_approved_on_day_9_reships_exactly_once(
 
 
 async def test_claim_rejected_on_day_4_escalates_with_its_history(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     claim_worker: Worker,
     sandbox: SandboxControl,
 ) -> None:
     ticket = await Ticket.open(
-        time_skipping_env, task_queue, "sam@example.com", "shipment_not_received_stayai"
+        own_time_skipping_env, task_queue, "sam@example.com", "shipment_not_received_stayai"
     )
     await _sam_files_a_claim(ticket)
     sandbox.advance(days=1)
@@ -309,12 +309,12 @@ async def test_claim_rejected_on_day_4_escalates_with_its_history(
 
 
 async def test_claim_never_decided_reaches_the_30_day_deadline(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     claim_worker: Worker,
     sandbox: SandboxControl,
 ) -> None:
-    ticket = await Ticket.open(time_skipping_env, task_queue, "jo@example.com")
+    ticket = await Ticket.open(own_time_skipping_env, task_queue, "jo@example.com")
     await _jo_files_a_claim(ticket)  # the sandbox clock stays put: the carrier never decides
     await ticket.until_day(10)
     answer = await ticket.say("Is there any news about my claim?")
@@ -337,7 +337,7 @@ async def test_claim_never_decided_reaches_the_30_day_deadline(
 
 
 async def test_jo_end_to_end_claim_approved_on_the_sandbox_clock(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     claim_worker: Worker,
     sandbox: SandboxControl,
@@ -345,7 +345,7 @@ async def test_jo_end_to_end_claim_approved_on_the_sandbox_clock(
     """The scripted conversation with the library as is: the carrier reviews after one
     sandbox day and approves after three; the ticket hands over to the reshipment policy
     once, and one replacement order is created."""
-    ticket = await Ticket.open(time_skipping_env, task_queue, "jo@example.com")
+    ticket = await Ticket.open(own_time_skipping_env, task_queue, "jo@example.com")
     await _jo_files_a_claim(ticket)
     sandbox.advance(days=1)
     await ticket.until_day(1)
@@ -371,12 +371,12 @@ async def test_jo_end_to_end_claim_approved_on_the_sandbox_clock(
 
 
 async def test_customer_withdraws_the_claim_when_the_parcel_turns_up(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     claim_worker: Worker,
     sandbox: SandboxControl,
 ) -> None:
-    ticket = await Ticket.open(time_skipping_env, task_queue, "jo@example.com")
+    ticket = await Ticket.open(own_time_skipping_env, task_queue, "jo@example.com")
     await _jo_files_a_claim(ticket)
     await ticket.until_day(2)
     answer = await ticket.say("Good news, the parcel turned up at a neighbour's. Cancel the claim.")
@@ -390,7 +390,7 @@ async def test_customer_withdraws_the_claim_when_the_parcel_turns_up(
 
 
 async def test_follow_up_continues_as_new_and_keeps_its_history(
-    time_skipping_env: WorkflowEnvironment,
+    own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     claim_worker: Worker,
     platform_settings: PlatformSettings,
@@ -398,7 +398,7 @@ async def test_follow_up_continues_as_new_and_keeps_its_history(
 ) -> None:
     """Standalone (no ticket), with a tiny history budget: the checks span several runs."""
     claim_id = await _file_a_claim(platform_settings)
-    env = time_skipping_env
+    env = own_time_skipping_env
     handle = await env.client.start_workflow(
         CarrierClaimWorkflow.run,
         ClaimFollowUpStart(
