@@ -24,6 +24,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from api.auth import create_key
+from api.db import open_database
 from api.main import create_app
 from tests.ports import free_port
 from tests.temporal_servers import wheel_binary
@@ -113,11 +115,18 @@ def ui_settings(ui_server: UiServer) -> Settings:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def ui_api(ui_settings: Settings, app_database: str, api_key: str) -> AsyncIterator[Api]:
+async def ui_api(ui_settings: Settings, tmp_path: Path) -> AsyncIterator[Api]:
     """The real API (uvicorn, loopback) in front of the UI's dev server: tickets are opened
-    the way the web channel opens them, with the API's summary and search attributes."""
+    the way the web channel opens them, with the API's summary and search attributes.
+
+    Its own app database and key: the session-wide ones are parametrised per backend by
+    the API tests, and a key from one backend is not valid in the other."""
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    engine = open_database(database)
+    api_key = create_key(engine, "ui tests")
+    engine.dispose()
     port = free_port()
-    app = create_app(ui_settings, database=app_database)
+    app = create_app(ui_settings, database=database)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
