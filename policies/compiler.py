@@ -81,6 +81,10 @@ KNOWN_KEYS = {
 KNOWN_SETTINGS = {
     "reminder_after",
     "auto_close_after",
+    # carrier-claim follow-ups (workflows/claim.py)
+    "claim_check_every",
+    "claim_deadline",
+    "claim_weekly_update",
     "outcome",
     "escalation_group",
     "tags",

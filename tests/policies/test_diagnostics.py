@@ -156,6 +156,13 @@ def test_unknown_setting_is_kept_but_flagged() -> None:
     assert r.plan is not None and r.plan.settings == {"reminder_afer": "24h"}
 
 
+def test_claim_follow_up_settings_are_known() -> None:
+    extra = "claim_check_every: 12h\nclaim_deadline: 14d\nclaim_weekly_update: false\n"
+    r = compile_body("1. Ask for the email.\n", extra=extra)
+    assert codes(r) == []
+    assert r.plan is not None and r.plan.settings["claim_deadline"] == "14d"
+
+
 def test_every_code_is_covered_by_a_test() -> None:
     text = Path(__file__).read_text()
     assert all(f'"{code}"' in text for code in CODES)
