@@ -149,10 +149,7 @@ def create_app(
             effects = effects.where(SideEffect.platform == platform)
             hooks = hooks.where(WebhookDelivery.platform == platform)
         return {
-            "clock": {
-                "now": iso(now(session)),
-                "offset_seconds": clock_offset(session).total_seconds(),
-            },
+            "clock": clock_view(session),
             "side_effects": [e.model_dump(mode="json") for e in session.exec(effects).all()],
             "webhooks": [w.model_dump(mode="json") for w in session.exec(hooks).all()],
             "faults": {k: v.model_dump() for k, v in app.state.faults.by_platform.items()},
