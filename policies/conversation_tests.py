@@ -632,11 +632,6 @@ async def run_script_files(
     """Start what is missing (sandbox, Temporal, worker) and run every script in turn.
 
     Scripts that do not parse are reported as failed results, not exceptions."""
-    from temporalio.worker import Worker
-
-    from activities.platforms.config import PlatformSettings
-    from workflows.worker import WORKFLOWS, ticket_activities
-
     scripts: list[Script] = []
     results: list[ScriptResult] = []
     for path in script_paths(paths):
@@ -655,24 +650,43 @@ async def run_script_files(
     async with (
         _sandbox_at(sandbox_url) as url,
         temporal_server(server) as (client, mode),
+        serving_runner(client, url, mode=mode, reset_sandbox=reset_sandbox) as runner,
     ):
-        task_queue = f"policy-tests-{uuid.uuid4().hex[:8]}"
-        worker = Worker(
-            client,
-            task_queue=task_queue,
-            workflows=WORKFLOWS,
-            activities=ticket_activities(PlatformSettings.for_sandbox(url)),
-        )
-        async with worker:
-            runner = ConversationRunner(
-                client, task_queue, url, mode=mode, reset_sandbox=reset_sandbox
-            )
-            for script in scripts:
-                result = await runner.run(script)
-                results.append(result)
-                if on_result:
-                    on_result(result)
+        for script in scripts:
+            result = await runner.run(script)
+            results.append(result)
+            if on_result:
+                on_result(result)
     return results
+
+
+@asynccontextmanager
+async def serving_runner(
+    client: Client,
+    sandbox_url: str,
+    *,
+    mode: Mode,
+    reset_sandbox: bool = True,
+    queue_prefix: str = "policy-tests",
+) -> AsyncIterator[ConversationRunner]:
+    """A `ConversationRunner` on `client`, served by a ticket worker on its own task
+    queue whose activities talk to the sandbox at `sandbox_url`."""
+    from temporalio.worker import Worker
+
+    from activities.platforms.config import PlatformSettings
+    from workflows.worker import WORKFLOWS, ticket_activities
+
+    task_queue = f"{queue_prefix}-{uuid.uuid4().hex[:8]}"
+    worker = Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ticket_activities(PlatformSettings.for_sandbox(sandbox_url)),
+    )
+    async with worker:
+        yield ConversationRunner(
+            client, task_queue, sandbox_url, mode=mode, reset_sandbox=reset_sandbox
+        )
 
 
 @asynccontextmanager

@@ -9,7 +9,6 @@ behaviour a known bug breaks: it is a strict xfail, so the fix shows up as XPASS
 from __future__ import annotations
 
 import io
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,9 +16,7 @@ import pytest
 import pytest_asyncio
 from rich.console import Console
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.platforms.config import PlatformSettings
 from policies.conversation_tests import (
     TESTS_DIR,
     Check,
@@ -34,9 +31,9 @@ from policies.conversation_tests import (
     load_script,
     print_result,
     script_paths,
+    serving_runner,
 )
 from policies.library import load_library
-from workflows.worker import WORKFLOWS, ticket_activities
 
 SCRIPTS = script_paths([TESTS_DIR])
 
@@ -63,30 +60,20 @@ def report(result: ScriptResult) -> str:
 async def skipping_runner(
     time_skipping_env: WorkflowEnvironment, sandbox_url: str
 ) -> AsyncIterator[ConversationRunner]:
-    task_queue = f"scripts-{uuid.uuid4().hex[:8]}"
-    worker = Worker(
-        time_skipping_env.client,
-        task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=ticket_activities(PlatformSettings.for_sandbox(sandbox_url)),
-    )
-    async with worker:
-        yield ConversationRunner(time_skipping_env.client, task_queue, sandbox_url, mode="signal")
+    async with serving_runner(
+        time_skipping_env.client, sandbox_url, mode="signal", queue_prefix="scripts"
+    ) as runner:
+        yield runner
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def dev_runner(
     dev_env: WorkflowEnvironment, sandbox_url: str
 ) -> AsyncIterator[ConversationRunner]:
-    task_queue = f"scripts-{uuid.uuid4().hex[:8]}"
-    worker = Worker(
-        dev_env.client,
-        task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=ticket_activities(PlatformSettings.for_sandbox(sandbox_url)),
-    )
-    async with worker:
-        yield ConversationRunner(dev_env.client, task_queue, sandbox_url, mode="update")
+    async with serving_runner(
+        dev_env.client, sandbox_url, mode="update", queue_prefix="scripts"
+    ) as runner:
+        yield runner
 
 
 @pytest.mark.parametrize("path", _params())
