@@ -228,21 +228,21 @@ class HelpdeskActivities:
 
     # --- set-valued updates ---------------------------------------------------------------
 
+    async def _zendesk_update(self, ticket_id: str, update: ZendeskTicketUpdate) -> TicketState:
+        """An unkeyed (set-valued) ticket update, then the ticket's status and tags as stored."""
+        await self.zendesk.update_ticket(ticket_id, update, idempotency_key=None)
+        ticket = await self.zendesk.get_ticket(ticket_id)
+        return TicketState(
+            helpdesk="zendesk", ticket_id=ticket_id, status=ticket.status, tags=ticket.tags
+        )
+
     @activity.defn(name="helpdesk_set_tags")
     async def set_tags(self, input: TagsInput) -> TicketState:
         """Add and remove tags (Zendesk tags, Kustomer tags, Salesforce tag field)."""
         if input.helpdesk == "zendesk":
-            await self.zendesk.update_ticket(
+            return await self._zendesk_update(
                 input.ticket_id,
                 ZendeskTicketUpdate(additional_tags=input.add, remove_tags=input.remove),
-                idempotency_key=None,
-            )
-            ticket = await self.zendesk.get_ticket(input.ticket_id)
-            return TicketState(
-                helpdesk="zendesk",
-                ticket_id=input.ticket_id,
-                status=ticket.status,
-                tags=ticket.tags,
             )
         if input.helpdesk == "kustomer":
             conversation = await self.kustomer.change_tags(input.ticket_id, input.add, input.remove)
@@ -263,18 +263,7 @@ class HelpdeskActivities:
         """Set open / pending (waiting on the customer) / solved in the helpdesk's terms."""
         status = STATUS_MAP[input.helpdesk][input.status]
         if input.helpdesk == "zendesk":
-            await self.zendesk.update_ticket(
-                input.ticket_id,
-                ZendeskTicketUpdate(status=status),
-                idempotency_key=None,
-            )
-            ticket = await self.zendesk.get_ticket(input.ticket_id)
-            return TicketState(
-                helpdesk="zendesk",
-                ticket_id=input.ticket_id,
-                status=ticket.status,
-                tags=ticket.tags,
-            )
+            return await self._zendesk_update(input.ticket_id, ZendeskTicketUpdate(status=status))
         if input.helpdesk == "kustomer":
             conversation = await self.kustomer.update_conversation(
                 input.ticket_id,
