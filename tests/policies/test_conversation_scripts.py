@@ -33,7 +33,7 @@ from policies.conversation_tests import (
     script_paths,
     serving_runner,
 )
-from policies.library import load_library
+from policies.library import PolicyLibrary
 
 SCRIPTS = script_paths([TESTS_DIR])
 
@@ -93,8 +93,9 @@ async def test_script_on_dev_server(path: Path, dev_runner: ConversationRunner) 
 # -- the scripts themselves ------------------------------------------------------------
 
 
-def test_every_library_policy_has_a_happy_path_and_a_branch_that_run() -> None:
-    library = load_library()
+def test_every_library_policy_has_a_happy_path_and_a_branch_that_run(
+    library: PolicyLibrary,
+) -> None:
     scripts = [load_script(p) for p in SCRIPTS]
     for policy_id in library.plans:
         mine = [s for s in scripts if s.policy == policy_id]
