@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
     from activities.catalog import CATALOG
+    from activities.platforms.base import NON_RETRYABLE_ERROR_TYPES
     from activities.policy_store import LoadPolicyRequest, RouteRequest, RouteResult
     from activities.understanding import ChoiceOption, UnderstandRequest
     from policies.plan import AskNode, OfferNode, Plan
@@ -47,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         APPROVED_STATUSES,
         DEFAULT_CHECK_EVERY,
         DEFAULT_DEADLINE,
+        FINAL_STATUSES,
         ClaimFollowUpStart,
         ClaimProgress,
         ClaimSignal,
@@ -88,8 +90,8 @@ with workflow.unsafe.imports_passed_through():
         TurnResult,
     )
 
-# Platform errors that retrying cannot fix (named by activities/platforms/base.py).
-NON_RETRYABLE = ["PlatformAuthError", "NotFound", "PlatformRejected", "ValidationError"]
+# Errors that retrying cannot fix: the platforms' named ones, and input that cannot decode.
+NON_RETRYABLE = [*NON_RETRYABLE_ERROR_TYPES, "ValidationError"]
 
 TOOL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -117,19 +119,6 @@ SLOT_WORDS = {
     "choice": "choice",
     "free_text": "answer",
 }
-
-
-def _duration(value: Any, default: timedelta) -> timedelta:
-    """Front matter durations: a number of hours, or '24h' / '3d' / '90m'."""
-    if value is None:
-        return default
-    if isinstance(value, int | float):
-        return timedelta(hours=float(value))
-    text = str(value).strip().lower()
-    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-    if text and text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
-        return timedelta(**{units[text[-1]]: float(text[:-1])})
-    return default
 
 
 @workflow.defn
@@ -171,7 +160,6 @@ class TicketWorkflow:
         self._claim_progress: deque[ClaimProgress] = deque()
         self._claim_last: ClaimProgress | None = None
         self._claim_cancel_asked = False
-        self._pending_replies: list[str] = []
         self._reminded = False
         self._close_requested = False
 
@@ -180,13 +168,16 @@ class TicketWorkflow:
     @workflow.run
     async def run(self, start: TicketStart) -> TicketOutcome:
         if start.carried is None:
-            workflow.upsert_search_attributes(
-                [
-                    sa.TICKET_STATUS.value_set(self._status.value),
-                    sa.HELPDESK.value_set(start.helpdesk),
-                    sa.TICKET_TYPE.value_set(start.ticket_type or "unrouted"),
-                ]
-            )
+            # The API sets these when it starts a ticket; index only what a starter left out.
+            given = workflow.info().typed_search_attributes
+            wanted = [
+                sa.TICKET_STATUS.value_set(self._status.value),
+                sa.HELPDESK.value_set(start.helpdesk),
+                sa.TICKET_TYPE.value_set(start.ticket_type or "unrouted"),
+            ]
+            missing = [update for update in wanted if given.get(update.key) is None]
+            if missing:
+                workflow.upsert_search_attributes(missing)
         while self._outcome is None:
             if self._agent is not None or self._escalated:
                 await self._wait_for_agent()
@@ -215,8 +206,8 @@ class TicketWorkflow:
             return True
         plan = self._current_plan()
         settings = plan.settings if plan else {}
-        reminder_after = _duration(settings.get("reminder_after"), DEFAULT_REMINDER_AFTER)
-        close_after = _duration(settings.get("auto_close_after"), DEFAULT_AUTO_CLOSE_AFTER)
+        reminder_after = parse_duration(settings.get("reminder_after"), DEFAULT_REMINDER_AFTER)
+        close_after = parse_duration(settings.get("auto_close_after"), DEFAULT_AUTO_CLOSE_AFTER)
         wait = (
             reminder_after if not self._reminded else max(close_after - reminder_after, timedelta())
         )
@@ -228,7 +219,7 @@ class TicketWorkflow:
         except TimeoutError:
             if not self._reminded and self._transcript:
                 self._reminded = True
-                await self._send_replies(
+                await self._tell(
                     [
                         "Just checking in: are you still there? Reply here and I'll pick up "
                         "where we left off."
@@ -238,7 +229,7 @@ class TicketWorkflow:
                 return False
             if not self._transcript:
                 return False
-            await self._send_replies(
+            await self._tell(
                 [
                     "I haven't heard back, so I'm closing this conversation for now. "
                     "Write to us any time and we'll continue."
@@ -314,17 +305,17 @@ class TicketWorkflow:
             return
         # No follow-up workflow (the claim had no id): a carrier webhook decides directly.
         update = self._claim_updates.popleft()
-        if update.status not in {"approved", "approved_partial", "rejected", "cancelled"}:
+        if update.status not in FINAL_STATUSES:
             return
         assert self._interp_state is not None and self._interp_state.waiting is not None
         event = ClaimResolved(
             node=self._interp_state.waiting.node,
-            approved=update.status.startswith("approved"),
+            approved=update.status in APPROVED_STATUSES,
             claim=update.model_dump(),
         )
         replies = await self._advance(event)
         await self._tell(replies, key=f"claim-{update.status}")
-        self._claim_settled()
+        self._settle_status()
 
     async def _start_claim_follow_up(self, command: FollowUpClaim) -> list[str]:
         """Start the child that follows the filed claim; tell the customer its reference."""
@@ -426,7 +417,7 @@ class TicketWorkflow:
             ClaimResolved(node=state.waiting.node, approved=approved, claim=resolved)
         )
         await self._tell(replies, key=key)
-        self._claim_settled()
+        self._settle_status()
 
     async def _answer_during_claim(self, message: CustomerMessage) -> None:
         """A customer message while the carrier decides: the status so far, or withdraw."""
@@ -451,9 +442,7 @@ class TicketWorkflow:
                 pass  # the follow-up has just ended: its final report is on its way
         if not replies:
             replies.append(status_so_far(claim_id, status, last.check.at if last else None))
-        for text in replies:
-            self._transcript.append(TranscriptEntry(role="bot", text=text, at=workflow.now()))
-        await self._send_replies(replies, key=f"msg-{message.message_id}")
+        await self._tell(replies, key=f"msg-{message.message_id}")
         self._replies[message.message_id] = replies
 
     def _trace_claim_check(self, progress: ClaimProgress) -> None:
@@ -500,19 +489,10 @@ class TicketWorkflow:
             )
 
     async def _tell(self, replies: list[str], *, key: str) -> None:
-        """Bot messages outside a customer turn: into the transcript and to the helpdesk."""
+        """Every bot message: into the transcript, and out through the helpdesk."""
         for text in replies:
             self._transcript.append(TranscriptEntry(role="bot", text=text, at=workflow.now()))
         await self._send_replies(replies, key=key)
-
-    def _claim_settled(self) -> None:
-        if self._outcome is None and not self._escalated:
-            waiting = self._interp_state.waiting if self._interp_state else None
-            self._set_status(
-                TicketStatus.WAITING_CLAIM
-                if waiting is not None and waiting.kind == "claim"
-                else TicketStatus.WAITING_CUSTOMER
-            )
 
     # -- one customer message ---------------------------------------------------------
 
@@ -527,9 +507,7 @@ class TicketWorkflow:
         else:
             self._prefill_slots(reply)
             replies = await self._advance(reply)
-        for text in replies:
-            self._transcript.append(TranscriptEntry(role="bot", text=text, at=workflow.now()))
-        await self._send_replies(replies, key=f"msg-{message.message_id}")
+        await self._tell(replies, key=f"msg-{message.message_id}")
         if wants_person:
             await self._hand_off(
                 reason="customer asked for a person", note="The customer asked for a person."
@@ -550,11 +528,6 @@ class TicketWorkflow:
             self._set_status(TicketStatus.WAITING_CLAIM)
         else:
             self._set_status(TicketStatus.WAITING_CUSTOMER)
-
-    def _record_customer_turn_replies(self, message: CustomerMessage, replies: list[str]) -> None:
-        for text in replies:
-            self._transcript.append(TranscriptEntry(role="bot", text=text, at=workflow.now()))
-        self._replies[message.message_id] = replies
 
     async def _route(self, message: CustomerMessage, understood: Reply) -> list[str]:
         self._routing_attempts += 1
@@ -818,9 +791,6 @@ class TicketWorkflow:
 
     async def _send_replies(self, replies: list[str], *, key: str) -> None:
         """Replies go back through the helpdesk's own API (the web channel reads them)."""
-        if key in ("reminder", "auto-close"):
-            for text in replies:
-                self._transcript.append(TranscriptEntry(role="bot", text=text, at=workflow.now()))
         if self._start.helpdesk not in REAL_HELPDESKS or not replies:
             return
         await workflow.execute_activity(
