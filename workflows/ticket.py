@@ -256,10 +256,6 @@ class TicketWorkflow:
         if self._close_requested:
             self._outcome = self._outcome or Outcome.ESCALATED
             return
-        while self._inbox:
-            # Messages while an agent holds the ticket are recorded for the agent only.
-            message = self._inbox.popleft()
-            self._replies[message.message_id] = []
         while self._agent_actions:
             action = self._agent_actions.popleft()
             if action.action == "takeover":
@@ -276,6 +272,12 @@ class TicketWorkflow:
                 self._transcript.append(
                     TranscriptEntry(role="agent", text=action.text, at=workflow.now())
                 )
+        if self._agent is None and not self._escalated:
+            return  # released: what the customer wrote meanwhile is the bot's to answer
+        while self._inbox:
+            # Messages while an agent holds the ticket are recorded for the agent only.
+            message = self._inbox.popleft()
+            self._replies[message.message_id] = []
 
     def _outcome_after_agent(self) -> str:
         hint = self._interp_state.outcome_hint if self._interp_state else None
