@@ -203,7 +203,6 @@ def start_state(plan: Plan, context: dict[str, Any] | None = None) -> Interprete
 
 # Side effects that say how the ticket ended when the plan reaches its end.
 OUTCOME_BY_TOOL_WORD: tuple[tuple[str, str], ...] = (
-    ("cancel_order", "cancelled"),
     ("cancel", "cancelled"),
     ("claim", "claim_filed"),
     ("create_", "reshipped"),

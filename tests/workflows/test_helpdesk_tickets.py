@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.worker import Worker
 
 from tests.sandbox_fixtures import SandboxControl
@@ -28,7 +29,7 @@ async def _turn(
         await client.start_workflow(
             TicketWorkflow.run, start, id=handle.id, task_queue=settings.task_queue
         )
-    except Exception:  # already running: this is a later turn
+    except WorkflowAlreadyStartedError:  # already running: this is a later turn
         pass
     result: TurnResult = await handle.execute_update(
         TicketWorkflow.message, CustomerMessage(message_id=message_id, text=text)
