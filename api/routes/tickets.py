@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import uuid
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
@@ -31,8 +30,9 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.catalog import PLATFORM_TITLES, platform_key
 from activities.policy_store import PolicyActivities, RouteRequest
-from api.deps import SettingsDep, TemporalDep, require_api_key
+from api.deps import LibraryDep, SettingsDep, TemporalDep, require_api_key
 from api.problems import problem_responses
+from policies.library import PolicyLibrary
 from ticketflow.settings import Settings
 from workflows import search_attributes as sa
 from workflows.ticket import TicketWorkflow
@@ -118,16 +118,12 @@ class TicketPage(BaseModel):
     )
 
 
-@lru_cache(maxsize=1)
-def _router() -> PolicyActivities:
-    """The same routing the workflow does, so a new ticket starts with its policy named."""
-    return PolicyActivities()
-
-
-def _routed(start: TicketStart, text: str) -> tuple[TicketStart, str]:
+def _routed(start: TicketStart, text: str, library: PolicyLibrary) -> tuple[TicketStart, str]:
     """Pick the policy up front (when the words are clear) and say, without PII, what the
-    ticket is: "Cancel order — BigCommerce/Kustomer" in the Temporal UI's summary column."""
-    router = _router()
+    ticket is: "Cancel order — BigCommerce/Kustomer" in the Temporal UI's summary column.
+
+    The same routing the workflow does, over the library the app loaded at startup."""
+    router = PolicyActivities(library)
     route = router.route(
         RouteRequest(
             text=text,
@@ -166,10 +162,15 @@ def _start_options(
 
 
 async def signal_with_start(
-    client: Client, settings: Settings, ticket_id: str, start: TicketStart, msg: CustomerMessage
+    client: Client,
+    settings: Settings,
+    library: PolicyLibrary,
+    ticket_id: str,
+    start: TicketStart,
+    msg: CustomerMessage,
 ) -> None:
     """Deliver a message without waiting for the bot: start the ticket if it is new."""
-    start, summary = _routed(start, msg.text)
+    start, summary = _routed(start, msg.text, library)
     await client.start_workflow(
         TicketWorkflow.run,
         start,
@@ -180,9 +181,14 @@ async def signal_with_start(
 
 
 async def _deliver(
-    client: Client, settings: Settings, ticket_id: str, start: TicketStart, msg: CustomerMessage
+    client: Client,
+    settings: Settings,
+    library: PolicyLibrary,
+    ticket_id: str,
+    start: TicketStart,
+    msg: CustomerMessage,
 ) -> TurnResult:
-    start, summary = _routed(start, msg.text)
+    start, summary = _routed(start, msg.text, library)
     try:
         result: TurnResult = await client.execute_update_with_start_workflow(
             TicketWorkflow.message,
@@ -220,7 +226,9 @@ async def _running(client: Client, ticket_id: str) -> WorkflowHandle[Any, Any]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_ticket(body: NewTicket, client: TemporalDep, settings: SettingsDep) -> TurnResult:
+async def create_ticket(
+    body: NewTicket, client: TemporalDep, settings: SettingsDep, library: LibraryDep
+) -> TurnResult:
     """Open a web-channel ticket with the customer's first message; returns the first replies."""
     external_id = body.external_id or uuid.uuid4().hex[:16]
     ticket_id = ticket_workflow_id(WEB_CHANNEL, external_id)
@@ -232,7 +240,7 @@ async def create_ticket(body: NewTicket, client: TemporalDep, settings: Settings
         context=body.context,
     )
     msg = CustomerMessage(message_id=body.message_id or uuid.uuid4().hex, text=body.message)
-    return await _deliver(client, settings, ticket_id, start, msg)
+    return await _deliver(client, settings, library, ticket_id, start, msg)
 
 
 @router.post(
@@ -247,6 +255,7 @@ async def post_message(
     body: NewMessage,
     client: TemporalDep,
     settings: SettingsDep,
+    library: LibraryDep,
     response: Response,
     wait: Annotated[
         bool, Query(description="false: answer 202 at once; the replies come later")
@@ -260,11 +269,11 @@ async def post_message(
     start = TicketStart(helpdesk=helpdesk, external_id=external_id)
     msg = CustomerMessage(message_id=body.message_id or uuid.uuid4().hex, text=body.text)
     if wait:
-        return await _deliver(client, settings, ticket_id, start, msg)
+        return await _deliver(client, settings, library, ticket_id, start, msg)
     if not msg.text.strip():
         # The same rule the workflow's update validator applies to waiting callers.
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "message text is empty")
-    await signal_with_start(client, settings, ticket_id, start, msg)
+    await signal_with_start(client, settings, library, ticket_id, start, msg)
     response.status_code = status.HTTP_202_ACCEPTED
     return Accepted(ticket_id=ticket_id, message_id=msg.message_id)
 

@@ -23,6 +23,7 @@ from temporalio.service import RPCError
 from api.db import WebhookDelivery
 from api.problems import problem_responses
 from api.routes.tickets import signal_with_start
+from policies.library import PolicyLibrary
 from ticketflow.settings import Settings
 from workflows.ticket_models import (
     MAX_MESSAGE_CHARS,
@@ -129,14 +130,21 @@ async def record(engine: Engine, source: str, key: str, ticket_id: str | None) -
 
 
 async def deliver(
-    inbound: InboundMessage, *, client: Client, settings: Settings, engine: Engine
+    inbound: InboundMessage,
+    *,
+    client: Client,
+    settings: Settings,
+    library: PolicyLibrary,
+    engine: Engine,
 ) -> WebhookAck:
     """Dedupe, then signal-with-start the ticket; the workflow does the rest."""
     earlier = await already_seen(engine, inbound.source, inbound.delivery_key)
     if earlier is not None:
         return earlier
     try:
-        await signal_with_start(client, settings, inbound.ticket_id, inbound.start, inbound.message)
+        await signal_with_start(
+            client, settings, library, inbound.ticket_id, inbound.start, inbound.message
+        )
     except RPCError as err:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,

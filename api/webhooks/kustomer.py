@@ -18,7 +18,7 @@ from activities.platforms.kustomer import (
     KustomerWebhookEvent,
     verify_webhook,
 )
-from api.deps import EngineDep, PlatformsDep, SettingsDep, TemporalDep
+from api.deps import EngineDep, LibraryDep, PlatformsDep, SettingsDep, TemporalDep
 from api.webhooks.inbox import (
     WEBHOOK_RESPONSES,
     InboundMessage,
@@ -88,6 +88,7 @@ async def kustomer_webhook(
     settings: SettingsDep,
     engine: EngineDep,
     platforms: PlatformsDep,
+    library: LibraryDep,
     signature: str | None = Header(default=None, alias="x-kustomer-webhook-signature"),
 ) -> WebhookAck:
     """A Kustomer event (only new inbound messages act)."""
@@ -99,4 +100,4 @@ async def kustomer_webhook(
         raise malformed(str(err) or "not a Kustomer event") from None
     if isinstance(parsed, str):
         return WebhookAck(accepted=False, ignored=parsed)
-    return await deliver(parsed, client=client, settings=settings, engine=engine)
+    return await deliver(parsed, client=client, settings=settings, library=library, engine=engine)

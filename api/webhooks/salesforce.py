@@ -25,7 +25,7 @@ from activities.platforms.salesforce import (
     outbound_message_ack,
     parse_outbound_message,
 )
-from api.deps import EngineDep, PlatformsDep, SettingsDep, TemporalDep
+from api.deps import EngineDep, LibraryDep, PlatformsDep, SettingsDep, TemporalDep
 from api.webhooks.inbox import (
     WEBHOOK_RESPONSES,
     InboundMessage,
@@ -110,6 +110,7 @@ async def salesforce_webhook(
     settings: SettingsDep,
     engine: EngineDep,
     platforms: PlatformsDep,
+    library: LibraryDep,
     token: str | None = Query(default=None, description="the shared webhook token, if set"),
 ) -> Response:
     """An outbound message from Salesforce; answered with the SOAP `Ack` it expects."""
@@ -134,7 +135,11 @@ async def salesforce_webhook(
         if isinstance(item, str):
             acks.append(WebhookAck(accepted=False, ignored=item))
         else:
-            acks.append(await deliver(item, client=client, settings=settings, engine=engine))
+            acks.append(
+                await deliver(
+                    item, client=client, settings=settings, library=library, engine=engine
+                )
+            )
     if not acks:
         raise HTTPException(422, "the outbound message has no notifications")
     return Response(

@@ -137,4 +137,4 @@ async def zendesk_webhook(
         raise malformed(str(err)) from None
     if isinstance(parsed, str):
         return WebhookAck(accepted=False, ignored=parsed)
-    return await deliver(parsed, client=client, settings=settings, engine=engine)
+    return await deliver(parsed, client=client, settings=settings, library=library, engine=engine)
