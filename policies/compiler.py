@@ -1260,11 +1260,7 @@ def customer_message(step_text: str) -> str:
             "We're sorry for ",
         ),
     ]
-    for pattern, repl in rules:
-        new = re.sub(pattern, repl, text, count=1, flags=re.I)
-        if new != text:
-            text = new
-            break
+    text = _first_rewrite(text, rules)
     if text.startswith("Thank you"):
         text = re.sub(r"\s+and\s+(?:reiterate|ensure|remind|mention|confirm)\b.*$", "", text)
     if text.strip() == "Thank you":
@@ -1309,12 +1305,17 @@ def customer_question(step_text: str, slot: str) -> str:
             "Could you please confirm ",
         ),
     ]
-    for pattern, repl in patterns:
+    text = _first_rewrite(text, patterns)
+    return _sentence(_swap_voice(text, possessive_nouns=False), "?")
+
+
+def _first_rewrite(text: str, rules: list[tuple[str, str]]) -> str:
+    """`text` rewritten by the first rule whose pattern changes it (case-insensitive)."""
+    for pattern, repl in rules:
         new = re.sub(pattern, repl, text, count=1, flags=re.I)
         if new != text:
-            text = new
-            break
-    return _sentence(_swap_voice(text, possessive_nouns=False), "?")
+            return new
+    return text
 
 
 # ---------------------------------------------------------------------------
