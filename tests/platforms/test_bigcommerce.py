@@ -27,8 +27,8 @@ async def bigcommerce(platform_settings: PlatformSettings):
     await connector.aclose()
 
 
-def side_effects(sandbox: SandboxControl) -> list[dict]:
-    return sandbox.side_effects("bigcommerce")
+def side_effects(sandbox: SandboxControl, operation: str | None = None) -> list[dict]:
+    return sandbox.side_effects("bigcommerce", operation)
 
 
 def test_raw_curl_shape(sandbox: SandboxControl) -> None:
@@ -111,7 +111,7 @@ async def test_coupon_replay_creates_one_coupon(
     other = await bigcommerce.create_coupon("alex@example.com", 15, "wf-9/step-4")
     assert first.code == again.code != other.code
     assert first.percent == 15
-    creates = [e for e in side_effects(sandbox) if e["operation"] == "coupon.create"]
+    creates = side_effects(sandbox, "coupon.create")
     assert [e["idempotency_key"] for e in creates] == ["wf-1/step-4", "wf-9/step-4"]
 
 
@@ -136,7 +136,7 @@ async def test_refund_replay_refunds_once(
     first = await bigcommerce.refund("5002", None, "lost parcel", "wf-2/step-5")
     again = await bigcommerce.refund("5002", None, "lost parcel", "wf-2/step-5")
     assert first.refund_id == again.refund_id and first.amount == 45.0
-    refunds = [e for e in side_effects(sandbox) if e["operation"] == "order.refund"]
+    refunds = side_effects(sandbox, "order.refund")
     assert len(refunds) == 1
     assert (await bigcommerce.get_order("5002")).status == "refunded"
 
