@@ -238,60 +238,42 @@ def _same(expected: Any, actual: Any) -> bool:
     return str(expected).strip().casefold() == str(actual).strip().casefold()
 
 
+def _check(label: str, ok: bool, detail: str) -> Check:
+    """An expectation's result; `detail` (what happened instead) only when it failed."""
+    return Check(label=label, passed=ok, detail="" if ok else detail)
+
+
 def check_turn(expect: TurnExpect, record: TurnRecord) -> list[Check]:
     """Compare one turn's expectations with what the ticket did."""
     checks: list[Check] = []
     said = _norm("\n".join(record.replies))
     shown = " | ".join(r.replace("\n", " ⏎ ") for r in record.replies) or "(no reply)"
     for text in expect.replies_contain:
-        ok = _norm(text) in said
-        checks.append(
-            Check(label=f"reply contains “{text}”", passed=ok, detail="" if ok else f"bot: {shown}")
-        )
+        checks.append(_check(f"reply contains “{text}”", _norm(text) in said, f"bot: {shown}"))
     for text in expect.replies_not_contain:
-        ok = _norm(text) not in said
         checks.append(
-            Check(
-                label=f"reply does not contain “{text}”",
-                passed=ok,
-                detail="" if ok else f"bot: {shown}",
-            )
+            _check(f"reply does not contain “{text}”", _norm(text) not in said, f"bot: {shown}")
         )
     if expect.tool_calls is not None:
         called = [c.tool for c in record.tool_calls]
         wanted = [t.lstrip("@") for t in expect.tool_calls]
-        ok = called == wanted
         checks.append(
-            Check(
-                label=f"tools called: {', '.join(wanted) or 'none'}",
-                passed=ok,
-                detail="" if ok else f"called: {', '.join(called) or 'none'}",
+            _check(
+                f"tools called: {', '.join(wanted) or 'none'}",
+                called == wanted,
+                f"called: {', '.join(called) or 'none'}",
             )
         )
     for slot, value in expect.slots.items():
         actual = record.slots.get(slot, "(not set)")
         ok = slot in record.slots and _same(value, actual)
-        checks.append(
-            Check(label=f"slot {slot} = {value!r}", passed=ok, detail="" if ok else f"{actual!r}")
-        )
+        checks.append(_check(f"slot {slot} = {value!r}", ok, f"{actual!r}"))
     if expect.status is not None:
         ok = _same(expect.status, record.status)
-        checks.append(
-            Check(
-                label=f"status {expect.status}",
-                passed=ok,
-                detail="" if ok else str(record.status),
-            )
-        )
+        checks.append(_check(f"status {expect.status}", ok, str(record.status)))
     if expect.policy is not None:
         ok = _same(expect.policy, record.policy_id)
-        checks.append(
-            Check(
-                label=f"policy {expect.policy}",
-                passed=ok,
-                detail="" if ok else str(record.policy_id),
-            )
-        )
+        checks.append(_check(f"policy {expect.policy}", ok, str(record.policy_id)))
     return checks
 
 
@@ -303,17 +285,10 @@ def check_end(
         wanted = None if script.outcome.lower() in {"none", "null", ""} else script.outcome
         ok = wanted == outcome if wanted is None else _same(wanted, outcome)
         checks.append(
-            Check(
-                label=f"outcome {script.outcome}",
-                passed=ok,
-                detail="" if ok else f"{outcome or 'none (ticket still open)'}",
-            )
+            _check(f"outcome {script.outcome}", ok, f"{outcome or 'none (ticket still open)'}")
         )
     if script.status is not None:
-        ok = _same(script.status, status)
-        checks.append(
-            Check(label=f"status {script.status}", passed=ok, detail="" if ok else str(status))
-        )
+        checks.append(_check(f"status {script.status}", _same(script.status, status), str(status)))
     if script.side_effects is not None:
         counts: dict[tuple[str, str], int] = {}
         for e in effects:
@@ -323,20 +298,10 @@ def check_end(
         for (platform, operation), count in expected.items():
             got = counts.get((platform, operation), 0)
             checks.append(
-                Check(
-                    label=f"side effect {platform} {operation} × {count}",
-                    passed=got == count,
-                    detail="" if got == count else f"× {got}",
-                )
+                _check(f"side effect {platform} {operation} × {count}", got == count, f"× {got}")
             )
         extra = sorted(f"{p} {o} × {n}" for (p, o), n in counts.items() if (p, o) not in expected)
-        checks.append(
-            Check(
-                label="no other side effects",
-                passed=not extra,
-                detail=", ".join(extra),
-            )
-        )
+        checks.append(_check("no other side effects", not extra, ", ".join(extra)))
     return checks
 
 
