@@ -9,6 +9,7 @@ reach the workflow, which ignores a message id it has seen.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -96,6 +97,15 @@ def external_id(value: Any, what: str) -> str:
 def message_text(text: str) -> str:
     """Long emails are cut to what a ticket message holds rather than dropped."""
     return text.strip()[:MAX_MESSAGE_CHARS]
+
+
+def parse_timestamp(value: str | None) -> datetime | None:
+    """An ISO 8601 time from a webhook (``Z`` allowed, naive read as UTC); None if unusable."""
+    try:
+        parsed = datetime.fromisoformat((value or "").strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _seen(engine: Engine, source: str, key: str) -> str | None:

@@ -16,7 +16,6 @@ outgoing emails. Each notification is deduplicated by its notification ``Id``.
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, HTTPException, Query, Response
 
@@ -36,6 +35,7 @@ from api.webhooks.inbox import (
     external_id,
     malformed,
     message_text,
+    parse_timestamp,
     unauthorized,
 )
 from workflows.ticket_models import CustomerMessage, TicketStart
@@ -44,14 +44,6 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 OWN_REFERENCE = "[ref:tf-"
 SOAP_XML = "text/xml; charset=utf-8"
-
-
-def _sent_at(value: str | None) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def parse_notification(item: OutboundNotification) -> InboundMessage | str:
@@ -81,7 +73,7 @@ def parse_notification(item: OutboundNotification) -> InboundMessage | str:
         message=CustomerMessage(
             message_id=f"salesforce-{record_id}",
             text=text,
-            sent_at=_sent_at(fields.get("CreatedDate") or fields.get("MessageDate")),
+            sent_at=parse_timestamp(fields.get("CreatedDate") or fields.get("MessageDate")),
         ),
     )
 

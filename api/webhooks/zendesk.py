@@ -27,6 +27,7 @@ from api.webhooks.inbox import (
     external_id,
     malformed,
     message_text,
+    parse_timestamp,
     unauthorized,
 )
 from policies.library import PolicyLibrary
@@ -36,16 +37,6 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 MAX_AGE = timedelta(minutes=5)
 AGENT_ROLES = {"agent", "admin"}
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def ticket_type_from_tags(tags: str | None, library: PolicyLibrary) -> str | None:
@@ -98,7 +89,7 @@ def parse(body: bytes, bot_email: str, library: PolicyLibrary) -> InboundMessage
         message=CustomerMessage(
             message_id=f"zendesk-comment-{comment_id}",
             text=text,
-            sent_at=_parse_time(comment.created_at),
+            sent_at=parse_timestamp(comment.created_at),
         ),
     )
 
@@ -128,7 +119,7 @@ async def zendesk_webhook(
     secret = platforms.zendesk.webhook_secret.get_secret_value()
     if not verify_webhook(secret, body, signature, timestamp):
         raise unauthorized("bad or missing x-zendesk-webhook-signature")
-    sent = _parse_time(timestamp)
+    sent = parse_timestamp(timestamp)
     if sent is None or abs(datetime.now(UTC) - sent) > MAX_AGE:
         raise unauthorized("signature timestamp is more than 5 minutes off (replay?)")
     try:
