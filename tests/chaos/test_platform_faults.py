@@ -87,5 +87,6 @@ async def test_every_ticket_finishes_through_5xx_429_and_latency_spikes(
         f"\nchaos faults: {len(chats)} conversations, {cycles} fault cycles, "
         f"{time.monotonic() - began:.1f}s, {verdict.replays} same-key replays"
     )
+    assert cycles >= 1, "the conversations ended before any fault was injected"
     assert failed == []
     assert verdict.problems == []
