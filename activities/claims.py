@@ -3,6 +3,7 @@
 Used by ``workflows.claim.CarrierClaimWorkflow``, not by policies (filing is the catalog tool
 ``@file_carrier_claim`` in ``activities.commerce``). Reading is safe to retry; cancelling
 carries the caller's idempotency key and is a no-op on a claim that is already cancelled.
+Both raise only named platform errors (``named_errors``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 from temporalio import activity
 
+from activities.platforms.base import named_errors
 from activities.platforms.config import PlatformSettings
 from activities.platforms.easypost import Claim, EasyPostConnector
 
@@ -45,10 +47,12 @@ class ClaimActivities:
         self.easypost = easypost
 
     @activity.defn(name="get_carrier_claim")
+    @named_errors
     async def get_carrier_claim(self, lookup: ClaimLookup) -> ClaimStatus:
         return _status(await self.easypost.get_claim(lookup.claim_id))
 
     @activity.defn(name="cancel_carrier_claim")
+    @named_errors
     async def cancel_carrier_claim(self, request: ClaimCancel) -> ClaimStatus:
         """Withdraw the claim; a claim the carrier already decided is refused (4xx,
         non-retryable: the workflow reads the status instead)."""

@@ -12,7 +12,10 @@ the platform takes one and otherwise look before they write.
 
 Retry policy for these activities: ``RetryPolicy(non_retryable_error_types=
 NON_RETRYABLE_ERROR_TYPES)`` from ``activities.platforms.base``; 429 answers carry the
-platform's Retry-After as the next retry delay.
+platform's Retry-After as the next retry delay. Every activity is wrapped in
+``named_errors``: input no platform can answer and answers a connector cannot use fail as
+named non-retryable errors (never a generic Python exception), a platform outage stays
+retryable.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from activities.catalog import (
     get_tool,
     resolve_platform,
 )
-from activities.platforms.base import PlatformRejected
+from activities.platforms.base import PlatformRejected, named_errors
 from activities.platforms.bigcommerce import BigCommerceConnector
 from activities.platforms.config import PlatformSettings
 from activities.platforms.easypost import EasyPostConnector
@@ -127,26 +130,32 @@ class CommerceActivities:
         return order
 
     @activity.defn(name="get_order_details")
+    @named_errors
     async def get_order_details(self, call: ToolInput[OrderIdParams]) -> OrderDetails:
         return await self._order("get_order_details", call)
 
     @activity.defn(name="bigcommerce_order_details")
+    @named_errors
     async def bigcommerce_order_details(self, call: ToolInput[OrderIdParams]) -> OrderDetails:
         return await self._order("bigcommerce_order_details", call)
 
     @activity.defn(name="stayai_order_details")
+    @named_errors
     async def stayai_order_details(self, call: ToolInput[OrderIdParams]) -> OrderDetails:
         return await self._order("stayai_order_details", call)
 
     @activity.defn(name="skio_order_details")
+    @named_errors
     async def skio_order_details(self, call: ToolInput[OrderIdParams]) -> OrderDetails:
         return await self._order("skio_order_details", call)
 
     @activity.defn(name="shopify_order_details")
+    @named_errors
     async def shopify_order_details(self, call: ToolInput[OrderIdParams]) -> OrderDetails:
         return await self._order("shopify_order_details", call)
 
     @activity.defn(name="check_reshipment_eligibility")
+    @named_errors
     async def check_reshipment_eligibility(
         self, call: ToolInput[OrderIdParams]
     ) -> ReshipmentEligibility:
@@ -180,10 +189,12 @@ class CommerceActivities:
         return result
 
     @activity.defn(name="set_discount_to_order")
+    @named_errors
     async def set_discount_to_order(self, call: ToolInput[SetDiscountParams]) -> DiscountApplied:
         return await self._discount("set_discount_to_order", call)
 
     @activity.defn(name="bigcommerce_set_discount")
+    @named_errors
     async def bigcommerce_set_discount(self, call: ToolInput[SetDiscountParams]) -> DiscountApplied:
         return await self._discount("bigcommerce_set_discount", call)
 
@@ -197,10 +208,12 @@ class CommerceActivities:
         return result
 
     @activity.defn(name="upgrade_shipping")
+    @named_errors
     async def upgrade_shipping(self, call: ToolInput[UpgradeShippingParams]) -> ShippingUpgraded:
         return await self._shipping("upgrade_shipping", call)
 
     @activity.defn(name="bigcommerce_shipping_upgrade")
+    @named_errors
     async def bigcommerce_shipping_upgrade(
         self, call: ToolInput[UpgradeShippingParams]
     ) -> ShippingUpgraded:
@@ -215,10 +228,12 @@ class CommerceActivities:
         return result
 
     @activity.defn(name="swap_product")
+    @named_errors
     async def swap_product(self, call: ToolInput[ProductSwapParams]) -> ProductSwapped:
         return await self._swap("swap_product", call)
 
     @activity.defn(name="bigcommerce_product_swap")
+    @named_errors
     async def bigcommerce_product_swap(self, call: ToolInput[ProductSwapParams]) -> ProductSwapped:
         return await self._swap("bigcommerce_product_swap", call)
 
@@ -230,16 +245,19 @@ class CommerceActivities:
         return result
 
     @activity.defn(name="create_future_discount")
+    @named_errors
     async def create_future_discount(self, call: ToolInput[FutureDiscountParams]) -> CouponIssued:
         return await self._coupon("create_future_discount", call)
 
     @activity.defn(name="bigcommerce_discount_future")
+    @named_errors
     async def bigcommerce_discount_future(
         self, call: ToolInput[FutureDiscountParams]
     ) -> CouponIssued:
         return await self._coupon("bigcommerce_discount_future", call)
 
     @activity.defn(name="set_order_to_paid")
+    @named_errors
     async def set_order_to_paid(self, call: ToolInput[OrderIdParams]) -> OrderPaid:
         tool = "set_order_to_paid"
         connector = self._connector(tool, call.platforms, "mark_paid")
@@ -247,6 +265,7 @@ class CommerceActivities:
         return result
 
     @activity.defn(name="cancel_order")
+    @named_errors
     async def cancel_order(self, call: ToolInput[CancelOrderParams]) -> OrderCancelled:
         tool = "cancel_order"
         connector = self._connector(tool, call.platforms, "cancel_order")
@@ -256,6 +275,7 @@ class CommerceActivities:
         return result
 
     @activity.defn(name="refund_order")
+    @named_errors
     async def refund_order(self, call: ToolInput[RefundParams]) -> RefundIssued:
         tool = "refund_order"
         connector = self._connector(tool, call.platforms, "refund")
@@ -266,6 +286,7 @@ class CommerceActivities:
         return result
 
     @activity.defn(name="create_stayai_order")
+    @named_errors
     async def create_stayai_order(self, call: ToolInput[CreateOrderParams]) -> OrderCreated:
         p = call.params
         return await self.c.stayai.create_order(
@@ -273,6 +294,7 @@ class CommerceActivities:
         )
 
     @activity.defn(name="create_replacement_order")
+    @named_errors
     async def create_replacement_order(self, call: ToolInput[CreateOrderParams]) -> OrderCreated:
         tool = "create_replacement_order"
         connector = self._connector(tool, call.platforms, "create_replacement")
@@ -283,6 +305,7 @@ class CommerceActivities:
         return result
 
     @activity.defn(name="update_stayai_address")
+    @named_errors
     async def update_stayai_address(self, call: ToolInput[UpdateAddressParams]) -> AddressUpdated:
         p = call.params
         return await self.c.stayai.update_address(
@@ -290,12 +313,14 @@ class CommerceActivities:
         )
 
     @activity.defn(name="get_skio_account_details")
+    @named_errors
     async def get_skio_account_details(self, call: ToolInput[EmailParams]) -> AccountDetails:
         return await self.c.skio.get_account(call.params.email)
 
     # --- subscriptions ------------------------------------------------------------------------
 
     @activity.defn(name="get_subscriptions")
+    @named_errors
     async def get_subscriptions(self, call: ToolInput[EmailParams]) -> SubscriptionList:
         connector = self._connector("get_subscriptions", call.platforms, "list_subscriptions")
         subscriptions = await connector.list_subscriptions(call.params.email)
@@ -314,12 +339,14 @@ class CommerceActivities:
         return SubscriptionChanged(subscription=subscription)
 
     @activity.defn(name="skip_next_shipment")
+    @named_errors
     async def skip_next_shipment(
         self, call: ToolInput[SubscriptionIdParams]
     ) -> SubscriptionChanged:
         return await self._change("skip_next_shipment", "skip_next", call)
 
     @activity.defn(name="swap_subscription_product")
+    @named_errors
     async def swap_subscription_product(
         self, call: ToolInput[SwapSubscriptionParams]
     ) -> SubscriptionChanged:
@@ -328,12 +355,14 @@ class CommerceActivities:
         )
 
     @activity.defn(name="reactivate_subscription")
+    @named_errors
     async def reactivate_subscription(
         self, call: ToolInput[SubscriptionIdParams]
     ) -> SubscriptionChanged:
         return await self._change("reactivate_subscription", "reactivate", call)
 
     @activity.defn(name="cancel_subscription")
+    @named_errors
     async def cancel_subscription(
         self, call: ToolInput[SubscriptionIdParams]
     ) -> SubscriptionChanged:
@@ -356,6 +385,7 @@ class CommerceActivities:
         return order
 
     @activity.defn(name="get_tracking_info")
+    @named_errors
     async def get_tracking_info(self, call: ToolInput[TrackingParams]) -> TrackingInfo:
         code, carrier = call.params.tracking_number, None
         if not code:
@@ -364,6 +394,7 @@ class CommerceActivities:
         return await self.c.easypost.track(code or "", carrier)
 
     @activity.defn(name="file_carrier_claim")
+    @named_errors
     async def file_carrier_claim(self, call: ToolInput[OrderIdParams]) -> CarrierClaim:
         order = await self._shipment(call.params.order_id, call.platforms)
         tracking = await self.c.easypost.track(order.tracking_number or "", order.carrier)

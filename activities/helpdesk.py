@@ -8,7 +8,8 @@ comment carry an ``idempotency_key`` (workflow id + plan node, chosen by the cal
 happen at most once: each connector looks for the key before it writes. Tags, status and
 assignment are set-valued, so repeating them is harmless.
 
-Activities raise the connectors' named errors; retry with ``HELPDESK_RETRY_POLICY``.
+Activities raise the connectors' named errors only (``named_errors`` turns an answer a
+connector cannot use into ``PlatformRejected``); retry with ``HELPDESK_RETRY_POLICY``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ from activities.catalog import (
     MessageParams,
     MessageSent,
 )
-from activities.platforms.base import NON_RETRYABLE_ERROR_TYPES, PlatformRejected
+from activities.platforms.base import (
+    NON_RETRYABLE_ERROR_TYPES,
+    PlatformRejected,
+    named_errors,
+)
 from activities.platforms.config import PlatformSettings
 from activities.platforms.kustomer import KustomerConnector
 from activities.platforms.salesforce import SalesforceConnector
@@ -165,6 +170,7 @@ class HelpdeskActivities:
         return MessageSent(message_id=comment.id, channel="salesforce")
 
     @activity.defn(name="send_async_message")
+    @named_errors
     async def send_async_message(self, input: SendMessageInput) -> MessageSent:
         """@send_async_message: a public reply on the policy's helpdesk."""
         return await self._comment(
@@ -172,6 +178,7 @@ class HelpdeskActivities:
         )
 
     @activity.defn(name="kustomer_send_async_message")
+    @named_errors
     async def kustomer_send_async_message(self, input: KustomerSendMessageInput) -> MessageSent:
         """@kustomer_send_async_message: a reply on a Kustomer conversation."""
         ref = TicketRef(helpdesk="kustomer", ticket_id=input.conversation_id)
@@ -180,6 +187,7 @@ class HelpdeskActivities:
         )
 
     @activity.defn(name="helpdesk_internal_note")
+    @named_errors
     async def internal_note(self, input: InternalNoteInput) -> MessageSent:
         """An internal note agents see and the customer never does."""
         return await self._comment(
@@ -187,6 +195,7 @@ class HelpdeskActivities:
         )
 
     @activity.defn(name="handoff_to_agent")
+    @named_errors
     async def handoff_to_agent(self, input: HandoffInput) -> HandoffDone:
         """@handoff_to_agent: a note with the reason, then the ticket to a human group."""
         group = input.group or self.handoff_group
@@ -237,6 +246,7 @@ class HelpdeskActivities:
         )
 
     @activity.defn(name="helpdesk_set_tags")
+    @named_errors
     async def set_tags(self, input: TagsInput) -> TicketState:
         """Add and remove tags (Zendesk tags, Kustomer tags, Salesforce tag field)."""
         if input.helpdesk == "zendesk":
@@ -259,6 +269,7 @@ class HelpdeskActivities:
         )
 
     @activity.defn(name="helpdesk_set_status")
+    @named_errors
     async def set_status(self, input: StatusInput) -> TicketState:
         """Set open / pending (waiting on the customer) / solved in the helpdesk's terms."""
         status = STATUS_MAP[input.helpdesk][input.status]
@@ -287,6 +298,7 @@ class HelpdeskActivities:
     # --- reads ------------------------------------------------------------------------------
 
     @activity.defn(name="get_account_details")
+    @named_errors
     async def get_account_details(self, input: AccountDetailsInput) -> AccountDetails:
         """@get_account_details: the customer's record on the policy's helpdesk."""
         email = input.params.email
@@ -319,6 +331,7 @@ class HelpdeskActivities:
         )
 
     @activity.defn(name="get_kustomer_account_details")
+    @named_errors
     async def get_kustomer_account_details(
         self, input: KustomerAccountDetailsInput
     ) -> AccountDetails:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import math
+from collections.abc import Iterable
 from datetime import timedelta
 from types import ModuleType
 from typing import Any
@@ -129,6 +130,7 @@ def create_app(
         if platform in loaded:
             latency, status, retry_after = app.state.faults.decide(platform)
             await sleep_for_latency(latency)
+            app.state.faults.record(platform, latency=latency, status=status)
             if status is not None:
                 return fault_response(loaded[platform], status, retry_after)
         response: Response = await call_next(request)
@@ -153,18 +155,25 @@ def create_app(
             "side_effects": [e.model_dump(mode="json") for e in session.exec(effects).all()],
             "webhooks": [w.model_dump(mode="json") for w in session.exec(hooks).all()],
             "faults": {k: v.model_dump() for k, v in app.state.faults.by_platform.items()},
+            "faults_served": served_view(app.state.faults, [platform] if platform else loaded),
         }
 
     @app.post("/_sandbox/reset", tags=["sandbox"])
     async def reset() -> dict[str, Any]:
-        """Reseed every platform, rewind the clock and clear all faults."""
+        """Reseed every platform, rewind the clock, clear all faults and their counts."""
         reseed(engine, loaded)
-        app.state.faults.clear()
+        app.state.faults.reset()
         return {"ok": True, "platforms": list(loaded)}
 
     @app.get("/_sandbox/faults", tags=["sandbox"])
     async def get_faults() -> dict[str, Any]:
         return {k: v.model_dump() for k, v in app.state.faults.by_platform.items()}
+
+    @app.get("/_sandbox/faults/served", tags=["sandbox"])
+    async def get_faults_served() -> dict[str, Any]:
+        """Per platform, what was served since the last reset: requests, injected errors
+        (other than 429), injected 429s, latency delays applied."""
+        return served_view(app.state.faults, loaded)
 
     @app.put("/_sandbox/faults/{platform}", tags=["sandbox"])
     async def set_faults(platform: str, config: FaultConfig) -> Response:
@@ -176,6 +185,7 @@ def create_app(
 
     @app.delete("/_sandbox/faults", tags=["sandbox"])
     async def clear_faults() -> dict[str, Any]:
+        """Stop injecting faults; what was served stays counted until a reset."""
         app.state.faults.clear()
         return {"ok": True}
 
@@ -192,6 +202,10 @@ def create_app(
         return clock_view(session)
 
     return app
+
+
+def served_view(faults: Faults, platforms: Iterable[str]) -> dict[str, dict[str, int]]:
+    return {name: faults.served_for(name) for name in platforms}
 
 
 def clock_view(session: Session) -> dict[str, Any]:

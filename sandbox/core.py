@@ -259,15 +259,45 @@ class FaultConfig(BaseModel):
     latency_ms: int = 0
 
 
+# What the sandbox served per platform: every request under the platform's prefix, and of
+# those each injected error status other than 429, each injected 429 and each latency delay.
+SERVED_KINDS = ("requests", "errors", "rate_limits", "latency")
+
+
 class Faults:
-    """In-memory fault state for the running app, keyed by platform prefix."""
+    """In-memory fault state for the running app, keyed by platform prefix.
+
+    ``by_platform`` is what tests configured; ``served`` counts what requests actually got
+    (``record`` is called once a request's delay was slept and its answer chosen). Clearing
+    the configuration keeps the counts; ``reset`` zeroes both.
+    """
 
     def __init__(self, seed: int | None = None) -> None:
         self.by_platform: dict[str, FaultConfig] = {}
+        self.served: dict[str, dict[str, int]] = {}
         self._random = random.Random(seed)
 
     def clear(self) -> None:
         self.by_platform.clear()
+
+    def reset(self) -> None:
+        self.by_platform.clear()
+        self.served.clear()
+
+    def record(self, platform: str, *, latency: float, status: int | None) -> None:
+        """Count one request as served: its delay (if any) and its injected status (if any)."""
+        counts = self.served.setdefault(platform, dict.fromkeys(SERVED_KINDS, 0))
+        counts["requests"] += 1
+        if latency > 0:
+            counts["latency"] += 1
+        if status == 429:
+            counts["rate_limits"] += 1
+        elif status is not None:
+            counts["errors"] += 1
+
+    def served_for(self, platform: str) -> dict[str, int]:
+        """A copy of one platform's counts (all zero when it was never called)."""
+        return dict(self.served.get(platform) or dict.fromkeys(SERVED_KINDS, 0))
 
     def decide(self, platform: str) -> tuple[float, int | None, float | None]:
         """(latency seconds, status to fail with or None, Retry-After for a 429)."""

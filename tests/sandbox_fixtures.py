@@ -57,6 +57,14 @@ class SandboxControl:
         response.raise_for_status()
         return dict(response.json())
 
+    def faults_served(self, platform: str) -> dict[str, int]:
+        """What the sandbox really served ``platform`` since the last reset: ``requests``
+        (all of them), ``errors`` (injected statuses other than 429), ``rate_limits``
+        (injected 429s) and ``latency`` (requests it delayed)."""
+        response = self.client.get("/_sandbox/faults/served")
+        response.raise_for_status()
+        return dict(response.json()[platform])
+
     def side_effects(self, platform: str, operation: str | None = None) -> list[dict]:
         effects = self.state(platform)["side_effects"]
         return [e for e in effects if operation is None or e["operation"] == operation]

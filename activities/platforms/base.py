@@ -7,15 +7,26 @@ platform: 401/403 -> ``PlatformAuthError``, 404 -> ``NotFound``, other 4xx ->
 ``PlatformRejected`` (carrying the platform's own message), 429 -> ``PlatformRateLimited``
 (retried after the platform's Retry-After), 5xx / connect errors / timeouts ->
 ``PlatformUnavailable`` (retried with the policy's backoff).
+
+Input no platform can answer (an order number typed as "ABC-12", an empty id) is ``NotFound``
+before any call; ``path_id`` makes an id one safe URL path segment. Tool activities are
+wrapped in ``named_errors``, so an answer the connector cannot use (or input it cannot
+parse) leaves the activity as ``PlatformRejected`` instead of a generic Python exception
+that Temporal would retry until the step gives up.
 """
 
 from __future__ import annotations
 
 import email.utils
+import functools
+import json
 import logging
-from collections.abc import Mapping
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar, ParamSpec, TypeVar
+from urllib.parse import quote
 
 import httpx
 from temporalio.exceptions import ApplicationError
@@ -61,7 +72,10 @@ class NotFound(PlatformError):
 
 
 class PlatformRejected(PlatformError):
-    """Any other 4xx (or a GraphQL user error): the platform refused this request as sent."""
+    """Any other 4xx (or a GraphQL user error): the platform refused this request as sent.
+
+    Also what ``named_errors`` raises when the platform's answer (or the call's input) could
+    not be used: the same call would fail the same way again."""
 
     retryable = False
 
@@ -247,3 +261,90 @@ def graphql_error(platform: str, errors: list[dict[str, Any]]) -> PlatformError:
     if codes & GRAPHQL_TRANSIENT_CODES:
         return PlatformUnavailable(message, platform=platform)
     return PlatformRejected(message, platform=platform)
+
+
+# --- input and answers that cannot be used ------------------------------------------------
+
+
+def path_id(value: str | int, *, what: str, platform: str) -> str:
+    """An id from a policy or a customer as one URL path segment.
+
+    Empty (or only dots, which would address the parent path) names nothing: ``NotFound``
+    before any call. Everything else is percent-encoded, so ``/``, ``?``, ``#`` and ``..``
+    stay inside the segment (``7001/../7002`` cannot read order 7002) and the platform
+    answers 404 for an id it does not have. The message never repeats the value.
+    """
+    text = str(value).strip()
+    if not text.strip("."):
+        raise NotFound(f"no {what} given (empty)", platform=platform)
+    return quote(text, safe="")
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# What parsing a platform's answer (or the call's input) raises when it is not what the code
+# expects: pydantic's ValidationError and int()/float()/date parses (ValueError), a missing
+# field or an empty list (KeyError, IndexError), None where a value was expected.
+UNUSABLE_DATA = (ValueError, LookupError, TypeError, AttributeError)
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def named_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """For tool activities (put it under ``@activity.defn``): every failure leaves as a named
+    platform error, so the retry policy decides by name.
+
+    - ``PlatformError`` passes unchanged: 5xx, 429, timeouts and connect errors stay
+      retryable, 4xx stay non-retryable.
+    - A 2xx body that is not JSON at all (a proxy's maintenance page) is
+      ``PlatformUnavailable``: retrying can help.
+    - Any other ``UNUSABLE_DATA`` exception is ``PlatformRejected`` (non-retryable), naming
+      the activity, the platform whose connector was parsing, the exception's class and the
+      line it came from. Not its text, nor the original as the cause: their messages quote
+      the data (pydantic's ``input_value``, the key, the unparsable value), which may be the
+      customer's email or address, and Temporal keeps failures in the ticket's history.
+    """
+
+    @functools.wraps(fn)
+    async def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await fn(*args, **kwargs)
+        except PlatformError:
+            raise
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            platform, where = _origin(exc)
+            log.warning("%s: %s answered 2xx with a body that is not JSON", where, platform)
+            raise PlatformUnavailable(
+                f"answered with a body that is not JSON ({where})", platform=platform
+            ) from None
+        except UNUSABLE_DATA as exc:
+            platform, where = _origin(exc)
+            tool = _activity_name(guarded, fn)
+            log.warning("@%s: unusable data from %s: %s", tool, platform, where)
+            raise PlatformRejected(
+                f"@{tool} could not use the answer or the call's input "
+                f"({type(exc).__name__} {where}); retrying cannot help",
+                platform=platform,
+            ) from None
+
+    return guarded
+
+
+def _activity_name(wrapper: Callable[..., Any], fn: Callable[..., Any]) -> str:
+    definition = getattr(wrapper, "__temporal_activity_definition", None)
+    return str(getattr(definition, "name", None) or fn.__name__)
+
+
+def _origin(exc: BaseException) -> tuple[str, str]:
+    """(platform of the innermost connector frame or "ticketflow", "in f at file:line" of the
+    innermost frame of this project)."""
+    platform = "ticketflow"
+    where = ""
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, PlatformConnector):
+            platform = owner.platform
+        path = Path(frame.f_code.co_filename)
+        if path.is_relative_to(_PROJECT_ROOT) and ".venv" not in path.parts:
+            where = f"in {frame.f_code.co_name} at {path.relative_to(_PROJECT_ROOT)}:{line}"
+    return platform, where

@@ -36,7 +36,7 @@ from activities.catalog import (
     RefundIssued,
     ShippingUpgraded,
 )
-from activities.platforms.base import PlatformConnector, PlatformRejected
+from activities.platforms.base import NotFound, PlatformConnector, PlatformRejected
 from activities.platforms.config import BigCommerceSettings
 
 # BigCommerce status id -> the catalog's coarse status.
@@ -59,6 +59,30 @@ STATUS: dict[int, str] = {
 }
 CANCELLED = 5
 CANCELLABLE = {0, 1, 7, 8, 9, 11, 12}
+# Order and product ids are positive integers; anything larger names no row of any store.
+MAX_ID = 2**63 - 1
+
+
+def _number(value: str | int, what: str) -> int:
+    """An order or product id as BigCommerce knows it: digits, optionally written ``#5001``
+    as the storefront shows order numbers. Anything else (``ABC-12``, ``#5001x``, a path)
+    cannot exist: ``NotFound`` before any call, so the policy decides at once instead of a
+    ``ValueError`` being retried. The message never repeats the text, which the customer
+    typed and may be anything."""
+    text = str(value).strip().removeprefix("#").strip()
+    if text.isdecimal() and len(text) <= len(str(MAX_ID)) and 0 < int(text) <= MAX_ID:
+        return int(text)
+    raise NotFound(
+        f"not a BigCommerce {what} (they are whole numbers, like 5001)", platform="bigcommerce"
+    )
+
+
+def order_number(order_id: str | int) -> int:
+    return _number(order_id, "order number")
+
+
+def product_number(product_id: str | int) -> int:
+    return _number(product_id, "product id")
 
 
 def coupon_code(idempotency_key: str) -> str:
@@ -98,14 +122,15 @@ class BigCommerceConnector(PlatformConnector):
 
     # --- reads ----------------------------------------------------------------------------
 
-    async def raw_order(self, order_id: str) -> dict[str, Any]:
-        return dict(await self._json("GET", f"/v2/orders/{int(order_id)}"))
+    async def raw_order(self, order_id: str | int) -> dict[str, Any]:
+        return dict(await self._json("GET", f"/v2/orders/{order_number(order_id)}"))
 
     async def get_order(self, order_id: str) -> OrderDetails:
+        number = order_number(order_id)
         order = await self.raw_order(order_id)
-        products = await self._json("GET", f"/v2/orders/{int(order_id)}/products")
-        addresses = await self._json("GET", f"/v2/orders/{int(order_id)}/shipping_addresses")
-        shipments = await self._json("GET", f"/v2/orders/{int(order_id)}/shipments") or []
+        products = await self._json("GET", f"/v2/orders/{number}/products")
+        addresses = await self._json("GET", f"/v2/orders/{number}/shipping_addresses")
+        shipments = await self._json("GET", f"/v2/orders/{number}/shipments") or []
         address = addresses[0] if addresses else None
         shipment = shipments[0] if shipments else None
         status_id = int(order["status_id"])
@@ -154,72 +179,73 @@ class BigCommerceConnector(PlatformConnector):
     # --- writes ---------------------------------------------------------------------------
 
     async def set_discount(self, order_id: str, percent: int, key: str) -> DiscountApplied:
-        order = await self.raw_order(order_id)
+        number = order_number(order_id)
+        order = await self.raw_order(number)
         subtotal = _money(order["subtotal_inc_tax"])
         updated = await self._json(
             "PUT",
-            f"/v2/orders/{int(order_id)}",
+            f"/v2/orders/{number}",
             json={"discount_amount": round(subtotal * percent / 100, 2)},
             idempotency_key=key,
         )
         return DiscountApplied(
-            order_id=str(order_id), percent=percent, new_total=_money(updated["total_inc_tax"])
+            order_id=str(number), percent=percent, new_total=_money(updated["total_inc_tax"])
         )
 
     async def upgrade_shipping(self, order_id: str, method: str, key: str) -> ShippingUpgraded:
-        addresses = await self._json("GET", f"/v2/orders/{int(order_id)}/shipping_addresses")
+        number = order_number(order_id)
+        addresses = await self._json("GET", f"/v2/orders/{number}/shipping_addresses")
         if not addresses:
             raise PlatformRejected(
-                f"order {order_id} has no shipping address", platform=self.platform
+                f"order {number} has no shipping address", platform=self.platform
             )
         await self._json(
             "PUT",
-            f"/v2/orders/{int(order_id)}/shipping_addresses/{addresses[0]['id']}",
+            f"/v2/orders/{number}/shipping_addresses/{addresses[0]['id']}",
             json={"shipping_method": method},
             idempotency_key=key,
         )
         await self._json(
             "PUT",
-            f"/v2/orders/{int(order_id)}",
+            f"/v2/orders/{number}",
             json={"shipping_cost_inc_tax": 0},
             idempotency_key=key,
         )
-        return ShippingUpgraded(order_id=str(order_id), shipping_method=method)
+        return ShippingUpgraded(order_id=str(number), shipping_method=method)
 
     async def swap_product(
         self, order_id: str, from_product_id: str | None, to_product_id: str, key: str
     ) -> ProductSwapped:
-        products = await self._json("GET", f"/v2/orders/{int(order_id)}/products")
+        number = order_number(order_id)
+        to_id = str(product_number(to_product_id))
+        from_id = None if from_product_id is None else str(product_number(from_product_id))
+        products = await self._json("GET", f"/v2/orders/{number}/products")
         ids = [str(p["product_id"]) for p in products]
-        if from_product_id is None and len(ids) == 1:
-            from_product_id = ids[0]
-        if from_product_id not in ids:
-            if to_product_id in ids:  # a retry after the swap went through
+        if from_id is None and len(ids) == 1:
+            from_id = ids[0]
+        if from_id not in ids:
+            if to_id in ids:  # a retry after the swap went through
                 return ProductSwapped(
-                    order_id=str(order_id),
-                    removed_product_id=from_product_id or "",
-                    added_product_id=to_product_id,
+                    order_id=str(number),
+                    removed_product_id=from_id or "",
+                    added_product_id=to_id,
                 )
             raise PlatformRejected(
-                f"order {order_id} has no product {from_product_id}", platform=self.platform
+                f"order {number} has no product {from_id}", platform=self.platform
             )
         lines = [
             {
-                "product_id": int(
-                    to_product_id if str(p["product_id"]) == from_product_id else p["product_id"]
-                ),
+                "product_id": int(to_id if str(p["product_id"]) == from_id else p["product_id"]),
                 "quantity": int(p["quantity"]),
                 "price_inc_tax": _money(p["price_inc_tax"]),
             }
             for p in products
         ]
         await self._json(
-            "PUT", f"/v2/orders/{int(order_id)}", json={"products": lines}, idempotency_key=key
+            "PUT", f"/v2/orders/{number}", json={"products": lines}, idempotency_key=key
         )
         return ProductSwapped(
-            order_id=str(order_id),
-            removed_product_id=from_product_id,
-            added_product_id=to_product_id,
+            order_id=str(number), removed_product_id=from_id, added_product_id=to_id
         )
 
     async def create_coupon(self, email: str, percent: int, key: str) -> CouponIssued:
@@ -251,46 +277,47 @@ class BigCommerceConnector(PlatformConnector):
         )
 
     async def mark_paid(self, order_id: str, key: str) -> OrderPaid:
-        order = await self.raw_order(order_id)
+        number = order_number(order_id)
+        order = await self.raw_order(number)
         change: dict[str, Any] = {"payment_status": "captured"}
         if int(order["status_id"]) in (0, 7):
             change["status_id"] = 11
-        updated = await self._json(
-            "PUT", f"/v2/orders/{int(order_id)}", json=change, idempotency_key=key
-        )
-        return OrderPaid(order_id=str(order_id), paid=updated["payment_status"] == "captured")
+        updated = await self._json("PUT", f"/v2/orders/{number}", json=change, idempotency_key=key)
+        return OrderPaid(order_id=str(number), paid=updated["payment_status"] == "captured")
 
     async def cancel_order(self, order_id: str, reason: str | None, key: str) -> OrderCancelled:
-        order = await self.raw_order(order_id)
+        number = order_number(order_id)
+        order = await self.raw_order(number)
         status_id = int(order["status_id"])
         if status_id != CANCELLED:
             if status_id not in CANCELLABLE:
                 raise PlatformRejected(
-                    f"order {order_id} is {order['status']} and can no longer be cancelled",
+                    f"order {number} is {order['status']} and can no longer be cancelled",
                     platform=self.platform,
                 )
             change: dict[str, Any] = {"status_id": CANCELLED}
             if reason:
                 change["staff_notes"] = f"Cancelled by ticketflow: {reason}"
             order = await self._json(
-                "PUT", f"/v2/orders/{int(order_id)}", json=change, idempotency_key=key
+                "PUT", f"/v2/orders/{number}", json=change, idempotency_key=key
             )
-        return OrderCancelled(order_id=str(order_id), status="cancelled")
+        return OrderCancelled(order_id=str(number), status="cancelled")
 
     async def refund(
         self, order_id: str, amount: float | None, reason: str | None, key: str
     ) -> RefundIssued:
-        path = f"/v3/orders/{int(order_id)}/payment_actions/refunds"
+        number = order_number(order_id)
+        path = f"/v3/orders/{number}/payment_actions/refunds"
         marker = f"[ticketflow:{key}]"
         for refund in (await self._json("GET", path))["data"]:
             if marker in refund.get("reason", ""):
                 return RefundIssued(
                     refund_id=str(refund["id"]),
-                    order_id=str(order_id),
+                    order_id=str(number),
                     amount=_money(refund["total_amount"]),
                 )
         if amount is None:
-            order = await self.raw_order(order_id)
+            order = await self.raw_order(number)
             amount = _money(order["total_inc_tax"]) - _money(order.get("refunded_amount"))
         body = {
             "reason": f"{reason or 'Refund'} {marker}",
@@ -301,6 +328,6 @@ class BigCommerceConnector(PlatformConnector):
         created = (await self._json("POST", path, json=body, idempotency_key=key))["data"]
         return RefundIssued(
             refund_id=str(created["id"]),
-            order_id=str(order_id),
+            order_id=str(number),
             amount=_money(created["total_amount"]),
         )

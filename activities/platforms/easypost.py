@@ -24,7 +24,7 @@ import httpx
 from pydantic import BaseModel
 
 from activities.catalog import TrackingEvent, TrackingInfo
-from activities.platforms.base import PlatformConnector
+from activities.platforms.base import PlatformConnector, path_id
 from activities.platforms.config import EasyPostSettings
 
 LIVE_CLAIM = ("submitted", "in_review", "approved", "approved_partial")
@@ -76,6 +76,9 @@ class EasyPostConnector(PlatformConnector):
     def auth(self) -> httpx.Auth:
         return httpx.BasicAuth(self._key.get_secret_value(), "")
 
+    def _claim_path(self, claim_id: str) -> str:
+        return path_id(claim_id, what="claim id", platform=self.platform)
+
     async def track(self, tracking_code: str, carrier: str | None = None) -> TrackingInfo:
         tracker: dict[str, Any] = {"tracking_code": tracking_code}
         if carrier:
@@ -84,7 +87,8 @@ class EasyPostConnector(PlatformConnector):
         return self._tracking(body)
 
     async def get_tracker(self, tracker_id: str) -> TrackingInfo:
-        return self._tracking((await self.request("GET", f"/trackers/{tracker_id}")).json())
+        tracker = path_id(tracker_id, what="tracker id", platform=self.platform)
+        return self._tracking((await self.request("GET", f"/trackers/{tracker}")).json())
 
     @staticmethod
     def _tracking(body: dict[str, Any]) -> TrackingInfo:
@@ -140,11 +144,11 @@ class EasyPostConnector(PlatformConnector):
         return _claim(response.json())
 
     async def get_claim(self, claim_id: str) -> Claim:
-        return _claim((await self.request("GET", f"/claims/{claim_id}")).json())
+        return _claim((await self.request("GET", f"/claims/{self._claim_path(claim_id)}")).json())
 
     async def cancel_claim(self, claim_id: str, idempotency_key: str) -> Claim:
         response = await self.request(
-            "POST", f"/claims/{claim_id}/cancel", idempotency_key=idempotency_key
+            "POST", f"/claims/{self._claim_path(claim_id)}/cancel", idempotency_key=idempotency_key
         )
         return _claim(response.json())
 

@@ -30,6 +30,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -180,7 +181,8 @@ class KustomerConnector(PlatformConnector):
 
     async def find_customer_by_email(self, email: str) -> KustomerCustomer | None:
         try:
-            response = await self.request("GET", f"/v1/customers/email={email}")
+            # Encoded: a "#", "?" or "/" in what the customer typed stays part of the email.
+            response = await self.request("GET", f"/v1/customers/email={quote(email, safe='@')}")
         except NotFound:
             return None
         return KustomerCustomer.from_resource(response.json()["data"])

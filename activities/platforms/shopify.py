@@ -12,7 +12,9 @@ with Shopify's message. ``order(id:)`` answering ``null`` becomes ``NotFound``.
 
 Order ids: a number (``6001``) or a GID (``gid://shopify/Order/6001``) is read with
 ``order(id:)``; anything else (``#1001``, the name a customer quotes) is searched with
-``orders(query: "name:…")``. ``OrderDetails.id`` is always the numeric id.
+``orders(query: "name:…")`` (quotes escaped, so the text stays one value). An empty id, or a
+GID that is not an order's, is ``NotFound`` before any call. ``OrderDetails.id`` is always
+the numeric id.
 
 Exactly once. Shopify takes no idempotency key on ``orderCancel`` or
 ``discountCodeBasicCreate`` (⚠), so those look before they write: a cancelled order
@@ -51,6 +53,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -101,8 +104,18 @@ PAID = {"PAID", "PARTIALLY_REFUNDED", "PARTIALLY_PAID"}
 REFUNDABLE_FROM = {"SALE", "CAPTURE"}
 
 
+ORDER_GID = re.compile(r"gid://shopify/Order/[0-9]+")
+
+
 def order_gid(order_id: str) -> str:
     return order_id if order_id.startswith("gid://") else f"gid://shopify/Order/{order_id}"
+
+
+def search_term(field: str, value: str) -> str:
+    """``field:"value"`` in Shopify's search syntax with quotes and backslashes escaped, so
+    what a customer typed stays one value and cannot add terms (``#1001" OR name:"#1002``)."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'{field}:"{escaped}"'
 
 
 def numeric_id(gid: str) -> str:
@@ -200,11 +213,19 @@ class ShopifyConnector(PlatformConnector):
 
     async def raw_order(self, order_id: str) -> dict[str, Any]:
         order_id = str(order_id).strip()
-        if order_id.isdigit() or order_id.startswith("gid://"):
+        if order_id.isdecimal() and len(order_id) <= 19:  # "６００１" is 6001 too
+            order_id = str(int(order_id))
+        if not order_id:
+            raise NotFound("no order given (empty)", platform=self.platform)
+        if order_id.startswith("gid://") and not ORDER_GID.fullmatch(order_id):
+            raise NotFound(
+                "not a Shopify order id (gid://shopify/Order/<number>)", platform=self.platform
+            )
+        if (order_id.isascii() and order_id.isdigit()) or order_id.startswith("gid://"):
             query = f"query Order($id: ID!) {{ order(id: $id) {{ {ORDER_FIELDS} }} }}"
             raw = (await self.graphql(query, {"id": order_gid(order_id)}))["order"]
         else:
-            found = await self._search(f'name:"{order_id}"', first=1)
+            found = await self._search(search_term("name", order_id), first=1)
             raw = found[0] if found else None
         if raw is None:
             raise NotFound(f"order {order_id} not found", platform=self.platform)
@@ -223,7 +244,9 @@ class ShopifyConnector(PlatformConnector):
 
     async def find_orders(self, email: str) -> list[OrderDetails]:
         """The customer's orders, newest first."""
-        return [self._order(raw) for raw in await self._search(f'email:"{email}"', first=5)]
+        return [
+            self._order(raw) for raw in await self._search(search_term("email", email), first=5)
+        ]
 
     def _order(self, raw: dict[str, Any]) -> OrderDetails:
         financial = raw.get("displayFinancialStatus") or ""
@@ -432,7 +455,7 @@ class ShopifyConnector(PlatformConnector):
     ) -> OrderCreated:
         """A new, paid, zero-priced order with the same items, shipped to ``address``."""
         marker = f"[ticketflow:{key}]"
-        for raw in await self._search(f'email:"{email}"', first=5):
+        for raw in await self._search(search_term("email", email), first=5):
             if marker in (raw.get("note") or ""):  # made by an earlier attempt
                 return OrderCreated(
                     order_id=numeric_id(raw["id"]),

@@ -40,7 +40,7 @@ from activities.catalog import (
     OrderPaid,
     Subscription,
 )
-from activities.platforms.base import PlatformConnector, PlatformRejected
+from activities.platforms.base import PlatformConnector, PlatformRejected, path_id
 from activities.platforms.config import StayAiSettings
 
 ORDER_STATUS = {"FULFILLED": "shipped", "UNFULFILLED": "processing", "CANCELLED": "cancelled"}
@@ -89,6 +89,15 @@ class StayAiConnector(PlatformConnector):
     def auth_headers(self) -> dict[str, str]:
         return {"X-RETEXTION-ACCESS-TOKEN": self._token.get_secret_value()}
 
+    # Ids come from the policy (and so from the customer): one path segment each, and
+    # NotFound before any call when empty.
+    def _subscription_path(self, subscription_id: str) -> str:
+        segment = path_id(subscription_id, what="subscription id", platform=self.platform)
+        return f"/subscriptions/{segment}"
+
+    def _order_path(self, order_id: str) -> str:
+        return f"/orders/{path_id(order_id, what='order id', platform=self.platform)}"
+
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         return (await self.request(method, path, **kwargs)).json()
 
@@ -109,7 +118,7 @@ class StayAiConnector(PlatformConnector):
         )
 
     async def get_subscription(self, subscription_id: str) -> Subscription:
-        return self._subscription(await self._json("GET", f"/subscriptions/{subscription_id}"))
+        return self._subscription(await self._json("GET", self._subscription_path(subscription_id)))
 
     async def list_subscriptions(self, email: str) -> list[Subscription]:
         body = await self._json("GET", "/subscriptions", params={"email": email, "pageSize": 50})
@@ -120,7 +129,7 @@ class StayAiConnector(PlatformConnector):
     ) -> Subscription:
         raw = await self._json(
             "POST",
-            f"/subscriptions/{subscription_id}/{action}",
+            f"{self._subscription_path(subscription_id)}/{action}",
             json=body or {},
             idempotency_key=key,
         )
@@ -147,13 +156,13 @@ class StayAiConnector(PlatformConnector):
         return await self._action(subscription_id, "reactivate", key)
 
     async def swap(self, subscription_id: str, new_variant_id: str, key: str) -> Subscription:
-        raw = await self._json("GET", f"/subscriptions/{subscription_id}")
+        raw = await self._json("GET", self._subscription_path(subscription_id))
         line = raw["lineItems"][0]
         if line["variantId"] == new_variant_id:
             return self._subscription(raw)
         updated = await self._json(
             "PUT",
-            f"/subscriptions/{subscription_id}/lines/{line['id']}",
+            f"{self._subscription_path(subscription_id)}/lines/{line['id']}",
             json={"variantId": new_variant_id},
             idempotency_key=key,
         )
@@ -188,7 +197,7 @@ class StayAiConnector(PlatformConnector):
         )
 
     async def get_order(self, order_id: str) -> OrderDetails:
-        return self._order(await self._json("GET", f"/orders/{order_id}"))
+        return self._order(await self._json("GET", self._order_path(order_id)))
 
     async def create_order(
         self, email: str, items: list[LineItem], address: Address, key: str
@@ -214,13 +223,16 @@ class StayAiConnector(PlatformConnector):
 
     async def mark_paid(self, order_id: str, key: str) -> OrderPaid:
         raw = await self._json(
-            "POST", f"/orders/{order_id}/mark-paid", json={}, idempotency_key=key
+            "POST", f"{self._order_path(order_id)}/mark-paid", json={}, idempotency_key=key
         )
         return OrderPaid(order_id=str(order_id), paid=raw["financialStatus"] == "PAID")
 
     async def set_discount(self, order_id: str, percent: int, key: str) -> DiscountApplied:
         raw = await self._json(
-            "POST", f"/orders/{order_id}/discount", json={"percent": percent}, idempotency_key=key
+            "POST",
+            f"{self._order_path(order_id)}/discount",
+            json={"percent": percent},
+            idempotency_key=key,
         )
         return DiscountApplied(
             order_id=str(order_id), percent=percent, new_total=float(raw["totalPrice"])
@@ -228,7 +240,10 @@ class StayAiConnector(PlatformConnector):
 
     async def update_address(self, address_id: str, address: Address, key: str) -> AddressUpdated:
         raw = await self._json(
-            "PUT", f"/addresses/{address_id}", json=_raw_address(address), idempotency_key=key
+            "PUT",
+            f"/addresses/{path_id(address_id, what='address id', platform=self.platform)}",
+            json=_raw_address(address),
+            idempotency_key=key,
         )
         return AddressUpdated(address_id=raw["id"], address=_address(raw) or address)
 
@@ -243,7 +258,7 @@ class StayAiConnector(PlatformConnector):
             )
         raw = await self._json(
             "POST",
-            f"/orders/{order_id}/cancel",
+            f"{self._order_path(order_id)}/cancel",
             json={"reason": reason or "customer request"},
             idempotency_key=key,
         )

@@ -148,3 +148,71 @@ async def test_status_change_emits_order_webhook(
     hooks = sandbox.webhooks("bigcommerce")
     assert [h["event"] for h in hooks] == ["store/order/statusUpdated"]
     assert '"new_status_id": 5' in hooks[0]["body"]
+
+
+# What customers type as their order number; none of them can be a BigCommerce order id.
+NOT_ORDER_NUMBERS = [
+    "ABC-12",
+    "#5001x",
+    "5001/../5002",
+    "",
+    "  ",
+    "5 001",
+    "0",
+    "9" * 30,
+    "9" * 5000,
+]
+
+
+def assert_not_found_before_any_call(raised: pytest.ExceptionInfo, sandbox: SandboxControl) -> None:
+    assert isinstance(raised.value, NotFound)
+    assert raised.value.non_retryable and raised.value.type in NON_RETRYABLE_ERROR_TYPES
+    assert "not a BigCommerce order number" in str(raised.value)
+    assert sandbox.faults_served("bigcommerce")["requests"] == 0
+
+
+@pytest.mark.parametrize("order_id", NOT_ORDER_NUMBERS)
+async def test_order_number_that_cannot_exist_is_not_found_without_a_call(
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl, order_id: str
+) -> None:
+    """Not a retried ValueError: NotFound at once, the customer's text not echoed back."""
+    with pytest.raises(NotFound) as raised:
+        await bigcommerce.get_order(order_id)
+    assert_not_found_before_any_call(raised, sandbox)
+    if len(order_id.strip()) > 1:  # ("0" is in the message's example)
+        assert order_id not in str(raised.value)
+
+
+async def test_every_order_write_refuses_a_bad_order_number_before_writing(
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
+) -> None:
+    bad = "ABC-12"
+    writes = [
+        lambda: bigcommerce.cancel_order(bad, "customer asked", "k1"),
+        lambda: bigcommerce.refund(bad, None, "lost", "k2"),
+        lambda: bigcommerce.set_discount(bad, 10, "k3"),
+        lambda: bigcommerce.upgrade_shipping(bad, "Express", "k4"),
+        lambda: bigcommerce.swap_product(bad, "111", "112", "k5"),
+        lambda: bigcommerce.mark_paid(bad, "k6"),
+    ]
+    for write in writes:
+        with pytest.raises(NotFound) as raised:
+            await write()
+        assert_not_found_before_any_call(raised, sandbox)
+    assert side_effects(sandbox) == []
+
+
+async def test_order_number_as_the_storefront_shows_it(bigcommerce: BigCommerceConnector) -> None:
+    """The storefront writes "Order #5001"; a customer copying it means order 5001."""
+    assert (await bigcommerce.get_order("#5001")).id == "5001"
+    assert (await bigcommerce.get_order(" 5001 ")).id == "5001"
+
+
+async def test_swap_to_a_product_id_that_cannot_exist_is_refused_before_writing(
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
+) -> None:
+    with pytest.raises(NotFound, match="not a BigCommerce product id") as raised:
+        await bigcommerce.swap_product("5001", "111", "Oat Milk", "k1")
+    assert raised.value.non_retryable and "Oat Milk" not in str(raised.value)
+    assert sandbox.faults_served("bigcommerce")["requests"] == 0
+    assert [i.product_id for i in (await bigcommerce.get_order("5001")).items] == ["111"]

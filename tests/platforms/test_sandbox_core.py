@@ -41,3 +41,46 @@ def test_state_starts_empty_after_reset(sandbox: SandboxControl) -> None:
     state = sandbox.client.get("/_sandbox/state").json()
     assert state["side_effects"] == []
     assert state["faults"] == {}
+
+
+ORDER_5001 = f"/bigcommerce/stores/{SANDBOX_BIGCOMMERCE_STORE_HASH}/v2/orders/5001"
+BC_TOKEN = {"X-Auth-Token": SANDBOX_BIGCOMMERCE_TOKEN}
+
+
+def test_served_faults_count_what_was_served_not_what_was_configured(
+    sandbox: SandboxControl,
+) -> None:
+    """error_rate 1.0 and 3 requests: 3 errors served; a fault configured on a platform that
+    gets no traffic: nothing served; counts outlive clearing the faults, not a reset."""
+    sandbox.fault("bigcommerce", error_rate=1.0, error_status=503, latency_ms=20)
+    sandbox.fault("shopify", fail_next=5, rate_limit_next=5, latency_ms=2000)
+    statuses = [sandbox.client.get(ORDER_5001, headers=BC_TOKEN).status_code for _ in range(3)]
+    assert statuses == [503, 503, 503]
+    sandbox.client.delete("/_sandbox/faults").raise_for_status()
+    assert sandbox.client.get(ORDER_5001, headers=BC_TOKEN).status_code == 200
+
+    served = sandbox.faults_served("bigcommerce")
+    assert served == {"requests": 4, "errors": 3, "rate_limits": 0, "latency": 3}
+    assert sandbox.faults_served("shopify") == {
+        "requests": 0,
+        "errors": 0,
+        "rate_limits": 0,
+        "latency": 0,
+    }
+    assert sandbox.state()["faults_served"]["bigcommerce"] == served
+    sandbox.reset()
+    assert sandbox.faults_served("bigcommerce")["requests"] == 0
+
+
+def test_served_rate_limits_stop_when_the_burst_is_spent(sandbox: SandboxControl) -> None:
+    """rate_limit_next=2 then 3 requests: two 429 served, one answered; the configuration
+    still reads as set (the existing shape of GET /_sandbox/faults)."""
+    sandbox.fault("bigcommerce", rate_limit_next=2, retry_after=1)
+    statuses = [sandbox.client.get(ORDER_5001, headers=BC_TOKEN).status_code for _ in range(3)]
+    assert statuses == [429, 429, 200]
+    served = sandbox.faults_served("bigcommerce")
+    assert (served["rate_limits"], served["errors"], served["latency"]) == (2, 0, 0)
+    configured = sandbox.client.get("/_sandbox/faults").json()
+    assert configured["bigcommerce"]["error_status"] == 500
+    everything = sandbox.client.get("/_sandbox/faults/served").json()
+    assert everything["bigcommerce"] == served and everything["zendesk"]["requests"] == 0
