@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from policies.plan import Outcome
+
 # ---------------------------------------------------------------------------
 # Platforms and roles
 # ---------------------------------------------------------------------------
@@ -364,6 +366,9 @@ class ToolSpec(BaseModel):
     binds_to: str = Field(description="a named platform, or a role the policy resolves")
     side_effect: bool
     result_var: str = Field(description="the `$name` the result is bound to by default")
+    outcome: Outcome | None = Field(
+        default=None, description="what the ticket achieved once this tool succeeds"
+    )
 
     def param_names(self) -> list[str]:
         return list(self.params.model_fields)
@@ -386,6 +391,7 @@ class ToolSpec(BaseModel):
             "name": self.name,
             "binds_to": self.binds_to,
             "side_effect": self.side_effect,
+            "outcome": self.outcome,
             "params": self.params.model_json_schema(),
             "result": self.result.model_json_schema(),
         }
@@ -435,6 +441,7 @@ def _tool(
     *,
     side_effect: bool,
     result_var: str,
+    outcome: Outcome | None = None,
 ) -> ToolSpec:
     return ToolSpec(
         name=name,
@@ -444,6 +451,7 @@ def _tool(
         binds_to=binds_to,
         side_effect=side_effect,
         result_var=result_var,
+        outcome=outcome,
     )
 
 
@@ -465,6 +473,7 @@ _TOOLS: list[ToolSpec] = [
         DiscountApplied,
         "store",
         side_effect=True,
+        outcome=Outcome.RETAINED,
         result_var="discount",
     ),
     _tool(
@@ -474,6 +483,7 @@ _TOOLS: list[ToolSpec] = [
         ShippingUpgraded,
         "store",
         side_effect=True,
+        outcome=Outcome.RETAINED,
         result_var="shipping_upgrade",
     ),
     _tool(
@@ -483,6 +493,7 @@ _TOOLS: list[ToolSpec] = [
         ProductSwapped,
         "store",
         side_effect=True,
+        outcome=Outcome.RETAINED,
         result_var="swap",
     ),
     _tool(
@@ -492,6 +503,7 @@ _TOOLS: list[ToolSpec] = [
         CouponIssued,
         "store",
         side_effect=True,
+        outcome=Outcome.RETAINED,
         result_var="coupon",
     ),
     _tool(
@@ -519,6 +531,7 @@ _TOOLS: list[ToolSpec] = [
         OrderCancelled,
         "store",
         side_effect=True,
+        outcome=Outcome.CANCELLED,
         result_var="cancellation",
     ),
     _tool(
@@ -528,6 +541,7 @@ _TOOLS: list[ToolSpec] = [
         OrderCreated,
         "store",
         side_effect=True,
+        outcome=Outcome.RESHIPPED,
         result_var="new_order",
     ),
     _tool(
@@ -537,6 +551,7 @@ _TOOLS: list[ToolSpec] = [
         RefundIssued,
         "store",
         side_effect=True,
+        outcome=Outcome.REFUNDED,
         result_var="refund",
     ),
     # --- generic subscription tools --------------------------------------------
@@ -556,6 +571,7 @@ _TOOLS: list[ToolSpec] = [
         SubscriptionChanged,
         "subscriptions",
         side_effect=True,
+        outcome=Outcome.SKIPPED,
         result_var="subscription_change",
     ),
     _tool(
@@ -565,6 +581,7 @@ _TOOLS: list[ToolSpec] = [
         SubscriptionChanged,
         "subscriptions",
         side_effect=True,
+        outcome=Outcome.SWAPPED,
         result_var="subscription_change",
     ),
     _tool(
@@ -574,6 +591,7 @@ _TOOLS: list[ToolSpec] = [
         SubscriptionChanged,
         "subscriptions",
         side_effect=True,
+        outcome=Outcome.RESTARTED,
         result_var="subscription_change",
     ),
     _tool(
@@ -583,6 +601,7 @@ _TOOLS: list[ToolSpec] = [
         SubscriptionChanged,
         "subscriptions",
         side_effect=True,
+        outcome=Outcome.CANCELLED,
         result_var="subscription_change",
     ),
     # --- generic helpdesk tools -------------------------------------------------
@@ -630,6 +649,7 @@ _TOOLS: list[ToolSpec] = [
         CarrierClaim,
         "carrier",
         side_effect=True,
+        outcome=Outcome.CLAIM_FILED,
         result_var="claim",
     ),
     # --- BigCommerce -----------------------------------------------------------------
@@ -649,6 +669,7 @@ _TOOLS: list[ToolSpec] = [
         DiscountApplied,
         "bigcommerce",
         side_effect=True,
+        outcome=Outcome.RETAINED,
         result_var="discount",
     ),
     _tool(
@@ -658,6 +679,7 @@ _TOOLS: list[ToolSpec] = [
         ShippingUpgraded,
         "bigcommerce",
         side_effect=True,
+        outcome=Outcome.RETAINED,
         result_var="shipping_upgrade",
     ),
     _tool(
@@ -667,6 +689,7 @@ _TOOLS: list[ToolSpec] = [
         ProductSwapped,
         "bigcommerce",
         side_effect=True,
+        outcome=Outcome.RETAINED,
         result_var="swap",
     ),
     _tool(
@@ -676,6 +699,7 @@ _TOOLS: list[ToolSpec] = [
         CouponIssued,
         "bigcommerce",
         side_effect=True,
+        outcome=Outcome.RETAINED,
         result_var="coupon",
     ),
     # --- Shopify -------------------------------------------------------------------------
@@ -705,6 +729,7 @@ _TOOLS: list[ToolSpec] = [
         OrderCreated,
         "stayai",
         side_effect=True,
+        outcome=Outcome.RESHIPPED,
         result_var="new_order",
     ),
     _tool(

@@ -58,6 +58,7 @@ from policies.plan import (
     NoteNode,
     OfferNode,
     OfferOption,
+    Outcome,
     Plan,
     SayNode,
     UsePolicyNode,
@@ -267,6 +268,27 @@ class _Compiler:
         self.tools_used: set[str] = set()
         self.policies_used: list[str] = []
 
+    def outcome(self, word: str, step: Step | None = None) -> Outcome:
+        """An ending's outcome must be one the metrics know; anything else is a diagnostic."""
+        try:
+            return Outcome(word)
+        except ValueError:
+            known = [o.value for o in Outcome]
+            hit = process.extractOne(word, known, scorer=fuzz.WRatio)
+            guess = hit[0] if hit and hit[1] >= 60 else None
+            self.diag(
+                "TF020",
+                f"The outcome `{word}` is not one ticketflow records, so this ending could "
+                "not be counted.",
+                step,
+                needle=word.replace("_", " ") if step else None,
+                fix=(f"Did you mean `{guess}`? " if guess else "")
+                + "Outcomes are: "
+                + ", ".join(known)
+                + ".",
+            )
+            return Outcome.RESOLVED
+
     # -- diagnostics ------------------------------------------------------------
 
     def diag(
@@ -317,8 +339,8 @@ class _Compiler:
             )
         if not steps or steps[-1].kind not in ("end", "use_policy", "escalate"):
             last_line = steps[-1].line if steps else max(1, len(self.parsed.lines))
-            outcome = str(meta.get("settings", {}).get("outcome", "resolved"))
-            steps.append(EndNode(line=last_line, outcome=outcome, implicit=True))
+            word = str(meta.get("settings", {}).get("outcome", "resolved"))
+            steps.append(EndNode(line=last_line, outcome=self.outcome(word), implicit=True))
         if any(d.is_error for d in self.diags) or "id" not in meta:
             return CompileResult(None, self._sorted(), self.path)
         settings = meta.get("settings", {})
@@ -591,17 +613,9 @@ class _Compiler:
             return [self.follow_up(step, text, scope, children)]
         # 6. end
         if _END.match(text):
-            outcome = re.search(r"(?:as|outcome:?)\s+[“\"]?([a-z_ ]+?)[”\"]?\.?$", text, re.I)
-            return [
-                EndNode(
-                    outcome=(
-                        outcome.group(1).strip().replace(" ", "_").lower()
-                        if outcome
-                        else "resolved"
-                    ),
-                    **base,
-                )
-            ]
+            said = re.search(r"(?:as|outcome:?)\s+[“\"]?([a-z_ ]+?)[”\"]?\.?$", text, re.I)
+            word = said.group(1).strip().replace(" ", "_").lower() if said else "resolved"
+            return [EndNode(outcome=self.outcome(word, step), **base)]
         tools = list(dict.fromkeys(t.group(1) for t in _TOOL_RE.finditer(text)))
         # 7. ask
         if _ASK.match(text) and not tools:
@@ -998,6 +1012,7 @@ class _Compiler:
             result=result,
             side_effect=spec.side_effect,
             inferred=inferred,
+            outcome=spec.outcome,
             line=step.line,
             step=step.label,
             source=step.text,

@@ -34,6 +34,7 @@ CODES: dict[str, tuple[str, Severity]] = {
     "TF017": ("unknown-field", "error"),
     "TF018": ("duplicate-policy-id", "error"),
     "TF019": ("unknown-setting", "warning"),
+    "TF020": ("unknown-outcome", "error"),
 }
 
 

@@ -25,11 +25,31 @@ Node kinds and what the interpreter does with them:
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from policies.conditions import Condition, Value
+
+
+class Outcome(StrEnum):
+    """How a ticket ended: what the Outcome search attribute and the metrics count."""
+
+    RETAINED = "retained"
+    CANCELLED = "cancelled"
+    RESHIPPED = "reshipped"
+    REFUNDED = "refunded"
+    CLAIM_FILED = "claim_filed"
+    CLAIM_APPROVED = "claim_approved"
+    CLAIM_REJECTED = "claim_rejected"
+    SKIPPED = "skipped"
+    SWAPPED = "swapped"
+    RESTARTED = "restarted"
+    ESCALATED = "escalated"
+    ABANDONED = "abandoned"
+    RESOLVED = "resolved"
+
 
 SlotKind = Literal["email", "order_number", "address", "yes_no", "choice", "free_text"]
 
@@ -66,6 +86,9 @@ class CallNode(_Node):
     result: str = Field(description="context name the tool's result is bound to")
     side_effect: bool
     inferred: bool = Field(default=False, description="tool chosen by the compiler from words")
+    outcome: Outcome | None = Field(
+        default=None, description="the ticket's outcome once this call succeeds (from the catalog)"
+    )
 
 
 class BranchNode(_Node):
@@ -123,7 +146,7 @@ class NoteNode(_Node):
 
 class EndNode(_Node):
     kind: Literal["end"] = "end"
-    outcome: str = "resolved"
+    outcome: Outcome = Outcome.RESOLVED
     implicit: bool = Field(default=False, description="added by the compiler at the end")
 
 

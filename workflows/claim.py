@@ -150,7 +150,8 @@ class CarrierClaimWorkflow:
         if wait > timedelta(0):
             try:
                 await workflow.wait_condition(
-                    lambda: bool(self._signals) or self._cancel_requested, timeout=wait
+                    lambda: bool(self._signals) or self._cancel_requested or self._ticket_gone,
+                    timeout=wait,
                 )
                 return  # woken by a signal: the loop takes it
             except TimeoutError:
@@ -323,8 +324,11 @@ class CarrierClaimWorkflow:
 
     @workflow.signal
     def claim_update(self, signal: ClaimSignal) -> None:
-        """A verified carrier webhook, "check now" (no status), or the customer's cancel."""
-        if signal.cancel:
+        """A verified carrier webhook, "check now" (no status), the customer's cancel, or the
+        ticket's word that it closed."""
+        if signal.stop:
+            self._ticket_gone = True  # the ticket closed: nobody to report to any more
+        elif signal.cancel:
             self._cancel_requested = True
         else:
             self._signals.append(signal)

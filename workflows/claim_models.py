@@ -90,11 +90,13 @@ class ClaimFollowUpStart(BaseModel):
 
 class ClaimSignal(BaseModel):
     """Into the follow-up: a carrier webhook's status (trusted: the API verified its
-    signature), a request to check now (no status), or the customer's cancellation."""
+    signature), a request to check now (no status), the customer's cancellation, or the
+    ticket's close (stop following; the claim stays filed with the carrier)."""
 
     status: str | None = None
     approved_amount: float | None = None
     cancel: bool = False
+    stop: bool = Field(default=False, description="the ticket closed: stop following")
     source: Literal["webhook", "ticket"] = "webhook"
 
 

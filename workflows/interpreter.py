@@ -43,6 +43,7 @@ from policies.plan import (
     NoteNode,
     OfferNode,
     OfferOption,
+    Outcome,
     Plan,
     SayNode,
     UsePolicyNode,
@@ -199,23 +200,6 @@ def start_state(plan: Plan, context: dict[str, Any] | None = None) -> Interprete
     for name, value in plan.defaults.items():
         merged.setdefault(name, value)
     return InterpreterState(policy_id=plan.id, plan_version=plan.version, context=merged)
-
-
-# Side effects that say how the ticket ended when the plan reaches its end.
-OUTCOME_BY_TOOL_WORD: tuple[tuple[str, str], ...] = (
-    ("cancel", "cancelled"),
-    ("claim", "claim_filed"),
-    ("create_", "reshipped"),
-    ("reship", "reshipped"),
-    ("refund", "refunded"),
-    ("skip", "skipped"),
-    ("swap", "swapped"),
-    ("reactivate", "restarted"),
-    ("restart", "restarted"),
-    ("discount", "retained"),
-    ("upgrade", "retained"),
-    ("coupon", "retained"),
-)
 
 
 # ---------------------------------------------------------------------------
@@ -452,8 +436,8 @@ class Interpreter:
                 )
                 return False
             state.context[node.result] = event.result
-            if node.side_effect:
-                state.outcome_hint = _outcome_for_tool(node.tool) or state.outcome_hint
+            if node.outcome is not None:
+                state.outcome_hint = node.outcome
             self._trace(state, waiting.node, node, "ran", now, "result received")
             state.waiting = None
             self._step_over(state)
@@ -461,7 +445,8 @@ class Interpreter:
         if waiting.kind == "claim" and isinstance(event, ClaimResolved):
             assert isinstance(node, FollowUpClaimNode)
             state.context[node.claim] = event.claim
-            state.outcome_hint = "claim_approved" if event.approved else "claim_rejected"
+            approved, rejected = Outcome.CLAIM_APPROVED, Outcome.CLAIM_REJECTED
+            state.outcome_hint = approved if event.approved else rejected
             self._trace(
                 state, waiting.node, node, "ran", now, "approved" if event.approved else "rejected"
             )
@@ -565,7 +550,7 @@ class Interpreter:
             address = _address(frame)
             self._exec(state, address, nodes[frame.index], now, out)
         if not state.stack and state.waiting is None:
-            outcome = state.outcome_hint or "resolved"
+            outcome = state.outcome_hint or Outcome.RESOLVED
             state.outcome = outcome
             state.waiting = Waiting(kind="done", node="end")
             out.append(End(node="end", outcome=outcome))
@@ -709,10 +694,3 @@ def _slot_value(slot: str, reply: Reply) -> Any:
         # "Should it go to the address on file? If not, give the new one." — yes keeps it.
         return ""
     return reply.slots.get(slot)
-
-
-def _outcome_for_tool(tool: str) -> str | None:
-    for word, outcome in OUTCOME_BY_TOOL_WORD:
-        if word in tool:
-            return outcome
-    return None

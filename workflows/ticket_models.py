@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
+
+from policies.plan import Outcome as Outcome  # re-exported: callers read outcomes here
+from policies.plan import Plan
+from workflows.claim_models import ClaimProgress
+from workflows.interpreter import InterpreterState, Waiting
 
 # Limits the `message` update validator enforces.
 MAX_MESSAGE_CHARS = 8_000
@@ -22,21 +27,6 @@ class TicketStatus(StrEnum):
     ESCALATED = "escalated"
     RESOLVED = "resolved"
     CLOSED = "closed"
-
-
-class Outcome(StrEnum):
-    RETAINED = "retained"
-    CANCELLED = "cancelled"
-    RESHIPPED = "reshipped"
-    REFUNDED = "refunded"
-    CLAIM_APPROVED = "claim_approved"
-    CLAIM_REJECTED = "claim_rejected"
-    SKIPPED = "skipped"
-    SWAPPED = "swapped"
-    RESTARTED = "restarted"
-    ESCALATED = "escalated"
-    ABANDONED = "abandoned"
-    RESOLVED = "resolved"
 
 
 class Customer(BaseModel):
@@ -66,7 +56,7 @@ class TicketStart(BaseModel):
         "suggests it)",
     )
     # Set only by continue-as-new: everything the ticket knew, carried to the next run.
-    carried: TicketCarry | None = None
+    carried: TicketMemory | None = None
 
 
 class AgentAction(BaseModel):
@@ -132,18 +122,59 @@ class TraceRow(BaseModel):
     detail: str = ""
 
 
-class TicketCarry(BaseModel):
-    """The state continue-as-new carries into the next run."""
+class InboxMessage(BaseModel):
+    kind: Literal["message"] = "message"
+    message: CustomerMessage
 
-    status: TicketStatus
-    transcript: list[TranscriptEntry]
-    seen: list[str]
-    replies: dict[str, list[str]]
-    inbox: list[CustomerMessage]
-    interpreter: dict[str, Any] | None = None
-    plans: dict[str, Any] = Field(default_factory=dict)
+
+class InboxAgentAction(BaseModel):
+    kind: Literal["agent"] = "agent"
+    action: AgentAction
+
+
+class InboxClaimProgress(BaseModel):
+    kind: Literal["claim_progress"] = "claim_progress"
+    progress: ClaimProgress
+
+
+class InboxClaimUpdate(BaseModel):
+    kind: Literal["claim_update"] = "claim_update"
+    update: ClaimUpdate
+
+
+class InboxClose(BaseModel):
+    kind: Literal["close"] = "close"
+
+
+#: Everything that reaches a ticket, in the order it arrived: the main loop drains it.
+InboxItem = Annotated[
+    InboxMessage | InboxAgentAction | InboxClaimProgress | InboxClaimUpdate | InboxClose,
+    Field(discriminator="kind"),
+]
+
+
+class TicketMemory(BaseModel):
+    """Everything a ticket knows, in one model: continue-as-new carries it whole, and the
+    `snapshot` query returns it, so nothing is mapped (or dropped) field by field."""
+
+    status: TicketStatus = TicketStatus.OPEN
+    indexed_outcome: str | None = None
+    transcript: list[TranscriptEntry] = Field(default_factory=list)
+    seen: list[str] = Field(default_factory=list, description="accepted message ids, in order")
+    replies: dict[str, list[str]] = Field(
+        default_factory=dict, description="message id → the bot's replies to it"
+    )
+    inbox: list[InboxItem] = Field(default_factory=list)
+    deferred: list[InboxItem] = Field(
+        default_factory=list, description="claim reports held back while an agent has the ticket"
+    )
+    plans: dict[str, Plan] = Field(default_factory=dict)
     policy_id: str | None = None
-    handovers: int = 0
+    interpreter: InterpreterState | None = None
+    entry: int = Field(
+        default=0, description="which policy entry this is: +1 per hand-over or new routing"
+    )
+    handoffs: int = 0
     trace: list[TraceRow] = Field(default_factory=list)
     agent: str | None = None
     escalated: bool = False
@@ -151,6 +182,30 @@ class TicketCarry(BaseModel):
     outcome: str | None = None
     known_slots: dict[str, Any] = Field(default_factory=dict)
     variants: dict[str, str] = Field(default_factory=dict)
+    # Silence: when the customer last wrote (or the ticket started), reminders since then.
+    silent_since: datetime | None = None
+    reminded: bool = False
+    reminders_sent: int = 0
+    # The carrier-claim follow-up.
+    claim_child_id: str | None = None
+    claim_last: ClaimProgress | None = None
+    claim_cancel_asked: bool = False
+
+    def current_plan(self) -> Plan | None:
+        return self.plans.get(self.policy_id) if self.policy_id else None
+
+    @property
+    def waiting(self) -> Waiting | None:
+        return self.interpreter.waiting if self.interpreter else None
+
+    @property
+    def held(self) -> bool:
+        """An agent has the ticket (taken over, or handed off and not yet released)."""
+        return self.agent is not None or self.escalated
+
+    @property
+    def waiting_for_claim(self) -> bool:
+        return self.waiting is not None and self.waiting.kind == "claim"
 
 
 class TicketOutcome(BaseModel):

@@ -189,20 +189,37 @@ async def _deliver(
     msg: CustomerMessage,
 ) -> TurnResult:
     start, summary = _routed(start, msg.text, library)
-    try:
-        result: TurnResult = await client.execute_update_with_start_workflow(
-            TicketWorkflow.message,
-            msg,
-            start_workflow_operation=WithStartWorkflowOperation(
-                TicketWorkflow.run, start, **_start_options(settings, ticket_id, start, summary)
-            ),
-        )
-    except WorkflowUpdateFailedError as err:
-        cause = err.cause
-        if isinstance(cause, ApplicationError):
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, cause.message) from err
-        raise
-    return result
+    for attempt in range(UPDATE_ATTEMPTS):
+        try:
+            result: TurnResult = await client.execute_update_with_start_workflow(
+                TicketWorkflow.message,
+                msg,
+                start_workflow_operation=WithStartWorkflowOperation(
+                    TicketWorkflow.run, start, **_start_options(settings, ticket_id, start, summary)
+                ),
+            )
+        except WorkflowUpdateFailedError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError):
+                raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, cause.message) from err
+            raise
+        except RPCError as err:
+            if not _aborted_by_close(err) or attempt == UPDATE_ATTEMPTS - 1:
+                raise
+            # The ticket ended before it took this message in: the message never reached
+            # it, so sending it again starts the customer's next conversation.
+            continue
+        return result
+    raise AssertionError("unreachable")
+
+
+#: A message racing the end of its ticket is sent again, to the next run, this many times.
+UPDATE_ATTEMPTS = 3
+
+
+def _aborted_by_close(err: RPCError) -> bool:
+    """The server's answer to an update admitted while the workflow was completing."""
+    return err.status == RPCStatusCode.NOT_FOUND and "aborted by closing" in err.message
 
 
 def _unknown(ticket_id: str) -> HTTPException:

@@ -166,3 +166,25 @@ def test_claim_follow_up_settings_are_known() -> None:
 def test_every_code_is_covered_by_a_test() -> None:
     text = Path(__file__).read_text()
     assert all(f'"{code}"' in text for code in CODES)
+
+
+def test_an_ending_must_name_an_outcome_ticketflow_records() -> None:
+    r = compile_body("1. Ask for the email.\n2. End the conversation as refundd.\n")
+    d = only(r, "TF020")
+    assert d.severity == "error" and r.plan is None and (d.line, d.column) == (7, 28)
+    assert "`refundd`" in d.message and "Did you mean `refunded`?" in (d.fix or "")
+    ok = compile_body("1. Ask for the email.\n2. End the conversation as claim filed.\n")
+    assert codes(ok) == [] and ok.plan is not None
+    assert ok.plan.steps[-1].kind == "end" and ok.plan.steps[-1].outcome == "claim_filed"
+
+
+def test_a_successful_call_says_its_outcome_from_the_catalog_not_the_tool_name() -> None:
+    # `create_future_discount` is a coupon that keeps the customer: retained, not reshipped.
+    r = compile_body(
+        "1. Ask for the order number.\n"
+        "2. Use @create_future_discount(email: $customer.email, percent: 10).\n",
+        platforms="[bigcommerce, kustomer]",
+    )
+    assert r.plan is not None, [d.render() for d in r.diagnostics]
+    call = r.plan.steps[1]
+    assert call.kind == "call" and call.outcome == "retained"

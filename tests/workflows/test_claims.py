@@ -389,6 +389,24 @@ async def test_customer_withdraws_the_claim_when_the_parcel_turns_up(
     assert result.resolution == "cancelled" and result.history[-1].source == "cancel"
 
 
+async def test_closing_the_ticket_while_the_carrier_decides_ends_it_and_its_follow_up(
+    own_time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    claim_worker: Worker,
+    sandbox: SandboxControl,
+) -> None:
+    ticket = await Ticket.open(own_time_skipping_env, task_queue, "jo@example.com")
+    await _jo_files_a_claim(ticket)
+    await ticket.until_day(3)
+    await ticket.handle.signal(TicketWorkflow.close)
+    outcome = await asyncio.wait_for(ticket.handle.result(), timeout=30)
+    assert outcome.status == TicketStatus.RESOLVED
+    result: ClaimResult = await asyncio.wait_for((await ticket.follow_up()).result(), timeout=30)
+    # The follow-up stops; the claim stays with the carrier (nobody withdrew it).
+    assert result.resolution == "ticket_closed"
+    assert sandbox.side_effects("easypost", "claim.cancel") == []
+
+
 async def test_follow_up_continues_as_new_and_keeps_its_history(
     own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,

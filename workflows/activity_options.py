@@ -1,0 +1,47 @@
+"""How the ticket workflows call activities: timeouts and retries that match the platforms.
+
+429 and 5xx retry (honouring Retry-After); the platforms' named 4xx errors, and input that
+cannot decode, fail at once so the policy decides (tell the customer, escalate).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.platforms.base import NON_RETRYABLE_ERROR_TYPES
+
+# Errors that retrying cannot fix: the platforms' named ones, and input that cannot decode.
+NON_RETRYABLE = [*NON_RETRYABLE_ERROR_TYPES, "ValidationError"]
+
+TOOL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=NON_RETRYABLE,
+)
+TOOL_TIMEOUT = timedelta(seconds=30)
+# How long a platform may stay down before the policy decides (tell, escalate).
+TOOL_GIVE_UP = timedelta(minutes=10)
+LOCAL_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=["ValidationError"])
+LOCAL_TIMEOUT = timedelta(seconds=10)
+
+
+async def platform_activity(
+    name: str, payload: dict[str, Any], *, summary: str | None = None
+) -> dict[str, Any]:
+    """One platform or helpdesk operation, with the platform retry policy."""
+    result: dict[str, Any] | None = await workflow.execute_activity(
+        name,
+        payload,
+        result_type=dict,
+        start_to_close_timeout=TOOL_TIMEOUT,
+        schedule_to_close_timeout=TOOL_GIVE_UP,
+        retry_policy=TOOL_RETRY,
+        summary=summary,
+    )
+    return result or {}

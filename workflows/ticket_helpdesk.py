@@ -1,0 +1,92 @@
+"""The ticket's helpdesk I/O: every bot message, internal note and hand-off to a person.
+
+On Zendesk, Kustomer and Salesforce each goes out through the helpdesk's own API; on the
+web channel the transcript is the channel (the API returns and shows it).
+"""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.activity_options import platform_activity
+    from workflows.ticket_models import (
+        TicketMemory,
+        TicketStart,
+        TicketStatus,
+        TranscriptEntry,
+    )
+    from workflows.ticket_status import set_status
+
+REAL_HELPDESKS = {"zendesk", "kustomer", "salesforce"}
+
+
+class HelpdeskIO:
+    def __init__(self, start: TicketStart, mem: TicketMemory) -> None:
+        self.start = start
+        self.mem = mem
+
+    @property
+    def real(self) -> bool:
+        return self.start.helpdesk in REAL_HELPDESKS
+
+    def _target(self, key: str) -> dict[str, str]:
+        return {
+            "helpdesk": self.start.helpdesk,
+            "ticket_id": self.start.external_id,
+            "idempotency_key": f"{workflow.info().workflow_id}/{key}",
+        }
+
+    async def tell(self, replies: list[str], *, key: str, nudge: bool = False) -> None:
+        """Every bot message: into the transcript, and out through the helpdesk. `key`
+        names this message among the ticket's (the helpdesk drops a repeated key). The
+        customer's silence counts from the last thing either side said, a nudge aside."""
+        if replies and not nudge:
+            self.mem.silent_since = workflow.now()
+        for text in replies:
+            self.mem.transcript.append(TranscriptEntry(role="bot", text=text, at=workflow.now()))
+        if self.real and replies:
+            await platform_activity(
+                "send_async_message",
+                {**self._target(f"reply/{key}"), "params": {"message": "\n\n".join(replies)}},
+            )
+
+    async def internal_note(self, text: str, *, key: str) -> None:
+        """A note only agents see (the transcript keeps it as a system entry)."""
+        self.mem.transcript.append(TranscriptEntry(role="system", text=text, at=workflow.now()))
+        if self.real:
+            await platform_activity(
+                "helpdesk_internal_note", {**self._target(f"note/{key}"), "body": text}
+            )
+
+    async def hand_off(self, *, reason: str, note: str) -> None:
+        """To a person: the agent group on the helpdesk, with what was done so far."""
+        mem = self.mem
+        mem.escalated = True
+        mem.handoffs += 1
+        set_status(mem, TicketStatus.ESCALATED)
+        summary = self._summary_for_agent(reason, note)
+        mem.transcript.append(TranscriptEntry(role="system", text=summary, at=workflow.now()))
+        if self.real:
+            await platform_activity(
+                "handoff_to_agent",
+                {
+                    **self._target(f"handoff/{mem.handoffs}"),
+                    "params": {"reason": reason, "note": summary},
+                },
+            )
+
+    def _summary_for_agent(self, reason: str, note: str) -> str:
+        done = [
+            f"- {row.detail or row.kind} (step {row.step or row.node})"
+            for row in self.mem.trace
+            if row.kind == "call" and row.status == "ran"
+        ]
+        lines = [f"Handed over by ticketflow: {reason}."]
+        if note:
+            lines.append(note)
+        if self.mem.policy_id:
+            lines.append(f"Policy: {self.mem.policy_id}.")
+        if done:
+            lines.append("Done so far:\n" + "\n".join(done))
+        return "\n".join(lines)

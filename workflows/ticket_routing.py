@@ -1,0 +1,135 @@
+"""Which policy a ticket runs, and entering it: routing, the pinned plan, the context the
+plan starts with, and what the customer already told us."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.policy_store import LoadPolicyRequest, RouteRequest, RouteResult
+    from activities.understanding import ChoiceOption, UnderstandRequest
+    from policies.plan import AskNode, OfferNode, Plan
+    from workflows import search_attributes as sa
+    from workflows.activity_options import LOCAL_RETRY, LOCAL_TIMEOUT
+    from workflows.interpreter import Reply, node_at, start_state
+    from workflows.ticket_models import CustomerMessage, TicketMemory, TicketStart
+
+
+class PolicyEntry:
+    def __init__(self, start: TicketStart, mem: TicketMemory) -> None:
+        self.start = start
+        self.mem = mem
+
+    async def route(self, message: CustomerMessage) -> RouteResult:
+        """The policy for this message; the caller's ticket type or policy only at first."""
+        mem = self.mem
+        mem.routing_attempts += 1
+        first = mem.routing_attempts == 1
+        route: RouteResult = await workflow.execute_local_activity(
+            "route_ticket",
+            RouteRequest(
+                ticket_type=self.start.ticket_type if first else None,
+                policy_id=self.start.policy_id if first else None,
+                text=message.text,
+                helpdesk=self.start.helpdesk,
+            ),
+            result_type=RouteResult,
+            start_to_close_timeout=LOCAL_TIMEOUT,
+            retry_policy=LOCAL_RETRY,
+        )
+        return route
+
+    async def enter(self, policy_id: str) -> None:
+        """Start running `policy_id`: its plan is pinned in history, its side effects keyed
+        by this entry (a policy entered again after a release acts again)."""
+        mem = self.mem
+        plan = mem.plans.get(policy_id)
+        if plan is None:
+            # Local: the worker holds the library; the plan still lands in history (a marker),
+            # so the ticket stays pinned to it, without an extra task round trip.
+            plan = await workflow.execute_local_activity(
+                "load_policy",
+                LoadPolicyRequest(policy_id=policy_id),
+                result_type=Plan,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=LOCAL_RETRY,
+            )
+            mem.plans[policy_id] = plan
+        context = dict(mem.interpreter.context) if mem.interpreter else {}
+        if not context:
+            context = self._initial_context()
+        if mem.policy_id is not None:
+            mem.entry += 1
+        mem.policy_id = policy_id
+        mem.interpreter = start_state(plan, context)
+        attributes = [
+            sa.POLICY_ID.value_set(plan.id),
+            sa.POLICY_VERSION.value_set(plan.version),
+        ]
+        self.prefill()
+        if not self.start.ticket_type and plan.ticket_types:
+            attributes.append(sa.TICKET_TYPE.value_set(plan.ticket_types[0]))
+        if plan.variants and policy_id not in mem.variants:
+            # A/B variants: drawn once per ticket and policy, deterministically on replay.
+            mem.variants[policy_id] = workflow.random().choice(plan.variants).name
+        if policy_id in mem.variants:
+            attributes.append(sa.VARIANT.value_set(mem.variants[policy_id]))
+            mem.interpreter.context.setdefault("variant", mem.variants[policy_id])
+        workflow.upsert_search_attributes(attributes)
+
+    def _initial_context(self) -> dict[str, Any]:
+        """`$ticket`, `$customer` and `$message` always exist; the caller's context joins."""
+        context: dict[str, Any] = dict(self.start.context)
+        customer = self.start.customer.model_dump(exclude_none=True)
+        context["customer"] = {**customer, **context.get("customer", {})}
+        context.setdefault(
+            "ticket",
+            {
+                "helpdesk": self.start.helpdesk,
+                "id": self.start.external_id,
+                "type": self.start.ticket_type,
+            },
+        )
+        first = next((e.text for e in self.mem.transcript if e.role == "customer"), "")
+        context.setdefault("message", first)
+        return context
+
+    async def understand(self, message: CustomerMessage, *, expecting: bool) -> Reply:
+        """The customer's words as the plan's waiting step reads them."""
+        ask_slot: str | None = None
+        options: list[ChoiceOption] = []
+        waiting = self.mem.waiting
+        plan = self.mem.current_plan()
+        if expecting and waiting and plan and waiting.kind == "reply":
+            ask_slot = waiting.slot
+            node = node_at(plan, waiting.node)
+            if isinstance(node, OfferNode):
+                options = [ChoiceOption(id=o.id, label=o.label) for o in node.options]
+            elif isinstance(node, AskNode) and node.options:
+                options = [ChoiceOption(id=o, label=o) for o in node.options]
+        reply: Reply = await workflow.execute_local_activity(
+            "understand_reply",
+            UnderstandRequest(text=message.text, expecting=ask_slot, options=options),
+            result_type=Reply,
+            start_to_close_timeout=LOCAL_TIMEOUT,
+            retry_policy=LOCAL_RETRY,
+        )
+        return reply
+
+    def prefill(self, reply: Reply | None = None) -> None:
+        """Bind what the customer already told us (in any message, to any policy) to every
+        data slot the current plan would ask for: the bot never asks twice."""
+        mem = self.mem
+        if reply is not None:
+            mem.known_slots.update(reply.slots)
+        plan = mem.current_plan()
+        if plan is None or mem.interpreter is None:
+            return
+        context = mem.interpreter.context
+        for node in plan.walk():
+            if isinstance(node, AskNode) and node.skip_if_known:
+                if node.slot in mem.known_slots:
+                    context.setdefault(node.var, mem.known_slots[node.slot])
