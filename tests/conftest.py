@@ -29,7 +29,7 @@ from tests.ports import free_port
 from tests.temporal_servers import wheel_binary
 from ticketflow.settings import Settings
 from workflows import search_attributes as sa
-from workflows.worker import build_worker
+from workflows.worker import WORKFLOWS, build_worker, ticket_activities
 
 # The platform sandbox (real HTTP on a free port) for every test that needs it.
 pytest_plugins = ["tests.sandbox_fixtures", "tests.database_fixtures"]
@@ -78,6 +78,21 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def skipping_worker(
+    own_time_skipping_env: WorkflowEnvironment, task_queue: str, platform_settings: PlatformSettings
+) -> AsyncIterator[Worker]:
+    """The ticket workflows and every activity on the module's own time-skipping server."""
+    worker = Worker(
+        own_time_skipping_env.client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ticket_activities(platform_settings),
+    )
+    async with worker:
+        yield worker
 
 
 @pytest.fixture

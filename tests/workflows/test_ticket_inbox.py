@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest_asyncio
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.client import (
     Client,
@@ -27,7 +25,6 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.platforms.config import PlatformSettings
 from tests.sandbox_fixtures import SandboxControl
 from ticketflow.settings import Settings
 from workflows.ticket import TicketWorkflow
@@ -41,7 +38,6 @@ from workflows.ticket_models import (
     TurnResult,
     ticket_workflow_id,
 )
-from workflows.worker import WORKFLOWS, ticket_activities
 
 ALEX = Customer(email="alex@example.com", name="Alex")
 
@@ -178,20 +174,6 @@ async def test_an_order_number_that_cannot_exist_is_told_at_once_not_retried_for
 
 
 # -- under time skipping: agents, silence, continue-as-new ------------------------------------
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def skipping_worker(
-    own_time_skipping_env: WorkflowEnvironment, task_queue: str, platform_settings: PlatformSettings
-) -> AsyncIterator[Worker]:
-    worker = Worker(
-        own_time_skipping_env.client,
-        task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=ticket_activities(platform_settings),
-    )
-    async with worker:
-        yield worker
 
 
 async def _open(

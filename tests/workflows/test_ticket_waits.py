@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest_asyncio
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.platforms.config import PlatformSettings
 from tests.sandbox_fixtures import SandboxControl
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import (
@@ -21,21 +18,6 @@ from workflows.ticket_models import (
     TicketStatus,
     ticket_workflow_id,
 )
-from workflows.worker import WORKFLOWS, ticket_activities
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def skipping_worker(
-    own_time_skipping_env: WorkflowEnvironment, task_queue: str, platform_settings: PlatformSettings
-) -> AsyncIterator[Worker]:
-    worker = Worker(
-        own_time_skipping_env.client,
-        task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=ticket_activities(platform_settings),
-    )
-    async with worker:
-        yield worker
 
 
 async def _start(env: WorkflowEnvironment, task_queue: str, email: str) -> WorkflowHandle:
