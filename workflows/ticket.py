@@ -247,9 +247,6 @@ class TicketWorkflow:
         if action.action == "takeover":
             mem.agent = action.agent or "agent"
             set_status(mem, TicketStatus.ESCALATED)
-            workflow.set_current_details(
-                "With an agent: the bot stays silent until the agent releases the ticket."
-            )
         elif action.action == "release":
             if not mem.held:
                 text = "An agent's release arrived while the bot had the ticket; nothing to do."

@@ -9,10 +9,18 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ticket_models import Outcome, TicketMemory, TicketStatus
 
 
+WITH_AN_AGENT = "With an agent: the bot stays silent until the agent releases the ticket."
+BACK_WITH_THE_BOT = "Back with the bot after an agent: waiting for the customer's next message."
+
+
 def set_status(mem: TicketMemory, status: TicketStatus) -> None:
     """One upsert, and only for what changed: every upsert is a history event."""
     changes = []
     if status != mem.status:
+        if status == TicketStatus.ESCALATED:
+            workflow.set_current_details(WITH_AN_AGENT)
+        elif mem.status == TicketStatus.ESCALATED and status == TicketStatus.WAITING_CUSTOMER:
+            workflow.set_current_details(BACK_WITH_THE_BOT)
         mem.status = status
         changes.append(sa.TICKET_STATUS.value_set(status.value))
     if mem.outcome and mem.outcome != mem.indexed_outcome:
