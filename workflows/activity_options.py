@@ -18,12 +18,18 @@ with workflow.unsafe.imports_passed_through():
 # Errors that retrying cannot fix: the platforms' named ones, and input that cannot decode.
 NON_RETRYABLE = [*NON_RETRYABLE_ERROR_TYPES, "ValidationError"]
 
-TOOL_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-    non_retryable_error_types=NON_RETRYABLE,
-)
+
+def platform_retry(maximum_interval: timedelta) -> RetryPolicy:
+    """Back off from 1 s, doubling up to `maximum_interval`; named 4xx errors never retry."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=maximum_interval,
+        non_retryable_error_types=NON_RETRYABLE,
+    )
+
+
+TOOL_RETRY = platform_retry(timedelta(seconds=30))
 TOOL_TIMEOUT = timedelta(seconds=30)
 # How long a platform may stay down before the policy decides (tell, escalate).
 TOOL_GIVE_UP = timedelta(minutes=10)

@@ -25,12 +25,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.claims import ClaimCancel, ClaimLookup, ClaimStatus
-    from activities.platforms.base import NON_RETRYABLE_ERROR_TYPES
+    from workflows.activity_options import platform_retry
     from workflows.claim_models import (
         CHECK_JITTER,
         FINAL_STATUSES,
@@ -46,12 +45,7 @@ with workflow.unsafe.imports_passed_through():
         Resolution,
     )
 
-CARRIER_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    non_retryable_error_types=NON_RETRYABLE_ERROR_TYPES,
-)
+CARRIER_RETRY = platform_retry(timedelta(minutes=1))
 CARRIER_TIMEOUT = timedelta(seconds=30)
 # A carrier that stays down this long misses this look; the next slot tries again.
 CARRIER_GIVE_UP = timedelta(minutes=10)

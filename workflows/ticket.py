@@ -128,13 +128,10 @@ class TicketWorkflow:
         """One inbox item, handled in the mode the ticket is in."""
         mem = self.mem
         if isinstance(item, InboxMessage):
-            replies: list[str] = []
-            try:
-                replies = await self._on_message(item.message)
-            finally:
-                # Last: the update caller reads the replies and the status they led to.
-                settle_status(mem)
-                mem.replies.setdefault(item.message.message_id, replies)
+            replies = await self._on_message(item.message)
+            settle_status(mem)
+            # Last: the update caller reads the replies and the status they led to.
+            mem.replies.setdefault(item.message.message_id, replies)
             return
         if isinstance(item, InboxAgentAction):
             await self._on_agent(item.action)
@@ -161,9 +158,6 @@ class TicketWorkflow:
         except TimeoutError:
             await self._on_silence()
 
-    def _customer_wrote(self) -> bool:
-        return any(e.role == "customer" for e in self.mem.transcript)
-
     def _silence_left(self) -> timedelta | None:
         mem = self.mem
         if mem.held or mem.waiting_for_claim:
@@ -171,7 +165,7 @@ class TicketWorkflow:
         plan = mem.current_plan()
         settings = plan.settings if plan else {}
         since = mem.silent_since or workflow.now()
-        if self._customer_wrote() and not mem.reminded:
+        if bool(mem.seen) and not mem.reminded:
             due = since + parse_duration(settings.get("reminder_after"), DEFAULT_REMINDER_AFTER)
         else:
             due = since + parse_duration(settings.get("auto_close_after"), DEFAULT_AUTO_CLOSE_AFTER)
@@ -179,12 +173,12 @@ class TicketWorkflow:
 
     async def _on_silence(self) -> None:
         mem = self.mem
-        if self._customer_wrote() and not mem.reminded:
+        if bool(mem.seen) and not mem.reminded:
             mem.reminded = True
             mem.reminders_sent += 1
             await self.helpdesk.tell([REMINDER], key=f"reminder-{mem.reminders_sent}", nudge=True)
             return
-        if self._customer_wrote():
+        if bool(mem.seen):
             await self.helpdesk.tell([AUTO_CLOSE], key=f"auto-close-{len(mem.seen)}")
         mem.outcome = Outcome.ABANDONED
         settle_status(mem)

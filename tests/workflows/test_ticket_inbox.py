@@ -26,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.sandbox_fixtures import SandboxControl
+from tests.workflows.signalled_tickets import act, open_ticket, write
 from ticketflow.settings import Settings
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import (
@@ -33,6 +34,7 @@ from workflows.ticket_models import (
     Customer,
     CustomerMessage,
     TicketMemory,
+    TicketOutcome,
     TicketStart,
     TicketStatus,
     TurnResult,
@@ -72,8 +74,8 @@ class WebChat:
         )
 
     @property
-    def handle(self) -> WorkflowHandle:
-        return self.client.get_workflow_handle(self.ticket_id)
+    def handle(self) -> WorkflowHandle[TicketWorkflow, TicketOutcome]:
+        return self.client.get_workflow_handle_for(TicketWorkflow.run, self.ticket_id)
 
     async def completed_within(self, seconds: float) -> bool:
         deadline = time.monotonic() + seconds
@@ -84,9 +86,15 @@ class WebChat:
         return False
 
 
-async def _at_the_offers(chat: WebChat) -> None:
+async def _slow_store_at_the_offers(
+    client: Client, settings: Settings, sandbox: SandboxControl, latency_ms: int
+) -> WebChat:
+    """Alex's ticket at the retention offers, with every BigCommerce call slowed down."""
+    chat = WebChat(client, settings)
     first = await chat.say("m1", "Hi, I want to cancel my order 5001")
     assert any("options we can offer" in r for r in first.replies), first.replies
+    sandbox.fault("bigcommerce", latency_ms=latency_ms)
+    return chat
 
 
 async def _customer_ids(chat: WebChat) -> list[str | None]:
@@ -97,9 +105,7 @@ async def _customer_ids(chat: WebChat) -> list[str | None]:
 async def test_double_message_during_a_slow_step_both_answered_and_the_ticket_completes(
     dev_client: Client, dev_settings: Settings, dev_worker: Worker, sandbox: SandboxControl
 ) -> None:
-    chat = WebChat(dev_client, dev_settings)
-    await _at_the_offers(chat)
-    sandbox.fault("bigcommerce", latency_ms=3000)
+    chat = await _slow_store_at_the_offers(dev_client, dev_settings, sandbox, 3000)
     takes = asyncio.create_task(chat.say("m2", "1"))
     await asyncio.sleep(0.5)
     follow_up = asyncio.create_task(chat.say("m3", "thanks! and can you confirm by email?"))
@@ -113,7 +119,7 @@ async def test_double_message_during_a_slow_step_both_answered_and_the_ticket_co
     assert second.message_id == "m3" and second.replies and not second.duplicate
     assert "wrapped up" in second.replies[0]
     assert await chat.completed_within(5)
-    assert await chat.handle.result() is not None
+    assert (await chat.handle.result()).outcome == "retained"
     assert await _customer_ids(chat) == ["m1", "m2", "m3"]
     discounts = [
         e
@@ -126,9 +132,7 @@ async def test_double_message_during_a_slow_step_both_answered_and_the_ticket_co
 async def test_signal_then_update_mid_step_both_handled_and_the_ticket_completes(
     dev_client: Client, dev_settings: Settings, dev_worker: Worker, sandbox: SandboxControl
 ) -> None:
-    chat = WebChat(dev_client, dev_settings)
-    await _at_the_offers(chat)
-    sandbox.fault("bigcommerce", latency_ms=2000)
+    chat = await _slow_store_at_the_offers(dev_client, dev_settings, sandbox, 2000)
     await chat.signal("m2", "I'll take the discount")
     await asyncio.sleep(0.3)
     second = await asyncio.wait_for(chat.say("m3", "and please confirm by email"), timeout=30)
@@ -143,9 +147,7 @@ async def test_signal_then_update_mid_step_both_handled_and_the_ticket_completes
 async def test_update_then_signal_mid_step_the_signal_is_answered_too(
     dev_client: Client, dev_settings: Settings, dev_worker: Worker, sandbox: SandboxControl
 ) -> None:
-    chat = WebChat(dev_client, dev_settings)
-    await _at_the_offers(chat)
-    sandbox.fault("bigcommerce", latency_ms=2000)
+    chat = await _slow_store_at_the_offers(dev_client, dev_settings, sandbox, 2000)
     takes = asyncio.create_task(chat.say("m2", "2"))
     await asyncio.sleep(0.3)
     await chat.signal("m3", "cheers, bye")
@@ -176,35 +178,10 @@ async def test_an_order_number_that_cannot_exist_is_told_at_once_not_retried_for
 # -- under time skipping: agents, silence, continue-as-new ------------------------------------
 
 
-async def _open(
-    env: WorkflowEnvironment, task_queue: str, *, helpdesk: str = "web", **start: object
-) -> WorkflowHandle:
-    external_id = str(start.pop("external_id", uuid.uuid4().hex[:8]))
-    return await env.client.start_workflow(
-        TicketWorkflow.run,
-        TicketStart(helpdesk=helpdesk, external_id=external_id, **start),  # type: ignore[arg-type]
-        id=ticket_workflow_id(helpdesk, external_id),
-        task_queue=task_queue,
-    )
-
-
-async def _write(env: WorkflowEnvironment, handle: WorkflowHandle, message_id: str, text: str):
-    await handle.signal(
-        TicketWorkflow.customer_message, CustomerMessage(message_id=message_id, text=text)
-    )
-    await env.sleep(timedelta(seconds=5))
-    return await handle.query(TicketWorkflow.transcript)
-
-
-async def _agent(env: WorkflowEnvironment, handle: WorkflowHandle, **action: str) -> None:
-    await handle.signal(TicketWorkflow.agent_action, AgentAction(**action))  # type: ignore[arg-type]
-    await env.sleep(timedelta(seconds=2))
-
-
 async def test_a_ticket_nobody_wrote_to_closes_quietly_after_the_auto_close_time(
     own_time_skipping_env: WorkflowEnvironment, task_queue: str, skipping_worker: Worker
 ) -> None:
-    handle = await _open(own_time_skipping_env, task_queue)
+    handle = await open_ticket(own_time_skipping_env, task_queue)
     await own_time_skipping_env.sleep(timedelta(hours=73))
     outcome = await asyncio.wait_for(handle.result(), timeout=30)
     assert (outcome.outcome, outcome.status) == ("abandoned", TicketStatus.CLOSED)
@@ -218,21 +195,21 @@ async def test_a_stray_release_is_ignored_and_cannot_undo_a_later_hand_off(
     sandbox: SandboxControl,
 ) -> None:
     env = own_time_skipping_env
-    handle = await _open(env, task_queue)
-    await _write(env, handle, "m1", "Please skip my next shipment")
-    await _agent(env, handle, action="release", agent="sam")  # the bot has the ticket
-    await _agent(env, handle, action="note", agent="sam", text="VIP customer, be generous")
-    transcript = await _write(env, handle, "m2", "I want to talk to a human")
+    handle = await open_ticket(env, task_queue)
+    await write(env, handle, "m1", "Please skip my next shipment")
+    await act(env, handle, action="release", agent="sam")  # the bot has the ticket
+    await act(env, handle, action="note", agent="sam", text="VIP customer, be generous")
+    transcript = await write(env, handle, "m2", "I want to talk to a human")
     assert (await handle.query(TicketWorkflow.state)).waiting_for == "agent"
     assert any(e.role == "agent" and "VIP customer" in e.text for e in transcript)
 
-    transcript = await _write(env, handle, "m3", "hello? anyone?")
+    transcript = await write(env, handle, "m3", "hello? anyone?")
     state = await handle.query(TicketWorkflow.state)
     assert (state.status, state.waiting_for) == (TicketStatus.ESCALATED, "agent")
     assert transcript[-1].message_id == "m3"  # the bot stays silent while a person has it
 
-    await _agent(env, handle, action="release", agent="sam")
-    transcript = await _write(env, handle, "m4", "it's rio@example.com")
+    await act(env, handle, action="release", agent="sam")
+    transcript = await write(env, handle, "m4", "it's rio@example.com")
     assert transcript[-1].role == "bot" and "skipped" in transcript[-1].text
 
 
@@ -243,9 +220,9 @@ async def test_an_agent_resolving_while_the_bot_holds_the_ticket_ends_it(
     sandbox: SandboxControl,
 ) -> None:
     env = own_time_skipping_env
-    handle = await _open(env, task_queue)
-    await _write(env, handle, "m1", "Please skip my next shipment")
-    await _agent(env, handle, action="resolve", agent="sam")
+    handle = await open_ticket(env, task_queue)
+    await write(env, handle, "m1", "Please skip my next shipment")
+    await act(env, handle, action="resolve", agent="sam")
     outcome = await asyncio.wait_for(handle.result(), timeout=30)
     assert (outcome.outcome, outcome.status) == ("resolved", TicketStatus.RESOLVED)
 
@@ -265,12 +242,12 @@ async def test_every_reminder_reaches_the_helpdesk_not_only_the_first(
     sandbox: SandboxControl,
 ) -> None:
     env = own_time_skipping_env
-    handle = await _open(
+    handle = await open_ticket(
         env, task_queue, helpdesk="zendesk", external_id="1001", customer=Customer()
     )
-    await _write(env, handle, "zd-1", "Please skip my next shipment")
+    await write(env, handle, "zd-1", "Please skip my next shipment")
     await env.sleep(timedelta(hours=25))
-    await _write(env, handle, "zd-2", "hmm, let me look")
+    await write(env, handle, "zd-2", "hmm, let me look")
     await env.sleep(timedelta(hours=25))
     reminders = [c for c in _public_comments(sandbox, "1001") if "Just checking in" in c]
     assert len(reminders) == 2, _public_comments(sandbox, "1001")
@@ -283,9 +260,9 @@ async def test_continue_as_new_carries_the_whole_state_agent_actions_included(
     sandbox: SandboxControl,
 ) -> None:
     env = own_time_skipping_env
-    handle = await _open(env, task_queue, history_limit=15)
+    handle = await open_ticket(env, task_queue, history_limit=15)
     first_run = (await handle.describe()).run_id
-    await _write(env, handle, "m1", "I want to cancel my order")
+    await write(env, handle, "m1", "I want to cancel my order")
     # A burst: the customer, then an agent, then the customer again, in one go.
     await handle.signal(
         TicketWorkflow.customer_message, CustomerMessage(message_id="m2", text="hmm")
@@ -298,8 +275,8 @@ async def test_continue_as_new_carries_the_whole_state_agent_actions_included(
         TicketWorkflow.customer_message, CustomerMessage(message_id="m3", text="5001")
     )
     await env.sleep(timedelta(seconds=5))
-    await _agent(env, handle, action="release", agent="sam")
-    transcript = await _write(env, handle, "m4", "5001")
+    await act(env, handle, action="release", agent="sam")
+    transcript = await write(env, handle, "m4", "5001")
 
     current = (await handle.describe()).run_id
     assert current != first_run

@@ -5,37 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from tests.sandbox_fixtures import SandboxControl
+from tests.workflows.signalled_tickets import open_ticket, write
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import (
-    Customer,
     CustomerMessage,
     TicketStart,
     TicketStatus,
     ticket_workflow_id,
 )
-
-
-async def _start(env: WorkflowEnvironment, task_queue: str, email: str) -> WorkflowHandle:
-    external_id = uuid.uuid4().hex[:8]
-    return await env.client.start_workflow(
-        TicketWorkflow.run,
-        TicketStart(helpdesk="web", external_id=external_id, customer=Customer(email=email)),
-        id=ticket_workflow_id("web", external_id),
-        task_queue=task_queue,
-    )
-
-
-async def _say(handle: WorkflowHandle, env: WorkflowEnvironment, message_id: str, text: str):
-    await handle.signal(
-        TicketWorkflow.customer_message, CustomerMessage(message_id=message_id, text=text)
-    )
-    await env.sleep(timedelta(seconds=5))
-    return await handle.query(TicketWorkflow.transcript)
 
 
 async def test_silent_customer_is_reminded_after_a_day_and_closed_after_three(
@@ -45,8 +26,8 @@ async def test_silent_customer_is_reminded_after_a_day_and_closed_after_three(
     sandbox: SandboxControl,
 ) -> None:
     env = own_time_skipping_env
-    handle = await _start(env, task_queue, email="")
-    transcript = await _say(handle, env, "m1", "Please skip my next shipment")
+    handle = await open_ticket(env, task_queue)
+    transcript = await write(env, handle, "m1", "Please skip my next shipment")
     assert transcript[-1].role == "bot"
     assert (await handle.query(TicketWorkflow.state)).status == TicketStatus.WAITING_CUSTOMER
 
@@ -70,14 +51,14 @@ async def test_answer_after_days_of_silence_carries_on_where_it_stopped(
     sandbox: SandboxControl,
 ) -> None:
     env = own_time_skipping_env
-    handle = await _start(env, task_queue, email="")
-    await _say(handle, env, "m1", "Please skip my next shipment")
+    handle = await open_ticket(env, task_queue)
+    await write(env, handle, "m1", "Please skip my next shipment")
     state = await handle.query(TicketWorkflow.state)
     assert state.policy_id == "skip_next_shipment"
     assert state.waiting_for == "customer:email"
 
     await env.sleep(timedelta(hours=30))  # reminded, not yet closed
-    transcript = await _say(handle, env, "m2", "it's rio@example.com")
+    transcript = await write(env, handle, "m2", "it's rio@example.com")
     assert "skipped" in transcript[-1].text
     outcome = await handle.result()
     assert outcome.outcome == "skipped"
@@ -92,7 +73,7 @@ async def test_redelivered_message_is_recorded_and_answered_once(
     sandbox: SandboxControl,
 ) -> None:
     env = own_time_skipping_env
-    handle = await _start(env, task_queue, email="")
+    handle = await open_ticket(env, task_queue)
     message = CustomerMessage(message_id="webhook-42", text="Please skip my next shipment")
     for _ in range(3):  # helpdesks retry webhooks: the same message id arrives three times
         await handle.signal(TicketWorkflow.customer_message, message)
@@ -117,10 +98,10 @@ async def test_long_conversation_continues_as_new_and_forgets_nothing(
         task_queue=task_queue,
     )
     first_run = (await handle.describe()).run_id
-    await _say(handle, env, "m1", "I want to cancel my order")
-    await _say(handle, env, "m2", "hmm")  # not an order number: asked again
-    await _say(handle, env, "m2", "hmm")  # a redelivery, after the new run began
-    transcript = await _say(handle, env, "m3", "5001")
+    await write(env, handle, "m1", "I want to cancel my order")
+    await write(env, handle, "m2", "hmm")  # not an order number: asked again
+    await write(env, handle, "m2", "hmm")  # a redelivery, after the new run began
+    transcript = await write(env, handle, "m3", "5001")
 
     assert (await handle.describe()).run_id != first_run
     assert [e.message_id for e in transcript if e.role == "customer"] == ["m1", "m2", "m3"]
