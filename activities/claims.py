@@ -1,7 +1,7 @@
 """Carrier-claim follow-up activities: read a claim's status, cancel a claim (EasyPost).
 
 Used by ``workflows.claim.CarrierClaimWorkflow``, not by policies (filing is the catalog tool
-``@file_carrier_claim`` in ``activities.commerce``). Reading is safe to retry; cancelling
+``@file_carrier_claim``, in ``activities.platforms.carrier``). Reading is safe to retry; cancelling
 carries the caller's idempotency key and is a no-op on a claim that is already cancelled.
 Both raise only named platform errors (``named_errors``).
 """
@@ -15,7 +15,6 @@ from pydantic import BaseModel
 from temporalio import activity
 
 from activities.platforms.base import named_errors
-from activities.platforms.config import PlatformSettings
 from activities.platforms.easypost import Claim, EasyPostConnector
 
 
@@ -61,8 +60,3 @@ class ClaimActivities:
 
     def activities(self) -> list[Callable[..., Any]]:
         return [self.get_carrier_claim, self.cancel_carrier_claim]
-
-
-def claim_activities(settings: PlatformSettings | None = None) -> list[Callable[..., Any]]:
-    settings = settings or PlatformSettings()
-    return ClaimActivities(EasyPostConnector(settings.easypost)).activities()

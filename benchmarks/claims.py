@@ -28,8 +28,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.claims import claim_activities
+from activities.claims import ClaimActivities
 from activities.platforms.config import SANDBOX_EASYPOST_API_KEY, PlatformSettings
+from activities.platforms.easypost import EasyPostConnector
 from benchmarks.harness import console, machine, sandbox_server, table, wheel_binary, write_results
 from workflows.claim import CarrierClaimWorkflow
 from workflows.claim_models import ClaimFollowUpStart, ClaimResult, ClaimSignal
@@ -77,7 +78,7 @@ async def run(claims: int, days: int, seed: int) -> dict[str, object]:
                 env.client,
                 task_queue=task_queue,
                 workflows=[CarrierClaimWorkflow],
-                activities=claim_activities(settings),
+                activities=ClaimActivities(EasyPostConnector(settings.easypost)).activities(),
                 max_concurrent_activities=200,
             )
             # A third hear the carrier on a random day; the rest go to the deadline.

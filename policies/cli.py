@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from activities.catalog import CATALOG, PLATFORM_TITLES
+from policies.catalog import CATALOG
 from policies.compiler import CompileResult, compile_policy
 from policies.conditions import describe
 from policies.library import DEFAULT_LIBRARY_DIR, build_index, load_library, policy_files
@@ -29,6 +29,7 @@ from policies.plan import (
     SayNode,
     UsePolicyNode,
 )
+from policies.platforms import PLATFORM_TITLES
 
 policy_app = typer.Typer(help="Check, list and show the policies in the library.")
 

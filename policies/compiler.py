@@ -21,17 +21,7 @@ from typing import Any
 from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
-from activities.catalog import (
-    CATALOG,
-    CONTEXT_SOURCES,
-    PLATFORM_ROLES,
-    PLATFORM_TITLES,
-    ROLES,
-    TYPE_ALIASES,
-    ToolSpec,
-    platform_key,
-    resolve_platform,
-)
+from policies.catalog import CATALOG, CONTEXT_SOURCES, TYPE_ALIASES, ToolSpec
 from policies.conditions import (
     Condition,
     ConditionSyntaxError,
@@ -63,6 +53,13 @@ from policies.plan import (
     SayNode,
     UsePolicyNode,
     Variant,
+)
+from policies.platforms import (
+    PLATFORM_ROLES,
+    PLATFORM_TITLES,
+    ROLES,
+    platform_key,
+    resolve_platform,
 )
 
 #: Context every ticket starts with (set by the runtime from the helpdesk).

@@ -7,13 +7,17 @@ cannot decode, fail at once so the policy decides (tell the customer, escalate).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import BaseModel
+
     from activities.platforms.base import NON_RETRYABLE_ERROR_TYPES
+
+R = TypeVar("R", bound=BaseModel)
 
 # Errors that retrying cannot fix: the platforms' named ones, and input that cannot decode.
 NON_RETRYABLE = [*NON_RETRYABLE_ERROR_TYPES, "ValidationError"]
@@ -38,16 +42,16 @@ LOCAL_TIMEOUT = timedelta(seconds=10)
 
 
 async def platform_activity(
-    name: str, payload: dict[str, Any], *, summary: str | None = None
-) -> dict[str, Any]:
-    """One platform or helpdesk operation, with the platform retry policy."""
-    result: dict[str, Any] | None = await workflow.execute_activity(
+    name: str, call: BaseModel, result_type: type[R], *, summary: str | None = None
+) -> R:
+    """One platform or helpdesk operation, typed both ways, with the platform retry policy."""
+    result: R = await workflow.execute_activity(
         name,
-        payload,
-        result_type=dict,
+        call,
+        result_type=result_type,
         start_to_close_timeout=TOOL_TIMEOUT,
         schedule_to_close_timeout=TOOL_GIVE_UP,
         retry_policy=TOOL_RETRY,
         summary=summary,
     )
-    return result or {}
+    return result

@@ -110,7 +110,6 @@ class Ask(BaseModel):
     slot: str
     question: str
     options: list[str] = Field(default_factory=list)
-    option_ids: list[str] = Field(default_factory=list)
 
 
 class CallTool(BaseModel):
@@ -530,7 +529,6 @@ class Interpreter:
                 slot=waiting.slot or "free_text",
                 question=f"Sorry, I didn't quite get that. {render(question, state.context)}",
                 options=[o.label if isinstance(o, OfferOption) else o for o in options],
-                option_ids=[o.id for o in options if isinstance(o, OfferOption)],
             )
         )
         return False
@@ -589,7 +587,6 @@ class Interpreter:
                     slot="choice",
                     question=render(node.prompt, ctx),
                     options=labels,
-                    option_ids=[o.id for o in node.options],
                 )
             )
             state.waiting = Waiting(kind="reply", node=address, slot="choice")

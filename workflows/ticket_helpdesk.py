@@ -6,9 +6,14 @@ web channel the transcript is the channel (the API returns and shows it).
 
 from __future__ import annotations
 
+from typing import Any
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.tools import INTERNAL_NOTE, NoteCall, ToolCall
+    from policies.catalog import CATALOG
+    from policies.tool_models import HandoffParams, MessageParams, MessageSent
     from workflows.activity_options import platform_activity
     from workflows.ticket_models import (
         TicketMemory,
@@ -30,12 +35,17 @@ class HelpdeskIO:
     def real(self) -> bool:
         return self.start.helpdesk in REAL_HELPDESKS
 
-    def _target(self, key: str) -> dict[str, str]:
-        return {
-            "helpdesk": self.start.helpdesk,
-            "ticket_id": self.start.external_id,
-            "idempotency_key": f"{workflow.info().workflow_id}/{key}",
-        }
+    def _key(self, key: str) -> str:
+        return f"{workflow.info().workflow_id}/{key}"
+
+    def _call(self, tool: str, params: MessageParams | HandoffParams, key: str) -> ToolCall[Any]:
+        return ToolCall(
+            tool=tool,
+            platform=self.start.helpdesk,
+            params=params,
+            idempotency_key=self._key(key),
+            ticket_id=self.start.external_id,
+        )
 
     async def tell(self, replies: list[str], *, key: str, nudge: bool = False) -> None:
         """Every bot message: into the transcript, and out through the helpdesk. `key`
@@ -46,18 +56,23 @@ class HelpdeskIO:
         for text in replies:
             self.mem.transcript.append(TranscriptEntry(role="bot", text=text, at=workflow.now()))
         if self.real and replies:
+            message = MessageParams(message="\n\n".join(replies))
+            spec = CATALOG["send_async_message"]
             await platform_activity(
-                "send_async_message",
-                {**self._target(f"reply/{key}"), "params": {"message": "\n\n".join(replies)}},
+                spec.name, self._call(spec.name, message, f"reply/{key}"), spec.result
             )
 
     async def internal_note(self, text: str, *, key: str) -> None:
         """A note only agents see (the transcript keeps it as a system entry)."""
         self.mem.transcript.append(TranscriptEntry(role="system", text=text, at=workflow.now()))
         if self.real:
-            await platform_activity(
-                "helpdesk_internal_note", {**self._target(f"note/{key}"), "body": text}
+            note = NoteCall(
+                platform=self.start.helpdesk,
+                ticket_id=self.start.external_id,
+                body=text,
+                idempotency_key=self._key(f"note/{key}"),
             )
+            await platform_activity(INTERNAL_NOTE, note, MessageSent)
 
     async def hand_off(self, *, reason: str, note: str) -> None:
         """To a person: the agent group on the helpdesk, with what was done so far."""
@@ -68,13 +83,10 @@ class HelpdeskIO:
         summary = self._summary_for_agent(reason, note)
         mem.transcript.append(TranscriptEntry(role="system", text=summary, at=workflow.now()))
         if self.real:
-            await platform_activity(
-                "handoff_to_agent",
-                {
-                    **self._target(f"handoff/{mem.handoffs}"),
-                    "params": {"reason": reason, "note": summary},
-                },
-            )
+            spec = CATALOG["handoff_to_agent"]
+            params = HandoffParams(reason=reason, note=summary)
+            call = self._call(spec.name, params, f"handoff/{mem.handoffs}")
+            await platform_activity(spec.name, call, spec.result)
 
     def _summary_for_agent(self, reason: str, note: str) -> str:
         done = [

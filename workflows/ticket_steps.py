@@ -3,15 +3,14 @@ activities, hand-overs, claim follow-ups, escalations) until the plan waits agai
 
 from __future__ import annotations
 
-from typing import Any
-
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from activities.catalog import CATALOG
+    from activities.tools import ticket_tool_call
+    from policies.catalog import CATALOG
     from policies.plan import OfferNode
     from workflows.activity_options import platform_activity
     from workflows.interpreter import (
@@ -133,39 +132,40 @@ class PolicySteps:
                 replies.append(str(message))
             return ToolSucceeded(node=command.node, result={"sent": True})
         spec = CATALOG.get(command.tool)
-        if spec is not None:
-            try:
-                spec.params.model_validate(command.args)
-            except ValidationError as err:
-                # What the policy passes does not fit the tool: the policy decides, now,
-                # instead of an activity retrying arguments it can never decode.
-                problems = "; ".join(
-                    f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
-                )
-                return ToolFailed(
-                    node=command.node, error_type="InvalidArguments", message=problems
-                )
-        envelope: dict[str, Any] = {
-            "params": command.args,
-            "idempotency_key": self.idempotency_key(command.node),
-            "platform": command.platform,
-            "platforms": self._platforms(),
-            "helpdesk": self.start.helpdesk,
-            "ticket_id": self.start.external_id,
-            "conversation_id": self.start.external_id,
-        }
+        if spec is None:
+            return ToolFailed(
+                node=command.node, error_type="UnknownTool", message=f"no tool @{command.tool}"
+            )
+        try:
+            params = spec.params.model_validate(command.args)
+        except ValidationError as err:
+            # What the policy passes does not fit the tool: the policy decides, now,
+            # instead of an activity retrying arguments it can never decode.
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+            )
+            return ToolFailed(node=command.node, error_type="InvalidArguments", message=problems)
+        call = ticket_tool_call(
+            spec,
+            params,
+            platforms=self._platforms(),
+            helpdesk=self.start.helpdesk,
+            ticket_id=self.start.external_id,
+            idempotency_key=self.idempotency_key(command.node),
+        )
         try:
             result = await platform_activity(
-                command.tool,
-                envelope,
-                summary=f"@{command.tool} ({command.platform or 'default platform'})",
+                spec.name,
+                call,
+                spec.result,
+                summary=f"@{spec.name} ({call.platform or 'no platform'})",
             )
         except ActivityError as err:
             cause = err.cause
             error_type = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
             message = cause.message if isinstance(cause, ApplicationError) else str(cause)
             return ToolFailed(node=command.node, error_type=error_type or "Error", message=message)
-        return ToolSucceeded(node=command.node, result=result)
+        return ToolSucceeded(node=command.node, result=result.model_dump(mode="json"))
 
     def _platforms(self) -> list[str]:
         """The ticket's platforms: the entry policy's first, so a policy handed over to

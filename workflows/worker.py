@@ -12,11 +12,10 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.claims import claim_activities
-from activities.commerce import platform_activities
-from activities.helpdesk import helpdesk_activities
+from activities.claims import ClaimActivities
 from activities.platforms.config import PlatformSettings
 from activities.policy_store import PolicyActivities
+from activities.tools import Platforms, tool_activities
 from activities.understanding import UnderstandingActivities
 from ticketflow.settings import Settings
 from ticketflow.temporal_client import connect_temporal
@@ -32,16 +31,15 @@ def ticket_activities(
     platforms: PlatformSettings | None = None, policies: PolicyActivities | None = None
 ) -> list[Callable[..., Any]]:
     """Everything a ticket calls: policy loading, reply understanding, platform tools."""
-    platforms = platforms or PlatformSettings()
+    connectors = Platforms(platforms or PlatformSettings())
     policy_store = policies or PolicyActivities()
     understanding = UnderstandingActivities()
     return [
         policy_store.route_ticket,
         policy_store.load_policy,
         understanding.understand_reply,
-        *platform_activities(platforms),
-        *claim_activities(platforms),
-        *helpdesk_activities(platforms),
+        *tool_activities(connectors),
+        *ClaimActivities(connectors.easypost).activities(),
     ]
 
 

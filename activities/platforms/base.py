@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import hashlib
 import json
 import logging
 import traceback
@@ -30,6 +31,8 @@ from urllib.parse import quote
 
 import httpx
 from temporalio.exceptions import ApplicationError
+
+from policies.tool_models import Address
 
 log = logging.getLogger(__name__)
 
@@ -291,8 +294,9 @@ _PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def named_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    """For tool activities (put it under ``@activity.defn``): every failure leaves as a named
-    platform error, so the retry policy decides by name.
+    """For tool activities (put it under ``@activity.defn``; the function is named after its
+    activity): every failure leaves as a named platform error, so the retry policy decides
+    by name.
 
     - ``PlatformError`` passes unchanged: 5xx, 429, timeouts and connect errors stay
       retryable, 4xx stay non-retryable.
@@ -319,7 +323,7 @@ def named_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             ) from None
         except UNUSABLE_DATA as exc:
             platform, where = _origin(exc)
-            tool = _activity_name(guarded, fn)
+            tool = fn.__name__
             log.warning("@%s: unusable data from %s: %s", tool, platform, where)
             raise PlatformRejected(
                 f"@{tool} could not use the answer or the call's input "
@@ -328,11 +332,6 @@ def named_errors(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
             ) from None
 
     return guarded
-
-
-def _activity_name(wrapper: Callable[..., Any], fn: Callable[..., Any]) -> str:
-    definition = getattr(wrapper, "__temporal_activity_definition", None)
-    return str(getattr(definition, "name", None) or fn.__name__)
 
 
 def _origin(exc: BaseException) -> tuple[str, str]:
@@ -348,3 +347,25 @@ def _origin(exc: BaseException) -> tuple[str, str]:
         if path.is_relative_to(_PROJECT_ROOT) and ".venv" not in path.parts:
             where = f"in {frame.f_code.co_name} at {path.relative_to(_PROJECT_ROOT)}:{line}"
     return platform, where
+
+
+def promotion_code(idempotency_key: str) -> str:
+    """A stable coupon / discount code for one tool call, so a retry finds the code it
+    already made instead of making a second one."""
+    return "TF" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
+
+
+def shopify_style_address(raw: dict[str, Any] | None, *, country_field: str) -> Address | None:
+    """An address in the Shopify shape (address1, province, zip) that Shopify-based apps
+    such as Skio and Stay AI also answer with; they differ only in the country's field."""
+    if not raw:
+        return None
+    return Address(
+        name=raw.get("name"),
+        line1=raw.get("address1", ""),
+        line2=raw.get("address2"),
+        city=raw.get("city", ""),
+        region=raw.get("province"),
+        postal_code=raw.get("zip", ""),
+        country=raw.get(country_field, "US"),
+    )

@@ -17,14 +17,21 @@ refund-quote step; 429 is retried after ``Retry-After`` or else
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
-from activities.catalog import (
+from activities.platforms.base import (
+    NotFound,
+    PlatformConnector,
+    PlatformRejected,
+    promotion_code,
+)
+from activities.platforms.config import BigCommerceSettings
+from activities.platforms.roles import StoreOperations
+from policies.tool_models import (
     Address,
     CouponIssued,
     DiscountApplied,
@@ -36,8 +43,6 @@ from activities.catalog import (
     RefundIssued,
     ShippingUpgraded,
 )
-from activities.platforms.base import NotFound, PlatformConnector, PlatformRejected
-from activities.platforms.config import BigCommerceSettings
 
 # BigCommerce status id -> the catalog's coarse status.
 STATUS: dict[int, str] = {
@@ -85,11 +90,6 @@ def product_number(product_id: str | int) -> int:
     return _number(product_id, "product id")
 
 
-def coupon_code(idempotency_key: str) -> str:
-    """A stable coupon code for one tool call, so a retry finds the coupon it already made."""
-    return "TF" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
-
-
 def _money(value: Any) -> float:
     return round(float(value or 0), 2)
 
@@ -98,7 +98,7 @@ def _date(value: str | None) -> datetime | None:
     return parsedate_to_datetime(value) if value else None
 
 
-class BigCommerceConnector(PlatformConnector):
+class BigCommerceConnector(PlatformConnector, StoreOperations):
     platform = "bigcommerce"
 
     def __init__(self, settings: BigCommerceSettings) -> None:
@@ -172,13 +172,11 @@ class BigCommerceConnector(PlatformConnector):
             paid=order.get("payment_status") in ("captured", "paid"),
         )
 
-    async def find_customer_id(self, email: str) -> int | None:
-        body = await self._json("GET", "/v3/customers", params={"email:in": email})
-        return int(body["data"][0]["id"]) if body["data"] else None
-
     # --- writes ---------------------------------------------------------------------------
 
-    async def set_discount(self, order_id: str, percent: int, key: str) -> DiscountApplied:
+    async def set_discount(
+        self, order_id: str, percent: int, idempotency_key: str
+    ) -> DiscountApplied:
         number = order_number(order_id)
         order = await self.raw_order(number)
         subtotal = _money(order["subtotal_inc_tax"])
@@ -186,13 +184,15 @@ class BigCommerceConnector(PlatformConnector):
             "PUT",
             f"/v2/orders/{number}",
             json={"discount_amount": round(subtotal * percent / 100, 2)},
-            idempotency_key=key,
+            idempotency_key=idempotency_key,
         )
         return DiscountApplied(
             order_id=str(number), percent=percent, new_total=_money(updated["total_inc_tax"])
         )
 
-    async def upgrade_shipping(self, order_id: str, method: str, key: str) -> ShippingUpgraded:
+    async def upgrade_shipping(
+        self, order_id: str, shipping_method: str, idempotency_key: str
+    ) -> ShippingUpgraded:
         number = order_number(order_id)
         addresses = await self._json("GET", f"/v2/orders/{number}/shipping_addresses")
         if not addresses:
@@ -202,19 +202,19 @@ class BigCommerceConnector(PlatformConnector):
         await self._json(
             "PUT",
             f"/v2/orders/{number}/shipping_addresses/{addresses[0]['id']}",
-            json={"shipping_method": method},
-            idempotency_key=key,
+            json={"shipping_method": shipping_method},
+            idempotency_key=idempotency_key,
         )
         await self._json(
             "PUT",
             f"/v2/orders/{number}",
             json={"shipping_cost_inc_tax": 0},
-            idempotency_key=key,
+            idempotency_key=idempotency_key,
         )
-        return ShippingUpgraded(order_id=str(number), shipping_method=method)
+        return ShippingUpgraded(order_id=str(number), shipping_method=shipping_method)
 
     async def swap_product(
-        self, order_id: str, from_product_id: str | None, to_product_id: str, key: str
+        self, order_id: str, from_product_id: str | None, to_product_id: str, idempotency_key: str
     ) -> ProductSwapped:
         number = order_number(order_id)
         to_id = str(product_number(to_product_id))
@@ -242,14 +242,14 @@ class BigCommerceConnector(PlatformConnector):
             for p in products
         ]
         await self._json(
-            "PUT", f"/v2/orders/{number}", json={"products": lines}, idempotency_key=key
+            "PUT", f"/v2/orders/{number}", json={"products": lines}, idempotency_key=idempotency_key
         )
         return ProductSwapped(
             order_id=str(number), removed_product_id=from_id, added_product_id=to_id
         )
 
-    async def create_coupon(self, email: str, percent: int, key: str) -> CouponIssued:
-        code = coupon_code(key)
+    async def create_coupon(self, email: str, percent: int, idempotency_key: str) -> CouponIssued:
+        code = promotion_code(idempotency_key)
         existing = await self._json("GET", "/v2/coupons", params={"code": code})
         coupon = existing[0] if existing else None
         if coupon is None:
@@ -267,7 +267,7 @@ class BigCommerceConnector(PlatformConnector):
                     "max_uses_per_customer": 1,
                     "applies_to": {"entity": "categories", "ids": [0]},
                 },
-                idempotency_key=key,
+                idempotency_key=idempotency_key,
             )
         return CouponIssued(
             code=coupon["code"],
@@ -276,16 +276,20 @@ class BigCommerceConnector(PlatformConnector):
             expires_at=_date(coupon.get("expires")),
         )
 
-    async def mark_paid(self, order_id: str, key: str) -> OrderPaid:
+    async def mark_paid(self, order_id: str, idempotency_key: str) -> OrderPaid:
         number = order_number(order_id)
         order = await self.raw_order(number)
         change: dict[str, Any] = {"payment_status": "captured"}
         if int(order["status_id"]) in (0, 7):
             change["status_id"] = 11
-        updated = await self._json("PUT", f"/v2/orders/{number}", json=change, idempotency_key=key)
+        updated = await self._json(
+            "PUT", f"/v2/orders/{number}", json=change, idempotency_key=idempotency_key
+        )
         return OrderPaid(order_id=str(number), paid=updated["payment_status"] == "captured")
 
-    async def cancel_order(self, order_id: str, reason: str | None, key: str) -> OrderCancelled:
+    async def cancel_order(
+        self, order_id: str, reason: str | None, idempotency_key: str
+    ) -> OrderCancelled:
         number = order_number(order_id)
         order = await self.raw_order(number)
         status_id = int(order["status_id"])
@@ -299,16 +303,16 @@ class BigCommerceConnector(PlatformConnector):
             if reason:
                 change["staff_notes"] = f"Cancelled by ticketflow: {reason}"
             order = await self._json(
-                "PUT", f"/v2/orders/{number}", json=change, idempotency_key=key
+                "PUT", f"/v2/orders/{number}", json=change, idempotency_key=idempotency_key
             )
         return OrderCancelled(order_id=str(number), status="cancelled")
 
     async def refund(
-        self, order_id: str, amount: float | None, reason: str | None, key: str
+        self, order_id: str, amount: float | None, reason: str | None, idempotency_key: str
     ) -> RefundIssued:
         number = order_number(order_id)
         path = f"/v3/orders/{number}/payment_actions/refunds"
-        marker = f"[ticketflow:{key}]"
+        marker = f"[ticketflow:{idempotency_key}]"
         for refund in (await self._json("GET", path))["data"]:
             if marker in refund.get("reason", ""):
                 return RefundIssued(
@@ -325,7 +329,9 @@ class BigCommerceConnector(PlatformConnector):
                 {"provider_id": "storecredit", "amount": round(amount, 2), "offline": False}
             ],
         }
-        created = (await self._json("POST", path, json=body, idempotency_key=key))["data"]
+        created = (await self._json("POST", path, json=body, idempotency_key=idempotency_key))[
+            "data"
+        ]
         return RefundIssued(
             refund_id=str(created["id"]),
             order_id=str(number),

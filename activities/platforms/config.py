@@ -74,6 +74,8 @@ class EasyPostSettings(PlatformEndpoint):
 
 class ZendeskSettings(PlatformEndpoint):
     # Real: https://{subdomain}.zendesk.com (paths /api/v2/...)
+    # The agent group (Zendesk), team (Kustomer) or queue (Salesforce) a hand-off goes to.
+    handoff_group: str = "Escalations"
     email: str = SANDBOX_ZENDESK_EMAIL
     api_token: SecretStr = SecretStr(SANDBOX_ZENDESK_TOKEN)
     webhook_secret: SecretStr = SecretStr(SANDBOX_ZENDESK_WEBHOOK_SECRET)
@@ -81,12 +83,16 @@ class ZendeskSettings(PlatformEndpoint):
 
 class KustomerSettings(PlatformEndpoint):
     # Real: https://{org}.api.kustomerapp.com (paths /v1/...)
+    # The agent group (Zendesk), team (Kustomer) or queue (Salesforce) a hand-off goes to.
+    handoff_group: str = "Escalations"
     api_key: SecretStr = SecretStr(SANDBOX_KUSTOMER_API_KEY)
     webhook_secret: SecretStr = SecretStr(SANDBOX_KUSTOMER_WEBHOOK_SECRET)
 
 
 class SalesforceSettings(PlatformEndpoint):
     # Real: https://{my-domain}.my.salesforce.com (token at /services/oauth2/token)
+    # The agent group (Zendesk), team (Kustomer) or queue (Salesforce) a hand-off goes to.
+    handoff_group: str = "Escalations"
     client_id: str = SANDBOX_SALESFORCE_CLIENT_ID
     client_secret: SecretStr = SecretStr(SANDBOX_SALESFORCE_CLIENT_SECRET)
     api_version: str = "v62.0"

@@ -23,9 +23,9 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from activities.catalog import TrackingEvent, TrackingInfo
 from activities.platforms.base import PlatformConnector, path_id
 from activities.platforms.config import EasyPostSettings
+from policies.tool_models import TrackingEvent, TrackingInfo
 
 LIVE_CLAIM = ("submitted", "in_review", "approved", "approved_partial")
 

@@ -37,6 +37,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from activities.platforms.base import NotFound, PlatformConnector, parse_retry_after
 from activities.platforms.config import KustomerSettings
+from activities.platforms.roles import HANDOFF_TAG, HelpdeskOperations, handoff_note
+from policies.tool_models import AccountDetails, Address, HandoffDone, MessageSent
 
 KustomerStatus = Literal["open", "snoozed", "done"]
 EXTERNAL_ID_PREFIX = "ticketflow:"
@@ -141,7 +143,7 @@ def external_id(idempotency_key: str) -> str:
     return EXTERNAL_ID_PREFIX + idempotency_key
 
 
-class KustomerConnector(PlatformConnector):
+class KustomerConnector(PlatformConnector, HelpdeskOperations):
     """Async Kustomer client; one per worker, shared by the helpdesk activities."""
 
     platform = "kustomer"
@@ -149,6 +151,7 @@ class KustomerConnector(PlatformConnector):
     def __init__(self, settings: KustomerSettings, *, sender: str | None = None, **kwargs: Any):
         assert settings.base_url is not None
         super().__init__(settings.base_url, **kwargs)
+        self.handoff_group = settings.handoff_group
         self._bearer = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"}
         # The outbound address replies go from (email channel); None lets Kustomer choose.
         self.sender = sender
@@ -320,6 +323,49 @@ class KustomerConnector(PlatformConnector):
             if team.id == name_or_id or team.name.lower() == name_or_id.lower():
                 return team
         raise NotFound(f"no team named {name_or_id!r}", platform=self.platform, status=404)
+
+    # --- the helpdesk role (activities.platforms.roles.Helpdesk) ------------------------
+
+    async def comment(
+        self, ticket_id: str, body: str, *, public: bool, idempotency_key: str
+    ) -> MessageSent:
+        if public:
+            sent = await self.send_reply(ticket_id, body, idempotency_key=idempotency_key)
+        else:
+            sent = await self.add_note(ticket_id, body, idempotency_key=idempotency_key)
+        return MessageSent(message_id=sent.id, channel=sent.channel)
+
+    async def hand_off(
+        self, ticket_id: str, reason: str, note: str | None, idempotency_key: str
+    ) -> HandoffDone:
+        """A note with the reason, the conversation open and assigned to the team, tagged."""
+        team = await self.find_team(self.handoff_group)
+        await self.add_note(ticket_id, handoff_note(reason, note), idempotency_key=idempotency_key)
+        await self.update_conversation(ticket_id, status="open", assigned_teams=[team.id])
+        await self.change_tags(ticket_id, [HANDOFF_TAG], [])
+        return HandoffDone(assigned_group=team.name)
+
+    async def account_details(self, email: str) -> AccountDetails:
+        """Does the customer exist, and the first complete address they have saved."""
+        customer = await self.find_customer_by_email(email)
+        if customer is None:
+            return AccountDetails(exists=False, email=email)
+        address = None
+        for location in customer.locations:
+            if location.address and location.cityName and location.zipCode:
+                address = Address(
+                    name=location.name or customer.name,
+                    line1=location.address,
+                    line2=location.address2,
+                    city=location.cityName,
+                    region=location.regionCode,
+                    postal_code=location.zipCode,
+                    country=location.countryCode or "US",
+                )
+                break
+        return AccountDetails(
+            exists=True, customer_id=customer.id, email=email, name=customer.name, address=address
+        )
 
 
 # --- incoming webhooks ----------------------------------------------------------------------

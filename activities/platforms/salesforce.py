@@ -51,6 +51,8 @@ from activities.platforms.base import (
     PlatformRejected,
 )
 from activities.platforms.config import SalesforceSettings
+from activities.platforms.roles import HelpdeskOperations, handoff_note
+from policies.tool_models import AccountDetails, Address, HandoffDone, MessageSent
 
 COMMENT_BODY_MAX_BYTES = 4000
 TAGS_FIELD = "Ticketflow_Tags__c"
@@ -124,7 +126,7 @@ def _check_id(value: str) -> str:
     return value
 
 
-class SalesforceConnector(PlatformConnector):
+class SalesforceConnector(PlatformConnector, HelpdeskOperations):
     """Async Salesforce REST client with a cached client-credentials token."""
 
     platform = "salesforce"
@@ -139,6 +141,7 @@ class SalesforceConnector(PlatformConnector):
     ) -> None:
         assert settings.base_url is not None
         super().__init__(settings.base_url, **kwargs)
+        self.handoff_group = settings.handoff_group
         self._client_id = settings.client_id
         self._client_secret = settings.client_secret
         self.api_version = settings.api_version
@@ -296,6 +299,48 @@ class SalesforceConnector(PlatformConnector):
             f"MailingPostalCode, MailingCountry FROM Contact WHERE Email = {soql_quote(email)}"
         )
         return SalesforceContact.model_validate(records[0]) if records else None
+
+    # --- the helpdesk role (activities.platforms.roles.Helpdesk) ------------------------
+
+    async def comment(
+        self, ticket_id: str, body: str, *, public: bool, idempotency_key: str
+    ) -> MessageSent:
+        comment = await self.add_comment(
+            ticket_id, body, public=public, idempotency_key=idempotency_key
+        )
+        return MessageSent(message_id=comment.id, channel=self.platform)
+
+    async def hand_off(
+        self, ticket_id: str, reason: str, note: str | None, idempotency_key: str
+    ) -> HandoffDone:
+        """A private comment with the reason, then the case to the queue, escalated."""
+        queue = await self.find_queue(self.handoff_group)
+        await self.add_comment(
+            ticket_id, handoff_note(reason, note), public=False, idempotency_key=idempotency_key
+        )
+        await self.update_case(ticket_id, {"OwnerId": queue.id, "Status": "Escalated"})
+        return HandoffDone(assigned_group=queue.name)
+
+    async def account_details(self, email: str) -> AccountDetails:
+        """The contact, with its mailing address when it is complete."""
+        contact = await self.find_contact_by_email(email)
+        if contact is None:
+            return AccountDetails(exists=False, email=email)
+        address = None
+        if contact.mailing_street and contact.mailing_city and contact.mailing_postal_code:
+            street = contact.mailing_street.split("\n")
+            address = Address(
+                name=contact.name,
+                line1=street[0],
+                line2="\n".join(street[1:]) or None,
+                city=contact.mailing_city,
+                region=contact.mailing_state,
+                postal_code=contact.mailing_postal_code,
+                country=contact.mailing_country or "US",
+            )
+        return AccountDetails(
+            exists=True, customer_id=contact.id, email=email, name=contact.name, address=address
+        )
 
 
 # --- incoming outbound messages -------------------------------------------------------------

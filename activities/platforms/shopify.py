@@ -51,7 +51,6 @@ accepted, and the order shows ``cancelledAt`` once the job has run.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import uuid
@@ -60,15 +59,6 @@ from typing import Any
 
 import httpx
 
-from activities.catalog import (
-    Address,
-    CouponIssued,
-    LineItem,
-    OrderCancelled,
-    OrderCreated,
-    OrderDetails,
-    RefundIssued,
-)
 from activities.platforms.base import (
     DEFAULT_RETRY_AFTER,
     NotFound,
@@ -77,8 +67,19 @@ from activities.platforms.base import (
     PlatformRateLimited,
     PlatformRejected,
     graphql_error,
+    promotion_code,
 )
 from activities.platforms.config import ShopifySettings
+from activities.platforms.roles import StoreOperations
+from policies.tool_models import (
+    Address,
+    CouponIssued,
+    LineItem,
+    OrderCancelled,
+    OrderCreated,
+    OrderDetails,
+    RefundIssued,
+)
 
 MONEY = "shopMoney { amount currencyCode }"
 ORDER_FIELDS = (
@@ -123,11 +124,6 @@ def numeric_id(gid: str) -> str:
     return gid.rsplit("/", 1)[-1]
 
 
-def discount_code(idempotency_key: str) -> str:
-    """A stable discount code for one tool call, so a retry finds the code it already made."""
-    return "TF" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
-
-
 def idempotent_key(idempotency_key: str) -> str:
     """The UUID sent in ``@idempotent(key:)``: derived from ticketflow's key, so stable."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ticketflow:{idempotency_key}"))
@@ -157,7 +153,7 @@ def throttle_delay(body: Any) -> timedelta | None:
     return timedelta(seconds=max(1, math.ceil(missing / rate)))
 
 
-class ShopifyConnector(PlatformConnector):
+class ShopifyConnector(PlatformConnector, StoreOperations):
     platform = "shopify"
 
     def __init__(self, settings: ShopifySettings) -> None:
@@ -308,7 +304,9 @@ class ShopifyConnector(PlatformConnector):
 
     # --- writes ---------------------------------------------------------------------------
 
-    async def cancel_order(self, order_id: str, reason: str | None, key: str) -> OrderCancelled:
+    async def cancel_order(
+        self, order_id: str, reason: str | None, idempotency_key: str
+    ) -> OrderCancelled:
         raw = await self.raw_order(order_id)
         order = self._order(raw)
         if raw.get("cancelledAt"):  # done before (by us on an earlier attempt, or anyone)
@@ -333,9 +331,11 @@ class ShopifyConnector(PlatformConnector):
             "notifyCustomer": True,
             "refundMethod": {"originalPaymentMethodsRefund": True},
             "staffNote": f"Cancelled by ticketflow: {reason or 'customer request'} "
-            f"[ticketflow:{key}]",
+            f"[ticketflow:{idempotency_key}]",
         }
-        result = (await self.graphql(query, variables, idempotency_key=key))["orderCancel"]
+        result = (await self.graphql(query, variables, idempotency_key=idempotency_key))[
+            "orderCancel"
+        ]
         self._user_errors(result, "orderCancelUserErrors")
         if not result.get("job"):
             raise PlatformRejected(f"order {order.id}: no cancel job", platform=self.platform)
@@ -351,8 +351,8 @@ class ShopifyConnector(PlatformConnector):
         node = (await self.graphql(query, {"code": code}))["codeDiscountNodeByCode"]
         return dict(node) if node else None
 
-    async def create_coupon(self, email: str, percent: int, key: str) -> CouponIssued:
-        code = discount_code(key)
+    async def create_coupon(self, email: str, percent: int, idempotency_key: str) -> CouponIssued:
+        code = promotion_code(idempotency_key)
         node = await self.find_discount(code)
         if node is None:
             starts = datetime.now(UTC)
@@ -373,7 +373,9 @@ class ShopifyConnector(PlatformConnector):
                 "appliesOncePerCustomer": True,
             }
             result = (
-                await self.graphql(query, {"basicCodeDiscount": discount}, idempotency_key=key)
+                await self.graphql(
+                    query, {"basicCodeDiscount": discount}, idempotency_key=idempotency_key
+                )
             )["discountCodeBasicCreate"]
             self._user_errors(result)
             node = result["codeDiscountNode"]
@@ -388,11 +390,11 @@ class ShopifyConnector(PlatformConnector):
         )
 
     async def refund(
-        self, order_id: str, amount: float | None, reason: str | None, key: str
+        self, order_id: str, amount: float | None, reason: str | None, idempotency_key: str
     ) -> RefundIssued:
         raw = await self.raw_order(order_id)
         order = self._order(raw)
-        marker = f"[ticketflow:{key}]"
+        marker = f"[ticketflow:{idempotency_key}]"
         for done in raw.get("refunds") or []:
             if marker in (done.get("note") or ""):
                 return RefundIssued(
@@ -439,8 +441,10 @@ class ShopifyConnector(PlatformConnector):
                 }
             ],
         }
-        variables = {"input": refund_input, "idempotencyKey": idempotent_key(key)}
-        result = (await self.graphql(query, variables, idempotency_key=key))["refundCreate"]
+        variables = {"input": refund_input, "idempotencyKey": idempotent_key(idempotency_key)}
+        result = (await self.graphql(query, variables, idempotency_key=idempotency_key))[
+            "refundCreate"
+        ]
         self._user_errors(result)
         created = result["refund"]
         return RefundIssued(
@@ -451,11 +455,11 @@ class ShopifyConnector(PlatformConnector):
         )
 
     async def create_replacement(
-        self, email: str, items: list[LineItem], address: Address, key: str
+        self, user_email: str, items: list[LineItem], address: Address, idempotency_key: str
     ) -> OrderCreated:
         """A new, paid, zero-priced order with the same items, shipped to ``address``."""
-        marker = f"[ticketflow:{key}]"
-        for raw in await self._search(search_term("email", email), first=5):
+        marker = f"[ticketflow:{idempotency_key}]"
+        for raw in await self._search(search_term("email", user_email), first=5):
             if marker in (raw.get("note") or ""):  # made by an earlier attempt
                 return OrderCreated(
                     order_id=numeric_id(raw["id"]),
@@ -464,7 +468,7 @@ class ShopifyConnector(PlatformConnector):
                 )
         first, _, last = (address.name or "").partition(" ")
         order = {
-            "email": email,
+            "email": user_email,
             "financialStatus": "PAID",
             "note": f"Free replacement sent by ticketflow {marker}",
             "tags": ["ticketflow", "replacement"],
@@ -496,7 +500,9 @@ class ShopifyConnector(PlatformConnector):
         )
         options = {"sendReceipt": True, "inventoryBehaviour": "BYPASS"}
         variables = {"order": order, "options": options}
-        result = (await self.graphql(query, variables, idempotency_key=key))["orderCreate"]
+        result = (await self.graphql(query, variables, idempotency_key=idempotency_key))[
+            "orderCreate"
+        ]
         self._user_errors(result)
         created = result["order"]
         return OrderCreated(

@@ -25,20 +25,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.catalog import (
-    AccountDetails,
-    Address,
-    LineItem,
-    OrderDetails,
-    Subscription,
-)
 from activities.platforms.base import (
     NotFound,
     PlatformConnector,
     PlatformRejected,
     graphql_error,
+    shopify_style_address,
 )
 from activities.platforms.config import SkioSettings
+from activities.platforms.roles import StoreOperations, SubscriptionOperations
+from policies.tool_models import AccountDetails, LineItem, OrderDetails, Subscription
 
 LINES = "SubscriptionLines { id quantity ProductVariant { id title Product { title } } }"
 SUBSCRIPTION_FIELDS = (
@@ -53,21 +49,7 @@ ORDER_FIELDS = (
 ORDER_STATUS = {"FULFILLED": "shipped", "UNFULFILLED": "processing", "CANCELLED": "cancelled"}
 
 
-def _address(raw: dict[str, Any] | None) -> Address | None:
-    if not raw:
-        return None
-    return Address(
-        name=raw.get("name"),
-        line1=raw.get("address1", ""),
-        line2=raw.get("address2"),
-        city=raw.get("city", ""),
-        region=raw.get("province"),
-        postal_code=raw.get("zip", ""),
-        country=raw.get("country", "US"),
-    )
-
-
-class SkioConnector(PlatformConnector):
+class SkioConnector(PlatformConnector, StoreOperations, SubscriptionOperations):
     platform = "skio"
 
     def __init__(self, settings: SkioSettings) -> None:
@@ -138,7 +120,7 @@ class SkioConnector(PlatformConnector):
             customer_id=user["id"],
             email=user["email"],
             name=f"{user['firstName']} {user['lastName']}".strip(),
-            address=_address(user.get("defaultAddress")),
+            address=shopify_style_address(user.get("defaultAddress"), country_field="country"),
             order_ids=[o["platformId"] for o in user.get("Orders", [])],
         )
 
@@ -171,7 +153,9 @@ class SkioConnector(PlatformConnector):
                 )
                 for item in raw["OrderLineItems"]
             ],
-            shipping_address=_address(raw.get("shippingAddress")),
+            shipping_address=shopify_style_address(
+                raw.get("shippingAddress"), country_field="country"
+            ),
             tracking_number=raw.get("trackingNumber"),
             carrier=raw.get("carrier"),
             delivered_at=raw.get("deliveredAt"),

@@ -24,11 +24,19 @@ and ``/reactivate``; ``GET /orders/{id}``, ``POST /orders``, ``POST /orders/{id}
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from activities.catalog import (
+from activities.platforms.base import (
+    PlatformConnector,
+    PlatformRejected,
+    path_id,
+    promotion_code,
+    shopify_style_address,
+)
+from activities.platforms.config import StayAiSettings
+from activities.platforms.roles import StoreOperations, SubscriptionOperations
+from policies.tool_models import (
     Address,
     AddressUpdated,
     CouponIssued,
@@ -40,31 +48,10 @@ from activities.catalog import (
     OrderPaid,
     Subscription,
 )
-from activities.platforms.base import PlatformConnector, PlatformRejected, path_id
-from activities.platforms.config import StayAiSettings
 
 ORDER_STATUS = {"FULFILLED": "shipped", "UNFULFILLED": "processing", "CANCELLED": "cancelled"}
 # A coupon for next time is valid this long.
 COUPON_VALIDITY = timedelta(days=90)
-
-
-def discount_code(idempotency_key: str) -> str:
-    """A stable code for one tool call, so a retry finds the code it already made."""
-    return "TF" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
-
-
-def _address(raw: dict[str, Any] | None) -> Address | None:
-    if not raw:
-        return None
-    return Address(
-        name=raw.get("name"),
-        line1=raw.get("address1", ""),
-        line2=raw.get("address2"),
-        city=raw.get("city", ""),
-        region=raw.get("province"),
-        postal_code=raw.get("zip", ""),
-        country=raw.get("countryCode", "US"),
-    )
 
 
 def _raw_address(address: Address) -> dict[str, Any]:
@@ -79,7 +66,7 @@ def _raw_address(address: Address) -> dict[str, Any]:
     }
 
 
-class StayAiConnector(PlatformConnector):
+class StayAiConnector(PlatformConnector, StoreOperations, SubscriptionOperations):
     platform = "stayai"
 
     def __init__(self, settings: StayAiSettings) -> None:
@@ -187,7 +174,9 @@ class StayAiConnector(PlatformConnector):
                 )
                 for i in raw["lineItems"]
             ],
-            shipping_address=_address(raw.get("shippingAddress")),
+            shipping_address=shopify_style_address(
+                raw.get("shippingAddress"), country_field="countryCode"
+            ),
             address_id=(raw.get("shippingAddress") or {}).get("id"),
             tracking_number=raw.get("trackingNumber"),
             carrier=raw.get("carrier"),
@@ -200,10 +189,10 @@ class StayAiConnector(PlatformConnector):
         return self._order(await self._json("GET", self._order_path(order_id)))
 
     async def create_order(
-        self, email: str, items: list[LineItem], address: Address, key: str
+        self, user_email: str, items: list[LineItem], address: Address, idempotency_key: str
     ) -> OrderCreated:
         body = {
-            "email": email,
+            "email": user_email,
             "lineItems": [
                 {
                     "variantId": i.product_id or i.sku,
@@ -214,40 +203,52 @@ class StayAiConnector(PlatformConnector):
                 for i in items
             ],
             "shippingAddress": _raw_address(address),
-            "note": f"ticketflow:{key}",
+            "note": f"ticketflow:{idempotency_key}",
         }
-        raw = await self._json("POST", "/orders", json=body, idempotency_key=key)
+        raw = await self._json("POST", "/orders", json=body, idempotency_key=idempotency_key)
         return OrderCreated(
             order_id=str(raw["id"]), status="processing", total=float(raw["totalPrice"])
         )
 
-    async def mark_paid(self, order_id: str, key: str) -> OrderPaid:
+    async def mark_paid(self, order_id: str, idempotency_key: str) -> OrderPaid:
         raw = await self._json(
-            "POST", f"{self._order_path(order_id)}/mark-paid", json={}, idempotency_key=key
+            "POST",
+            f"{self._order_path(order_id)}/mark-paid",
+            json={},
+            idempotency_key=idempotency_key,
         )
         return OrderPaid(order_id=str(order_id), paid=raw["financialStatus"] == "PAID")
 
-    async def set_discount(self, order_id: str, percent: int, key: str) -> DiscountApplied:
+    async def set_discount(
+        self, order_id: str, percent: int, idempotency_key: str
+    ) -> DiscountApplied:
         raw = await self._json(
             "POST",
             f"{self._order_path(order_id)}/discount",
             json={"percent": percent},
-            idempotency_key=key,
+            idempotency_key=idempotency_key,
         )
         return DiscountApplied(
             order_id=str(order_id), percent=percent, new_total=float(raw["totalPrice"])
         )
 
-    async def update_address(self, address_id: str, address: Address, key: str) -> AddressUpdated:
+    async def update_address(
+        self, address_id: str, new_address: Address, idempotency_key: str
+    ) -> AddressUpdated:
         raw = await self._json(
             "PUT",
             f"/addresses/{path_id(address_id, what='address id', platform=self.platform)}",
-            json=_raw_address(address),
-            idempotency_key=key,
+            json=_raw_address(new_address),
+            idempotency_key=idempotency_key,
         )
-        return AddressUpdated(address_id=raw["id"], address=_address(raw) or address)
+        return AddressUpdated(
+            address_id=raw["id"],
+            address=shopify_style_address(raw, country_field="countryCode") or new_address,
+        )
 
-    async def cancel_order(self, order_id: str, reason: str | None, key: str) -> OrderCancelled:
+    async def cancel_order(
+        self, order_id: str, reason: str | None, idempotency_key: str
+    ) -> OrderCancelled:
         current = await self.get_order(order_id)
         if current.status == "cancelled":  # done before (by us on an earlier attempt, or anyone)
             return OrderCancelled(order_id=current.id, status="cancelled")
@@ -260,7 +261,7 @@ class StayAiConnector(PlatformConnector):
             "POST",
             f"{self._order_path(order_id)}/cancel",
             json={"reason": reason or "customer request"},
-            idempotency_key=key,
+            idempotency_key=idempotency_key,
         )
         refunded = float(raw["totalPrice"]) if raw.get("financialStatus") == "REFUNDED" else 0.0
         return OrderCancelled(
@@ -269,8 +270,8 @@ class StayAiConnector(PlatformConnector):
             refunded_amount=refunded,
         )
 
-    async def create_coupon(self, email: str, percent: int, key: str) -> CouponIssued:
-        code = discount_code(key)
+    async def create_coupon(self, email: str, percent: int, idempotency_key: str) -> CouponIssued:
+        code = promotion_code(idempotency_key)
         body = {
             "code": code,
             "percentage": percent,
@@ -279,7 +280,9 @@ class StayAiConnector(PlatformConnector):
             "expiresAt": (datetime.now(UTC) + COUPON_VALIDITY).isoformat(),
         }
         try:
-            raw = await self._json("POST", "/discount-codes", json=body, idempotency_key=key)
+            raw = await self._json(
+                "POST", "/discount-codes", json=body, idempotency_key=idempotency_key
+            )
         except PlatformRejected as taken:
             if taken.status != 409:
                 raise
@@ -294,11 +297,11 @@ class StayAiConnector(PlatformConnector):
         )
 
     async def create_replacement(
-        self, email: str, items: list[LineItem], address: Address, key: str
+        self, user_email: str, items: list[LineItem], address: Address, idempotency_key: str
     ) -> OrderCreated:
-        created = await self.create_order(email, items, address, f"{key}/order")
-        await self.mark_paid(created.order_id, f"{key}/paid")
-        discount = await self.set_discount(created.order_id, 100, f"{key}/free")
+        created = await self.create_order(user_email, items, address, f"{idempotency_key}/order")
+        await self.mark_paid(created.order_id, f"{idempotency_key}/paid")
+        discount = await self.set_discount(created.order_id, 100, f"{idempotency_key}/free")
         return OrderCreated(
             order_id=created.order_id, status="processing", total=discount.new_total
         )

@@ -31,6 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from activities.platforms.base import NotFound, PlatformConnector
 from activities.platforms.config import ZendeskSettings
+from activities.platforms.roles import HANDOFF_TAG, HelpdeskOperations, handoff_note
+from policies.tool_models import AccountDetails, HandoffDone, MessageSent
 
 IDEMPOTENCY_METADATA_KEY = "ticketflow_idempotency_key"
 # How many recent audits a keyed update scans before writing (a retry follows its first
@@ -151,7 +153,7 @@ class ZendeskUpdateResult(_Model):
     replayed: bool = False
 
 
-class ZendeskConnector(PlatformConnector):
+class ZendeskConnector(PlatformConnector, HelpdeskOperations):
     """Async Zendesk Support client; one per worker, shared by the helpdesk activities."""
 
     platform = "zendesk"
@@ -159,6 +161,7 @@ class ZendeskConnector(PlatformConnector):
     def __init__(self, settings: ZendeskSettings, **kwargs: Any) -> None:
         assert settings.base_url is not None
         super().__init__(settings.base_url, **kwargs)
+        self.handoff_group = settings.handoff_group
         self._basic = httpx.BasicAuth(
             f"{settings.email}/token", settings.api_token.get_secret_value()
         )
@@ -262,6 +265,42 @@ class ZendeskConnector(PlatformConnector):
         )
         users = response.json().get("users", [])
         return ZendeskUser.model_validate(users[0]) if users else None
+
+    # --- the helpdesk role (activities.platforms.roles.Helpdesk) ------------------------
+
+    async def comment(
+        self, ticket_id: str, body: str, *, public: bool, idempotency_key: str
+    ) -> MessageSent:
+        result = await self.update_ticket(
+            ticket_id,
+            ZendeskTicketUpdate(comment_body=body, public=public),
+            idempotency_key=idempotency_key,
+        )
+        return MessageSent(message_id=str(result.comment_id), channel=self.platform)
+
+    async def hand_off(
+        self, ticket_id: str, reason: str, note: str | None, idempotency_key: str
+    ) -> HandoffDone:
+        """A private note with the reason, the ticket to the hand-off group, open, tagged."""
+        group = await self.find_group(self.handoff_group)
+        await self.update_ticket(
+            ticket_id,
+            ZendeskTicketUpdate(
+                comment_body=handoff_note(reason, note),
+                public=False,
+                group_id=group.id,
+                status="open",
+                additional_tags=[HANDOFF_TAG],
+            ),
+            idempotency_key=idempotency_key,
+        )
+        return HandoffDone(assigned_group=group.name)
+
+    async def account_details(self, email: str) -> AccountDetails:
+        user = await self.find_user_by_email(email)
+        if user is None:
+            return AccountDetails(exists=False, email=email)
+        return AccountDetails(exists=True, customer_id=str(user.id), email=email, name=user.name)
 
 
 # --- incoming webhooks ----------------------------------------------------------------------

@@ -28,11 +28,11 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.catalog import PLATFORM_TITLES, platform_key
 from activities.policy_store import PolicyActivities, RouteRequest
 from api.deps import LibraryDep, SettingsDep, TemporalDep, require_api_key
 from api.problems import problem_responses
 from policies.library import PolicyLibrary
+from policies.platforms import PLATFORM_TITLES, platform_key
 from ticketflow.settings import Settings
 from workflows import search_attributes as sa
 from workflows.ticket import TicketWorkflow

@@ -11,27 +11,12 @@ outage (5xx, 429, timeouts, a 2xx that is not JSON at all) stays retryable.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
 import httpx
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities.catalog import (
-    CancelOrderParams,
-    EmailParams,
-    FutureDiscountParams,
-    OrderIdParams,
-    SubscriptionIdParams,
-)
 from activities.claims import ClaimActivities, ClaimLookup
-from activities.commerce import CommerceActivities, Connectors, ToolInput
-from activities.helpdesk import (
-    AccountDetailsInput,
-    HelpdeskActivities,
-    KustomerAccountDetailsInput,
-    build_helpdesk_activities,
-)
 from activities.platforms.base import (
     NON_RETRYABLE_ERROR_TYPES,
     NotFound,
@@ -40,14 +25,22 @@ from activities.platforms.base import (
     PlatformRateLimited,
     PlatformRejected,
     PlatformUnavailable,
+    promotion_code,
 )
-from activities.platforms.bigcommerce import coupon_code
 from activities.platforms.config import (
     SANDBOX_BIGCOMMERCE_STORE_HASH,
     SANDBOX_BIGCOMMERCE_TOKEN,
     PlatformSettings,
 )
 from activities.platforms.easypost import EasyPostConnector
+from policies.tool_models import (
+    CancelOrderParams,
+    EmailParams,
+    FutureDiscountParams,
+    OrderIdParams,
+    SubscriptionIdParams,
+)
+from tests.platforms.tool_runner import TicketCall, ToolRunner, tool_runner
 from tests.sandbox_fixtures import SandboxControl
 
 BIGCOMMERCE = ["BigCommerce", "Zendesk"]
@@ -57,17 +50,9 @@ env = ActivityEnvironment()
 
 
 @pytest.fixture
-async def tools(platform_settings: PlatformSettings) -> AsyncIterator[CommerceActivities]:
-    connectors = Connectors(platform_settings)
-    yield CommerceActivities(connectors)
-    await connectors.aclose()
-
-
-@pytest.fixture
-async def helpdesk(platform_settings: PlatformSettings) -> AsyncIterator[HelpdeskActivities]:
-    activities = build_helpdesk_activities(platform_settings)
-    yield activities
-    await activities.aclose()
+async def tools(platform_settings: PlatformSettings) -> AsyncIterator[ToolRunner]:
+    async with tool_runner(platform_settings) as runner:
+        yield runner
 
 
 @pytest.fixture
@@ -96,17 +81,15 @@ def answer_with(connector: PlatformConnector, handler: Callable[[httpx.Request],
 
 @pytest.mark.parametrize("order_id", ["ABC-12", "#5001x", ""])
 async def test_bigcommerce_tools_with_a_typed_order_number_that_cannot_exist(
-    tools: CommerceActivities, sandbox: SandboxControl, order_id: str
+    tools: ToolRunner, sandbox: SandboxControl, order_id: str
 ) -> None:
     for tool, params in [
-        (tools.get_order_details, OrderIdParams(order_id=order_id)),
-        (tools.cancel_order, CancelOrderParams(order_id=order_id)),
+        ("get_order_details", OrderIdParams(order_id=order_id)),
+        ("cancel_order", CancelOrderParams(order_id=order_id)),
     ]:
-        call: ToolInput[Any] = ToolInput(
-            params=params, platforms=BIGCOMMERCE, idempotency_key="t-1/n2"
-        )
+        call = TicketCall(params=params, platforms=BIGCOMMERCE, idempotency_key="t-1/n2")
         with pytest.raises(NotFound) as raised:
-            await env.run(tool, call)  # type: ignore[arg-type]
+            await tools.run(tool, call)
         error = decided_at_once(raised.value, NotFound)
         assert "not a BigCommerce order number" in error.message
     assert sandbox.faults_served("bigcommerce")["requests"] == 0
@@ -114,28 +97,26 @@ async def test_bigcommerce_tools_with_a_typed_order_number_that_cannot_exist(
 
 @pytest.mark.parametrize("order_id", ["7001/../7002", "..", "", "  "])
 async def test_stayai_order_id_is_one_path_segment(
-    tools: CommerceActivities, sandbox: SandboxControl, order_id: str
+    tools: ToolRunner, sandbox: SandboxControl, order_id: str
 ) -> None:
     """ "7001/../7002" must not read order 7002 (another customer's); an empty id must not
     read the order list (a redirect, retried until the step gives up)."""
-    call: ToolInput[OrderIdParams] = ToolInput(
-        params=OrderIdParams(order_id=order_id), platforms=STAYAI
-    )
+    call = TicketCall(params=OrderIdParams(order_id=order_id), platforms=STAYAI)
     with pytest.raises(NotFound) as raised:
-        await env.run(tools.get_order_details, call)
+        await tools.run("get_order_details", call)
     decided_at_once(raised.value, NotFound)
     if not order_id.strip(".").strip():
         assert sandbox.faults_served("stayai")["requests"] == 0
 
 
 async def test_stayai_empty_subscription_id_is_not_found_without_a_call(
-    tools: CommerceActivities, sandbox: SandboxControl
+    tools: ToolRunner, sandbox: SandboxControl
 ) -> None:
-    call: ToolInput[SubscriptionIdParams] = ToolInput(
+    call = TicketCall(
         params=SubscriptionIdParams(subscription_id=""), platforms=STAYAI, idempotency_key="k"
     )
     with pytest.raises(NotFound) as raised:
-        await env.run(tools.cancel_subscription, call)
+        await tools.run("cancel_subscription", call)
     decided_at_once(raised.value, NotFound)
     assert sandbox.faults_served("stayai")["requests"] == 0
 
@@ -144,30 +125,26 @@ async def test_stayai_empty_subscription_id_is_not_found_without_a_call(
     "order_id", ['#1001" OR name:"#1002', "gid://shopify/Order/abc", "gid://shopify/Customer/1"]
 )
 async def test_shopify_order_reference_that_cannot_exist(
-    tools: CommerceActivities, sandbox: SandboxControl, order_id: str
+    tools: ToolRunner, sandbox: SandboxControl, order_id: str
 ) -> None:
     """A quote cannot widen the order-name search; a gid that is not an order's is refused
     before calling."""
-    call: ToolInput[OrderIdParams] = ToolInput(
-        params=OrderIdParams(order_id=order_id), platforms=SHOPIFY
-    )
+    call = TicketCall(params=OrderIdParams(order_id=order_id), platforms=SHOPIFY)
     with pytest.raises(NotFound) as raised:
-        await env.run(tools.get_order_details, call)
+        await tools.run("get_order_details", call)
     decided_at_once(raised.value, NotFound)
     if order_id.startswith("gid://"):
         assert sandbox.faults_served("shopify")["requests"] == 0
 
 
-async def test_kustomer_email_cannot_end_the_path_early(helpdesk: HelpdeskActivities) -> None:
+async def test_kustomer_email_cannot_end_the_path_early(tools: ToolRunner) -> None:
     """ "sam@example.com#x" is not Sam: the "#" must not cut the lookup to sam@example.com."""
-    found = await env.run(
-        helpdesk.get_kustomer_account_details,
-        KustomerAccountDetailsInput(params=EmailParams(email="sam@example.com#x")),
+    found = await tools.run(
+        "get_kustomer_account_details", TicketCall(params=EmailParams(email="sam@example.com#x"))
     )
     assert not found.exists
-    sam = await env.run(
-        helpdesk.get_kustomer_account_details,
-        KustomerAccountDetailsInput(params=EmailParams(email="sam@example.com")),
+    sam = await tools.run(
+        "get_kustomer_account_details", TicketCall(params=EmailParams(email="sam@example.com"))
     )
     assert sam.exists
 
@@ -185,7 +162,7 @@ async def test_empty_claim_id_is_not_found_without_a_call(
 
 
 async def test_platform_data_the_connector_cannot_read_is_rejected_at_once(
-    tools: CommerceActivities, sandbox: SandboxControl
+    tools: ToolRunner, sandbox: SandboxControl
 ) -> None:
     """A coupon the merchant made by hand under the code ticketflow derives, with an amount
     that is not a number: the coupon tool fails at once, naming the tool and where."""
@@ -194,7 +171,7 @@ async def test_platform_data_the_connector_cannot_read_is_rejected_at_once(
         f"/bigcommerce/stores/{SANDBOX_BIGCOMMERCE_STORE_HASH}/v2/coupons",
         json={
             "name": "by hand",
-            "code": coupon_code(key),
+            "code": promotion_code(key),
             "type": "percentage_discount",
             "amount": "fifteen",
             "applies_to": {"entity": "categories", "ids": [0]},
@@ -202,13 +179,13 @@ async def test_platform_data_the_connector_cannot_read_is_rejected_at_once(
         headers={"X-Auth-Token": SANDBOX_BIGCOMMERCE_TOKEN},
     )
     assert made.status_code == 201
-    call: ToolInput[FutureDiscountParams] = ToolInput(
+    call = TicketCall(
         params=FutureDiscountParams(email="alex@example.com", percent=15),
         platforms=BIGCOMMERCE,
         idempotency_key=key,
     )
     with pytest.raises(PlatformRejected) as raised:
-        await env.run(tools.create_future_discount, call)
+        await tools.run("create_future_discount", call)
     error = decided_at_once(raised.value, PlatformRejected)
     assert error.platform == "bigcommerce"
     assert "@create_future_discount" in error.message and "ValueError" in error.message
@@ -218,17 +195,17 @@ async def test_platform_data_the_connector_cannot_read_is_rejected_at_once(
 
 
 async def test_helpdesk_answer_of_an_unknown_shape_is_rejected_at_once(
-    helpdesk: HelpdeskActivities,
+    tools: ToolRunner,
 ) -> None:
     answer_with(
-        helpdesk.zendesk,
+        tools.platforms.connectors["zendesk"],
         lambda request: httpx.Response(
             200, json={"users": [{"id": "sam@example.com", "name": "Sam"}]}
         ),
     )
-    call = AccountDetailsInput(helpdesk="zendesk", params=EmailParams(email="sam@example.com"))
+    call = TicketCall(helpdesk="zendesk", params=EmailParams(email="sam@example.com"))
     with pytest.raises(PlatformRejected) as raised:
-        await env.run(helpdesk.get_account_details, call)
+        await tools.run("get_account_details", call)
     error = decided_at_once(raised.value, PlatformRejected)
     assert error.platform == "zendesk" and "ValidationError" in error.message
     assert "sam@example.com" not in error.message
@@ -246,21 +223,19 @@ async def test_claim_answer_missing_fields_is_rejected_at_once(claims: ClaimActi
 
 
 async def test_outages_stay_retryable_through_the_guarded_tools(
-    tools: CommerceActivities, sandbox: SandboxControl
+    tools: ToolRunner, sandbox: SandboxControl
 ) -> None:
-    call: ToolInput[OrderIdParams] = ToolInput(
-        params=OrderIdParams(order_id="5001"), platforms=BIGCOMMERCE
-    )
+    call = TicketCall(params=OrderIdParams(order_id="5001"), platforms=BIGCOMMERCE)
     sandbox.fault("bigcommerce", fail_next=1, error_status=503)
     with pytest.raises(PlatformUnavailable) as unavailable:
-        await env.run(tools.get_order_details, call)
+        await tools.run("get_order_details", call)
     sandbox.fault("bigcommerce", rate_limit_next=1, retry_after=1)
     with pytest.raises(PlatformRateLimited) as limited:
-        await env.run(tools.get_order_details, call)
+        await tools.run("get_order_details", call)
     sandbox.fault("bigcommerce", latency_ms=1000)
-    tools.c.bigcommerce._client.timeout = httpx.Timeout(0.2)
+    tools.platforms.connectors["bigcommerce"]._client.timeout = httpx.Timeout(0.2)
     with pytest.raises(PlatformUnavailable) as timed_out:
-        await env.run(tools.get_order_details, call)
+        await tools.run("get_order_details", call)
     for error in (unavailable.value, limited.value, timed_out.value):
         assert not error.non_retryable and error.type not in NON_RETRYABLE_ERROR_TYPES
     assert "timed out" in timed_out.value.message

@@ -11,26 +11,16 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request, Response
-from temporalio.testing import ActivityEnvironment
 
-from activities.catalog import EmailParams, HandoffParams, MessageParams
-from activities.helpdesk import (
-    AccountDetailsInput,
-    HandoffInput,
-    HelpdeskActivities,
-    KustomerAccountDetailsInput,
-    KustomerSendMessageInput,
-    SendMessageInput,
-    StatusInput,
-    TagsInput,
-    build_helpdesk_activities,
-)
 from activities.platforms import kustomer, salesforce, zendesk
 from activities.platforms.config import (
     SANDBOX_KUSTOMER_WEBHOOK_SECRET,
     SANDBOX_ZENDESK_WEBHOOK_SECRET,
     PlatformSettings,
 )
+from activities.tools import NoteCall
+from policies.tool_models import EmailParams, HandoffParams, MessageParams
+from tests.platforms.tool_runner import TicketCall, ToolRunner, tool_runner
 from tests.ports import free_port
 from tests.sandbox_fixtures import SandboxControl
 
@@ -42,25 +32,23 @@ TICKETS = {
 
 
 @pytest.fixture
-async def helpdesk(platform_settings: PlatformSettings) -> AsyncIterator[HelpdeskActivities]:
-    activities = build_helpdesk_activities(platform_settings)
-    yield activities
-    await activities.aclose()
+async def helpdesk(platform_settings: PlatformSettings) -> AsyncIterator[ToolRunner]:
+    async with tool_runner(platform_settings) as runner:
+        yield runner
 
 
 @pytest.mark.parametrize("name", list(TICKETS))
 async def test_retried_reply_is_posted_once(
-    helpdesk: HelpdeskActivities, sandbox: SandboxControl, name: str
+    helpdesk: ToolRunner, sandbox: SandboxControl, name: str
 ) -> None:
-    request = SendMessageInput(
-        helpdesk=name,  # type: ignore[arg-type]
+    request = TicketCall(
+        helpdesk=name,
         ticket_id=TICKETS[name],
         idempotency_key="ticket-x/node-2",
         params=MessageParams(message="Your replacement order has been processed."),
     )
-    env = ActivityEnvironment()
-    first = await env.run(helpdesk.send_async_message, request)
-    again = await env.run(helpdesk.send_async_message, request)
+    first = await helpdesk.run("send_async_message", request)
+    again = await helpdesk.run("send_async_message", request)
     assert first.message_id and again.message_id
     writes = [
         e
@@ -71,13 +59,11 @@ async def test_retried_reply_is_posted_once(
 
 
 @pytest.mark.parametrize("name", list(TICKETS))
-async def test_handoff_assigns_the_escalation_group(
-    helpdesk: HelpdeskActivities, name: str
-) -> None:
-    done = await ActivityEnvironment().run(
-        helpdesk.handoff_to_agent,
-        HandoffInput(
-            helpdesk=name,  # type: ignore[arg-type]
+async def test_handoff_assigns_the_escalation_group(helpdesk: ToolRunner, name: str) -> None:
+    done = await helpdesk.run(
+        "handoff_to_agent",
+        TicketCall(
+            helpdesk=name,
             ticket_id=TICKETS[name],
             idempotency_key="ticket-y/node-9",
             params=HandoffParams(reason="customer insists on cancelling", note="offered 15%"),
@@ -85,63 +71,71 @@ async def test_handoff_assigns_the_escalation_group(
     )
     assert done.assigned_group == "Escalations"
     if name == "zendesk":
-        ticket = await helpdesk.zendesk.get_ticket(TICKETS[name])
+        ticket = await helpdesk.platforms.connectors["zendesk"].get_ticket(TICKETS[name])
         assert ticket.group_id == 360002 and "ticketflow_handoff" in ticket.tags
-        assert (await helpdesk.zendesk.list_comments(TICKETS[name]))[-1].public is False
+        assert (await helpdesk.platforms.connectors["zendesk"].list_comments(TICKETS[name]))[
+            -1
+        ].public is False
     elif name == "kustomer":
-        conversation = await helpdesk.kustomer.get_conversation(TICKETS[name])
+        conversation = await helpdesk.platforms.connectors["kustomer"].get_conversation(
+            TICKETS[name]
+        )
         assert conversation.assigned_teams == ["5f00000000000000000000b2"]
-        notes = await helpdesk.kustomer.conversation_notes(TICKETS[name])
+        notes = await helpdesk.platforms.connectors["kustomer"].conversation_notes(TICKETS[name])
         assert [n.external_id for n in notes] == ["ticketflow:ticket-y/node-9"]
     else:
-        case = await helpdesk.salesforce.get_case(TICKETS[name])
+        case = await helpdesk.platforms.connectors["salesforce"].get_case(TICKETS[name])
         assert (case.owner_id, case.status) == ("00G000000000002AAA", "Escalated")
 
 
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [("zendesk", "pending"), ("kustomer", "snoozed"), ("salesforce", "Waiting on Customer")],
-)
-async def test_status_and_tags_in_each_helpdesks_terms(
-    helpdesk: HelpdeskActivities, name: str, expected: str
+@pytest.mark.parametrize("name", list(TICKETS))
+async def test_internal_note_is_private_and_written_once(
+    helpdesk: ToolRunner, sandbox: SandboxControl, name: str
 ) -> None:
-    env = ActivityEnvironment()
-    state = await env.run(
-        helpdesk.set_status,
-        StatusInput(helpdesk=name, ticket_id=TICKETS[name], status="pending"),  # type: ignore[arg-type]
+    note = NoteCall(
+        platform=name,
+        ticket_id=TICKETS[name],
+        body="Customer was offered 15% and declined.",
+        idempotency_key="ticket-z/note-1",
     )
-    assert state.status == expected
-    tagged = await env.run(
-        helpdesk.set_tags,
-        TagsInput(helpdesk=name, ticket_id=TICKETS[name], add=["retained"]),  # type: ignore[arg-type]
-    )
-    assert "retained" in tagged.tags
+    first = await helpdesk.note(note)
+    again = await helpdesk.note(note)
+    assert first.message_id == again.message_id
+    writes = [
+        e
+        for e in sandbox.state(name)["side_effects"]
+        if e["operation"] in ("ticket.update", "note.create", "casecomment.create")
+    ]
+    assert len(writes) == 1
+    if name == "zendesk":
+        comments = await helpdesk.platforms.connectors["zendesk"].list_comments(TICKETS[name])
+        assert comments[-1].public is False
 
 
-async def test_kustomer_tools(helpdesk: HelpdeskActivities) -> None:
-    env = ActivityEnvironment()
-    account = await env.run(
-        helpdesk.get_kustomer_account_details,
-        KustomerAccountDetailsInput(params=EmailParams(email="jo@example.com")),
+async def test_kustomer_tools(helpdesk: ToolRunner) -> None:
+    account = await helpdesk.run(
+        "get_kustomer_account_details",
+        TicketCall(params=EmailParams(email="jo@example.com")),
     )
     assert account.exists and account.address is not None and account.address.city == "Denver"
-    missing = await env.run(
-        helpdesk.get_kustomer_account_details,
-        KustomerAccountDetailsInput(params=EmailParams(email="ghost@example.com")),
+    missing = await helpdesk.run(
+        "get_kustomer_account_details",
+        TicketCall(params=EmailParams(email="ghost@example.com")),
     )
     assert not missing.exists
-    sent = await env.run(
-        helpdesk.kustomer_send_async_message,
-        KustomerSendMessageInput(
-            conversation_id="5f000000000000000000d005",
+    sent = await helpdesk.run(
+        "kustomer_send_async_message",
+        TicketCall(
+            helpdesk="kustomer",
+            ticket_id="5f000000000000000000d005",
             idempotency_key="t/1",
             params=MessageParams(message="Hi Jo"),
         ),
     )
     assert sent.channel == "email"
-    contact = await env.run(
-        helpdesk.get_account_details,
-        AccountDetailsInput(helpdesk="salesforce", params=EmailParams(email="blair@example.com")),
+    contact = await helpdesk.run(
+        "get_account_details",
+        TicketCall(helpdesk="salesforce", params=EmailParams(email="blair@example.com")),
     )
     assert contact.address is not None and contact.address.postal_code == "60601"
 

@@ -6,20 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import SecretStr
-from temporalio.testing import ActivityEnvironment
 
-from activities.catalog import (
-    Address,
-    CancelOrderParams,
-    CreateOrderParams,
-    FutureDiscountParams,
-    LineItem,
-    OrderIdParams,
-    RefundParams,
-    SetDiscountParams,
-    TrackingParams,
-)
-from activities.commerce import CommerceActivities, Connectors, ToolInput
 from activities.platforms.base import (
     NON_RETRYABLE_ERROR_TYPES,
     NotFound,
@@ -30,6 +17,18 @@ from activities.platforms.base import (
 )
 from activities.platforms.config import PlatformSettings
 from activities.platforms.shopify import ShopifyConnector
+from policies.tool_models import (
+    Address,
+    CancelOrderParams,
+    CreateOrderParams,
+    FutureDiscountParams,
+    LineItem,
+    OrderIdParams,
+    RefundParams,
+    SetDiscountParams,
+    TrackingParams,
+)
+from tests.platforms.tool_runner import TicketCall, ToolRunner, tool_runner
 from tests.sandbox_fixtures import SandboxControl
 
 GRAPHQL = "/shopify/admin/api/2026-01/graphql.json"
@@ -222,72 +221,69 @@ def test_emulator_honours_idempotent_directive(sandbox: SandboxControl) -> None:
 
 # --- the tools, as Temporal activities ----------------------------------------------------------
 
-env = ActivityEnvironment()
-
 
 @pytest.fixture
 async def tools(platform_settings: PlatformSettings):
-    connectors = Connectors(platform_settings)
-    yield CommerceActivities(connectors)
-    await connectors.aclose()
+    async with tool_runner(platform_settings) as runner:
+        yield runner
 
 
-async def test_shopify_order_details_activity(tools: CommerceActivities) -> None:
-    order = await env.run(
-        tools.shopify_order_details, ToolInput(params=OrderIdParams(order_id="6001"))
+async def test_shopify_order_details_activity(tools: ToolRunner) -> None:
+    order = await tools.run(
+        "shopify_order_details", TicketCall(params=OrderIdParams(order_id="6001"))
     )
     assert order.platform == "shopify" and order.email == "dana@example.com"
 
 
 async def test_generic_store_tools_resolve_to_shopify(
-    tools: CommerceActivities, sandbox: SandboxControl
+    tools: ToolRunner, sandbox: SandboxControl
 ) -> None:
-    order = await env.run(
-        tools.get_order_details,
-        ToolInput(params=OrderIdParams(order_id="6001"), platforms=SHOPIFY),
+    order = await tools.run(
+        "get_order_details",
+        TicketCall(params=OrderIdParams(order_id="6001"), platforms=SHOPIFY),
     )
     assert order.platform == "shopify" and order.total == 64.0
-    cancel = ToolInput(
+    cancel = TicketCall(
         params=CancelOrderParams(order_id="6001", reason="changed mind"),
         platforms=SHOPIFY,
         idempotency_key="ticket-zendesk-7/n5",
     )
-    assert (await env.run(tools.cancel_order, cancel)).status == "cancelled"
-    assert (await env.run(tools.cancel_order, cancel)).status == "cancelled"
+    assert (await tools.run("cancel_order", cancel)).status == "cancelled"
+    assert (await tools.run("cancel_order", cancel)).status == "cancelled"
     assert len(side_effects(sandbox, "orderCancel")) == 1
-    coupon = await env.run(
-        tools.create_future_discount,
-        ToolInput(
+    coupon = await tools.run(
+        "create_future_discount",
+        TicketCall(
             params=FutureDiscountParams(email="dana@example.com", percent=10),
             platforms=SHOPIFY,
             idempotency_key="ticket-zendesk-7/n6",
         ),
     )
     assert coupon.code.startswith("TF") and coupon.percent == 10
-    refund = await env.run(
-        tools.refund_order,
-        ToolInput(
+    refund = await tools.run(
+        "refund_order",
+        TicketCall(
             params=RefundParams(order_id="6002", amount=5.0),
             platforms=SHOPIFY,
             idempotency_key="ticket-zendesk-8/n2",
         ),
     )
     assert refund.amount == 5.0
-    tracking = await env.run(
-        tools.get_tracking_info,
-        ToolInput(params=TrackingParams(order_id="6002"), platforms=SHOPIFY),
+    tracking = await tools.run(
+        "get_tracking_info",
+        TicketCall(params=TrackingParams(order_id="6002"), platforms=SHOPIFY),
     )
     assert tracking.tracking_number == "9400100000000000006002"
 
 
-async def test_order_edits_are_not_offered_on_shopify(tools: CommerceActivities) -> None:
-    call = ToolInput(
+async def test_order_edits_are_not_offered_on_shopify(tools: ToolRunner) -> None:
+    call = TicketCall(
         params=SetDiscountParams(order_id="6001", percent=10),
         platforms=SHOPIFY,
         idempotency_key="ticket-zendesk-7/n3",
     )
-    with pytest.raises(PlatformRejected, match="not available on shopify"):
-        await env.run(tools.set_discount_to_order, call)
+    with pytest.raises(PlatformRejected, match="not available on Shopify"):
+        await tools.run("set_discount_to_order", call)
 
 
 # --- the Skio shop's orders and free replacements (orderCreate) ----------------------------
@@ -344,24 +340,24 @@ async def test_replacement_user_errors_are_rejections(
 
 
 async def test_skio_shop_refunds_and_replacements_run_in_shopify(
-    tools: CommerceActivities, sandbox: SandboxControl
+    tools: ToolRunner, sandbox: SandboxControl
 ) -> None:
     """shipment_not_received ([shopify, skio, kustomer]) hands over to #Refund and to
     #Skio reshipment: their generic store tools run on Shopify."""
-    refund = await env.run(
-        tools.refund_order,
-        ToolInput(
+    refund = await tools.run(
+        "refund_order",
+        TicketCall(
             params=RefundParams(order_id="9002", reason="lost in transit"),
             platforms=SKIO_SHOP,
             idempotency_key="ticket-kustomer-d006/1/refund/n5",
         ),
     )
     assert refund.amount == 32.0
-    assert (await tools.c.shopify.get_order("9002")).status == "refunded"
-    order = await tools.c.shopify.get_order("9001")
-    replacement = await env.run(
-        tools.create_replacement_order,
-        ToolInput(
+    assert (await tools.platforms.connectors["shopify"].get_order("9002")).status == "refunded"
+    order = await tools.platforms.connectors["shopify"].get_order("9001")
+    replacement = await tools.run(
+        "create_replacement_order",
+        TicketCall(
             params=CreateOrderParams(items=order.items, address=JO, user_email="jo@example.com"),
             platforms=SKIO_SHOP,
             idempotency_key="ticket-kustomer-d005/1/reshipment_skio_kustomer/n6",
@@ -369,8 +365,8 @@ async def test_skio_shop_refunds_and_replacements_run_in_shopify(
     )
     assert replacement.total == 0.0
     assert len(side_effects(sandbox, "orderCreate")) == 1
-    tracking = await env.run(
-        tools.get_tracking_info,
-        ToolInput(params=TrackingParams(order_id="9002"), platforms=SKIO_SHOP),
+    tracking = await tools.run(
+        "get_tracking_info",
+        TicketCall(params=TrackingParams(order_id="9002"), platforms=SKIO_SHOP),
     )
     assert tracking.tracking_number == "9400100000000000009002"

@@ -10,19 +10,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from temporalio.testing import ActivityEnvironment
 
-from activities.catalog import (
+from activities.platforms.base import PlatformRejected
+from activities.platforms.config import PlatformSettings
+from activities.platforms.stayai import StayAiConnector, discount_code
+from policies.tool_models import (
     Address,
     CancelOrderParams,
     CreateOrderParams,
     FutureDiscountParams,
     LineItem,
 )
-from activities.commerce import CommerceActivities, Connectors, ToolInput
-from activities.platforms.base import PlatformRejected
-from activities.platforms.config import PlatformSettings
-from activities.platforms.stayai import StayAiConnector, discount_code
+from tests.platforms.tool_runner import TicketCall, ToolRunner, tool_runner
 from tests.sandbox_fixtures import SandboxControl
 
 TOKEN = {"X-RETEXTION-ACCESS-TOKEN": "sandbox-stayai-token"}
@@ -139,32 +138,29 @@ async def test_coupon_refusal_is_rejected(stay: StayAiConnector, sandbox: Sandbo
 
 # --- the tools, as Temporal activities ------------------------------------------------------
 
-env = ActivityEnvironment()
-
 
 @pytest.fixture
 async def tools(platform_settings: PlatformSettings):
-    connectors = Connectors(platform_settings)
-    yield CommerceActivities(connectors)
-    await connectors.aclose()
+    async with tool_runner(platform_settings) as runner:
+        yield runner
 
 
 async def test_handed_over_generic_tools_run_on_the_entry_policys_store(
-    tools: CommerceActivities, sandbox: SandboxControl
+    tools: ToolRunner, sandbox: SandboxControl
 ) -> None:
     """Stay AI retention hands over to single order cancellation ([bigcommerce, kustomer]):
     the ticket passes the entry policy's platforms first, so the cancel runs on Stay AI."""
-    call = ToolInput(
+    call = TicketCall(
         params=CancelOrderParams(order_id="7003", reason="customer request"),
         platforms=[*STAYAI, "bigcommerce", "kustomer"],
         idempotency_key="ticket-zendesk-1003/1/single_order_cancellation/n5",
     )
-    assert (await env.run(tools.cancel_order, call)).status == "cancelled"
+    assert (await tools.run("cancel_order", call)).status == "cancelled"
     assert len(sandbox.side_effects("stayai", "order.cancel")) == 1
     assert sandbox.side_effects("bigcommerce") == []
-    coupon = await env.run(
-        tools.create_future_discount,
-        ToolInput(
+    coupon = await tools.run(
+        "create_future_discount",
+        TicketCall(
             params=FutureDiscountParams(email="sam@example.com", percent=20),
             platforms=STAYAI,
             idempotency_key="ticket-zendesk-1003/0/retention/n9",
@@ -173,10 +169,8 @@ async def test_handed_over_generic_tools_run_on_the_entry_policys_store(
     assert coupon.code.startswith("TF") and coupon.percent == 20
 
 
-async def test_free_replacement_on_stayai(
-    tools: CommerceActivities, sandbox: SandboxControl
-) -> None:
-    call = ToolInput(
+async def test_free_replacement_on_stayai(tools: ToolRunner, sandbox: SandboxControl) -> None:
+    call = TicketCall(
         params=CreateOrderParams(
             items=[LineItem(sku="var_greens_30", name="Daily Greens", price=45.0)],
             address=Address(line1="5 Beacon St", city="Boston", region="MA", postal_code="02108"),
@@ -185,9 +179,9 @@ async def test_free_replacement_on_stayai(
         platforms=STAYAI,
         idempotency_key="ticket-zendesk-1003/0/reshipment/n8",
     )
-    first = await env.run(tools.create_replacement_order, call)
-    again = await env.run(tools.create_replacement_order, call)
+    first = await tools.run("create_replacement_order", call)
+    again = await tools.run("create_replacement_order", call)
     assert first == again and first.total == 0.0
-    order = await tools.c.stayai.get_order(first.order_id)
+    order = await tools.platforms.connectors["stayai"].get_order(first.order_id)
     assert order.paid and order.total == 0.0 and order.status == "processing"
     assert len(sandbox.side_effects("stayai", "order.create")) == 1

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from activities.catalog import CATALOG, get_tool, platform_key, resolve_platform
+from policies.catalog import CATALOG, get_tool
+from policies.platforms import platform_key, resolve_platform
 
 SEED_TOOLS = [
     "set_discount_to_order",

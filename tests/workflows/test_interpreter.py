@@ -166,12 +166,7 @@ def _to_offer(retention: Plan) -> Run:
     (call,) = run.send(Started())
     (offer,) = run.send(ToolSucceeded(node=call.node, result={"id": "5001"}))
     assert isinstance(offer, Ask) and offer.slot == "choice"
-    assert offer.option_ids == [
-        "discount",
-        "faster_shipping",
-        "product_swap",
-        "coupon_for_next_time",
-    ]
+    assert offer.options == ["Discount", "Faster shipping", "Product swap", "Coupon for next time"]
     return run
 
 

@@ -1,8 +1,10 @@
 """The tool catalog: every `@tool` a policy may call, with typed parameters and results.
 
-The policy compiler checks `@tool(arg: type)` references against this catalog, the
-runtime calls tools by name, and the activities room implements each entry as a
-Temporal activity over the platform connectors. Pure data: no I/O, no Temporal.
+The one tool registry. The policy compiler checks `@tool(arg: type)` references against
+it; the workflow sends each call as one typed `ToolCall`; `activities.tools` derives one
+Temporal activity per entry, which calls the entry's `operation` on the connector of the
+platform that fills its `role` (the role's `Protocol` in `activities.platforms.roles`).
+Pure data: no I/O, no Temporal.
 
 Naming follows the seeds' rule: a platform-specific tool carries the platform's name in
 lower case joined into one word (`@bigcommerce_order_details`, `@create_stayai_order`);
@@ -16,342 +18,47 @@ from __future__ import annotations
 import types
 import typing
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from policies.plan import Outcome
-
-# ---------------------------------------------------------------------------
-# Platforms and roles
-# ---------------------------------------------------------------------------
-
-Role = Literal["store", "subscriptions", "helpdesk", "carrier"]
-ROLES: tuple[Role, ...] = ("store", "subscriptions", "helpdesk", "carrier")
-
-#: Each known platform and the roles it can fill. Stay AI and Skio hold both the
-#: subscription and the orders it generates, so they can act as the store too.
-PLATFORM_ROLES: dict[str, tuple[Role, ...]] = {
-    "bigcommerce": ("store",),
-    "shopify": ("store",),
-    "stayai": ("subscriptions", "store"),
-    "skio": ("subscriptions", "store"),
-    "kustomer": ("helpdesk",),
-    "zendesk": ("helpdesk",),
-    "salesforce": ("helpdesk",),
-    "web": ("helpdesk",),
-    "easypost": ("carrier",),
-}
-
-#: Human names of the platforms, for messages and the CLI.
-PLATFORM_TITLES: dict[str, str] = {
-    "bigcommerce": "BigCommerce",
-    "shopify": "Shopify",
-    "stayai": "Stay AI",
-    "skio": "Skio",
-    "kustomer": "Kustomer",
-    "zendesk": "Zendesk",
-    "salesforce": "Salesforce Service Cloud",
-    "web": "web chat",
-    "easypost": "EasyPost",
-}
-
-#: The platform a role falls back to when the policy names none (the carrier is
-#: always reached through EasyPost; the built-in web channel is the helpdesk).
-DEFAULT_FOR_ROLE: dict[str, str] = {"carrier": "easypost", "helpdesk": "web"}
-
-
-def platform_key(name: str) -> str:
-    """Normalise a platform as written in front matter ("Stay AI", "Salesforce Service
-    Cloud") to its catalog key ("stayai", "salesforce"): lower case, joined into one word."""
-    key = "".join(ch for ch in name.lower() if ch.isalnum())
-    aliases = {"salesforceservicecloud": "salesforce", "servicecloud": "salesforce"}
-    return aliases.get(key, key)
-
-
-def resolve_platform(binds_to: str, platforms: list[str] | tuple[str, ...]) -> str | None:
-    """The concrete platform a tool runs against, given the policy's platforms.
-
-    A named platform binds to itself. A role binds to the first listed platform that can
-    fill it, else the role's default, else None. The order is the author's: a shop whose
-    orders live in a store behind its subscription app (Skio on Shopify) lists the store
-    first (``[shopify, skio, kustomer]``), one whose subscription app holds the orders lists
-    the app alone (``[stayai, zendesk]``). At run time the ticket passes the entry policy's
-    platforms first, so a policy handed over to runs on the caller's store, whatever store
-    its own front matter names.
-    """
-    if binds_to in PLATFORM_ROLES:
-        return binds_to
-    for key in (platform_key(p) for p in platforms):
-        if binds_to in PLATFORM_ROLES.get(key, ()):
-            return key
-    return DEFAULT_FOR_ROLE.get(binds_to)
-
-
-# ---------------------------------------------------------------------------
-# Shared value models
-# ---------------------------------------------------------------------------
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Address(_Model):
-    """A postal address, as every platform connector reads and writes it."""
-
-    name: str | None = None
-    line1: str
-    line2: str | None = None
-    city: str
-    region: str | None = None
-    postal_code: str
-    country: str = "US"
-
-
-class LineItem(_Model):
-    sku: str
-    name: str
-    quantity: int = 1
-    price: float = 0.0
-    product_id: str | None = None
-
-
-class OrderDetails(_Model):
-    """An order as the store or subscription platform reports it."""
-
-    id: str
-    platform: str
-    status: str = Field(description="e.g. pending, processing, shipped, delivered, cancelled")
-    email: str
-    total: float
-    currency: str = "USD"
-    created_at: datetime
-    items: list[LineItem] = Field(default_factory=list)
-    shipping_address: Address | None = None
-    address_id: str | None = Field(
-        default=None, description="the platform's id of the shipping address, where it has one"
-    )
-    shipping_method: str | None = None
-    tracking_number: str | None = None
-    carrier: str | None = None
-    delivered_at: datetime | None = None
-    cancellable: bool = True
-    refundable: bool = True
-    paid: bool = True
-
-
-class AccountDetails(_Model):
-    """A customer record on a helpdesk or subscription platform."""
-
-    exists: bool
-    customer_id: str | None = None
-    email: str
-    name: str | None = None
-    address_id: str | None = None
-    address: Address | None = None
-    order_ids: list[str] = Field(default_factory=list)
-
-
-class Subscription(_Model):
-    id: str
-    platform: str
-    status: str = Field(description="active, paused or cancelled")
-    email: str
-    product_id: str
-    product_name: str
-    quantity: int = 1
-    interval: str = "monthly"
-    next_shipment_date: datetime | None = None
-
-
-class SubscriptionList(_Model):
-    subscriptions: list[Subscription] = Field(default_factory=list)
-    primary: Subscription | None = Field(
-        default=None, description="the one the ticket is about: the only one, else the latest"
-    )
-
-
-class DiscountApplied(_Model):
-    order_id: str
-    percent: int
-    new_total: float
-
-
-class ShippingUpgraded(_Model):
-    order_id: str
-    shipping_method: str
-    cost_to_customer: float = 0.0
-
-
-class ProductSwapped(_Model):
-    order_id: str
-    removed_product_id: str
-    added_product_id: str
-
-
-class CouponIssued(_Model):
-    code: str
-    percent: int
-    email: str
-    expires_at: datetime | None = None
-
-
-class OrderPaid(_Model):
-    order_id: str
-    paid: bool
-
-
-class OrderCreated(_Model):
-    order_id: str
-    status: str
-    total: float
-
-
-class AddressUpdated(_Model):
-    address_id: str
-    address: Address
-
-
-class ReshipmentEligibility(_Model):
-    order_id: str
-    eligible: bool
-    reason: str | None = Field(default=None, description="why not, when not eligible")
-
-
-class TrackingEvent(_Model):
-    at: datetime
-    status: str
-    location: str | None = None
-
-
-class TrackingInfo(_Model):
-    tracking_number: str
-    carrier: str
-    status: str = Field(description="e.g. in_transit, out_for_delivery, delivered, exception")
-    delivered: bool
-    delivered_at: datetime | None = None
-    events: list[TrackingEvent] = Field(default_factory=list)
-
-
-class CarrierClaim(_Model):
-    claim_id: str
-    order_id: str
-    carrier: str
-    status: str = Field(description="submitted, in_review, approved, rejected")
-
-
-class MessageSent(_Model):
-    message_id: str
-    channel: str
-
-
-class OrderCancelled(_Model):
-    order_id: str
-    status: str
-    refunded_amount: float = 0.0
-
-
-class RefundIssued(_Model):
-    refund_id: str
-    order_id: str
-    amount: float
-    currency: str = "USD"
-
-
-class SubscriptionChanged(_Model):
-    """The subscription after a skip, swap, reactivation or cancellation."""
-
-    subscription: Subscription
-
-
-class HandoffDone(_Model):
-    assigned_group: str | None = None
-    handed_off: bool = True
-
-
-# ---------------------------------------------------------------------------
-# Parameter models
-# ---------------------------------------------------------------------------
-
-
-class OrderIdParams(_Model):
-    order_id: str
-
-
-class EmailParams(_Model):
-    email: str
-
-
-class SetDiscountParams(_Model):
-    order_id: str
-    percent: int = Field(ge=0, le=100)
-
-
-class UpgradeShippingParams(_Model):
-    order_id: str
-    shipping_method: str = "expedited"
-
-
-class ProductSwapParams(_Model):
-    order_id: str
-    from_product_id: str | None = None
-    to_product_id: str
-
-
-class FutureDiscountParams(_Model):
-    email: str
-    percent: int = Field(ge=0, le=100)
-
-
-class MessageParams(_Model):
-    message: str
-
-
-class CreateOrderParams(_Model):
-    items: list[LineItem]
-    address: Address
-    user_email: str
-
-
-class UpdateAddressParams(_Model):
-    address_id: str
-    new_address: Address
-
-
-class TrackingParams(_Model):
-    order_id: str
-    tracking_number: str | None = None
-
-
-class CancelOrderParams(_Model):
-    order_id: str
-    reason: str | None = None
-
-
-class RefundParams(_Model):
-    order_id: str
-    amount: float | None = Field(default=None, description="None refunds the order in full")
-    reason: str | None = None
-
-
-class SubscriptionIdParams(_Model):
-    subscription_id: str
-
-
-class SwapSubscriptionParams(_Model):
-    subscription_id: str
-    new_product_id: str
-
-
-class HandoffParams(_Model):
-    reason: str
-    note: str | None = None
-
-
-# ---------------------------------------------------------------------------
-# The catalog
-# ---------------------------------------------------------------------------
+from policies.platforms import Role
+from policies.tool_models import (
+    AccountDetails,
+    AddressUpdated,
+    CancelOrderParams,
+    CarrierClaim,
+    CouponIssued,
+    CreateOrderParams,
+    DiscountApplied,
+    EmailParams,
+    FutureDiscountParams,
+    HandoffDone,
+    HandoffParams,
+    MessageParams,
+    MessageSent,
+    OrderCancelled,
+    OrderCreated,
+    OrderDetails,
+    OrderIdParams,
+    OrderPaid,
+    ProductSwapParams,
+    ProductSwapped,
+    RefundIssued,
+    RefundParams,
+    ReshipmentEligibility,
+    SetDiscountParams,
+    ShippingUpgraded,
+    SubscriptionChanged,
+    SubscriptionIdParams,
+    SubscriptionList,
+    SwapSubscriptionParams,
+    TrackingInfo,
+    TrackingParams,
+    UpdateAddressParams,
+    UpgradeShippingParams,
+)
 
 
 class ToolSpec(BaseModel):
@@ -368,6 +75,12 @@ class ToolSpec(BaseModel):
     result_var: str = Field(description="the `$name` the result is bound to by default")
     outcome: Outcome | None = Field(
         default=None, description="what the ticket achieved once this tool succeeds"
+    )
+    role: Role = Field(description="the role whose connectors implement it")
+    operation: str = Field(
+        description="the connector method that implements it, called with the params' "
+        "fields as keyword arguments (plus `idempotency_key` for a side effect and "
+        "`ticket_id` for a helpdesk write)"
     )
 
     def param_names(self) -> list[str]:
@@ -440,6 +153,8 @@ def _tool(
     binds_to: str,
     *,
     side_effect: bool,
+    role: Role,
+    operation: str,
     result_var: str,
     outcome: Outcome | None = None,
 ) -> ToolSpec:
@@ -452,6 +167,8 @@ def _tool(
         side_effect=side_effect,
         result_var=result_var,
         outcome=outcome,
+        role=role,
+        operation=operation,
     )
 
 
@@ -464,6 +181,8 @@ _TOOLS: list[ToolSpec] = [
         OrderDetails,
         "store",
         side_effect=False,
+        role="store",
+        operation="get_order",
         result_var="order",
     ),
     _tool(
@@ -474,6 +193,8 @@ _TOOLS: list[ToolSpec] = [
         "store",
         side_effect=True,
         outcome=Outcome.RETAINED,
+        role="store",
+        operation="set_discount",
         result_var="discount",
     ),
     _tool(
@@ -484,6 +205,8 @@ _TOOLS: list[ToolSpec] = [
         "store",
         side_effect=True,
         outcome=Outcome.RETAINED,
+        role="store",
+        operation="upgrade_shipping",
         result_var="shipping_upgrade",
     ),
     _tool(
@@ -494,6 +217,8 @@ _TOOLS: list[ToolSpec] = [
         "store",
         side_effect=True,
         outcome=Outcome.RETAINED,
+        role="store",
+        operation="swap_product",
         result_var="swap",
     ),
     _tool(
@@ -504,6 +229,8 @@ _TOOLS: list[ToolSpec] = [
         "store",
         side_effect=True,
         outcome=Outcome.RETAINED,
+        role="store",
+        operation="create_coupon",
         result_var="coupon",
     ),
     _tool(
@@ -513,6 +240,8 @@ _TOOLS: list[ToolSpec] = [
         OrderPaid,
         "store",
         side_effect=True,
+        role="store",
+        operation="mark_paid",
         result_var="payment",
     ),
     _tool(
@@ -522,6 +251,8 @@ _TOOLS: list[ToolSpec] = [
         ReshipmentEligibility,
         "store",
         side_effect=False,
+        role="store",
+        operation="check_reshipment",
         result_var="eligibility",
     ),
     _tool(
@@ -532,6 +263,8 @@ _TOOLS: list[ToolSpec] = [
         "store",
         side_effect=True,
         outcome=Outcome.CANCELLED,
+        role="store",
+        operation="cancel_order",
         result_var="cancellation",
     ),
     _tool(
@@ -542,6 +275,8 @@ _TOOLS: list[ToolSpec] = [
         "store",
         side_effect=True,
         outcome=Outcome.RESHIPPED,
+        role="store",
+        operation="create_replacement",
         result_var="new_order",
     ),
     _tool(
@@ -552,6 +287,8 @@ _TOOLS: list[ToolSpec] = [
         "store",
         side_effect=True,
         outcome=Outcome.REFUNDED,
+        role="store",
+        operation="refund",
         result_var="refund",
     ),
     # --- generic subscription tools --------------------------------------------
@@ -562,6 +299,8 @@ _TOOLS: list[ToolSpec] = [
         SubscriptionList,
         "subscriptions",
         side_effect=False,
+        role="subscriptions",
+        operation="subscriptions_of",
         result_var="subscriptions",
     ),
     _tool(
@@ -572,6 +311,8 @@ _TOOLS: list[ToolSpec] = [
         "subscriptions",
         side_effect=True,
         outcome=Outcome.SKIPPED,
+        role="subscriptions",
+        operation="skip_next_shipment",
         result_var="subscription_change",
     ),
     _tool(
@@ -582,6 +323,8 @@ _TOOLS: list[ToolSpec] = [
         "subscriptions",
         side_effect=True,
         outcome=Outcome.SWAPPED,
+        role="subscriptions",
+        operation="swap_subscription_product",
         result_var="subscription_change",
     ),
     _tool(
@@ -592,6 +335,8 @@ _TOOLS: list[ToolSpec] = [
         "subscriptions",
         side_effect=True,
         outcome=Outcome.RESTARTED,
+        role="subscriptions",
+        operation="reactivate_subscription",
         result_var="subscription_change",
     ),
     _tool(
@@ -602,6 +347,8 @@ _TOOLS: list[ToolSpec] = [
         "subscriptions",
         side_effect=True,
         outcome=Outcome.CANCELLED,
+        role="subscriptions",
+        operation="cancel_subscription",
         result_var="subscription_change",
     ),
     # --- generic helpdesk tools -------------------------------------------------
@@ -612,6 +359,8 @@ _TOOLS: list[ToolSpec] = [
         AccountDetails,
         "helpdesk",
         side_effect=False,
+        role="helpdesk",
+        operation="account_details",
         result_var="account",
     ),
     _tool(
@@ -621,6 +370,8 @@ _TOOLS: list[ToolSpec] = [
         MessageSent,
         "helpdesk",
         side_effect=True,
+        role="helpdesk",
+        operation="send_message",
         result_var="message_sent",
     ),
     _tool(
@@ -630,6 +381,8 @@ _TOOLS: list[ToolSpec] = [
         HandoffDone,
         "helpdesk",
         side_effect=True,
+        role="helpdesk",
+        operation="hand_off",
         result_var="handoff",
     ),
     # --- carrier -------------------------------------------------------------------
@@ -640,6 +393,8 @@ _TOOLS: list[ToolSpec] = [
         TrackingInfo,
         "carrier",
         side_effect=False,
+        role="carrier",
+        operation="track_order",
         result_var="tracking",
     ),
     _tool(
@@ -650,6 +405,8 @@ _TOOLS: list[ToolSpec] = [
         "carrier",
         side_effect=True,
         outcome=Outcome.CLAIM_FILED,
+        role="carrier",
+        operation="file_claim_for_order",
         result_var="claim",
     ),
     # --- BigCommerce -----------------------------------------------------------------
@@ -660,6 +417,8 @@ _TOOLS: list[ToolSpec] = [
         OrderDetails,
         "bigcommerce",
         side_effect=False,
+        role="store",
+        operation="get_order",
         result_var="order",
     ),
     _tool(
@@ -670,6 +429,8 @@ _TOOLS: list[ToolSpec] = [
         "bigcommerce",
         side_effect=True,
         outcome=Outcome.RETAINED,
+        role="store",
+        operation="set_discount",
         result_var="discount",
     ),
     _tool(
@@ -680,6 +441,8 @@ _TOOLS: list[ToolSpec] = [
         "bigcommerce",
         side_effect=True,
         outcome=Outcome.RETAINED,
+        role="store",
+        operation="upgrade_shipping",
         result_var="shipping_upgrade",
     ),
     _tool(
@@ -690,6 +453,8 @@ _TOOLS: list[ToolSpec] = [
         "bigcommerce",
         side_effect=True,
         outcome=Outcome.RETAINED,
+        role="store",
+        operation="swap_product",
         result_var="swap",
     ),
     _tool(
@@ -700,6 +465,8 @@ _TOOLS: list[ToolSpec] = [
         "bigcommerce",
         side_effect=True,
         outcome=Outcome.RETAINED,
+        role="store",
+        operation="create_coupon",
         result_var="coupon",
     ),
     # --- Shopify -------------------------------------------------------------------------
@@ -710,6 +477,8 @@ _TOOLS: list[ToolSpec] = [
         OrderDetails,
         "shopify",
         side_effect=False,
+        role="store",
+        operation="get_order",
         result_var="order",
     ),
     # --- Stay AI -------------------------------------------------------------------------
@@ -720,6 +489,8 @@ _TOOLS: list[ToolSpec] = [
         OrderDetails,
         "stayai",
         side_effect=False,
+        role="store",
+        operation="get_order",
         result_var="order",
     ),
     _tool(
@@ -730,6 +501,8 @@ _TOOLS: list[ToolSpec] = [
         "stayai",
         side_effect=True,
         outcome=Outcome.RESHIPPED,
+        role="store",
+        operation="create_order",
         result_var="new_order",
     ),
     _tool(
@@ -739,6 +512,8 @@ _TOOLS: list[ToolSpec] = [
         AddressUpdated,
         "stayai",
         side_effect=True,
+        role="store",
+        operation="update_address",
         result_var="address_update",
     ),
     # --- Skio ----------------------------------------------------------------------------
@@ -749,6 +524,8 @@ _TOOLS: list[ToolSpec] = [
         AccountDetails,
         "skio",
         side_effect=False,
+        role="subscriptions",
+        operation="get_account",
         result_var="account",
     ),
     _tool(
@@ -758,6 +535,8 @@ _TOOLS: list[ToolSpec] = [
         OrderDetails,
         "skio",
         side_effect=False,
+        role="store",
+        operation="get_order",
         result_var="order",
     ),
     # --- Kustomer ------------------------------------------------------------------------
@@ -768,6 +547,8 @@ _TOOLS: list[ToolSpec] = [
         AccountDetails,
         "kustomer",
         side_effect=False,
+        role="helpdesk",
+        operation="account_details",
         result_var="account",
     ),
     _tool(
@@ -777,6 +558,8 @@ _TOOLS: list[ToolSpec] = [
         MessageSent,
         "kustomer",
         side_effect=True,
+        role="helpdesk",
+        operation="send_message",
         result_var="message_sent",
     ),
 ]
@@ -808,30 +591,3 @@ CONTEXT_SOURCES: dict[str, tuple[str, ...]] = {
 def get_tool(name: str) -> ToolSpec:
     """The tool called `name` (a leading `@` is ignored); KeyError if there is none."""
     return CATALOG[name.removeprefix("@")]
-
-
-def tool_names() -> list[str]:
-    return sorted(CATALOG)
-
-
-__all__ = [
-    "CATALOG",
-    "CONTEXT_SOURCES",
-    "DEFAULT_FOR_ROLE",
-    "PLATFORM_ROLES",
-    "PLATFORM_TITLES",
-    "ROLES",
-    "TYPE_ALIASES",
-    "AccountDetails",
-    "Address",
-    "CarrierClaim",
-    "OrderDetails",
-    "Role",
-    "ToolSpec",
-    "TrackingInfo",
-    "get_tool",
-    "platform_key",
-    "resolve_platform",
-    "tool_names",
-    "type_name",
-]
