@@ -1,13 +1,13 @@
 """Build stage: the plan nodes for a step once its kind is known.
 
 Branches, offers and claim follow-ups hold further steps, so a builder hands those back
-to the classify stage through `StepCompiler` (the classifier passes itself in).
+to the classify stage (the classifier passes itself in as `steps`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from policies.compiler.check import Checker
 from policies.compiler.patterns import (
@@ -34,27 +34,12 @@ from policies.plan import (
     SayNode,
 )
 
-
-class StepCompiler(Protocol):
-    """The classify stage, as the builders of nested steps need it."""
-
-    def compile_steps(
-        self, steps: list[Step], scope: Scope, *, in_offer: bool = False
-    ) -> list[Node]: ...
-
-    def compile_text(
-        self,
-        step: Step,
-        text: str,
-        scope: Scope,
-        *,
-        in_offer: bool = False,
-        children: list[Step] | None = None,
-    ) -> list[Node]: ...
+if TYPE_CHECKING:
+    from policies.compiler.classify import Classifier
 
 
 class Builder:
-    def __init__(self, state: CompileState, checker: Checker, steps: StepCompiler) -> None:
+    def __init__(self, state: CompileState, checker: Checker, steps: Classifier) -> None:
         self.state = state
         self.sink = state.sink
         self.checker = checker
