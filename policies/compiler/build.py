@@ -1,0 +1,268 @@
+"""Build stage: the plan nodes for a step once its kind is known.
+
+Branches, offers and claim follow-ups hold further steps, so a builder hands those back
+to the classify stage (the classifier passes itself in as `steps`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from policies.compiler.check import Checker
+from policies.compiler.patterns import (
+    LIST_PROMPT,
+    MERGED_PROMPT,
+    QUOTED,
+    REFS,
+    RESULT_AS,
+    SINGLE_PROMPT,
+)
+from policies.compiler.state import CompileState, Scope
+from policies.compiler.wording import customer_message, customer_question, option_label
+from policies.conditions import Condition, Truthy, Vocab
+from policies.parser import Step
+from policies.plan import (
+    AskNode,
+    BranchNode,
+    EscalateNode,
+    FollowUpClaimNode,
+    Node,
+    NoteNode,
+    OfferNode,
+    OfferOption,
+    SayNode,
+)
+
+if TYPE_CHECKING:
+    from policies.compiler.classify import Classifier
+
+
+class Builder:
+    def __init__(self, state: CompileState, checker: Checker, steps: Classifier) -> None:
+        self.state = state
+        self.sink = state.sink
+        self.checker = checker
+        self.steps = steps
+
+    def note(
+        self, step: Step, *, recognised: bool = True, refs: list[str] | None = None
+    ) -> NoteNode:
+        return NoteNode(
+            text=step.text,
+            recognised=recognised,
+            refs=refs or [],
+            line=step.line,
+            step=step.label,
+            source=step.text,
+        )
+
+    def unrecognised(self, step: Step, why: str) -> None:
+        self.sink.report(
+            "TF008",
+            f"I can't turn step {step.label} into anything that runs: {why}. "
+            "It was kept as a note, so it will not run.",
+            step,
+            fix="Start the step with what should happen: “Ask for …”, “Inform the "
+            "customer that …”, “Use @tool(…)”, “If …:”, “Offer …:”, “Route the case "
+            "to an agent”, or “Proceed with #Policy”. Or rephrase it as a note, e.g. "
+            "“BigCommerce will also email a receipt.”",
+        )
+
+    def branch(
+        self,
+        step: Step,
+        cond_text: str,
+        rest: str,
+        children: list[Step],
+        scope: Scope,
+        in_offer: bool,
+    ) -> list[Node]:
+        cond = self.checker.condition(step, cond_text, scope)
+        if cond is None:
+            return [self.note(step, recognised=False)]
+        inner = scope.child()
+        for var in _guaranteed_vars(cond):
+            inner.bind(var)
+        then: list[Node] = []
+        if rest:
+            then += self.steps.compile_text(step, rest, inner, in_offer=in_offer)
+        then += self.steps.compile_steps(children, inner)
+        if not then:
+            self.sink.report(
+                "TF007",
+                f"Step {step.label} says what to check (“{cond_text.strip()}”) but not "
+                "what to do then, so the branch would do nothing.",
+                step,
+                fix="Write the action after the colon, or put the steps under it:\n"
+                "  c. If the user declines:\n     - Proceed with #Single order "
+                "cancellation.",
+            )
+            return [self.note(step, recognised=False)]
+        return [
+            BranchNode(condition=cond, then=then, line=step.line, step=step.label, source=step.text)
+        ]
+
+    def ask(self, step: Step, text: str, scope: Scope, children: list[Step]) -> AskNode:
+        base = {"line": step.line, "step": step.label, "source": step.text}
+        low = text.lower()
+        named = RESULT_AS.search(text)
+        text_wo = RESULT_AS.sub("", text) if named else text
+        quoted = QUOTED.search(text_wo)
+        slot: str
+        var: str
+        options: list[str] = []
+        skip = False
+        if children and all(
+            c.marker == "bullet" and not REFS.search(c.text) and len(c.text.split()) <= 8
+            for c in children
+        ):
+            slot, options = "choice", [_clean_option(c.text) for c in children]
+            var = "issue" if "issue" in low else "reason" if "reason" in low else "choice"
+        elif "email" in low:
+            slot, var, skip = "email", "email", True
+        elif re.search(r"order (?:number|id|#)", low):
+            slot, var, skip = "order_number", "order_id", True
+        elif "address" in low and re.search(r"\bnew\b|\bprovide|\bdifferent", low):
+            slot, var = "address", "new_address"
+        elif re.search(r"\bif\b|\bwhether\b|\bconfirm|\bare they|\bdo they|\bis it", low):
+            slot, var = "yes_no", _answer_var(step, low)
+        else:
+            slot, var = "free_text", _answer_var(step, low)
+        if named:
+            var = named.group(1)
+        question = quoted.group(1) if quoted else customer_question(text_wo, slot)
+        scope.bind(var)
+        return AskNode(
+            slot=slot,
+            question=question,
+            var=var,
+            options=options,
+            skip_if_known=skip,
+            **base,
+        )
+
+    def offer(self, step: Step, text: str, scope: Scope, children: list[Step]) -> OfferNode:
+        quoted = QUOTED.search(text)
+        options: list[OfferOption] = []
+        items = children or [step]
+        for child in items:
+            label, _, rest = child.text.partition(":") if child.labelled else ("", "", child.text)
+            body = rest.strip() or child.text
+            if not label:
+                label = option_label(body)
+            steps = self.steps.compile_text(
+                child,
+                body,
+                scope.child(),
+                in_offer=True,
+                children=child.children if children else [],
+            )
+            options.append(
+                OfferOption(
+                    id=_slug(label),
+                    label=label.strip(),
+                    description=customer_message(body),
+                    line=child.line,
+                    steps=steps,
+                )
+            )
+        prompt = quoted.group(1) if quoted else (LIST_PROMPT if children else SINGLE_PROMPT)
+        scope.bind("offer")
+        return OfferNode(
+            prompt=prompt, options=options, line=step.line, step=step.label, source=step.text
+        )
+
+    def follow_up(
+        self, step: Step, text: str, scope: Scope, children: list[Step]
+    ) -> FollowUpClaimNode:
+        if not scope.has("claim"):
+            self.sink.report(
+                "TF006",
+                f"Step {step.label} follows up on a carrier claim, but no claim "
+                "has been filed before it.",
+                step,
+                fix="File the claim first: `Open a claim with the carrier using "
+                "@file_carrier_claim(order_id: str).`",
+            )
+        approved: list[Node] = []
+        rejected: list[Node] = []
+        for child in children:
+            target = approved if re.search(r"approv|accept|paid", child.text, re.I) else rejected
+            _, _, rest = child.text.partition(":")
+            inner = scope.child()
+            if rest.strip():
+                target += self.steps.compile_text(child, rest.strip(), inner)
+            target += self.steps.compile_steps(child.children, inner)
+        if not approved:
+            approved = [
+                SayNode(
+                    text="Good news: the carrier approved the claim for your "
+                    "order. We'll be in touch with the next steps.",
+                    generated=True,
+                    line=step.line,
+                    step=step.label,
+                    source=step.text,
+                )
+            ]
+        if not rejected:
+            rejected = [
+                EscalateNode(
+                    reason="the carrier rejected the claim",
+                    note="Claim $claim.claim_id was rejected; please review.",
+                    line=step.line,
+                    step=step.label,
+                    source=step.text,
+                )
+            ]
+        return FollowUpClaimNode(
+            notice=customer_message(text),
+            on_approved=approved,
+            on_rejected=rejected,
+            line=step.line,
+            step=step.label,
+            source=step.text,
+        )
+
+
+def _guaranteed_vars(cond: Condition) -> list[str]:
+    """Names a `then` branch may rely on because the condition tested them."""
+    if isinstance(cond, Truthy):
+        return [cond.value.path[0]]
+    if isinstance(cond, Vocab) and isinstance(cond.expansion, Truthy):
+        return [cond.expansion.value.path[0]]
+    return []
+
+
+def _answer_var(step: Step, low: str) -> str:
+    return "reply_" + re.sub(r"\W+", "_", step.label).strip("_")
+
+
+def _clean_option(text: str) -> str:
+    return text.strip().rstrip(".;,")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "option"
+
+
+def merge_offers(nodes: list[Node]) -> list[Node]:
+    """Adjacent one-option offers ("Offer a discount …", "Offer free shipping …") are one
+    offer with several options; nested lists are merged too."""
+    out: list[Node] = []
+    for node in nodes:
+        if isinstance(node, BranchNode):
+            node.then = merge_offers(node.then)
+            node.otherwise = merge_offers(node.otherwise)
+        if (
+            isinstance(node, OfferNode)
+            and out
+            and isinstance(out[-1], OfferNode)
+            and node.prompt == SINGLE_PROMPT
+            and out[-1].prompt in (SINGLE_PROMPT, MERGED_PROMPT)
+        ):
+            out[-1].options.extend(node.options)
+            out[-1].prompt = MERGED_PROMPT
+            continue
+        out.append(node)
+    return out

@@ -1,0 +1,148 @@
+"""Check stage: what a step refers to exists where it is used.
+
+`$variables` must be set by an earlier step (and name a field of the result they hold),
+`#references` must name a library policy, conditions must be readable, and an ending's
+outcome must be one the metrics record.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rapidfuzz import fuzz, process
+
+from policies.compiler.patterns import VAR_RE
+from policies.compiler.state import CompileState, Scope
+from policies.conditions import (
+    Condition,
+    ConditionSyntaxError,
+    match_vocabulary,
+    parse_expression,
+    variables_in,
+)
+from policies.parser import Step
+from policies.plan import Outcome
+
+
+class Checker:
+    def __init__(self, state: CompileState) -> None:
+        self.state = state
+        self.sink = state.sink
+
+    def outcome(self, word: str, step: Step | None = None) -> Outcome:
+        """An ending's outcome must be one the metrics know; anything else is a diagnostic."""
+        try:
+            return Outcome(word)
+        except ValueError:
+            known = [o.value for o in Outcome]
+            hit = process.extractOne(word, known, scorer=fuzz.WRatio)
+            guess = hit[0] if hit and hit[1] >= 60 else None
+            self.sink.report(
+                "TF020",
+                f"The outcome `{word}` is not one ticketflow records, so this ending could "
+                "not be counted.",
+                step,
+                needle=word.replace("_", " ") if step else None,
+                fix=(f"Did you mean `{guess}`? " if guess else "")
+                + "Outcomes are: "
+                + ", ".join(known)
+                + ".",
+            )
+            return Outcome.RESOLVED
+
+    def condition(self, step: Step, text: str, scope: Scope) -> Condition | None:
+        text = text.strip().rstrip(":,")
+        if "$" in text:
+            expr = re.sub(r"^(?:the )?", "", text)
+            try:
+                cond = parse_expression(expr)
+            except ConditionSyntaxError as exc:
+                self.sink.report(
+                    "TF011",
+                    f"I can't read the condition in step {step.label}: {exc}.",
+                    step,
+                    needle=expr,
+                    fix='Write it like `If $tracking.status == "delivered":` — compare '
+                    "a $variable with a quoted value using == != < <= > >=, and "
+                    "join with and / or / not.",
+                )
+                return None
+            for var in variables_in(cond):
+                self.check_var(step, var.path, scope)
+            return cond
+        vocab = match_vocabulary(text)
+        if vocab is None:
+            from policies.conditions import VOCABULARY
+
+            phrases = [e.name.replace("_", " ") for e in VOCABULARY]
+            hit = process.extractOne(text.lower(), phrases, scorer=fuzz.WRatio)
+            self.sink.report(
+                "TF012",
+                f"I don't know how to check “{text}” (step {step.label}), so "
+                "the step was kept as a note and will not run.",
+                step,
+                needle=text,
+                fix=(f"Did you mean “{hit[0]}”? " if hit and hit[1] >= 70 else "")
+                + "Use a phrase from the condition vocabulary (policies/README.md) or an "
+                'explicit condition such as `If $order.status == "delivered":`.',
+            )
+            return None
+        return vocab
+
+    def policy_ref(self, step: Step, raw: str) -> str | None:
+        words = raw.strip().rstrip(".,:;").split(" ")
+        for n in range(len(words), 0, -1):
+            candidate = " ".join(words[:n])
+            pid = self.state.index.resolve(candidate)
+            if pid:
+                return pid
+        name = raw.strip()
+        low = [w.lower() for w in words]
+        if "policy" in low:
+            name = " ".join(words[: low.index("policy") + 1])
+        elif len(words) > 1 and not words[1][:1].isupper():
+            name = words[0]
+        guess = self.state.index.suggest(name)
+        self.sink.report(
+            "TF005",
+            f"Step {step.label} refers to #{name}, but there is no policy "
+            "with that name in the library.",
+            step,
+            needle="#" + words[0],
+            fix=(f"Did you mean #{guess}? " if guess else "")
+            + "Run `ticketflow policy list` to see every policy.",
+        )
+        return None
+
+    def check_vars(self, step: Step, text: str, scope: Scope) -> None:
+        for m in VAR_RE.finditer(text):
+            self.check_var(step, m.group(1).rstrip(".").split("."), scope)
+
+    def check_var(self, step: Step, path: list[str], scope: Scope) -> None:
+        root = path[0]
+        if root not in scope.names:
+            hit = process.extractOne(root, list(scope.names), scorer=fuzz.WRatio)
+            self.sink.report(
+                "TF006",
+                f"Step {step.label} uses ${'.'.join(path)}, but nothing before it sets ${root}.",
+                step,
+                needle="$" + root,
+                fix=(f"Did you mean ${hit[0]}? " if hit and hit[1] >= 70 else "")
+                + f"Set ${root} first with a tool call (its result) or an “Ask for …” "
+                "step, or list it under `inputs:` if a calling policy provides it.",
+            )
+            return
+        model = scope.names[root]
+        if model is not None and len(path) > 1 and path[1] not in model.model_fields:
+            fields = list(model.model_fields)
+            hit = process.extractOne(path[1], fields, scorer=fuzz.WRatio)
+            self.sink.report(
+                "TF017",
+                f"${root} has no field `{path[1]}` (step {step.label}).",
+                step,
+                needle="$" + ".".join(path[:2]),
+                fix=(f"Did you mean ${root}.{hit[0]}? " if hit and hit[1] >= 60 else "")
+                + f"${root} has: "
+                + ", ".join(fields)
+                + ".",
+            )

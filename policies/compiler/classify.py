@@ -1,0 +1,265 @@
+"""Classify stage: what kind of step a line is, in a fixed order of precedence.
+
+A condition first ("If …:", "… if the user accepts"), then a macro, a hand-over to
+another policy, an escalation, a claim follow-up, an ending, a question, an offer, a
+tool call, a message to the customer, and finally an informational note. The first
+kind that matches decides which builder makes the node.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from policies.catalog import CATALOG
+from policies.compiler.bind import Binder
+from policies.compiler.build import Builder
+from policies.compiler.check import Checker
+from policies.compiler.patterns import (
+    ASK,
+    END,
+    ESCALATE,
+    FOLLOW_UP,
+    HANDOVER_VERB,
+    LEADING_IF,
+    MACRO,
+    OFFER,
+    OFFER_LIST,
+    PLAIN_POLICY,
+    POLICY_RE,
+    QUOTED,
+    SAY,
+    SUBJECT,
+    TOOL_RE,
+)
+from policies.compiler.state import CompileState, Scope
+from policies.compiler.wording import customer_message, strip_eg
+from policies.conditions import match_vocabulary
+from policies.parser import Step
+from policies.plan import BranchNode, EndNode, EscalateNode, Node, SayNode, UsePolicyNode
+from policies.platforms import PLATFORM_TITLES
+
+
+class Classifier:
+    """Turns steps into nodes; owns the other stages so they share one state."""
+
+    def __init__(self, state: CompileState) -> None:
+        self.state = state
+        self.sink = state.sink
+        self.checker = Checker(state)
+        self.binder = Binder(state, self.checker)
+        self.builder = Builder(state, self.checker, self)
+
+    def compile_steps(
+        self, steps: Iterable[Step], scope: Scope, *, in_offer: bool = False
+    ) -> list[Node]:
+        out: list[Node] = []
+        for step in steps:
+            if (
+                re.match(r"^(?:otherwise|else)\b", step.text, re.I)
+                and out
+                and isinstance(out[-1], BranchNode)
+            ):
+                rest = re.sub(r"^(?:otherwise|else)\b[\s,:]*", "", step.text, flags=re.I)
+                sub = (
+                    self.compile_text(step, rest, scope.child(), in_offer=in_offer) if rest else []
+                )
+                sub += self.compile_steps(step.children, scope.child())
+                out[-1].otherwise = sub
+                continue
+            out.extend(self.compile_step(step, scope, in_offer=in_offer))
+        return out
+
+    def compile_step(self, step: Step, scope: Scope, *, in_offer: bool = False) -> list[Node]:
+        if step.header and step.children:
+            return self.compile_steps(step.children, scope)
+        if step.header:
+            self.builder.unrecognised(step, "it reads like a section title with nothing under it")
+            return [self.builder.note(step, recognised=False)]
+        return self.compile_text(step, step.text, scope, in_offer=in_offer, children=step.children)
+
+    def compile_text(
+        self,
+        step: Step,
+        text: str,
+        scope: Scope,
+        *,
+        in_offer: bool = False,
+        children: list[Step] | None = None,
+    ) -> list[Node]:
+        children = children or []
+        text = text.strip()
+        # 1. conditions: "If …:", "If …, do", "In cases where …, do", "Once …, do"
+        m = LEADING_IF.match(text)
+        if m:
+            cond_text, rest = _split_condition(m.group("cond"))
+            if text.lower().startswith(("once", "after")):
+                rest = m.group("cond").partition(",")[2].strip() or rest
+                return (
+                    self.compile_text(step, rest, scope, in_offer=in_offer, children=children)
+                    if rest
+                    else self.compile_steps(children, scope)
+                )
+            return self.builder.branch(step, cond_text, rest, children, scope, in_offer)
+        trailing = re.match(r"^(?P<do>.+?\S)\s+if\s+(?P<cond>[^,]+?)\.?$", text, re.I)
+        if (
+            trailing
+            and not TOOL_RE.search(trailing.group("cond"))
+            and not re.match(
+                r"^(?:ask|request|confirm|check|verify|see|find out|determine)\b", text, re.I
+            )
+        ):
+            vocab = match_vocabulary(trailing.group("cond"))
+            if vocab is not None and vocab.name not in ("user_confirms", "user_denies"):
+                return self.builder.branch(
+                    step, trailing.group("cond"), trailing.group("do"), children, scope, in_offer
+                )
+        nodes = self.compile_action(step, text, scope, in_offer=in_offer, children=children)
+        return nodes
+
+    def compile_action(
+        self, step: Step, text: str, scope: Scope, *, in_offer: bool, children: list[Step]
+    ) -> list[Node]:
+        base = {"line": step.line, "step": step.label, "source": step.text}
+        tail: list[Node] = []
+        if (
+            children
+            and not (ASK.match(text) and not TOOL_RE.search(text))
+            and not (not in_offer and (OFFER.match(text) or OFFER_LIST.search(text)))
+            and not FOLLOW_UP.search(text)
+        ):
+            tail = self.compile_steps(children, scope)
+        # 2. macro
+        macro = MACRO.search(text)
+        if macro:
+            self.checker.check_vars(step, macro.group(1), scope)
+            return [SayNode(text=macro.group(1).strip(), macro=True, **base), *tail]
+        # 3. hand over to another policy
+        refs = list(POLICY_RE.finditer(text))
+        if refs:
+            resolved = [self.checker.policy_ref(step, r.group(1)) for r in refs]
+            if SUBJECT.match(text) or not HANDOVER_VERB.match(text):
+                return [self.builder.note(step, refs=[f"#{r}" for r in resolved if r]), *tail]
+            target = next((r for r in resolved if r), None)
+            if target is None:
+                return [self.builder.note(step, recognised=False), *tail]
+            self.state.policies_used.append(target)
+            return [
+                UsePolicyNode(policy_id=target, reference="#" + refs[0].group(1).strip(), **base),
+                *tail,
+            ]
+        plain = PLAIN_POLICY.search(text)
+        if plain and not TOOL_RE.search(text):
+            guess = self.state.index.suggest(plain.group(1))
+            self.sink.report(
+                "TF015",
+                f"Step {step.label} mentions “the {plain.group(1)} policy” in "
+                "plain words, so I can't tell which policy to run. It was kept as a note "
+                "and will not run.",
+                step,
+                needle=plain.group(0),
+                fix=f"Reference it with #: `#{guess}`."
+                if guess
+                else "Reference the policy with # and its name, e.g. `#Refund Policy`.",
+            )
+            return [self.builder.note(step, recognised=False), *tail]
+        # 4. escalate
+        if ESCALATE.search(text) and not TOOL_RE.search(text):
+            quoted = QUOTED.search(text)
+            return [
+                EscalateNode(
+                    reason=strip_eg(text).rstrip("."),
+                    note=quoted.group(1) if quoted else "",
+                    **base,
+                ),
+                *tail,
+            ]
+        # 5. follow up a carrier claim
+        if FOLLOW_UP.search(text) and not TOOL_RE.search(text):
+            return [self.builder.follow_up(step, text, scope, children)]
+        # 6. end
+        if END.match(text):
+            said = re.search(r"(?:as|outcome:?)\s+[“\"]?([a-z_ ]+?)[”\"]?\.?$", text, re.I)
+            word = said.group(1).strip().replace(" ", "_").lower() if said else "resolved"
+            return [EndNode(outcome=self.checker.outcome(word, step), **base)]
+        tools = list(dict.fromkeys(t.group(1) for t in TOOL_RE.finditer(text)))
+        # 7. ask
+        if ASK.match(text) and not tools:
+            ask = self.builder.ask(step, text, scope, children)
+            rest = [] if ask.slot == "choice" else self.compile_steps(children, scope)
+            return [ask, *rest]
+        # 8. offer
+        if not in_offer and (
+            (children and (OFFER.match(text) or OFFER_LIST.search(text)))
+            or (OFFER.match(text) and not children)
+        ):
+            return [self.builder.offer(step, text, scope, children)]
+        # 9. call
+        if len(tools) > 1 or (tools and re.search(r"\btools? (?:like|such as)\b", text, re.I)):
+            self.sink.report(
+                "TF009",
+                f"Step {step.label} names "
+                + ", ".join(f"@{t}" for t in tools)
+                + " only as examples or alternatives, so I can't tell which tool to run. "
+                "It was kept as a note and will not run.",
+                step,
+                needle="@" + tools[0],
+                fix="Put each tool in its own step, or under the offer option it "
+                "belongs to (`- Discount: Use @set_discount_to_order …`).",
+            )
+            for t in tools:
+                self.binder.known_tool(step, t)
+            return [self.builder.note(step, recognised=False, refs=[f"@{t}" for t in tools]), *tail]
+        if tools and in_offer:
+            offered = self.binder.call_with_asks(step, text, scope, CATALOG.get(tools[0]), False)
+            if offered:
+                return [*offered, *tail]
+        if tools:
+            call = self.binder.call(step, text, scope)
+            return [*([] if call is None else [call]), *tail]
+        if in_offer:
+            inferred = self.binder.infer_offer_call(step, text, scope)
+            if inferred:
+                return [*inferred, *tail]
+        # 10. tell the customer
+        if SAY.match(text):
+            quoted = QUOTED.search(text)
+            if quoted and re.search(r"\b(?:say|reply|respond|with)\b", text, re.I):
+                self.checker.check_vars(step, quoted.group(1), scope)
+                return [SayNode(text=quoted.group(1), macro=True, **base), *tail]
+            self.checker.check_vars(step, text, scope)
+            return [SayNode(text=customer_message(text), generated=True, **base), *tail]
+        # 11. informational lines
+        if _is_informational(text):
+            return [self.builder.note(step), *tail]
+        self.builder.unrecognised(step, "it doesn't start with anything I can run")
+        return [self.builder.note(step, recognised=False), *tail]
+
+
+def _split_condition(text: str) -> tuple[str, str]:
+    """Split "the status is “Delivered,” verify …" into condition and action: at the first
+    colon or comma outside quotes and parentheses."""
+    quote = False
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in "“" or (ch == '"' and not quote):
+            quote = True
+        elif ch in "”" or (ch == '"' and quote):
+            quote = False
+            if i > 0 and text[i - 1] == ",":
+                return text[: i - 1] + text[i], text[i + 1 :].strip()
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif ch in ",:" and not quote and depth == 0:
+            return text[:i].strip(), text[i + 1 :].strip()
+    return text.strip(), ""
+
+
+def _is_informational(text: str) -> bool:
+    titles = [t.lower() for t in PLATFORM_TITLES.values()]
+    low = text.lower()
+    if any(low.startswith(t) for t in titles) and re.search(r"\bwill\b", low):
+        return True
+    return bool(re.match(r"^(?:note:|fyi\b|the customer wants|customer wants|the user wants)", low))

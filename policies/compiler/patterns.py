@@ -1,0 +1,105 @@
+"""The words and shapes that decide what kind of step a line is, and fixed wording.
+
+Kept together so a new phrasing is added in one place; the stages only use them.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Context every ticket starts with (set by the runtime from the helpdesk).
+INITIAL_CONTEXT: tuple[str, ...] = ("ticket", "customer", "message")
+
+#: Front-matter keys with a meaning; anything else is kept in `Plan.settings` with a warning.
+KNOWN_KEYS = {
+    "id",
+    "title",
+    "ticket_types",
+    "triggers",
+    "platforms",
+    "variants",
+    "inputs",
+    "defaults",
+}
+KNOWN_SETTINGS = {
+    "reminder_after",
+    "auto_close_after",
+    # carrier-claim follow-ups (workflows/claim.py)
+    "claim_check_every",
+    "claim_deadline",
+    "claim_weekly_update",
+    "outcome",
+    "escalation_group",
+    "tags",
+    "priority",
+    "language",
+    "owner",
+    "description",
+}
+
+REFS = re.compile(r"[@#$]")
+TOOL_RE = re.compile(r"@([A-Za-z_]\w*)(\(([^()]*)\))?")
+VAR_RE = re.compile(r"\$([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
+POLICY_RE = re.compile(r"#([A-Za-z][\w-]*(?:[ ][A-Za-z][\w-]*){0,5})")
+QUOTED = re.compile(r"[“\"]([^”\"]{2,})[”\"]")
+MACRO = re.compile(r"\bmacro\b[:\s]*[“\"]([^”\"]+)[”\"]", re.I)
+PERCENT = re.compile(r"(\d{1,3})\s*%")
+RESULT_AS = re.compile(r"\s*(?:\bas\b|→|->)\s*\$([A-Za-z_]\w*)\s*\.?$")
+EG = re.compile(r"\s*\((?:e\.g\.|i\.e\.|for example|such as)[^)]*\)", re.I)
+
+ASK = re.compile(
+    r"^(?:ask|request|collect|find out|confirm (?:with )?(?:the )?(?:customer|user)(?:['’]s)?)\b",
+    re.I,
+)
+SAY = re.compile(
+    r"^(?:inform|notify|tell|let (?:the )?(?:customer|user|them) know|thank|send|reply|explain|"
+    r"apologi[sz]e|remind|reiterate|ensure (?:that )?(?:the )?(?:customer|user) receives|"
+    r"say|respond|acknowledge|reassure)\b",
+    re.I,
+)
+ESCALATE = re.compile(
+    r"\b(?:route|escalate|hand(?: it| the (?:case|ticket))?(?: over)? to|transfer|assign)\b"
+    r".*\b(?:agent|human|team|specialist|supervisor)s?\b|\bescalate\b",
+    re.I,
+)
+FOLLOW_UP = re.compile(r"follow(?:[- ]up)?\b.*\bclaim\b|\bclaim is resolved\b", re.I)
+OFFER = re.compile(r"^(?:offer|present|provide the option|propose)\b", re.I)
+OFFER_LIST = re.compile(r"\boffer\b.*\b(?:options?|alternatives?|resolutions?|choices?)\b", re.I)
+END = re.compile(r"^(?:end|close)\b.*\b(?:conversation|ticket|chat|case)\b", re.I)
+HANDOVER_VERB = re.compile(
+    r"^(?:proceed|continue|follow|use|run|reship|issue|refund|hand|go|apply|switch|"
+    r"process|start|cancel|send|then)\b",
+    re.I,
+)
+SUBJECT = re.compile(
+    r"^(?:the )?(?:customer|user|client|shopper|this policy)\b(?! (?:is|has) (?:asked|told))", re.I
+)
+PLAIN_POLICY = re.compile(
+    r"\b(?:as (?:outlined|described) in|as per|per|via|using|follow|with) the "
+    r"((?:[\w-]+ ){0,3}?[\w-]+) policy\b",
+    re.I,
+)
+LEADING_IF = re.compile(
+    r"^(?:if|when|in (?:the )?cases? (?:where|when)|once|after)\s+(?P<cond>.+)$", re.I
+)
+
+LIST_PROMPT = "Before we go ahead, here are some options we can offer you:"
+SINGLE_PROMPT = "We can also offer you this:"
+MERGED_PROMPT = "Before you decide, here are some options we can offer you:"
+
+#: Words that let the compiler pick a tool for an offer option that names none.
+OFFER_TOOL_WORDS: tuple[tuple[str, str], ...] = (
+    (r"shipping", "upgrade_shipping"),
+    (r"swap|exchange", "swap_product"),
+    (r"future|next order|coupon", "create_future_discount"),
+    (r"discount|% off", "set_discount_to_order"),
+    (r"skip", "skip_next_shipment"),
+)
+
+#: When an inferred tool lacks a value the customer can give, ask for it first.
+ASKABLE: dict[str, tuple[str, str, str]] = {
+    "to_product_id": ("free_text", "Which product would you like instead?", "new_product_id"),
+    "new_product_id": ("free_text", "Which product would you like instead?", "new_product_id"),
+    "order_id": ("order_number", "What is the number of the order in question?", "order_id"),
+    "email": ("email", "Could you share the email address on your account?", "email"),
+}

@@ -1,0 +1,38 @@
+"""What the stages of one compilation share: the sink, the policy index, what was used,
+and the scope of `$names` at each point of the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from policies.compiler.index import PolicyIndex
+from policies.compiler.sink import DiagnosticSink
+
+
+class Scope:
+    """What `$names` are bound at a point of the plan, with their result models."""
+
+    def __init__(self, names: dict[str, type[BaseModel] | None]) -> None:
+        self.names = dict(names)
+
+    def child(self) -> Scope:
+        return Scope(self.names)
+
+    def bind(self, name: str, model: type[BaseModel] | None = None) -> None:
+        self.names[name] = model
+
+    def has(self, path: str) -> bool:
+        return path.split(".")[0] in self.names
+
+
+@dataclass
+class CompileState:
+    """Filled in as the stages run; the pipeline turns it into the plan's header."""
+
+    sink: DiagnosticSink
+    index: PolicyIndex
+    platforms: list[str] = field(default_factory=list)
+    tools_used: set[str] = field(default_factory=set)
+    policies_used: list[str] = field(default_factory=list)
