@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from temporalio import activity
 
-from workflows.interpreter import Reply
+from policies.replies import Reply
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _ORDER_AFTER_WORD = re.compile(

@@ -16,7 +16,7 @@ from api.routes import health, policies, tickets
 from api.webhooks import easypost, kustomer, salesforce, zendesk
 from policies.library import load_library
 from ticketflow.settings import Settings, get_settings
-from ticketflow.temporal_client import connect_temporal
+from workflows.temporal_client import connect_temporal
 
 
 def create_app(

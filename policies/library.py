@@ -21,6 +21,8 @@ from policies.plan import Plan
 
 #: The bundled library, next to this module so it works from an installed package.
 DEFAULT_LIBRARY_DIR = Path(__file__).resolve().parent / "library"
+#: The conversation scripts that test the library policies (`ticketflow policy test`).
+SCRIPTS_DIR = Path(__file__).resolve().parent / "tests"
 
 
 def policy_files(directory: Path | str) -> list[Path]:

@@ -22,8 +22,8 @@ from temporalio.worker import Worker
 
 from activities.platforms.config import PlatformSettings
 from api.main import create_app
-from policies.conversation_tests import start_dev_server, start_time_skipping_server
 from tests.ports import free_port
+from ticketflow.conversation_tests import start_dev_server, start_time_skipping_server
 from ticketflow.settings import Settings
 from workflows.worker import WORKFLOWS, build_worker, ticket_activities
 

@@ -43,8 +43,8 @@ def api() -> None:
 
 
 # Sub-commands owned by other rooms register below (one line each).
-from policies.cli import policy_app, tools  # noqa: E402
 from sandbox.server import sandbox_command  # noqa: E402
+from ticketflow.policy_cli import policy_app, tools  # noqa: E402
 
 app.command("sandbox")(sandbox_command)
 app.add_typer(policy_app, name="policy")

@@ -111,7 +111,7 @@ async def _http_ok(url: str) -> bool:
 
 
 async def _temporal_ready(settings: Settings) -> bool:
-    from ticketflow.temporal_client import connect_temporal
+    from workflows.temporal_client import connect_temporal
 
     try:
         client = await connect_temporal(settings)

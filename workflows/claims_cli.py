@@ -18,9 +18,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from ticketflow.settings import get_settings
-from ticketflow.temporal_client import connect_temporal
 from workflows.claim import CarrierClaimWorkflow
 from workflows.claim_models import ClaimView
+from workflows.temporal_client import connect_temporal
 
 OPEN_CLAIMS = 'WorkflowType = "CarrierClaimWorkflow" AND ExecutionStatus = "Running"'
 QUERY_TIMEOUT = timedelta(seconds=5)

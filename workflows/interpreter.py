@@ -48,6 +48,7 @@ from policies.plan import (
     SayNode,
     UsePolicyNode,
 )
+from policies.replies import Reply
 
 # How many times a slot is asked before the ticket goes to a person.
 MAX_ATTEMPTS = 2
@@ -59,20 +60,6 @@ MAX_ATTEMPTS = 2
 
 class Started(BaseModel):
     kind: Literal["started"] = "started"
-
-
-class Reply(BaseModel):
-    """The customer's message as understood by the reply-understanding activity."""
-
-    kind: Literal["reply"] = "reply"
-    text: str
-    intent: str | None = Field(
-        default=None, description="accept | decline | insist_cancel | concern | yes | no | human"
-    )
-    slots: dict[str, Any] = Field(
-        default_factory=dict, description="slot kind → value found in the message"
-    )
-    choice: str | None = Field(default=None, description="offer option id the customer chose")
 
 
 class ToolSucceeded(BaseModel):

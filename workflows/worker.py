@@ -18,8 +18,8 @@ from activities.policy_store import PolicyActivities
 from activities.tools import Platforms, tool_activities
 from activities.understanding import UnderstandingActivities
 from ticketflow.settings import Settings
-from ticketflow.temporal_client import connect_temporal
 from workflows.claim import CarrierClaimWorkflow
+from workflows.temporal_client import connect_temporal
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketflow.worker")

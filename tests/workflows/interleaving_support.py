@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.platforms.config import PlatformSettings
-from policies.conversation_tests import start_dev_server, start_time_skipping_server
+from ticketflow.conversation_tests import start_dev_server, start_time_skipping_server
 from workflows.worker import WORKFLOWS, ticket_activities
 
 T = TypeVar("T")

@@ -16,7 +16,7 @@ Two ways to talk to a ticket, the same contract:
 - ``update`` (the dev server or any cluster): each turn is the `message` update, which
   returns the bot's replies for that message.
 
-`ticketflow policy test SCRIPT…` (policies/cli.py) wraps `run_script_files`; the pytest
+`ticketflow policy test SCRIPT…` (ticketflow/policy_cli.py) wraps `run_script_files`; the pytest
 module tests/policies/test_conversation_scripts.py drives `ConversationRunner` with the
 session's own servers.
 """
@@ -41,10 +41,12 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
+from policies.library import SCRIPTS_DIR
+
 if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
 
-TESTS_DIR = Path(__file__).parent / "tests"
+TESTS_DIR = SCRIPTS_DIR
 
 Mode = Literal["signal", "update"]
 

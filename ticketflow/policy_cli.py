@@ -245,7 +245,7 @@ def test_scripts(
     import asyncio
     import logging
 
-    from policies.conversation_tests import (
+    from ticketflow.conversation_tests import (
         TESTS_DIR,
         ScriptResult,
         print_result,

@@ -1,0 +1,25 @@
+"""A customer's reply as the plan sees it: what they wrote and what was understood of it.
+
+Made by reply understanding (`activities.understanding`), consumed by the interpreter
+(`workflows.interpreter`); it lives here, below both, so neither imports the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class Reply(BaseModel):
+    """The customer's message as understood by the reply-understanding activity."""
+
+    kind: Literal["reply"] = "reply"
+    text: str
+    intent: str | None = Field(
+        default=None, description="accept | decline | insist_cancel | concern | yes | no | human"
+    )
+    slots: dict[str, Any] = Field(
+        default_factory=dict, description="slot kind → value found in the message"
+    )
+    choice: str | None = Field(default=None, description="offer option id the customer chose")
