@@ -34,6 +34,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from sandbox.app import create_app as create_sandbox_app
+from sandbox.config import SandboxConfig
 from workflows import search_attributes as sa
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -187,7 +188,7 @@ def dev_server_process(env: WorkflowEnvironment) -> psutil.Process | None:
 def sandbox_server(fault_seed: int = 7) -> Iterator[str]:
     """The platform sandbox under uvicorn in a thread (in-memory SQLite), as the tests use."""
     port = free_port()
-    app = create_sandbox_app("sqlite://", fault_seed=fault_seed)
+    app = create_sandbox_app(SandboxConfig(fault_seed=fault_seed))
     server = uvicorn.Server(
         uvicorn.Config(
             app,

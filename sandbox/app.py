@@ -1,7 +1,7 @@
 """The sandbox: one FastAPI app, each platform emulator mounted under its own prefix.
 
-``create_app()`` serves the file database (``make run``); tests pass
-``database_url="sqlite://"`` for a private in-memory database.
+``create_app(config)`` builds it from a ``SandboxConfig``: a file database for
+``ticketflow sandbox``, the private in-memory default for tests.
 """
 
 from __future__ import annotations
@@ -19,60 +19,57 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, create_engine, select
 
+from sandbox.config import IN_MEMORY_DATABASES, SandboxConfig
 from sandbox.core import (
+    SANDBOX_METADATA,
     EmulatorError,
     FaultConfig,
     Faults,
+    OutgoingWebhook,
     SandboxClock,
     SessionDep,
     SideEffect,
-    WebhookDelivery,
     advance_clock,
     clock_offset,
     deliver_pending,
     emulator_error_handler,
     iso,
     now,
+    set_webhook_target,
     sleep_for_latency,
 )
-
-# Emulator modules under sandbox/, each mounted at /<name>. One name a line.
-PLATFORM_MODULES: list[str] = [
-    "bigcommerce",
-    "shopify",
-    "easypost",
-    "skio",
-    "stayai",
-    "zendesk",
-    "kustomer",
-    "salesforce",
-]
 
 
 def make_engine(database_url: str) -> Engine:
     """SQLite engine; in-memory databases share one connection across threads."""
-    if database_url in ("sqlite://", "sqlite:///:memory:"):
+    if database_url in IN_MEMORY_DATABASES:
         return create_engine(
             database_url, connect_args={"check_same_thread": False}, poolclass=StaticPool
         )
     return create_engine(database_url, connect_args={"check_same_thread": False})
 
 
-def load_modules(names: list[str]) -> dict[str, ModuleType]:
+def load_modules(names: Iterable[str]) -> dict[str, ModuleType]:
     return {name: importlib.import_module(f"sandbox.{name}") for name in names}
 
 
-def reseed(engine: Engine, modules: dict[str, ModuleType]) -> None:
-    """Drop everything, recreate the tables and seed every platform's demo data."""
-    SQLModel.metadata.drop_all(engine)
-    SQLModel.metadata.create_all(engine)
+def reseed(engine: Engine, modules: dict[str, ModuleType], webhook_targets: dict[str, str]) -> None:
+    """Drop the sandbox's tables, recreate them and seed every platform's demo data, with
+    each platform's webhooks aimed at its configured target (signed with the module's
+    ``WEBHOOK_SECRET``)."""
+    SANDBOX_METADATA.drop_all(engine)
+    SANDBOX_METADATA.create_all(engine)
     with Session(engine) as session:
         session.add(SandboxClock(id=1, offset_seconds=0.0))
         session.commit()
         for module in modules.values():
             module.seed(session)
+        for name, url in webhook_targets.items():
+            if name in modules:
+                secret = getattr(modules[name], "WEBHOOK_SECRET", "")
+                set_webhook_target(session, name, url, secret)
         session.commit()
 
 
@@ -91,32 +88,30 @@ class ClockAdvance(BaseModel):
     days: float = 0
 
 
-def create_app(
-    database_url: str = "sqlite:///.ticketflow/sandbox.db",
-    *,
-    modules: list[str] | None = None,
-    reset_on_start: bool = False,
-    fault_seed: int | None = None,
-) -> FastAPI:
-    engine = make_engine(database_url)
-    loaded = load_modules(modules if modules is not None else PLATFORM_MODULES)
-    if reset_on_start or database_url in ("sqlite://", "sqlite:///:memory:"):
-        reseed(engine, loaded)
+def create_app(config: SandboxConfig | None = None) -> FastAPI:
+    """The sandbox app for ``config`` (default: every platform, in memory)."""
+    config = config if config is not None else SandboxConfig()
+    engine = make_engine(config.database_url)
+    loaded = load_modules(config.platforms)
+    targets = config.webhook_targets
+    if config.reset_on_start or config.in_memory:
+        reseed(engine, loaded, targets)
     else:
-        SQLModel.metadata.create_all(engine)
+        SANDBOX_METADATA.create_all(engine)
         with Session(engine) as session:
             if session.get(SandboxClock, 1) is None:
                 session.commit()
-                reseed(engine, loaded)
+                reseed(engine, loaded, targets)
 
     app = FastAPI(
         title="ticketflow sandbox",
         description="Local emulators of each platform's real HTTP API, with demo data.",
     )
     app.add_exception_handler(EmulatorError, emulator_error_handler)
+    app.state.config = config
     app.state.engine = engine
     app.state.modules = loaded
-    app.state.faults = Faults(fault_seed)
+    app.state.faults = Faults(config.fault_seed)
     app.state.webhook_tasks = set()
     webhook_lock = asyncio.Lock()
 
@@ -146,10 +141,10 @@ def create_app(
     async def state(session: SessionDep, platform: str | None = None) -> dict[str, Any]:
         """Every recorded side effect and outgoing webhook (optionally for one platform)."""
         effects = select(SideEffect).order_by(SideEffect.id)  # type: ignore[arg-type]
-        hooks = select(WebhookDelivery).order_by(WebhookDelivery.id)  # type: ignore[arg-type]
+        hooks = select(OutgoingWebhook).order_by(OutgoingWebhook.id)  # type: ignore[arg-type]
         if platform:
             effects = effects.where(SideEffect.platform == platform)
-            hooks = hooks.where(WebhookDelivery.platform == platform)
+            hooks = hooks.where(OutgoingWebhook.platform == platform)
         return {
             "clock": clock_view(session),
             "side_effects": [e.model_dump(mode="json") for e in session.exec(effects).all()],
@@ -161,7 +156,7 @@ def create_app(
     @app.post("/_sandbox/reset", tags=["sandbox"])
     async def reset() -> dict[str, Any]:
         """Reseed every platform, rewind the clock, clear all faults and their counts."""
-        reseed(engine, loaded)
+        reseed(engine, loaded, targets)
         app.state.faults.reset()
         return {"ok": True, "platforms": list(loaded)}
 

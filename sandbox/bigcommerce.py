@@ -16,20 +16,21 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Column
 from sqlalchemy.types import JSON
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, select
 
-from activities.platforms.config import (
-    SANDBOX_BIGCOMMERCE_STORE_HASH,
-    SANDBOX_BIGCOMMERCE_TOKEN,
-)
 from sandbox.core import (
     EmulatorError,
+    SandboxModel,
     SessionDep,
     WebhookSubscription,
     emit_webhook,
     now,
-    record_side_effect,
 )
+from sandbox.credentials import (
+    SANDBOX_BIGCOMMERCE_STORE_HASH,
+    SANDBOX_BIGCOMMERCE_TOKEN,
+)
+from sandbox.routes import record_request_write
 
 PLATFORM = "bigcommerce"
 
@@ -59,7 +60,7 @@ PRODUCTS: dict[int, tuple[str, str, float]] = {
 }
 
 
-class BcCustomer(SQLModel, table=True):
+class BcCustomer(SandboxModel, table=True):
     __tablename__ = "bigcommerce_customer"
 
     id: int = Field(primary_key=True)
@@ -68,7 +69,7 @@ class BcCustomer(SQLModel, table=True):
     last_name: str
 
 
-class BcOrder(SQLModel, table=True):
+class BcOrder(SandboxModel, table=True):
     __tablename__ = "bigcommerce_order"
 
     id: int = Field(primary_key=True)
@@ -88,7 +89,7 @@ class BcOrder(SQLModel, table=True):
     shipments: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
 
 
-class BcCoupon(SQLModel, table=True):
+class BcCoupon(SandboxModel, table=True):
     __tablename__ = "bigcommerce_coupon"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -96,7 +97,7 @@ class BcCoupon(SQLModel, table=True):
     body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
-class BcRefund(SQLModel, table=True):
+class BcRefund(SandboxModel, table=True):
     __tablename__ = "bigcommerce_refund"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -208,12 +209,12 @@ async def update_order(order_id: int, request: Request, session: SessionDep) -> 
     session.add(order)
     session.commit()
     result = order_json(order)
-    record_side_effect(
+    record_request_write(
         session,
+        request,
         PLATFORM,
         "order.update",
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        request=body,
+        body=body,
         response=result,
         resource_id=order_id,
     )
@@ -272,12 +273,12 @@ async def update_address(
     session.add(order)
     session.commit()
     result = {"id": 1, "order_id": order.id, "email": order.email, **order.shipping_address}
-    record_side_effect(
+    record_request_write(
         session,
+        request,
         PLATFORM,
         "order.shipping_address.update",
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        request=body,
+        body=body,
         response=result,
         resource_id=order_id,
     )
@@ -312,12 +313,12 @@ async def create_coupon(request: Request, session: SessionDep) -> Any:
     session.add(coupon)
     session.commit()
     result = {"id": coupon.id, **coupon.body}
-    record_side_effect(
+    record_request_write(
         session,
+        request,
         PLATFORM,
         "coupon.create",
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        request=body,
+        body=body,
         response=result,
         resource_id=coupon.id,
     )
@@ -394,12 +395,12 @@ async def create_refund(order_id: int, request: Request, session: SessionDep) ->
     session.add(order)
     session.commit()
     result = {"data": refund_json(refund), "meta": {}}
-    record_side_effect(
+    record_request_write(
         session,
+        request,
         PLATFORM,
         "order.refund",
-        idempotency_key=request.headers.get("Idempotency-Key"),
-        request=body,
+        body=body,
         response=result,
         resource_id=order_id,
         status_code=201,

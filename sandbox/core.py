@@ -19,16 +19,25 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import httpx
-from fastapi import Depends, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import Column
+from sqlalchemy.orm import registry
 from sqlalchemy.types import JSON
 from sqlmodel import Field, Session, SQLModel, select
 
 log = logging.getLogger(__name__)
 
 
-class SideEffect(SQLModel, table=True):
+class SandboxModel(SQLModel, registry=registry()):
+    """Base of every sandbox table: its own registry and ``MetaData``, so creating or dropping
+    the sandbox's tables never touches another application's tables in ``SQLModel.metadata``."""
+
+
+SANDBOX_METADATA = SandboxModel.metadata
+
+
+class SideEffect(SandboxModel, table=True):
     """One write an emulator performed, with the idempotency key it was made under."""
 
     __tablename__ = "sandbox_side_effect"
@@ -44,7 +53,7 @@ class SideEffect(SQLModel, table=True):
     created_at: datetime
 
 
-class SandboxClock(SQLModel, table=True):
+class SandboxClock(SandboxModel, table=True):
     """Offset of the sandbox clock from real time; tests move it forward."""
 
     __tablename__ = "sandbox_clock"
@@ -53,7 +62,7 @@ class SandboxClock(SQLModel, table=True):
     offset_seconds: float = 0.0
 
 
-class WebhookSubscription(SQLModel, table=True):
+class WebhookSubscription(SandboxModel, table=True):
     """Where an emulator posts its outgoing webhooks, and the secret it signs them with."""
 
     __tablename__ = "sandbox_webhook_subscription"
@@ -65,8 +74,9 @@ class WebhookSubscription(SQLModel, table=True):
     external_id: str | None = None
 
 
-class WebhookDelivery(SQLModel, table=True):
-    """An outgoing webhook as sent: raw body and headers, kept for inspection and replay."""
+class OutgoingWebhook(SandboxModel, table=True):
+    """A webhook the sandbox sends (as an emulated platform): raw body and headers, kept for
+    inspection and replay."""
 
     __tablename__ = "sandbox_webhook_delivery"
 
@@ -180,7 +190,7 @@ def emit_webhook(
     event: str,
     body: str,
     sign: Any,
-) -> list[WebhookDelivery]:
+) -> list[OutgoingWebhook]:
     """Queue one delivery per subscription of ``platform``; ``sign(secret, body)`` -> headers.
 
     With no subscription the event is still recorded (url None), so tests and operators can
@@ -194,7 +204,7 @@ def emit_webhook(
     ]
     deliveries = []
     for url, secret in targets:
-        delivery = WebhookDelivery(
+        delivery = OutgoingWebhook(
             platform=platform,
             event=event,
             url=url,
@@ -208,6 +218,36 @@ def emit_webhook(
     return deliveries
 
 
+def set_webhook_target(session: Session, platform: str, url: str, secret: str = "") -> None:
+    """Send ``platform``'s webhooks to ``url`` only (signed with ``secret``)."""
+    for old in session.exec(
+        select(WebhookSubscription).where(WebhookSubscription.platform == platform)
+    ).all():
+        session.delete(old)
+    session.add(WebhookSubscription(platform=platform, url=url, secret=secret))
+    session.commit()
+
+
+class WebhookTarget(BaseModel):
+    url: str
+    secret: str | None = None
+
+
+def add_webhook_target_route(
+    router: APIRouter, platform: str, *, what: str, default_secret: str = ""
+) -> None:
+    """``PUT /_sandbox/webhook {"url", "secret"?}`` on ``router``: where ``what`` is posted
+    from now on (replacing the configured target), signed with ``secret`` or the default."""
+
+    async def put_webhook_target(target: WebhookTarget, session: SessionDep) -> dict[str, Any]:
+        secret = default_secret if target.secret is None else target.secret
+        set_webhook_target(session, platform, target.url, secret)
+        return {"url": target.url}
+
+    put_webhook_target.__doc__ = f"Where {what} is posted (replaces the configured target)."
+    router.put("/_sandbox/webhook")(put_webhook_target)
+
+
 def hmac_sha256_hex(secret: str, body: str | bytes) -> str:
     raw = body.encode() if isinstance(body, str) else body
     return hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
@@ -217,10 +257,10 @@ async def deliver_pending(engine: Any) -> None:
     """POST every undelivered webhook that has a URL (best effort, one attempt each call)."""
     with Session(engine) as session:
         pending = session.exec(
-            select(WebhookDelivery).where(
-                WebhookDelivery.url.is_not(None),  # type: ignore[union-attr]
-                WebhookDelivery.delivered_status.is_(None),  # type: ignore[union-attr]
-                WebhookDelivery.attempts < 3,
+            select(OutgoingWebhook).where(
+                OutgoingWebhook.url.is_not(None),  # type: ignore[union-attr]
+                OutgoingWebhook.delivered_status.is_(None),  # type: ignore[union-attr]
+                OutgoingWebhook.attempts < 3,
             )
         ).all()
         if not pending:

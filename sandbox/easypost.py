@@ -20,11 +20,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Column
 from sqlalchemy.types import JSON
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, select
 
-from activities.platforms.config import SANDBOX_EASYPOST_API_KEY
 from sandbox.core import (
     EmulatorError,
+    SandboxModel,
     SessionDep,
     WebhookSubscription,
     aware,
@@ -32,8 +32,9 @@ from sandbox.core import (
     hmac_sha256_hex,
     iso,
     now,
-    record_side_effect,
 )
+from sandbox.credentials import SANDBOX_EASYPOST_API_KEY
+from sandbox.routes import record_request_write
 
 PLATFORM = "easypost"
 IN_REVIEW_AFTER = timedelta(days=1)
@@ -41,7 +42,7 @@ DECIDED_AFTER = timedelta(days=3)
 CLAIM_TYPES = ("damage", "loss", "theft")
 
 
-class EpTracker(SQLModel, table=True):
+class EpTracker(SandboxModel, table=True):
     __tablename__ = "easypost_tracker"
 
     id: str = Field(primary_key=True)
@@ -55,7 +56,7 @@ class EpTracker(SQLModel, table=True):
     updated_at: datetime
 
 
-class EpClaim(SQLModel, table=True):
+class EpClaim(SandboxModel, table=True):
     __tablename__ = "easypost_claim"
 
     id: str = Field(primary_key=True)
@@ -206,12 +207,13 @@ async def create_claim(request: Request, session: SessionDep) -> Any:
     session.add(claim)
     session.commit()
     result = claim_json(claim)
-    record_side_effect(
+    record_request_write(
         session,
+        request,
         PLATFORM,
         "claim.create",
-        idempotency_key=request.headers.get("Idempotency-Key") or claim.reference,
-        request=body,
+        fallback_key=claim.reference,
+        body=body,
         response=result,
         resource_id=claim.id,
         status_code=201,
@@ -245,11 +247,11 @@ async def cancel_claim(claim_id: str, request: Request, session: SessionDep) -> 
         )
     if claim.status != "cancelled":
         move_claim(session, claim, "cancelled", "Claim cancelled.", now(session))
-        record_side_effect(
+        record_request_write(
             session,
+            request,
             PLATFORM,
             "claim.cancel",
-            idempotency_key=request.headers.get("Idempotency-Key"),
             response=claim_json(claim),
             resource_id=claim.id,
         )

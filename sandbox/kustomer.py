@@ -11,34 +11,34 @@ from __future__ import annotations
 
 import hmac
 import json
-import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from sqlalchemy import Column
 from sqlalchemy.types import JSON
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
-from activities.platforms.config import SANDBOX_KUSTOMER_API_KEY, SANDBOX_KUSTOMER_WEBHOOK_SECRET
 from sandbox.core import (
+    SandboxModel,
     SessionDep,
-    WebhookSubscription,
+    add_webhook_target_route,
     emit_webhook,
     hmac_sha256_hex,
     iso,
     now,
     record_side_effect,
 )
-from ticketflow.settings import Settings
+from sandbox.credentials import SANDBOX_KUSTOMER_API_KEY, SANDBOX_KUSTOMER_WEBHOOK_SECRET
+from sandbox.routes import RateWindow, has_next_page, page_of, page_params, platform_route
 
 PLATFORM = "kustomer"
+WEBHOOK_SECRET = SANDBOX_KUSTOMER_WEBHOOK_SECRET
 ORG_ID = "5f0000000000000000000001"
 BOT_USER_ID = "5f00000000000000000000b0"
 RATE_LIMIT = 1000
@@ -61,55 +61,41 @@ def error_response(status: int, message: str) -> JSONResponse:
     return _errors(status, code, message, message)
 
 
-_window = {"start": 0.0, "used": 0}
+_window = RateWindow(RATE_LIMIT)
 
 
 def _rate_headers() -> dict[str, str]:
-    current = time.time()
-    if current - _window["start"] > 60:
-        _window.update(start=current, used=0)
-    _window["used"] += 1
+    remaining = _window.hit()
     return {
         "x-ratelimit-limit": str(RATE_LIMIT),
-        "x-ratelimit-remaining": str(max(0, RATE_LIMIT - int(_window["used"]))),
-        "x-ratelimit-reset": str(int(_window["start"] + 60)),
+        "x-ratelimit-remaining": str(remaining),
+        "x-ratelimit-reset": str(_window.resets_at),
     }
 
 
-class KustomerRoute(APIRoute):
-    """Bearer auth, JSON:API errors and rate-limit headers on every API route."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-        control = "/_sandbox/" in self.path
-
-        async def route(request: Request) -> Response:
-            scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-            if not control and not (
-                scheme.lower() == "bearer" and hmac.compare_digest(key, SANDBOX_KUSTOMER_API_KEY)
-            ):
-                response: Response = _errors(
-                    401, "unauthorized", "Unauthorized", "Invalid or missing API key"
-                )
-            else:
-                try:
-                    response = await handler(request)
-                except KustomerError as exc:
-                    response = _errors(exc.status, exc.code, exc.title, exc.detail)
-            if not control:
-                response.headers.update(_rate_headers())
-            return response
-
-        return route
+def _authorized(request: Request) -> bool:
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(key, SANDBOX_KUSTOMER_API_KEY)
 
 
-router = APIRouter(route_class=KustomerRoute)
+# Bearer auth, JSON:API errors and rate-limit headers on every API route.
+router = APIRouter(
+    route_class=platform_route(
+        authorized=_authorized,
+        unauthorized=lambda: _errors(
+            401, "unauthorized", "Unauthorized", "Invalid or missing API key"
+        ),
+        error=KustomerError,
+        error_answer=lambda exc: _errors(exc.status, exc.code, exc.title, exc.detail),
+        usage_headers=_rate_headers,
+    )
+)
 
 
 # --- tables ---------------------------------------------------------------------------------
 
 
-class KustomerCustomer(SQLModel, table=True):
+class KustomerCustomer(SandboxModel, table=True):
     __tablename__ = "kustomer_customer"
 
     id: str = Field(primary_key=True)
@@ -119,7 +105,7 @@ class KustomerCustomer(SQLModel, table=True):
     created_at: datetime
 
 
-class KustomerConversation(SQLModel, table=True):
+class KustomerConversation(SandboxModel, table=True):
     __tablename__ = "kustomer_conversation"
 
     id: str = Field(primary_key=True)
@@ -136,7 +122,7 @@ class KustomerConversation(SQLModel, table=True):
     updated_at: datetime
 
 
-class KustomerEntry(SQLModel, table=True):
+class KustomerEntry(SandboxModel, table=True):
     """A message (``kind`` message) or an internal note (``kind`` note) on a conversation."""
 
     __tablename__ = "kustomer_entry"
@@ -152,7 +138,7 @@ class KustomerEntry(SQLModel, table=True):
     created_at: datetime
 
 
-class KustomerTeam(SQLModel, table=True):
+class KustomerTeam(SandboxModel, table=True):
     __tablename__ = "kustomer_team"
 
     id: str = Field(primary_key=True)
@@ -247,12 +233,11 @@ def _conversation(session: Session, conversation_id: str) -> KustomerConversatio
 
 
 def _paged(request: Request, items: list[dict[str, Any]]) -> dict[str, Any]:
-    page_size = max(1, min(100, int(request.query_params.get("pageSize", 100))))
-    page = max(1, int(request.query_params.get("page", 1)))
-    chunk = items[(page - 1) * page_size : page * page_size]
+    page, page_size = page_params(request, "pageSize")
+    chunk = page_of(items, page, page_size)
     path = request.url.path
     next_link = None
-    if page * page_size < len(items):
+    if has_next_page(len(items), page, page_size):
         next_link = f"{path}?page={page + 1}&pageSize={page_size}"
     return {
         "data": chunk,
@@ -349,20 +334,21 @@ def _entries(session: Session, conversation_id: str, kind: str) -> list[Kustomer
     )
 
 
-@router.get("/v1/conversations/{conversation_id}/messages")
-async def conversation_messages(
-    conversation_id: str, request: Request, session: SessionDep
-) -> dict[str, Any]:
-    _conversation(session, conversation_id)
-    return _paged(request, [entry_json(e) for e in _entries(session, conversation_id, "message")])
+def _entry_list(kind: str) -> None:
+    """``GET /v1/conversations/{conversation_id}/{kind}s``: its entries of ``kind``, paged."""
+
+    async def list_entries(
+        conversation_id: str, request: Request, session: SessionDep
+    ) -> dict[str, Any]:
+        _conversation(session, conversation_id)
+        return _paged(request, [entry_json(e) for e in _entries(session, conversation_id, kind)])
+
+    path = f"/v1/conversations/{{conversation_id}}/{kind}s"
+    router.add_api_route(path, list_entries, methods=["GET"], name=f"conversation_{kind}s")
 
 
-@router.get("/v1/conversations/{conversation_id}/notes")
-async def conversation_notes(
-    conversation_id: str, request: Request, session: SessionDep
-) -> dict[str, Any]:
-    _conversation(session, conversation_id)
-    return _paged(request, [entry_json(e) for e in _entries(session, conversation_id, "note")])
+_entry_list("message")
+_entry_list("note")
 
 
 class DraftIn(BaseModel):
@@ -490,26 +476,14 @@ async def list_teams(session: SessionDep) -> dict[str, Any]:
 # --- sandbox controls -----------------------------------------------------------------------
 
 
-class WebhookTarget(BaseModel):
-    url: str
-    secret: str = SANDBOX_KUSTOMER_WEBHOOK_SECRET
-
-
 class CustomerMessage(BaseModel):
     body: str
     channel: str = "email"
 
 
-@router.put("/_sandbox/webhook")
-async def put_webhook_target(target: WebhookTarget, session: SessionDep) -> dict[str, Any]:
-    """Where ``kustomer.message.create`` is posted (replaces the default ticketflow API URL)."""
-    for old in session.exec(
-        select(WebhookSubscription).where(WebhookSubscription.platform == PLATFORM)
-    ).all():
-        session.delete(old)
-    session.add(WebhookSubscription(platform=PLATFORM, url=target.url, secret=target.secret))
-    session.commit()
-    return {"url": target.url}
+add_webhook_target_route(
+    router, PLATFORM, what="``kustomer.message.create``", default_secret=WEBHOOK_SECRET
+)
 
 
 def sign(event: str) -> Callable[[str, str], dict[str, str]]:
@@ -711,11 +685,4 @@ def seed(session: Session) -> None:
                 created_at=created,
             )
         )
-    session.add(
-        WebhookSubscription(
-            platform=PLATFORM,
-            url=f"{Settings().api_url}/webhooks/kustomer",
-            secret=SANDBOX_KUSTOMER_WEBHOOK_SECRET,
-        )
-    )
     session.commit()

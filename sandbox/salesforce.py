@@ -19,7 +19,6 @@ import hmac
 import re
 import secrets
 import time
-from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -27,26 +26,27 @@ from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
-from activities.platforms.config import (
-    SANDBOX_SALESFORCE_CLIENT_ID,
-    SANDBOX_SALESFORCE_CLIENT_SECRET,
-)
 from sandbox.core import (
+    SandboxModel,
     SessionDep,
-    WebhookSubscription,
+    add_webhook_target_route,
     emit_webhook,
     iso,
     now,
     record_side_effect,
 )
-from ticketflow.settings import Settings
+from sandbox.credentials import (
+    SANDBOX_SALESFORCE_CLIENT_ID,
+    SANDBOX_SALESFORCE_CLIENT_SECRET,
+    SANDBOX_SALESFORCE_ORGANIZATION_ID,
+)
+from sandbox.routes import is_control_path, platform_route
 
 PLATFORM = "salesforce"
-ORGANIZATION_ID = "00D000000000001EAA"
+ORGANIZATION_ID = SANDBOX_SALESFORCE_ORGANIZATION_ID
 BOT_USER_ID = "005000000000001AAA"
 PORTAL_USER_ID = "005000000000009AAA"
 DAILY_LIMIT = 15000
@@ -80,37 +80,28 @@ def error_response(status: int, message: str) -> JSONResponse:
 _usage = {"calls": 0}
 
 
-class SalesforceRoute(APIRoute):
-    """Bearer auth against issued tokens, error arrays and ``Sforce-Limit-Info``."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-        open_path = "/_sandbox/" in self.path or self.path.endswith("/oauth2/token")
-
-        async def route(request: Request) -> Response:
-            response: Response
-            if not open_path and not _valid_token(request):
-                response = _errors(401, "INVALID_SESSION_ID", "Session expired or invalid")
-            else:
-                try:
-                    response = await handler(request)
-                except SalesforceError as exc:
-                    response = _errors(exc.status, exc.code, exc.message, exc.fields)
-            if not open_path:
-                _usage["calls"] += 1
-                response.headers["Sforce-Limit-Info"] = f"api-usage={_usage['calls']}/{DAILY_LIMIT}"
-            return response
-
-        return route
+def _limit_info() -> dict[str, str]:
+    _usage["calls"] += 1
+    return {"Sforce-Limit-Info": f"api-usage={_usage['calls']}/{DAILY_LIMIT}"}
 
 
-router = APIRouter(route_class=SalesforceRoute)
+# Bearer auth against issued tokens, error arrays and ``Sforce-Limit-Info``.
+router = APIRouter(
+    route_class=platform_route(
+        authorized=lambda request: _valid_token(request),
+        unauthorized=lambda: _errors(401, "INVALID_SESSION_ID", "Session expired or invalid"),
+        error=SalesforceError,
+        error_answer=lambda exc: _errors(exc.status, exc.code, exc.message, exc.fields),
+        usage_headers=_limit_info,
+        is_open=lambda path: is_control_path(path) or path.endswith("/oauth2/token"),
+    )
+)
 
 
 # --- tables ---------------------------------------------------------------------------------
 
 
-class SalesforceToken(SQLModel, table=True):
+class SalesforceToken(SandboxModel, table=True):
     __tablename__ = "salesforce_token"
 
     token: str = Field(primary_key=True)
@@ -118,7 +109,7 @@ class SalesforceToken(SQLModel, table=True):
     revoked: bool = False
 
 
-class SalesforceCase(SQLModel, table=True):
+class SalesforceCase(SandboxModel, table=True):
     __tablename__ = "salesforce_case"
 
     id: str = Field(primary_key=True)
@@ -135,7 +126,7 @@ class SalesforceCase(SQLModel, table=True):
     last_modified: datetime
 
 
-class SalesforceCaseComment(SQLModel, table=True):
+class SalesforceCaseComment(SandboxModel, table=True):
     __tablename__ = "salesforce_case_comment"
 
     id: str = Field(primary_key=True)
@@ -147,7 +138,7 @@ class SalesforceCaseComment(SQLModel, table=True):
     seq: int = 0
 
 
-class SalesforceContact(SQLModel, table=True):
+class SalesforceContact(SandboxModel, table=True):
     __tablename__ = "salesforce_contact"
 
     id: str = Field(primary_key=True)
@@ -160,7 +151,7 @@ class SalesforceContact(SQLModel, table=True):
     mailing_country: str | None = None
 
 
-class SalesforceQueue(SQLModel, table=True):
+class SalesforceQueue(SandboxModel, table=True):
     __tablename__ = "salesforce_queue"
 
     id: str = Field(primary_key=True)
@@ -468,10 +459,6 @@ async def query(version: str, q: str, session: SessionDep) -> dict[str, Any]:
 # --- sandbox controls -----------------------------------------------------------------------
 
 
-class WebhookTarget(BaseModel):
-    url: str
-
-
 class CustomerComment(BaseModel):
     body: str
 
@@ -489,16 +476,7 @@ async def expire_tokens(session: SessionDep) -> dict[str, Any]:
     return {"expired": expired}
 
 
-@router.put("/_sandbox/webhook")
-async def put_webhook_target(target: WebhookTarget, session: SessionDep) -> dict[str, Any]:
-    """Where the outbound message is posted (replaces the default ticketflow API URL)."""
-    for old in session.exec(
-        select(WebhookSubscription).where(WebhookSubscription.platform == PLATFORM)
-    ).all():
-        session.delete(old)
-    session.add(WebhookSubscription(platform=PLATFORM, url=target.url))
-    session.commit()
-    return {"url": target.url}
+add_webhook_target_route(router, PLATFORM, what="the outbound message")
 
 
 def outbound_message(comment: SalesforceCaseComment, notification_id: str, base: str) -> str:
@@ -621,7 +599,4 @@ def seed(session: Session) -> None:
                 last_modified=created,
             )
         )
-    session.add(
-        WebhookSubscription(platform=PLATFORM, url=f"{Settings().api_url}/webhooks/salesforce")
-    )
     session.commit()

@@ -44,10 +44,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Column
 from sqlalchemy.types import JSON
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, select
 
-from activities.platforms.config import SANDBOX_SHOPIFY_TOKEN
-from sandbox.core import SessionDep, SideEffect, aware, iso, now, record_side_effect
+from sandbox.core import SandboxModel, SessionDep, SideEffect, aware, iso, now, record_side_effect
+from sandbox.credentials import SANDBOX_SHOPIFY_TOKEN
 
 PLATFORM = "shopify"
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -60,7 +60,7 @@ CANCEL_REASONS = {"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"
 DOCS = "https://shopify.dev/api/usage/rate-limits"
 
 
-class ShopifyOrder(SQLModel, table=True):
+class ShopifyOrder(SandboxModel, table=True):
     __tablename__ = "shopify_order"
 
     id: int = Field(primary_key=True)
@@ -82,7 +82,7 @@ class ShopifyOrder(SQLModel, table=True):
     transactions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
 
 
-class ShopifyRefund(SQLModel, table=True):
+class ShopifyRefund(SandboxModel, table=True):
     __tablename__ = "shopify_refund"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -92,7 +92,7 @@ class ShopifyRefund(SQLModel, table=True):
     created_at: datetime
 
 
-class ShopifyJob(SQLModel, table=True):
+class ShopifyJob(SandboxModel, table=True):
     """An asynchronous job (``orderCancel``), run before the next request."""
 
     __tablename__ = "shopify_job"
@@ -104,7 +104,7 @@ class ShopifyJob(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
-class ShopifyDiscount(SQLModel, table=True):
+class ShopifyDiscount(SandboxModel, table=True):
     __tablename__ = "shopify_discount"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -117,7 +117,7 @@ class ShopifyDiscount(SQLModel, table=True):
     applies_once_per_customer: bool = False
 
 
-class ShopifyThrottle(SQLModel, table=True):
+class ShopifyThrottle(SandboxModel, table=True):
     """The app's query-cost bucket."""
 
     __tablename__ = "shopify_throttle"

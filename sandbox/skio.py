@@ -19,10 +19,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Column
 from sqlalchemy.types import JSON
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, select
 
-from activities.platforms.config import SANDBOX_SKIO_TOKEN
-from sandbox.core import SessionDep, find_side_effect, iso, now, record_side_effect
+from sandbox.core import SandboxModel, SessionDep, find_side_effect, iso, now, record_side_effect
+from sandbox.credentials import SANDBOX_SKIO_TOKEN
 
 PLATFORM = "skio"
 
@@ -33,7 +33,7 @@ VARIANTS: dict[str, tuple[str, str]] = {
 }
 
 
-class SkioUser(SQLModel, table=True):
+class SkioUser(SandboxModel, table=True):
     __tablename__ = "skio_user"
 
     id: str = Field(primary_key=True)
@@ -43,7 +43,7 @@ class SkioUser(SQLModel, table=True):
     address: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
-class SkioSubscription(SQLModel, table=True):
+class SkioSubscription(SandboxModel, table=True):
     __tablename__ = "skio_subscription"
 
     id: str = Field(primary_key=True)
@@ -55,7 +55,7 @@ class SkioSubscription(SQLModel, table=True):
     lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
 
 
-class SkioOrder(SQLModel, table=True):
+class SkioOrder(SandboxModel, table=True):
     __tablename__ = "skio_order"
 
     id: str = Field(primary_key=True)

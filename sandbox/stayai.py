@@ -13,17 +13,25 @@ Writes honour ``Idempotency-Key``: the same key replays the first successful ans
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Column
 from sqlalchemy.types import JSON
-from sqlmodel import Field, Session, SQLModel, func, select
+from sqlmodel import Field, Session, func, select
 
-from activities.platforms.config import SANDBOX_STAYAI_TOKEN
-from sandbox.core import EmulatorError, SessionDep, find_side_effect, iso, now, record_side_effect
+from sandbox.core import (
+    EmulatorError,
+    SandboxModel,
+    SessionDep,
+    iso,
+    now,
+)
+from sandbox.credentials import SANDBOX_STAYAI_TOKEN
+from sandbox.routes import Answer, idempotent_write, page_of
 
 PLATFORM = "stayai"
 VARIANTS = {
@@ -34,7 +42,7 @@ VARIANTS = {
 }
 
 
-class StaySubscription(SQLModel, table=True):
+class StaySubscription(SandboxModel, table=True):
     __tablename__ = "stayai_subscription"
 
     id: str = Field(primary_key=True)
@@ -47,7 +55,7 @@ class StaySubscription(SQLModel, table=True):
     shippingAddress: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
-class StayOrder(SQLModel, table=True):
+class StayOrder(SandboxModel, table=True):
     __tablename__ = "stayai_order"
 
     id: str = Field(primary_key=True)
@@ -64,7 +72,7 @@ class StayOrder(SQLModel, table=True):
     shippingAddress: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
 
-class StayDiscountCode(SQLModel, table=True):
+class StayDiscountCode(SandboxModel, table=True):
     __tablename__ = "stayai_discount_code"
 
     id: str = Field(primary_key=True)
@@ -76,7 +84,7 @@ class StayDiscountCode(SQLModel, table=True):
     createdAt: datetime
 
 
-class StayAddress(SQLModel, table=True):
+class StayAddress(SandboxModel, table=True):
     __tablename__ = "stayai_address"
 
     id: str = Field(primary_key=True)
@@ -132,28 +140,77 @@ def order_json(order: StayOrder) -> dict[str, Any]:
     }
 
 
-async def idempotent_write(
-    request: Request, session: SessionDep, operation: str, resource_id: str, apply: Any
-) -> Any:
-    """Replay the first answer for a repeated Idempotency-Key; else apply and record."""
-    key = request.headers.get("Idempotency-Key")
-    earlier = find_side_effect(session, PLATFORM, key, operation)
-    if earlier is not None:
-        return JSONResponse(earlier.response, status_code=earlier.status_code)
-    body = await request.json() if await request.body() else {}
-    result, status = apply(body)
-    if status < 300:
-        record_side_effect(
-            session,
-            PLATFORM,
-            operation,
-            idempotency_key=key,
-            request=body,
-            response=result,
-            resource_id=result.get("id", resource_id),
-            status_code=status,
+Row = TypeVar("Row", StaySubscription, StayOrder, StayAddress)
+# A write's change to its row; it answers (body, status) itself only to refuse.
+Change = Callable[[Session, Row, dict[str, Any]], Answer | None]
+
+
+def row_write(
+    method: str,
+    path: str,
+    model: type[Row],
+    missing: str,
+    operation: str,
+    answer: Callable[[Row], dict[str, Any]],
+) -> Callable[[Change[Row]], Change[Row]]:
+    """Register ``change(session, row, body)`` as the write at ``path``, whose one path
+    parameter names the row: an unknown row is a 404 ``missing``; else the change runs once
+    per Idempotency-Key, then the row is saved and answered with ``answer(row)`` (unless the
+    change refused)."""
+
+    def register(change: Change[Row]) -> Change[Row]:
+        async def write(request: Request, session: SessionDep) -> Any:
+            (row_id,) = request.path_params.values()
+            row = session.get(model, row_id)
+            if row is None:
+                return error(404, missing)
+
+            def apply(body: dict[str, Any]) -> Answer:
+                assert row is not None
+                refusal = change(session, row, body)
+                if refusal is not None:
+                    return refusal
+                session.add(row)
+                session.commit()
+                return answer(row), 200
+
+            return await idempotent_write(request, session, PLATFORM, operation, row_id, apply)
+
+        router.add_api_route(
+            path, write, methods=[method], name=change.__name__, description=change.__doc__
         )
-    return JSONResponse(result, status_code=status)
+        return change
+
+    return register
+
+
+def subscription_action(action: str) -> Callable[[Change[StaySubscription]], Any]:
+    """``POST /subscriptions/{sub_id}/{action}``."""
+    return row_write(
+        "POST",
+        f"/subscriptions/{{sub_id}}/{action}",
+        StaySubscription,
+        "Subscription not found",
+        f"subscription.{action}",
+        sub_json,
+    )
+
+
+def order_action(action: str, operation: str) -> Callable[[Change[StayOrder]], Any]:
+    """``POST /orders/{order_id}/{action}``."""
+    return row_write(
+        "POST",
+        f"/orders/{{order_id}}/{action}",
+        StayOrder,
+        "Order not found",
+        operation,
+        order_json,
+    )
+
+
+def refused(message: str, *, with_status: bool = False) -> Answer:
+    """A 400 in Stay AI's shape (some refusals repeat the status in the body)."""
+    return ({"message": message, "statusCode": 400} if with_status else {"message": message}), 400
 
 
 @router.get("/subscriptions")
@@ -170,8 +227,7 @@ async def list_subscriptions(
     if status:
         query = query.where(StaySubscription.status == status)
     subs = session.exec(query).all()
-    start = (page - 1) * pageSize
-    return {"data": [sub_json(s) for s in subs[start : start + pageSize]], "total": len(subs)}
+    return {"data": [sub_json(s) for s in page_of(subs, page, pageSize)], "total": len(subs)}
 
 
 @router.get("/subscriptions/{sub_id}")
@@ -180,41 +236,39 @@ async def get_subscription(sub_id: str, session: SessionDep) -> Any:
     return sub_json(sub) if sub else error(404, "Subscription not found")
 
 
-def _sub_action(action: str) -> Any:
-    async def handler(sub_id: str, request: Request, session: SessionDep) -> Any:
-        sub = session.get(StaySubscription, sub_id)
-        if sub is None:
-            return error(404, "Subscription not found")
-
-        def apply(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-            assert sub is not None
-            moment = now(session)
-            if action == "skip":
-                if sub.status != "ACTIVE" or sub.nextOrderDate is None:
-                    return {"message": "Only active subscriptions can be skipped"}, 400
-                sub.nextOrderDate = sub.nextOrderDate + timedelta(days=30)
-            elif action == "cancel":
-                sub.status, sub.cancelledAt = "CANCELLED", moment
-            elif action == "reactivate":
-                if sub.status == "ACTIVE":
-                    return {"message": "Subscription is already active"}, 400
-                sub.status, sub.cancelledAt = "ACTIVE", None
-                sub.nextOrderDate = moment + timedelta(days=1)
-            elif action == "pause":
-                sub.status = "PAUSED"
-            elif action == "unpause":
-                sub.status = "ACTIVE"
-            session.add(sub)
-            session.commit()
-            return sub_json(sub), 200
-
-        return await idempotent_write(request, session, f"subscription.{action}", sub_id, apply)
-
-    return handler
+@subscription_action("skip")
+def skip(session: Session, sub: StaySubscription, body: dict[str, Any]) -> Answer | None:
+    if sub.status != "ACTIVE" or sub.nextOrderDate is None:
+        return refused("Only active subscriptions can be skipped")
+    sub.nextOrderDate = sub.nextOrderDate + timedelta(days=30)
+    return None
 
 
-for _action in ("skip", "cancel", "reactivate", "pause", "unpause"):
-    router.post(f"/subscriptions/{{sub_id}}/{_action}")(_sub_action(_action))
+@subscription_action("cancel")
+def cancel(session: Session, sub: StaySubscription, body: dict[str, Any]) -> Answer | None:
+    sub.status, sub.cancelledAt = "CANCELLED", now(session)
+    return None
+
+
+@subscription_action("reactivate")
+def reactivate(session: Session, sub: StaySubscription, body: dict[str, Any]) -> Answer | None:
+    if sub.status == "ACTIVE":
+        return refused("Subscription is already active")
+    sub.status, sub.cancelledAt = "ACTIVE", None
+    sub.nextOrderDate = now(session) + timedelta(days=1)
+    return None
+
+
+@subscription_action("pause")
+def pause(session: Session, sub: StaySubscription, body: dict[str, Any]) -> Answer | None:
+    sub.status = "PAUSED"
+    return None
+
+
+@subscription_action("unpause")
+def unpause(session: Session, sub: StaySubscription, body: dict[str, Any]) -> Answer | None:
+    sub.status = "ACTIVE"
+    return None
 
 
 @router.put("/subscriptions/{sub_id}/lines/{line_id}")
@@ -223,11 +277,11 @@ async def update_line(sub_id: str, line_id: str, request: Request, session: Sess
     if sub is None or not any(line["id"] == line_id for line in sub.lines):
         return error(404, "Subscription line not found")
 
-    def apply(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def apply(body: dict[str, Any]) -> Answer:
         assert sub is not None
         variant = body.get("variantId")
         if variant is not None and variant not in VARIANTS:
-            return {"message": f"Variant {variant} not found", "statusCode": 400}, 400
+            return refused(f"Variant {variant} not found", with_status=True)
         lines = []
         for line in sub.lines:
             if line["id"] == line_id:
@@ -242,7 +296,8 @@ async def update_line(sub_id: str, line_id: str, request: Request, session: Sess
         session.commit()
         return sub_json(sub), 200
 
-    return await idempotent_write(request, session, "subscription.line.update", sub_id, apply)
+    operation = "subscription.line.update"
+    return await idempotent_write(request, session, PLATFORM, operation, sub_id, apply)
 
 
 @router.get("/orders/{order_id}")
@@ -253,9 +308,9 @@ async def get_order(order_id: str, session: SessionDep) -> Any:
 
 @router.post("/orders")
 async def create_order(request: Request, session: SessionDep) -> Any:
-    def apply(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def apply(body: dict[str, Any]) -> Answer:
         if not body.get("email") or not body.get("lineItems") or not body.get("shippingAddress"):
-            return {"message": "email, lineItems and shippingAddress are required"}, 400
+            return refused("email, lineItems and shippingAddress are required")
         count = len(session.exec(select(StayOrder)).all())
         order = StayOrder(
             id=str(7100 + count),
@@ -276,42 +331,22 @@ async def create_order(request: Request, session: SessionDep) -> Any:
         session.commit()
         return order_json(order), 201
 
-    return await idempotent_write(request, session, "order.create", "", apply)
+    return await idempotent_write(request, session, PLATFORM, "order.create", "", apply)
 
 
-@router.post("/orders/{order_id}/mark-paid")
-async def mark_paid(order_id: str, request: Request, session: SessionDep) -> Any:
-    order = session.get(StayOrder, order_id)
-    if order is None:
-        return error(404, "Order not found")
-
-    def apply(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        assert order is not None
-        order.financialStatus = "PAID"
-        session.add(order)
-        session.commit()
-        return order_json(order), 200
-
-    return await idempotent_write(request, session, "order.mark_paid", order_id, apply)
+@order_action("mark-paid", "order.mark_paid")
+def mark_paid(session: Session, order: StayOrder, body: dict[str, Any]) -> Answer | None:
+    order.financialStatus = "PAID"
+    return None
 
 
-@router.post("/orders/{order_id}/discount")
-async def discount(order_id: str, request: Request, session: SessionDep) -> Any:
-    order = session.get(StayOrder, order_id)
-    if order is None:
-        return error(404, "Order not found")
-
-    def apply(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        assert order is not None
-        percent = int(body.get("percent", -1))
-        if not 0 <= percent <= 100:
-            return {"message": "percent must be between 0 and 100"}, 400
-        order.discountPercent = percent
-        session.add(order)
-        session.commit()
-        return order_json(order), 200
-
-    return await idempotent_write(request, session, "order.discount", order_id, apply)
+@order_action("discount", "order.discount")
+def discount(session: Session, order: StayOrder, body: dict[str, Any]) -> Answer | None:
+    percent = int(body.get("percent", -1))
+    if not 0 <= percent <= 100:
+        return refused("percent must be between 0 and 100")
+    order.discountPercent = percent
+    return None
 
 
 @router.post("/orders/{order_id}/cancel")
@@ -320,13 +355,14 @@ async def cancel_order(order_id: str, request: Request, session: SessionDep) -> 
     if order is None:
         return error(404, "Order not found")
 
-    def apply(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def apply(body: dict[str, Any]) -> Answer:
         assert order is not None
         if order.status == "CANCELLED":
-            return {"message": "Order is already cancelled", "statusCode": 400}, 400
+            return refused("Order is already cancelled", with_status=True)
         if order.status != "UNFULFILLED" or order.deliveredAt is not None:
-            message = "Order has been fulfilled and can no longer be cancelled"
-            return {"message": message, "statusCode": 400}, 400
+            return refused(
+                "Order has been fulfilled and can no longer be cancelled", with_status=True
+            )
         order.status = "CANCELLED"
         if order.financialStatus == "PAID":
             order.financialStatus = "REFUNDED"
@@ -336,7 +372,7 @@ async def cancel_order(order_id: str, request: Request, session: SessionDep) -> 
         session.commit()
         return {**order_json(order), "cancelReason": body.get("reason")}, 200
 
-    return await idempotent_write(request, session, "order.cancel", order_id, apply)
+    return await idempotent_write(request, session, PLATFORM, "order.cancel", order_id, apply)
 
 
 def discount_code_json(code: StayDiscountCode) -> dict[str, Any]:
@@ -360,16 +396,16 @@ async def get_discount_code(code: str, session: SessionDep) -> Any:
 
 @router.post("/discount-codes")
 async def create_discount_code(request: Request, session: SessionDep) -> Any:
-    def apply(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    def apply(body: dict[str, Any]) -> Answer:
         code = str(body.get("code") or "").strip().upper()
         try:
             percentage = int(body.get("percentage", -1))
         except (TypeError, ValueError):
             percentage = -1
         if not code:
-            return {"message": "code is required", "statusCode": 400}, 400
+            return refused("code is required", with_status=True)
         if not 1 <= percentage <= 100:
-            return {"message": "percentage must be between 1 and 100", "statusCode": 400}, 400
+            return refused("percentage must be between 1 and 100", with_status=True)
         taken = select(StayDiscountCode).where(StayDiscountCode.code == code)
         if session.exec(taken).first() is not None:
             return {"message": f"Discount code {code} already exists", "statusCode": 409}, 409
@@ -388,27 +424,29 @@ async def create_discount_code(request: Request, session: SessionDep) -> Any:
         session.commit()
         return discount_code_json(created), 201
 
-    return await idempotent_write(request, session, "discount_code.create", "", apply)
+    return await idempotent_write(request, session, PLATFORM, "discount_code.create", "", apply)
 
 
-@router.put("/addresses/{address_id}")
-async def update_address(address_id: str, request: Request, session: SessionDep) -> Any:
-    address = session.get(StayAddress, address_id)
-    if address is None:
-        return error(404, "Address not found")
+def address_json(address: StayAddress) -> dict[str, Any]:
+    return {"id": address.id, **address.address}
 
-    def apply(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        assert address is not None
-        address.address = {**address.address, **body}
-        session.add(address)
-        for sub in session.exec(select(StaySubscription)).all():
-            if sub.shippingAddress.get("id") == address_id:
-                sub.shippingAddress = {**address.address, "id": address_id}
-                session.add(sub)
-        session.commit()
-        return {"id": address.id, **address.address}, 200
 
-    return await idempotent_write(request, session, "address.update", address_id, apply)
+@row_write(
+    "PUT",
+    "/addresses/{address_id}",
+    StayAddress,
+    "Address not found",
+    "address.update",
+    address_json,
+)
+def update_address(session: Session, address: StayAddress, body: dict[str, Any]) -> Answer | None:
+    """The address, and every subscription shipping to it."""
+    address.address = {**address.address, **body}
+    for sub in session.exec(select(StaySubscription)).all():
+        if sub.shippingAddress.get("id") == address.id:
+            sub.shippingAddress = {**address.address, "id": address.id}
+            session.add(sub)
+    return None
 
 
 def seed(session: Session) -> None:

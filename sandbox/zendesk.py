@@ -14,36 +14,36 @@ import base64
 import hashlib
 import hmac
 import json
-import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import Column, func
 from sqlalchemy.types import JSON
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, col, select
 
-from activities.platforms.config import (
-    SANDBOX_ZENDESK_EMAIL,
-    SANDBOX_ZENDESK_TOKEN,
-    SANDBOX_ZENDESK_WEBHOOK_SECRET,
-)
 from sandbox.core import (
+    SandboxModel,
     SessionDep,
-    WebhookSubscription,
+    add_webhook_target_route,
     emit_webhook,
     iso,
     now,
     record_side_effect,
 )
-from ticketflow.settings import Settings
+from sandbox.credentials import (
+    SANDBOX_ZENDESK_EMAIL,
+    SANDBOX_ZENDESK_TOKEN,
+    SANDBOX_ZENDESK_WEBHOOK_SECRET,
+)
+from sandbox.routes import RateWindow, has_next_page, page_of, page_params, platform_route
 
 PLATFORM = "zendesk"
+WEBHOOK_SECRET = SANDBOX_ZENDESK_WEBHOOK_SECRET
 MAX_COMMENTS = 5000
 RATE_LIMIT = 700
 BOT_USER_ID = 900001
@@ -63,18 +63,12 @@ def error_response(status: int, message: str) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-_window = {"start": 0.0, "used": 0}
+_window = RateWindow(RATE_LIMIT)
 
 
 def _rate_headers() -> dict[str, str]:
-    current = time.monotonic()
-    if current - _window["start"] > 60:
-        _window.update(start=current, used=0)
-    _window["used"] += 1
-    return {
-        "X-Rate-Limit": str(RATE_LIMIT),
-        "X-Rate-Limit-Remaining": str(max(0, RATE_LIMIT - int(_window["used"]))),
-    }
+    remaining = _window.hit()
+    return {"X-Rate-Limit": str(RATE_LIMIT), "X-Rate-Limit-Remaining": str(remaining)}
 
 
 def _authorized(request: Request) -> bool:
@@ -93,41 +87,30 @@ def _authorized(request: Request) -> bool:
     )
 
 
-class ZendeskRoute(APIRoute):
-    """Auth, the platform's error shape and rate-limit headers on every API route."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-        control = "/_sandbox/" in self.path
-
-        async def route(request: Request) -> Response:
-            if not control and not _authorized(request):
-                response: Response = JSONResponse(
-                    {"error": "Couldn't authenticate you"}, status_code=401
-                )
-            else:
-                try:
-                    response = await handler(request)
-                except ZendeskError as exc:
-                    body: dict[str, Any] = {"error": exc.error}
-                    if exc.description:
-                        body["description"] = exc.description
-                    body.update(exc.extra)
-                    response = JSONResponse(body, status_code=exc.status)
-            if not control:
-                response.headers.update(_rate_headers())
-            return response
-
-        return route
+def _error_answer(exc: ZendeskError) -> JSONResponse:
+    body: dict[str, Any] = {"error": exc.error}
+    if exc.description:
+        body["description"] = exc.description
+    body.update(exc.extra)
+    return JSONResponse(body, status_code=exc.status)
 
 
-router = APIRouter(route_class=ZendeskRoute)
+# Auth, the platform's error shape and rate-limit headers on every API route.
+router = APIRouter(
+    route_class=platform_route(
+        authorized=_authorized,
+        unauthorized=lambda: JSONResponse({"error": "Couldn't authenticate you"}, status_code=401),
+        error=ZendeskError,
+        error_answer=_error_answer,
+        usage_headers=_rate_headers,
+    )
+)
 
 
 # --- tables ---------------------------------------------------------------------------------
 
 
-class ZendeskUser(SQLModel, table=True):
+class ZendeskUser(SandboxModel, table=True):
     __tablename__ = "zendesk_user"
 
     id: int = Field(primary_key=True)
@@ -136,14 +119,14 @@ class ZendeskUser(SQLModel, table=True):
     role: str = "end-user"
 
 
-class ZendeskGroup(SQLModel, table=True):
+class ZendeskGroup(SandboxModel, table=True):
     __tablename__ = "zendesk_group"
 
     id: int = Field(primary_key=True)
     name: str
 
 
-class ZendeskTicket(SQLModel, table=True):
+class ZendeskTicket(SandboxModel, table=True):
     __tablename__ = "zendesk_ticket"
 
     id: int = Field(primary_key=True)
@@ -159,7 +142,7 @@ class ZendeskTicket(SQLModel, table=True):
     updated_at: datetime
 
 
-class ZendeskAudit(SQLModel, table=True):
+class ZendeskAudit(SandboxModel, table=True):
     __tablename__ = "zendesk_audit"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -170,7 +153,7 @@ class ZendeskAudit(SQLModel, table=True):
     events: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
 
 
-class ZendeskComment(SQLModel, table=True):
+class ZendeskComment(SandboxModel, table=True):
     __tablename__ = "zendesk_comment"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -249,12 +232,10 @@ def _comment_count(session: Session, ticket_id: int) -> int:
 
 
 def _paged(request: Request, items: list[Any], key: str) -> dict[str, Any]:
-    per_page = max(1, min(100, int(request.query_params.get("per_page", 100))))
-    page = max(1, int(request.query_params.get("page", 1)))
-    chunk = items[(page - 1) * per_page : page * per_page]
-    has_next = page * per_page < len(items)
+    page, per_page = page_params(request, "per_page")
+    chunk = page_of(items, page, per_page)
     next_url = None
-    if has_next:
+    if has_next_page(len(items), page, per_page):
         next_url = str(request.url.include_query_params(page=page + 1, per_page=per_page))
     previous = None
     if page > 1:
@@ -270,26 +251,25 @@ async def show_ticket(ticket_id: str, session: SessionDep) -> dict[str, Any]:
     return {"ticket": ticket_json(_ticket(session, ticket_id))}
 
 
-@router.get("/api/v2/tickets/{ticket_id}/comments.json")
-async def list_comments(ticket_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
-    ticket = _ticket(session, ticket_id)
-    descending = request.query_params.get("sort_order") == "desc"
-    order = col(ZendeskComment.id).desc() if descending else col(ZendeskComment.id)
-    rows = session.exec(
-        select(ZendeskComment).where(ZendeskComment.ticket_id == ticket.id).order_by(order)
-    ).all()
-    return _paged(request, [comment_json(c) for c in rows], "comments")
+def _ticket_list(
+    key: str, model: type[ZendeskComment] | type[ZendeskAudit], to_json: Callable[[Any], Any]
+) -> None:
+    """``GET /api/v2/tickets/{ticket_id}/{key}.json``: the ticket's ``model`` rows by id
+    (``sort_order=desc`` reverses), paged under ``key``."""
+
+    async def list_rows(ticket_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
+        ticket = _ticket(session, ticket_id)
+        descending = request.query_params.get("sort_order") == "desc"
+        order = col(model.id).desc() if descending else col(model.id)
+        rows = session.exec(select(model).where(model.ticket_id == ticket.id).order_by(order))
+        return _paged(request, [to_json(row) for row in rows.all()], key)
+
+    path = f"/api/v2/tickets/{{ticket_id}}/{key}.json"
+    router.add_api_route(path, list_rows, methods=["GET"], name=f"list_{key}")
 
 
-@router.get("/api/v2/tickets/{ticket_id}/audits.json")
-async def list_audits(ticket_id: str, request: Request, session: SessionDep) -> dict[str, Any]:
-    ticket = _ticket(session, ticket_id)
-    descending = request.query_params.get("sort_order") == "desc"
-    order = col(ZendeskAudit.id).desc() if descending else col(ZendeskAudit.id)
-    rows = session.exec(
-        select(ZendeskAudit).where(ZendeskAudit.ticket_id == ticket.id).order_by(order)
-    ).all()
-    return _paged(request, [audit_json(a) for a in rows], "audits")
+_ticket_list("comments", ZendeskComment, comment_json)
+_ticket_list("audits", ZendeskAudit, audit_json)
 
 
 class TicketUpdateBody(BaseModel):
@@ -454,11 +434,6 @@ async def show_user(user_id: str, session: SessionDep) -> dict[str, Any]:
 # --- sandbox controls -----------------------------------------------------------------------
 
 
-class WebhookTarget(BaseModel):
-    url: str
-    secret: str = SANDBOX_ZENDESK_WEBHOOK_SECRET
-
-
 class CustomerReply(BaseModel):
     body: str
 
@@ -467,20 +442,9 @@ class BulkComments(BaseModel):
     count: int
 
 
-def set_webhook_target(session: Session, url: str, secret: str) -> None:
-    for old in session.exec(
-        select(WebhookSubscription).where(WebhookSubscription.platform == PLATFORM)
-    ).all():
-        session.delete(old)
-    session.add(WebhookSubscription(platform=PLATFORM, url=url, secret=secret))
-    session.commit()
-
-
-@router.put("/_sandbox/webhook")
-async def put_webhook_target(target: WebhookTarget, session: SessionDep) -> dict[str, Any]:
-    """Where the comment-added trigger posts (replaces the default ticketflow API URL)."""
-    set_webhook_target(session, target.url, target.secret)
-    return {"url": target.url}
+add_webhook_target_route(
+    router, PLATFORM, what="the comment-added trigger", default_secret=WEBHOOK_SECRET
+)
 
 
 def sign(secret: str, body: str) -> dict[str, str]:
@@ -630,12 +594,4 @@ def seed(session: Session) -> None:
         session.flush()
         audit.events = [{"id": comment.id, "type": "Comment", "body": text, "public": True}]
         session.add(audit)
-    api = Settings()
-    session.add(
-        WebhookSubscription(
-            platform=PLATFORM,
-            url=f"{api.api_url}/webhooks/zendesk",
-            secret=SANDBOX_ZENDESK_WEBHOOK_SECRET,
-        )
-    )
     session.commit()

@@ -12,14 +12,19 @@ import uvicorn
 
 from activities.platforms.config import PlatformSettings
 from sandbox.app import create_app
+from sandbox.config import SandboxConfig, helpdesk_webhook_targets
 from tests.ports import free_port
+from ticketflow.settings import Settings
 
 
 @pytest.fixture(scope="session")
 def sandbox_url() -> Iterator[str]:
     """Base URL of a sandbox running under uvicorn in a background thread (in-memory DB)."""
     port = free_port()
-    app = create_app("sqlite://", fault_seed=7)
+    config = SandboxConfig(
+        port=port, fault_seed=7, webhook_targets=helpdesk_webhook_targets(Settings().api_url)
+    )
+    app = create_app(config)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )

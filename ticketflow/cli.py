@@ -42,11 +42,30 @@ def api() -> None:
     )
 
 
+@app.command("sandbox")
+def sandbox_command(
+    reset: bool = typer.Option(False, help="Reseed the demo data before serving."),
+) -> None:
+    """Serve the platform sandbox (BigCommerce, Stay AI, Skio, EasyPost, helpdesks...)."""
+    from sandbox.config import SandboxConfig, helpdesk_webhook_targets
+    from sandbox.server import serve
+
+    settings = get_settings()
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    serve(
+        SandboxConfig(
+            host=settings.sandbox_host,
+            port=settings.sandbox_port,
+            database_url=f"sqlite:///{settings.state_dir / 'sandbox.db'}",
+            reset_on_start=reset,
+            webhook_targets=helpdesk_webhook_targets(settings.api_url),
+        )
+    )
+
+
 # Sub-commands owned by other rooms register below (one line each).
-from sandbox.server import sandbox_command  # noqa: E402
 from ticketflow.policy_cli import policy_app, tools  # noqa: E402
 
-app.command("sandbox")(sandbox_command)
 app.add_typer(policy_app, name="policy")
 app.command("tools")(tools)
 app.add_typer(__import__("api.auth", fromlist=["apikey_app"]).apikey_app, name="apikey")

@@ -525,13 +525,14 @@ async def sandbox_server() -> AsyncIterator[str]:
     import uvicorn
 
     from sandbox.app import create_app
+    from sandbox.config import SandboxConfig
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app("sqlite://"), host="127.0.0.1", port=port, log_level="warning",
+            create_app(SandboxConfig()), host="127.0.0.1", port=port, log_level="warning",
             lifespan="off",
         )
     )  # fmt: skip

@@ -18,22 +18,24 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Demo credentials the sandbox emulators accept (and the defaults below use).
-SANDBOX_BIGCOMMERCE_STORE_HASH = "sandboxstore"
-SANDBOX_BIGCOMMERCE_TOKEN = "sandbox-bigcommerce-token"
-SANDBOX_BIGCOMMERCE_WEBHOOK_SECRET = "sandbox-bigcommerce-webhook-secret"
-SANDBOX_SHOPIFY_TOKEN = "shpat_sandbox"
-SANDBOX_STAYAI_TOKEN = "sandbox-stayai-token"
-SANDBOX_SKIO_TOKEN = "sandbox-skio-token"
-SANDBOX_EASYPOST_API_KEY = "EZTKsandbox"
-SANDBOX_EASYPOST_WEBHOOK_SECRET = "sandbox-easypost-webhook-secret"
-SANDBOX_ZENDESK_EMAIL = "agent@example.com"
-SANDBOX_ZENDESK_TOKEN = "sandbox-zendesk-token"
-SANDBOX_ZENDESK_WEBHOOK_SECRET = "sandbox-zendesk-signing-secret"
-SANDBOX_KUSTOMER_API_KEY = "sandbox-kustomer-key"
-SANDBOX_KUSTOMER_WEBHOOK_SECRET = "sandbox-kustomer-webhook-token"
-SANDBOX_SALESFORCE_CLIENT_ID = "sandbox-salesforce-client"
-SANDBOX_SALESFORCE_CLIENT_SECRET = "sandbox-salesforce-secret"
-SANDBOX_SALESFORCE_ORGANIZATION_ID = "00D000000000001EAA"
+from sandbox.credentials import (
+    SANDBOX_BIGCOMMERCE_STORE_HASH,
+    SANDBOX_BIGCOMMERCE_TOKEN,
+    SANDBOX_BIGCOMMERCE_WEBHOOK_SECRET,
+    SANDBOX_EASYPOST_API_KEY,
+    SANDBOX_EASYPOST_WEBHOOK_SECRET,
+    SANDBOX_KUSTOMER_API_KEY,
+    SANDBOX_KUSTOMER_WEBHOOK_SECRET,
+    SANDBOX_SALESFORCE_CLIENT_ID,
+    SANDBOX_SALESFORCE_CLIENT_SECRET,
+    SANDBOX_SALESFORCE_ORGANIZATION_ID,
+    SANDBOX_SHOPIFY_TOKEN,
+    SANDBOX_SKIO_TOKEN,
+    SANDBOX_STAYAI_TOKEN,
+    SANDBOX_ZENDESK_EMAIL,
+    SANDBOX_ZENDESK_TOKEN,
+    SANDBOX_ZENDESK_WEBHOOK_SECRET,
+)
 
 
 class PlatformEndpoint(BaseModel):

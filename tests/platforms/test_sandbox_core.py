@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
+from sqlmodel import SQLModel
+
+import api.db  # noqa: F401  (registers the app's tables on SQLModel.metadata)
 from activities.platforms.config import SANDBOX_BIGCOMMERCE_STORE_HASH, SANDBOX_BIGCOMMERCE_TOKEN
+from sandbox.app import load_modules
+from sandbox.config import PLATFORM_MODULES
+from sandbox.core import SANDBOX_METADATA, OutgoingWebhook
 from tests.sandbox_fixtures import SandboxControl
 
 
@@ -84,3 +93,30 @@ def test_served_rate_limits_stop_when_the_burst_is_spent(sandbox: SandboxControl
     assert configured["bigcommerce"]["error_status"] == 500
     everything = sandbox.client.get("/_sandbox/faults/served").json()
     assert everything["bigcommerce"] == served and everything["zendesk"]["requests"] == 0
+
+
+def test_sandbox_tables_are_apart_from_the_app_tables() -> None:
+    """The sandbox's own MetaData holds every sandbox table and none of the app's, so its
+    create_all/drop_all never touch the app database's tables (and vice versa)."""
+    load_modules(PLATFORM_MODULES)
+    app_tables = set(SQLModel.metadata.tables)
+    sandbox_tables = set(SANDBOX_METADATA.tables)
+    assert "webhook_delivery" in app_tables
+    assert OutgoingWebhook.__tablename__ in sandbox_tables
+    assert app_tables.isdisjoint(sandbox_tables)
+    assert not any(name.startswith("sandbox_") for name in app_tables)
+
+
+def test_the_sandbox_imports_nothing_of_the_product() -> None:
+    """A fresh interpreter that loads the sandbox app and every emulator has loaded none of
+    ticketflow's own packages."""
+    probe = (
+        "import sys; from sandbox.app import create_app, load_modules; "
+        "from sandbox.config import PLATFORM_MODULES; load_modules(PLATFORM_MODULES); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & "
+        "{'activities', 'api', 'policies', 'ticketflow', 'workflows'}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from activities.platforms.base import PlatformRejected
+from activities.platforms.base import PlatformRejected, promotion_code
 from activities.platforms.config import PlatformSettings
-from activities.platforms.stayai import StayAiConnector, discount_code
+from activities.platforms.stayai import StayAiConnector
 from policies.tool_models import (
     Address,
     CancelOrderParams,
@@ -104,7 +104,7 @@ async def test_coupon_is_created_once_per_key(
     first = await stay.create_coupon("sam@example.com", 20, "wf-3/n7")
     again = await stay.create_coupon("sam@example.com", 20, "wf-3/n7")
     other = await stay.create_coupon("sam@example.com", 20, "wf-4/n7")
-    assert first == again and first.code == discount_code("wf-3/n7") != other.code
+    assert first == again and first.code == promotion_code("wf-3/n7") != other.code
     assert first.percent == 20 and first.email == "sam@example.com"
     assert first.expires_at is not None
     assert first.expires_at - datetime.now(UTC) > timedelta(days=89)
@@ -118,12 +118,12 @@ async def test_coupon_made_by_a_lost_attempt_is_read_back(
     """The code exists but the key is new (say, the platform forgot it): 409, then GET."""
     made = sandbox.client.post(
         "/stayai/discount-codes",
-        json={"code": discount_code("wf-5/n7"), "percentage": 20},
+        json={"code": promotion_code("wf-5/n7"), "percentage": 20},
         headers=TOKEN,
     )
     assert made.status_code == 201
     coupon = await stay.create_coupon("sam@example.com", 20, "wf-5/n7")
-    assert coupon.code == discount_code("wf-5/n7") and coupon.percent == 20
+    assert coupon.code == promotion_code("wf-5/n7") and coupon.percent == 20
     taken = sandbox.client.post(
         "/stayai/discount-codes", json={"code": coupon.code, "percentage": 20}, headers=TOKEN
     )
