@@ -23,7 +23,6 @@ from temporalio import activity
 from activities.platforms.base import PlatformConnector, PlatformRejected, named_errors
 from activities.platforms.bigcommerce import BigCommerceConnector
 from activities.platforms.carrier import StoreCarrier
-from activities.platforms.config import PlatformSettings
 from activities.platforms.easypost import EasyPostConnector
 from activities.platforms.kustomer import KustomerConnector
 from activities.platforms.roles import Store
@@ -35,6 +34,7 @@ from activities.platforms.zendesk import ZendeskConnector
 from policies.catalog import CATALOG, ToolSpec
 from policies.platforms import PLATFORM_TITLES, resolve_platform
 from policies.tool_models import MessageSent
+from ticketflow.settings import Settings
 
 P = TypeVar("P", bound=BaseModel)
 
@@ -104,7 +104,7 @@ class NoteCall(BaseModel):
 class Platforms:
     """One pooled connector per platform, shared by every activity of the worker."""
 
-    def __init__(self, settings: PlatformSettings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.connectors = {
             name: build(getattr(settings, name)) for name, build in CONNECTORS.items()
         }

@@ -14,7 +14,6 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import DateTime, Engine, UniqueConstraint, event
 from sqlmodel import Field, SQLModel, create_engine
 
@@ -23,17 +22,10 @@ from ticketflow.settings import Settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-class DatabaseSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TICKETFLOW_", env_file=".env", extra="ignore")
-
-    database_url: str | None = None
-
-
 def database_url(settings: Settings) -> str:
     """``TICKETFLOW_DATABASE_URL`` if set, else the SQLite file in the state directory."""
-    configured = DatabaseSettings().database_url
-    if configured:
-        return configured
+    if settings.database_url:
+        return settings.database_url
     return f"sqlite:///{settings.state_dir / 'app.db'}"
 
 

@@ -1,5 +1,5 @@
 """FastAPI dependencies: what the lifespan made once (settings, the Temporal client, the
-database engine, platform settings, the policy library) and the API-key check."""
+database engine, the policy library) and the API-key check."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from temporalio.client import Client
 
-from activities.platforms.config import PlatformSettings
 from api.auth import key_is_valid
 from policies.library import PolicyLibrary
 from ticketflow.settings import Settings
@@ -32,11 +31,6 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
-def get_platforms(request: Request) -> PlatformSettings:
-    platforms: PlatformSettings = request.app.state.platforms
-    return platforms
-
-
 def get_library(request: Request) -> PolicyLibrary:
     library: PolicyLibrary = request.app.state.library
     return library
@@ -45,7 +39,6 @@ def get_library(request: Request) -> PolicyLibrary:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal_client)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
-PlatformsDep = Annotated[PlatformSettings, Depends(get_platforms)]
 LibraryDep = Annotated[PolicyLibrary, Depends(get_library)]
 
 bearer = HTTPBearer(auto_error=False, description="an API key from `ticketflow apikey create`")

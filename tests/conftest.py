@@ -8,21 +8,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.platforms.config import PlatformSettings
 from api.main import create_app
-from tests.ports import free_port
+from tests.api_server import served
 from ticketflow.conversation_tests import start_dev_server, start_time_skipping_server
 from ticketflow.settings import Settings
 from workflows.worker import WORKFLOWS, build_worker, ticket_activities
@@ -56,14 +53,14 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def skipping_worker(
-    own_time_skipping_env: WorkflowEnvironment, task_queue: str, platform_settings: PlatformSettings
+    own_time_skipping_env: WorkflowEnvironment, task_queue: str, sandbox_settings: Settings
 ) -> AsyncIterator[Worker]:
     """The ticket workflows and every activity on the module's own time-skipping server."""
     worker = Worker(
         own_time_skipping_env.client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=ticket_activities(platform_settings),
+        activities=ticket_activities(sandbox_settings),
     )
     async with worker:
         yield worker
@@ -86,11 +83,13 @@ def dev_settings(dev_env: WorkflowEnvironment, task_queue: str) -> Settings:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def dev_worker(
-    dev_env: WorkflowEnvironment, dev_settings: Settings, platform_settings: PlatformSettings
+    dev_env: WorkflowEnvironment, dev_settings: Settings, sandbox_settings: Settings
 ) -> AsyncIterator[Worker]:
     """The production worker (same workflows and activities) on its own task queue, with
     every platform pointed at the test sandbox."""
-    worker = build_worker(dev_env.client, dev_settings, platforms=platform_settings)
+    worker = build_worker(
+        dev_env.client, dev_settings, activities=ticket_activities(sandbox_settings)
+    )
     async with worker:
         yield worker
 
@@ -100,18 +99,8 @@ async def api_url(
     dev_settings: Settings, dev_worker: Worker, app_database: str
 ) -> AsyncIterator[str]:
     """The FastAPI app served by uvicorn on a free loopback port: real HTTP."""
-    port = free_port()
-    app = create_app(dev_settings, database=app_database)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await serving
+    async with served(create_app(dev_settings, database=app_database)) as url:
+        yield url
 
 
 @pytest_asyncio.fixture(loop_scope="session")

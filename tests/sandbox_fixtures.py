@@ -10,7 +10,6 @@ import httpx
 import pytest
 import uvicorn
 
-from activities.platforms.config import PlatformSettings
 from sandbox.app import create_app
 from sandbox.config import SandboxConfig, helpdesk_webhook_targets
 from tests.ports import free_port
@@ -93,6 +92,6 @@ def sandbox(sandbox_url: str) -> Iterator[SandboxControl]:
 
 
 @pytest.fixture
-def platform_settings(sandbox: SandboxControl, sandbox_url: str) -> PlatformSettings:
+def sandbox_settings(sandbox: SandboxControl, sandbox_url: str) -> Settings:
     """Settings with every platform pointed at the test sandbox (demo credentials)."""
-    return PlatformSettings.for_sandbox(sandbox_url)
+    return Settings().for_sandbox(sandbox_url)

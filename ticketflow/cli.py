@@ -22,9 +22,14 @@ def dev() -> None:
 @app.command()
 def worker() -> None:
     """Run a Temporal worker for ticket workflows and their activities."""
+    from ticketflow.settings import MissingCredentials
     from workflows.worker import run_worker
 
-    asyncio.run(run_worker(get_settings()))
+    try:
+        asyncio.run(run_worker(get_settings()))
+    except MissingCredentials as refused:
+        typer.echo(f"ticketflow worker: {refused}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()

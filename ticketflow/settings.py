@@ -1,27 +1,175 @@
 """Settings for every ticketflow process, read from the environment (prefix ``TICKETFLOW_``).
 
-One object so that `ticketflow dev`, the worker, the API and the tests agree on
-addresses, ports and the task queue.
+One object so that `ticketflow dev`, the worker, the API and the tests agree on addresses,
+ports, the task queue, the app database and every platform's endpoint and credentials.
+
+Platforms fail closed. A platform whose ``BASE_URL`` is unset is the local sandbox and gets
+the sandbox's demo credentials, so a fresh checkout runs offline. A platform pointed anywhere
+else gets nothing by default: the worker refuses to start while one of its credentials is
+missing (naming the variable), and the API rejects every webhook whose secret is missing.
+Pointing at a real account is configuration only, e.g.::
+
+    TICKETFLOW_BIGCOMMERCE__BASE_URL=https://api.bigcommerce.com
+    TICKETFLOW_BIGCOMMERCE__STORE_HASH=abc123
+    TICKETFLOW_BIGCOMMERCE__ACCESS_TOKEN=...
+
+Secrets are ``SecretStr`` so they never show in reprs or logs; connectors read them with
+``get_secret_value()`` only when building a request.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-# Custom search attributes registered on the namespace: all Keyword, never PII.
-SEARCH_ATTRIBUTES: tuple[str, ...] = (
-    "TicketStatus",
-    "PolicyId",
-    "PolicyVersion",
-    "TicketType",
-    "Helpdesk",
-    "Variant",
-    "Outcome",
+from sandbox import credentials as demo
+
+
+class PlatformEndpoint(BaseModel):
+    """Where a platform lives (``base_url`` None: the sandbox) and the credentials to use.
+
+    ``CREDENTIALS`` are what the connector needs to call the platform; ``WEBHOOK_SECRETS``
+    what the API needs to trust its webhooks; ``SANDBOX`` the demo value of each, used only
+    while the platform is the sandbox. An empty value means "not set".
+    """
+
+    CREDENTIALS: ClassVar[tuple[str, ...]] = ()
+    WEBHOOK_SECRETS: ClassVar[tuple[str, ...]] = ()
+    SANDBOX: ClassVar[dict[str, str]] = {}
+
+    base_url: str | None = None
+
+    def use_sandbox(self, url: str) -> None:
+        """Point at a sandbox at ``url`` with its demo credentials for whatever is unset."""
+        self.base_url = url
+        for name, value in self.SANDBOX.items():
+            current = getattr(self, name)
+            if not (current.get_secret_value() if isinstance(current, SecretStr) else current):
+                setattr(self, name, SecretStr(value) if isinstance(current, SecretStr) else value)
+
+    def unset(self, names: tuple[str, ...]) -> list[str]:
+        """Which of ``names`` have no value."""
+        missing = []
+        for name in names:
+            value = getattr(self, name)
+            if not (value.get_secret_value() if isinstance(value, SecretStr) else value):
+                missing.append(name)
+        return missing
+
+
+class BigCommerceSettings(PlatformEndpoint):
+    # Real: https://api.bigcommerce.com (paths are /stores/{store_hash}/v2|v3/...)
+    CREDENTIALS = ("store_hash", "access_token")
+    SANDBOX = {
+        "store_hash": demo.SANDBOX_BIGCOMMERCE_STORE_HASH,
+        "access_token": demo.SANDBOX_BIGCOMMERCE_TOKEN,
+    }
+    store_hash: str = ""
+    access_token: SecretStr = SecretStr("")
+
+
+class ShopifySettings(PlatformEndpoint):
+    # Real: https://{shop}.myshopify.com (path /admin/api/{api_version}/graphql.json).
+    # 2026-01 or later: orderCancel takes refundMethod, refundCreate takes @idempotent(key:).
+    CREDENTIALS = ("access_token",)
+    SANDBOX = {"access_token": demo.SANDBOX_SHOPIFY_TOKEN}
+    api_version: str = "2026-01"
+    access_token: SecretStr = SecretStr("")
+
+
+class StayAiSettings(PlatformEndpoint):
+    # Real: https://api.retextion.com/api/v2
+    CREDENTIALS = ("access_token",)
+    SANDBOX = {"access_token": demo.SANDBOX_STAYAI_TOKEN}
+    access_token: SecretStr = SecretStr("")
+
+
+class SkioSettings(PlatformEndpoint):
+    # Real: https://graphql.skio.com (path /v1/graphql)
+    CREDENTIALS = ("api_token",)
+    SANDBOX = {"api_token": demo.SANDBOX_SKIO_TOKEN}
+    api_token: SecretStr = SecretStr("")
+
+
+class EasyPostSettings(PlatformEndpoint):
+    # Real: https://api.easypost.com/v2
+    CREDENTIALS = ("api_key",)
+    WEBHOOK_SECRETS = ("webhook_secret",)
+    SANDBOX = {
+        "api_key": demo.SANDBOX_EASYPOST_API_KEY,
+        "webhook_secret": demo.SANDBOX_EASYPOST_WEBHOOK_SECRET,
+    }
+    api_key: SecretStr = SecretStr("")
+    webhook_secret: SecretStr = SecretStr("")
+
+
+class HelpdeskSettings(PlatformEndpoint):
+    # The agent group (Zendesk), team (Kustomer) or queue (Salesforce) a hand-off goes to.
+    handoff_group: str = "Escalations"
+
+
+class ZendeskSettings(HelpdeskSettings):
+    # Real: https://{subdomain}.zendesk.com (paths /api/v2/...)
+    CREDENTIALS = ("email", "api_token")
+    WEBHOOK_SECRETS = ("webhook_secret",)
+    SANDBOX = {
+        "email": demo.SANDBOX_ZENDESK_EMAIL,
+        "api_token": demo.SANDBOX_ZENDESK_TOKEN,
+        "webhook_secret": demo.SANDBOX_ZENDESK_WEBHOOK_SECRET,
+    }
+    email: str = ""
+    api_token: SecretStr = SecretStr("")
+    webhook_secret: SecretStr = SecretStr("")
+
+
+class KustomerSettings(HelpdeskSettings):
+    # Real: https://{org}.api.kustomerapp.com (paths /v1/...)
+    CREDENTIALS = ("api_key",)
+    WEBHOOK_SECRETS = ("webhook_secret",)
+    SANDBOX = {
+        "api_key": demo.SANDBOX_KUSTOMER_API_KEY,
+        "webhook_secret": demo.SANDBOX_KUSTOMER_WEBHOOK_SECRET,
+    }
+    api_key: SecretStr = SecretStr("")
+    webhook_secret: SecretStr = SecretStr("")
+
+
+class SalesforceSettings(HelpdeskSettings):
+    # Real: https://{my-domain}.my.salesforce.com (token at /services/oauth2/token)
+    # Incoming outbound messages: only this org's are accepted, and, when set, only with
+    # `?token=<webhook_token>` on the endpoint URL configured in Salesforce (shared secret).
+    CREDENTIALS = ("client_id", "client_secret")
+    WEBHOOK_SECRETS = ("organization_id",)
+    SANDBOX = {
+        "client_id": demo.SANDBOX_SALESFORCE_CLIENT_ID,
+        "client_secret": demo.SANDBOX_SALESFORCE_CLIENT_SECRET,
+        "organization_id": demo.SANDBOX_SALESFORCE_ORGANIZATION_ID,
+    }
+    client_id: str = ""
+    client_secret: SecretStr = SecretStr("")
+    api_version: str = "v62.0"
+    organization_id: str = ""
+    webhook_token: SecretStr | None = None
+
+
+PLATFORM_NAMES: tuple[str, ...] = (
+    "bigcommerce",
+    "shopify",
+    "stayai",
+    "skio",
+    "easypost",
+    "zendesk",
+    "kustomer",
+    "salesforce",
 )
+
+
+class MissingCredentials(RuntimeError):
+    """A platform pointed away from the sandbox without the credentials to call it."""
 
 
 class Settings(BaseSettings):
@@ -63,6 +211,71 @@ class Settings(BaseSettings):
 
     # How long `ticketflow dev` waits for each child to become ready.
     ready_timeout_seconds: float = 60.0
+
+    # The app database (webhook deliveries, API keys): any SQLAlchemy URL, e.g.
+    # ``postgresql+psycopg://user:pw@host/db``; None means SQLite in the state directory.
+    database_url: str | None = None
+
+    # Every platform, nested: ``TICKETFLOW_SKIO__API_TOKEN`` and so on.
+    bigcommerce: BigCommerceSettings = Field(default_factory=BigCommerceSettings)
+    shopify: ShopifySettings = Field(default_factory=ShopifySettings)
+    stayai: StayAiSettings = Field(default_factory=StayAiSettings)
+    skio: SkioSettings = Field(default_factory=SkioSettings)
+    easypost: EasyPostSettings = Field(default_factory=EasyPostSettings)
+    zendesk: ZendeskSettings = Field(default_factory=ZendeskSettings)
+    kustomer: KustomerSettings = Field(default_factory=KustomerSettings)
+    salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
+
+    @model_validator(mode="after")
+    def _unset_platforms_are_the_sandbox(self) -> Settings:
+        for name in PLATFORM_NAMES:
+            endpoint = self.platform(name)
+            if endpoint.base_url is None:
+                endpoint.use_sandbox(f"{self.sandbox_url}/{name}")
+        return self
+
+    def platform(self, name: str) -> PlatformEndpoint:
+        endpoint: PlatformEndpoint = getattr(self, name)
+        return endpoint
+
+    def url(self, platform: str) -> str:
+        base_url = self.platform(platform).base_url
+        assert base_url is not None
+        return base_url
+
+    def missing_credentials(self) -> list[str]:
+        """The environment variable of every credential a platform needs and lacks."""
+        return [
+            f"TICKETFLOW_{name.upper()}__{field.upper()}"
+            for name in PLATFORM_NAMES
+            for field in self.platform(name).unset(self.platform(name).CREDENTIALS)
+        ]
+
+    def require_credentials(self) -> None:
+        """Refuse to run a worker that would call a real platform without credentials."""
+        missing = self.missing_credentials()
+        if missing:
+            raise MissingCredentials(
+                "these platforms point away from the sandbox but lack credentials; set "
+                + ", ".join(missing)
+                + " (or unset the platform's BASE_URL to use the sandbox)"
+            )
+
+    def missing_webhook_secret(self, platform: str) -> str | None:
+        """The variable to set before `platform`'s webhooks can be trusted, if unset."""
+        endpoint = self.platform(platform)
+        for field in endpoint.unset(endpoint.WEBHOOK_SECRETS):
+            return f"TICKETFLOW_{platform.upper()}__{field.upper()}"
+        return None
+
+    def for_sandbox(self, sandbox_url: str) -> Settings:
+        """A copy with every platform pointed at a sandbox at ``sandbox_url`` and its demo
+        credentials (tests, benchmarks, conversation scripts)."""
+        settings = self.model_copy(deep=True)
+        for name in PLATFORM_NAMES:
+            endpoint = settings.platform(name)
+            endpoint.use_sandbox(f"{sandbox_url.rstrip('/')}/{name}")
+        return settings
 
     @property
     def temporal_host(self) -> str:

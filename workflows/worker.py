@@ -13,7 +13,6 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
-from activities.platforms.config import PlatformSettings
 from activities.policy_store import PolicyActivities
 from activities.tools import Platforms, tool_activities
 from activities.understanding import UnderstandingActivities
@@ -28,10 +27,10 @@ WORKFLOWS: list[type] = [TicketWorkflow, CarrierClaimWorkflow]
 
 
 def ticket_activities(
-    platforms: PlatformSettings | None = None, policies: PolicyActivities | None = None
+    settings: Settings, policies: PolicyActivities | None = None
 ) -> list[Callable[..., Any]]:
     """Everything a ticket calls: policy loading, reply understanding, platform tools."""
-    connectors = Platforms(platforms or PlatformSettings())
+    connectors = Platforms(settings)
     policy_store = policies or PolicyActivities()
     understanding = UnderstandingActivities()
     return [
@@ -47,14 +46,13 @@ def build_worker(
     client: Client,
     settings: Settings,
     *,
-    platforms: PlatformSettings | None = None,
     activities: list[Callable[..., Any]] | None = None,
 ) -> Worker:
     return Worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=activities if activities is not None else ticket_activities(platforms),
+        activities=activities if activities is not None else ticket_activities(settings),
     )
 
 
@@ -64,6 +62,7 @@ async def run_worker(settings: Settings) -> None:
     # replays; without cached bytecode (PYTHONDONTWRITEBYTECODE) each import recompiles
     # them, a third of the worker's time in the open-tickets benchmark.
     sys.dont_write_bytecode = False
+    settings.require_credentials()
     client = await connect_temporal(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -29,7 +29,6 @@ from activities.platforms.base import (
     PlatformRejected,
     promotion_code,
 )
-from activities.platforms.config import BigCommerceSettings
 from activities.platforms.roles import StoreOperations
 from policies.tool_models import (
     Address,
@@ -43,6 +42,7 @@ from policies.tool_models import (
     RefundIssued,
     ShippingUpgraded,
 )
+from ticketflow.settings import BigCommerceSettings
 
 # BigCommerce status id -> the catalog's coarse status.
 STATUS: dict[int, str] = {

@@ -24,8 +24,8 @@ import httpx
 from pydantic import BaseModel
 
 from activities.platforms.base import PlatformConnector, path_id
-from activities.platforms.config import EasyPostSettings
 from policies.tool_models import TrackingEvent, TrackingInfo
+from ticketflow.settings import EasyPostSettings
 
 LIVE_CLAIM = ("submitted", "in_review", "approved", "approved_partial")
 

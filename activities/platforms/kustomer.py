@@ -36,9 +36,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from activities.platforms.base import NotFound, PlatformConnector, parse_retry_after
-from activities.platforms.config import KustomerSettings
 from activities.platforms.roles import HANDOFF_TAG, HelpdeskOperations, handoff_note
 from policies.tool_models import AccountDetails, Address, HandoffDone, MessageSent
+from ticketflow.settings import KustomerSettings
 
 KustomerStatus = Literal["open", "snoozed", "done"]
 EXTERNAL_ID_PREFIX = "ticketflow:"

@@ -50,9 +50,9 @@ from activities.platforms.base import (
     PlatformRateLimited,
     PlatformRejected,
 )
-from activities.platforms.config import SalesforceSettings
 from activities.platforms.roles import HelpdeskOperations, handoff_note
 from policies.tool_models import AccountDetails, Address, HandoffDone, MessageSent
+from ticketflow.settings import SalesforceSettings
 
 COMMENT_BODY_MAX_BYTES = 4000
 TAGS_FIELD = "Ticketflow_Tags__c"

@@ -69,7 +69,6 @@ from activities.platforms.base import (
     graphql_error,
     promotion_code,
 )
-from activities.platforms.config import ShopifySettings
 from activities.platforms.roles import StoreOperations
 from policies.tool_models import (
     Address,
@@ -80,6 +79,7 @@ from policies.tool_models import (
     OrderDetails,
     RefundIssued,
 )
+from ticketflow.settings import ShopifySettings
 
 MONEY = "shopMoney { amount currencyCode }"
 ORDER_FIELDS = (

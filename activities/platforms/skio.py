@@ -32,9 +32,9 @@ from activities.platforms.base import (
     graphql_error,
     shopify_style_address,
 )
-from activities.platforms.config import SkioSettings
 from activities.platforms.roles import StoreOperations, SubscriptionOperations
 from policies.tool_models import AccountDetails, LineItem, OrderDetails, Subscription
+from ticketflow.settings import SkioSettings
 
 LINES = "SubscriptionLines { id quantity ProductVariant { id title Product { title } } }"
 SUBSCRIPTION_FIELDS = (

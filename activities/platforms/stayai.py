@@ -34,7 +34,6 @@ from activities.platforms.base import (
     promotion_code,
     shopify_style_address,
 )
-from activities.platforms.config import StayAiSettings
 from activities.platforms.roles import StoreOperations, SubscriptionOperations
 from policies.tool_models import (
     Address,
@@ -48,6 +47,7 @@ from policies.tool_models import (
     OrderPaid,
     Subscription,
 )
+from ticketflow.settings import StayAiSettings
 
 ORDER_STATUS = {"FULFILLED": "shipped", "UNFULFILLED": "processing", "CANCELLED": "cancelled"}
 # A coupon for next time is valid this long.

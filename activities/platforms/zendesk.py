@@ -30,9 +30,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from activities.platforms.base import NotFound, PlatformConnector
-from activities.platforms.config import ZendeskSettings
 from activities.platforms.roles import HANDOFF_TAG, HelpdeskOperations, handoff_note
 from policies.tool_models import AccountDetails, HandoffDone, MessageSent
+from ticketflow.settings import ZendeskSettings
 
 IDEMPOTENCY_METADATA_KEY = "ticketflow_idempotency_key"
 # How many recent audits a keyed update scans before writing (a retry follows its first

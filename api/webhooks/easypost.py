@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.platforms.easypost import verify_webhook
-from api.deps import EngineDep, PlatformsDep, TemporalDep
+from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.webhooks.inbox import (
     WEBHOOK_RESPONSES,
     Malformed,
@@ -29,6 +29,7 @@ from api.webhooks.inbox import (
     external_id,
     malformed,
     record,
+    require_webhook_secret,
     unauthorized,
 )
 from workflows.ticket import TicketWorkflow
@@ -73,11 +74,12 @@ async def easypost_webhook(
     body: RawBody,
     client: TemporalDep,
     engine: EngineDep,
-    platforms: PlatformsDep,
+    settings: SettingsDep,
     signature: str | None = Header(default=None, alias="x-hmac-signature"),
 ) -> WebhookAck:
     """A tracker or claim changed at the carrier."""
-    if not verify_webhook(body, signature, platforms.easypost.webhook_secret.get_secret_value()):
+    require_webhook_secret(settings, "easypost")
+    if not verify_webhook(body, signature, settings.easypost.webhook_secret.get_secret_value()):
         raise unauthorized("bad or missing X-Hmac-Signature")
     try:
         event = EasyPostEvent.model_validate_json(body)

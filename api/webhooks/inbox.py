@@ -8,6 +8,7 @@ reach the workflow, which ignores a message id it has seen.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -32,6 +33,8 @@ from workflows.ticket_models import (
     TicketStart,
     ticket_workflow_id,
 )
+
+log = logging.getLogger("ticketflow.webhooks")
 
 MAX_BODY_BYTES = 256 * 1024
 EXTERNAL_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -81,6 +84,14 @@ RawBody = Annotated[bytes, Depends(raw_body)]
 
 def unauthorized(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail)
+
+
+def require_webhook_secret(settings: Settings, platform: str) -> None:
+    """Fail closed: without its secret, no delivery from `platform` can be trusted."""
+    missing = settings.missing_webhook_secret(platform)
+    if missing is not None:
+        log.error("rejected a %s webhook: %s is not set", platform, missing)
+        raise unauthorized(f"{platform} webhooks are not configured on this server")
 
 
 def malformed(detail: str) -> HTTPException:

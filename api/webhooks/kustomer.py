@@ -18,7 +18,7 @@ from activities.platforms.kustomer import (
     KustomerWebhookEvent,
     verify_webhook,
 )
-from api.deps import EngineDep, LibraryDep, PlatformsDep, SettingsDep, TemporalDep
+from api.deps import EngineDep, LibraryDep, SettingsDep, TemporalDep
 from api.webhooks.inbox import (
     WEBHOOK_RESPONSES,
     InboundMessage,
@@ -29,6 +29,7 @@ from api.webhooks.inbox import (
     external_id,
     malformed,
     message_text,
+    require_webhook_secret,
     unauthorized,
 )
 from workflows.ticket_models import Customer, CustomerMessage, TicketStart
@@ -87,12 +88,12 @@ async def kustomer_webhook(
     client: TemporalDep,
     settings: SettingsDep,
     engine: EngineDep,
-    platforms: PlatformsDep,
     library: LibraryDep,
     signature: str | None = Header(default=None, alias="x-kustomer-webhook-signature"),
 ) -> WebhookAck:
     """A Kustomer event (only new inbound messages act)."""
-    if not verify_webhook(platforms.kustomer.webhook_secret.get_secret_value(), body, signature):
+    require_webhook_secret(settings, "kustomer")
+    if not verify_webhook(settings.kustomer.webhook_secret.get_secret_value(), body, signature):
         raise unauthorized("bad or missing X-Kustomer-Webhook-Signature")
     try:
         parsed = parse(body)

@@ -24,7 +24,7 @@ from activities.platforms.salesforce import (
     outbound_message_ack,
     parse_outbound_message,
 )
-from api.deps import EngineDep, LibraryDep, PlatformsDep, SettingsDep, TemporalDep
+from api.deps import EngineDep, LibraryDep, SettingsDep, TemporalDep
 from api.webhooks.inbox import (
     WEBHOOK_RESPONSES,
     InboundMessage,
@@ -36,6 +36,7 @@ from api.webhooks.inbox import (
     malformed,
     message_text,
     parse_timestamp,
+    require_webhook_secret,
     unauthorized,
 )
 from workflows.ticket_models import CustomerMessage, TicketStart
@@ -101,12 +102,12 @@ async def salesforce_webhook(
     client: TemporalDep,
     settings: SettingsDep,
     engine: EngineDep,
-    platforms: PlatformsDep,
     library: LibraryDep,
     token: str | None = Query(default=None, description="the shared webhook token, if set"),
 ) -> Response:
     """An outbound message from Salesforce; answered with the SOAP `Ack` it expects."""
-    expected = platforms.salesforce.webhook_token
+    require_webhook_secret(settings, "salesforce")
+    expected = settings.salesforce.webhook_token
     if expected is not None and not hmac.compare_digest(
         (token or "").encode(), expected.get_secret_value().encode()
     ):
@@ -115,7 +116,7 @@ async def salesforce_webhook(
         message = parse_outbound_message(body)
     except ValueError as err:
         raise malformed(f"not an outbound message: {err}") from None
-    org = platforms.salesforce.organization_id
+    org = settings.salesforce.organization_id
     if not org or message.organization_id[:15] != org[:15]:
         raise unauthorized("outbound message from another organization")
     try:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header
 from pydantic import ValidationError
 
 from activities.platforms.zendesk import ZendeskWebhookPayload, verify_webhook
-from api.deps import EngineDep, LibraryDep, PlatformsDep, SettingsDep, TemporalDep
+from api.deps import EngineDep, LibraryDep, SettingsDep, TemporalDep
 from api.webhooks.inbox import (
     WEBHOOK_RESPONSES,
     InboundMessage,
@@ -28,6 +28,7 @@ from api.webhooks.inbox import (
     malformed,
     message_text,
     parse_timestamp,
+    require_webhook_secret,
     unauthorized,
 )
 from policies.library import PolicyLibrary
@@ -110,20 +111,20 @@ async def zendesk_webhook(
     client: TemporalDep,
     settings: SettingsDep,
     engine: EngineDep,
-    platforms: PlatformsDep,
     library: LibraryDep,
     signature: str | None = Header(default=None, alias="x-zendesk-webhook-signature"),
     timestamp: str | None = Header(default=None, alias="x-zendesk-webhook-signature-timestamp"),
 ) -> WebhookAck:
     """A comment was added to a Zendesk ticket."""
-    secret = platforms.zendesk.webhook_secret.get_secret_value()
+    require_webhook_secret(settings, "zendesk")
+    secret = settings.zendesk.webhook_secret.get_secret_value()
     if not verify_webhook(secret, body, signature, timestamp):
         raise unauthorized("bad or missing x-zendesk-webhook-signature")
     sent = parse_timestamp(timestamp)
     if sent is None or abs(datetime.now(UTC) - sent) > MAX_AGE:
         raise unauthorized("signature timestamp is more than 5 minutes off (replay?)")
     try:
-        parsed = parse(body, platforms.zendesk.email, library)
+        parsed = parse(body, settings.zendesk.email, library)
     except Malformed as err:
         raise malformed(str(err)) from None
     if isinstance(parsed, str):

@@ -15,10 +15,10 @@ from sqlalchemy import Engine, inspect
 from sqlmodel import Session, select
 from temporalio.client import Client
 
-from activities.platforms.config import SANDBOX_EASYPOST_WEBHOOK_SECRET
 from api.auth import create_key, hash_key
 from api.db import MIGRATIONS_DIR, ApiKey, open_database
 from policies.library import load_library
+from sandbox.credentials import SANDBOX_EASYPOST_WEBHOOK_SECRET
 
 
 async def test_ticket_and_policy_endpoints_need_a_key(api_url: str, app_engine: Engine) -> None:

@@ -21,7 +21,7 @@ from tests.chaos.conftest import (
 )
 from tests.ports import free_port
 from tests.sandbox_fixtures import SandboxControl
-from tests.temporal_servers import wheel_binary
+from ticketflow.wheel_binaries import wheel_binary
 from workflows import search_attributes as sa
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e]

@@ -27,11 +27,6 @@ from activities.platforms.base import (
     PlatformUnavailable,
     promotion_code,
 )
-from activities.platforms.config import (
-    SANDBOX_BIGCOMMERCE_STORE_HASH,
-    SANDBOX_BIGCOMMERCE_TOKEN,
-    PlatformSettings,
-)
 from activities.platforms.easypost import EasyPostConnector
 from policies.tool_models import (
     CancelOrderParams,
@@ -40,8 +35,10 @@ from policies.tool_models import (
     OrderIdParams,
     SubscriptionIdParams,
 )
+from sandbox.credentials import SANDBOX_BIGCOMMERCE_STORE_HASH, SANDBOX_BIGCOMMERCE_TOKEN
 from tests.platforms.tool_runner import TicketCall, ToolRunner, tool_runner
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 BIGCOMMERCE = ["BigCommerce", "Zendesk"]
 SHOPIFY = ["Shopify", "Zendesk"]
@@ -50,14 +47,14 @@ env = ActivityEnvironment()
 
 
 @pytest.fixture
-async def tools(platform_settings: PlatformSettings) -> AsyncIterator[ToolRunner]:
-    async with tool_runner(platform_settings) as runner:
+async def tools(sandbox_settings: Settings) -> AsyncIterator[ToolRunner]:
+    async with tool_runner(sandbox_settings) as runner:
         yield runner
 
 
 @pytest.fixture
-async def claims(platform_settings: PlatformSettings) -> AsyncIterator[ClaimActivities]:
-    connector = EasyPostConnector(platform_settings.easypost)
+async def claims(sandbox_settings: Settings) -> AsyncIterator[ClaimActivities]:
+    connector = EasyPostConnector(sandbox_settings.easypost)
     yield ClaimActivities(connector)
     await connector.aclose()
 

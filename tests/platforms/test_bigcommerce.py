@@ -16,13 +16,13 @@ from activities.platforms.base import (
     PlatformUnavailable,
 )
 from activities.platforms.bigcommerce import BigCommerceConnector
-from activities.platforms.config import PlatformSettings
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 
 @pytest.fixture
-async def bigcommerce(platform_settings: PlatformSettings):
-    connector = BigCommerceConnector(platform_settings.bigcommerce)
+async def bigcommerce(sandbox_settings: Settings):
+    connector = BigCommerceConnector(sandbox_settings.bigcommerce)
     yield connector
     await connector.aclose()
 
@@ -60,8 +60,8 @@ async def test_unknown_order_is_not_found(bigcommerce: BigCommerceConnector) -> 
     assert raised.value.non_retryable and raised.value.type in NON_RETRYABLE_ERROR_TYPES
 
 
-async def test_wrong_token_is_auth_error(platform_settings: PlatformSettings) -> None:
-    settings = platform_settings.bigcommerce.model_copy(update={"access_token": SecretStr("wrong")})
+async def test_wrong_token_is_auth_error(sandbox_settings: Settings) -> None:
+    settings = sandbox_settings.bigcommerce.model_copy(update={"access_token": SecretStr("wrong")})
     connector = BigCommerceConnector(settings)
     with pytest.raises(PlatformAuthError) as raised:
         await connector.get_order("5001")

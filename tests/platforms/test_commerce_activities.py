@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from activities.platforms.base import NotFound, PlatformRejected
-from activities.platforms.config import PlatformSettings
 from policies.tool_models import (
     CancelOrderParams,
     CreateOrderParams,
@@ -18,6 +17,7 @@ from policies.tool_models import (
 )
 from tests.platforms.tool_runner import TicketCall, ToolRunner, tool_runner
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 STAYAI = ["Stay AI", "Kustomer"]
 SKIO = ["Skio", "Zendesk"]
@@ -25,8 +25,8 @@ BIGCOMMERCE = ["BigCommerce", "Zendesk"]
 
 
 @pytest.fixture
-async def tools(platform_settings: PlatformSettings):
-    async with tool_runner(platform_settings) as runner:
+async def tools(sandbox_settings: Settings):
+    async with tool_runner(sandbox_settings) as runner:
         yield runner
 
 

@@ -18,9 +18,10 @@ from activities.platforms.base import (
     PlatformRejected,
     PlatformUnavailable,
 )
-from activities.platforms.config import SANDBOX_EASYPOST_WEBHOOK_SECRET, PlatformSettings
 from activities.platforms.easypost import EasyPostConnector, verify_webhook
+from sandbox.credentials import SANDBOX_EASYPOST_WEBHOOK_SECRET
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 JO = "9400100000000000009001"  # delivered, unsigned
 SAM = "9400100000000000007001"  # delivered, signed for
@@ -28,8 +29,8 @@ LEE = "9400100000000000009002"  # stuck in transit
 
 
 @pytest.fixture
-async def easypost(platform_settings: PlatformSettings):
-    connector = EasyPostConnector(platform_settings.easypost)
+async def easypost(sandbox_settings: Settings):
+    connector = EasyPostConnector(sandbox_settings.easypost)
     yield connector
     await connector.aclose()
 
@@ -84,8 +85,8 @@ async def test_unknown_tracker_id_is_not_found(easypost: EasyPostConnector) -> N
         await easypost.get_tracker("trk_nope")
 
 
-async def test_bad_key_is_auth_error(platform_settings: PlatformSettings) -> None:
-    settings = platform_settings.easypost.model_copy(update={"api_key": SecretStr("EZAKwrong")})
+async def test_bad_key_is_auth_error(sandbox_settings: Settings) -> None:
+    settings = sandbox_settings.easypost.model_copy(update={"api_key": SecretStr("EZAKwrong")})
     connector = EasyPostConnector(settings)
     with pytest.raises(PlatformAuthError, match="authenticate"):
         await connector.track(JO)

@@ -13,16 +13,13 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from activities.platforms import kustomer, salesforce, zendesk
-from activities.platforms.config import (
-    SANDBOX_KUSTOMER_WEBHOOK_SECRET,
-    SANDBOX_ZENDESK_WEBHOOK_SECRET,
-    PlatformSettings,
-)
 from activities.tools import NoteCall
 from policies.tool_models import EmailParams, HandoffParams, MessageParams
+from sandbox.credentials import SANDBOX_KUSTOMER_WEBHOOK_SECRET, SANDBOX_ZENDESK_WEBHOOK_SECRET
 from tests.platforms.tool_runner import TicketCall, ToolRunner, tool_runner
 from tests.ports import free_port
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 TICKETS = {
     "zendesk": "1003",
@@ -32,8 +29,8 @@ TICKETS = {
 
 
 @pytest.fixture
-async def helpdesk(platform_settings: PlatformSettings) -> AsyncIterator[ToolRunner]:
-    async with tool_runner(platform_settings) as runner:
+async def helpdesk(sandbox_settings: Settings) -> AsyncIterator[ToolRunner]:
+    async with tool_runner(sandbox_settings) as runner:
         yield runner
 
 

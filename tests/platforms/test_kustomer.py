@@ -15,16 +15,16 @@ from activities.platforms.base import (
     PlatformRejected,
     PlatformUnavailable,
 )
-from activities.platforms.config import PlatformSettings
 from activities.platforms.kustomer import KustomerConnector, verify_webhook, webhook_signature
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 SAM_CONVERSATION = "5f000000000000000000d003"
 
 
 @pytest.fixture
-async def kustomer(platform_settings: PlatformSettings) -> AsyncIterator[KustomerConnector]:
-    connector = KustomerConnector(platform_settings.kustomer)
+async def kustomer(sandbox_settings: Settings) -> AsyncIterator[KustomerConnector]:
+    connector = KustomerConnector(sandbox_settings.kustomer)
     yield connector
     await connector.aclose()
 
@@ -79,11 +79,9 @@ async def test_invalid_status_is_rejected(kustomer: KustomerConnector) -> None:
         await kustomer.update_conversation(SAM_CONVERSATION, status="closed")  # type: ignore[arg-type]
 
 
-async def test_wrong_key_is_auth_error(
-    platform_settings: PlatformSettings, sandbox: SandboxControl
-) -> None:
+async def test_wrong_key_is_auth_error(sandbox_settings: Settings, sandbox: SandboxControl) -> None:
     connector = KustomerConnector(
-        platform_settings.kustomer.model_copy(update={"api_key": SecretStr("bad")})
+        sandbox_settings.kustomer.model_copy(update={"api_key": SecretStr("bad")})
     )
     try:
         with pytest.raises(PlatformAuthError):

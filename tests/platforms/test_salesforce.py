@@ -14,7 +14,6 @@ from activities.platforms.base import (
     PlatformRejected,
     PlatformUnavailable,
 )
-from activities.platforms.config import PlatformSettings
 from activities.platforms.salesforce import (
     SalesforceConnector,
     outbound_message_ack,
@@ -22,13 +21,14 @@ from activities.platforms.salesforce import (
     verify_outbound_message,
 )
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 ALEX_CASE = "500000000000001AAA"
 
 
 @pytest.fixture
-async def salesforce(platform_settings: PlatformSettings) -> AsyncIterator[SalesforceConnector]:
-    connector = SalesforceConnector(platform_settings.salesforce)
+async def salesforce(sandbox_settings: Settings) -> AsyncIterator[SalesforceConnector]:
+    connector = SalesforceConnector(sandbox_settings.salesforce)
     yield connector
     await connector.aclose()
 
@@ -96,8 +96,8 @@ async def test_token_cached_and_refreshed_once_after_expiry(
     assert salesforce.token_fetches == 2
 
 
-async def test_bad_client_secret_is_auth_error(platform_settings: PlatformSettings) -> None:
-    settings = platform_settings.salesforce.model_copy(update={"client_secret": SecretStr("wrong")})
+async def test_bad_client_secret_is_auth_error(sandbox_settings: Settings) -> None:
+    settings = sandbox_settings.salesforce.model_copy(update={"client_secret": SecretStr("wrong")})
     connector = SalesforceConnector(settings)
     try:
         with pytest.raises(PlatformAuthError, match="invalid_client") as info:

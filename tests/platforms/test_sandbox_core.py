@@ -8,10 +8,10 @@ import sys
 from sqlmodel import SQLModel
 
 import api.db  # noqa: F401  (registers the app's tables on SQLModel.metadata)
-from activities.platforms.config import SANDBOX_BIGCOMMERCE_STORE_HASH, SANDBOX_BIGCOMMERCE_TOKEN
 from sandbox.app import load_modules
 from sandbox.config import PLATFORM_MODULES
 from sandbox.core import SANDBOX_METADATA, OutgoingWebhook
+from sandbox.credentials import SANDBOX_BIGCOMMERCE_STORE_HASH, SANDBOX_BIGCOMMERCE_TOKEN
 from tests.sandbox_fixtures import SandboxControl
 
 

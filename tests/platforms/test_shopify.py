@@ -15,7 +15,6 @@ from activities.platforms.base import (
     PlatformRejected,
     PlatformUnavailable,
 )
-from activities.platforms.config import PlatformSettings
 from activities.platforms.shopify import ShopifyConnector
 from policies.tool_models import (
     Address,
@@ -30,6 +29,7 @@ from policies.tool_models import (
 )
 from tests.platforms.tool_runner import TicketCall, ToolRunner, tool_runner
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 GRAPHQL = "/shopify/admin/api/2026-01/graphql.json"
 TOKEN = {"X-Shopify-Access-Token": "shpat_sandbox"}
@@ -37,8 +37,8 @@ SHOPIFY = ["Shopify", "Zendesk"]
 
 
 @pytest.fixture
-async def shopify(platform_settings: PlatformSettings):
-    connector = ShopifyConnector(platform_settings.shopify)
+async def shopify(sandbox_settings: Settings):
+    connector = ShopifyConnector(sandbox_settings.shopify)
     yield connector
     await connector.aclose()
 
@@ -93,9 +93,9 @@ async def test_unknown_order_is_not_found(shopify: ShopifyConnector) -> None:
         await shopify.get_order("#9999")
 
 
-async def test_wrong_token_is_auth_error(platform_settings: PlatformSettings) -> None:
+async def test_wrong_token_is_auth_error(sandbox_settings: Settings) -> None:
     leaked = SecretStr("shpat_leaked_secret")
-    settings = platform_settings.shopify.model_copy(update={"access_token": leaked})
+    settings = sandbox_settings.shopify.model_copy(update={"access_token": leaked})
     connector = ShopifyConnector(settings)
     with pytest.raises(PlatformAuthError, match="Invalid API key or access token") as raised:
         await connector.get_order("6001")
@@ -223,8 +223,8 @@ def test_emulator_honours_idempotent_directive(sandbox: SandboxControl) -> None:
 
 
 @pytest.fixture
-async def tools(platform_settings: PlatformSettings):
-    async with tool_runner(platform_settings) as runner:
+async def tools(sandbox_settings: Settings):
+    async with tool_runner(sandbox_settings) as runner:
         yield runner
 
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from activities.platforms.base import PlatformRejected, promotion_code
-from activities.platforms.config import PlatformSettings
 from activities.platforms.stayai import StayAiConnector
 from policies.tool_models import (
     Address,
@@ -23,14 +22,15 @@ from policies.tool_models import (
 )
 from tests.platforms.tool_runner import TicketCall, ToolRunner, tool_runner
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 TOKEN = {"X-RETEXTION-ACCESS-TOKEN": "sandbox-stayai-token"}
 STAYAI = ["stayai", "zendesk"]
 
 
 @pytest.fixture
-async def stay(platform_settings: PlatformSettings):
-    connector = StayAiConnector(platform_settings.stayai)
+async def stay(sandbox_settings: Settings):
+    connector = StayAiConnector(sandbox_settings.stayai)
     yield connector
     await connector.aclose()
 
@@ -140,8 +140,8 @@ async def test_coupon_refusal_is_rejected(stay: StayAiConnector, sandbox: Sandbo
 
 
 @pytest.fixture
-async def tools(platform_settings: PlatformSettings):
-    async with tool_runner(platform_settings) as runner:
+async def tools(sandbox_settings: Settings):
+    async with tool_runner(sandbox_settings) as runner:
         yield runner
 
 

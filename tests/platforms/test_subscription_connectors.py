@@ -14,16 +14,16 @@ from activities.platforms.base import (
     PlatformRejected,
     PlatformUnavailable,
 )
-from activities.platforms.config import PlatformSettings
 from activities.platforms.skio import SkioConnector
 from activities.platforms.stayai import StayAiConnector
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 
 async def test_skio_errors_and_recovery(
-    platform_settings: PlatformSettings, sandbox: SandboxControl
+    sandbox_settings: Settings, sandbox: SandboxControl
 ) -> None:
-    skio = SkioConnector(platform_settings.skio)
+    skio = SkioConnector(sandbox_settings.skio)
     with pytest.raises(NotFound):
         await skio.get_subscription("sub_nope")
     sandbox.fault("skio", rate_limit_next=1, retry_after=2, fail_next=1)
@@ -36,7 +36,7 @@ async def test_skio_errors_and_recovery(
     with pytest.raises(PlatformRejected, match="Only active"):
         await _skip_cancelled(skio)
     await skio.aclose()
-    bad = SkioConnector(platform_settings.skio.model_copy(update={"api_token": SecretStr("x")}))
+    bad = SkioConnector(sandbox_settings.skio.model_copy(update={"api_token": SecretStr("x")}))
     with pytest.raises(PlatformAuthError):
         await bad.list_subscriptions("rio@example.com")
     await bad.aclose()
@@ -48,9 +48,9 @@ async def _skip_cancelled(skio: SkioConnector) -> None:
 
 
 async def test_stayai_errors_and_recovery(
-    platform_settings: PlatformSettings, sandbox: SandboxControl
+    sandbox_settings: Settings, sandbox: SandboxControl
 ) -> None:
-    stay = StayAiConnector(platform_settings.stayai)
+    stay = StayAiConnector(sandbox_settings.stayai)
     with pytest.raises(NotFound, match="Order not found"):
         await stay.get_order("0")
     sandbox.fault("stayai", rate_limit_next=1, retry_after=4, fail_next=1)
@@ -64,7 +64,7 @@ async def test_stayai_errors_and_recovery(
         await stay._action("sub_kim", "reactivate", "k")
     await stay.aclose()
     bad = StayAiConnector(
-        platform_settings.stayai.model_copy(update={"access_token": SecretStr("x")})
+        sandbox_settings.stayai.model_copy(update={"access_token": SecretStr("x")})
     )
     with pytest.raises(PlatformAuthError, match="Unauthorized"):
         await bad.get_order("7001")

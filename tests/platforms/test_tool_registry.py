@@ -10,12 +10,12 @@ import pytest
 
 from activities.platforms.base import PlatformRejected
 from activities.platforms.carrier import StoreCarrier
-from activities.platforms.config import PlatformSettings
 from activities.tools import CONNECTORS, INTERNAL_NOTE, Platforms, ToolCall, tool_activities
 from policies.catalog import CATALOG, ToolSpec
 from policies.platforms import PLATFORM_ROLES
 from policies.tool_models import OrderIdParams
 from tests.platforms.tool_runner import TicketCall, ToolRunner, tool_runner
+from ticketflow.settings import Settings
 
 
 def _implementations(spec: ToolSpec) -> dict[str, type]:
@@ -53,7 +53,7 @@ def test_every_tool_is_implemented_with_its_declared_parameters(spec: ToolSpec) 
 
 
 def test_the_worker_gets_one_typed_activity_per_tool_and_the_note() -> None:
-    activities = tool_activities(Platforms(PlatformSettings()))
+    activities = tool_activities(Platforms(Settings()))
     names = [fn.__name__ for fn in activities]
     assert names == [*CATALOG, INTERNAL_NOTE]
     for fn in activities[:-1]:
@@ -64,8 +64,8 @@ def test_the_worker_gets_one_typed_activity_per_tool_and_the_note() -> None:
 
 
 @pytest.fixture
-async def tools(platform_settings: PlatformSettings):
-    async with tool_runner(platform_settings) as runner:
+async def tools(sandbox_settings: Settings):
+    async with tool_runner(sandbox_settings) as runner:
         yield runner
 
 

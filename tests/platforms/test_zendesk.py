@@ -15,7 +15,6 @@ from activities.platforms.base import (
     PlatformRejected,
     PlatformUnavailable,
 )
-from activities.platforms.config import PlatformSettings
 from activities.platforms.zendesk import (
     ZendeskConnector,
     ZendeskTicketUpdate,
@@ -23,11 +22,12 @@ from activities.platforms.zendesk import (
     webhook_signature,
 )
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 
 @pytest.fixture
-async def zendesk(platform_settings: PlatformSettings) -> AsyncIterator[ZendeskConnector]:
-    connector = ZendeskConnector(platform_settings.zendesk)
+async def zendesk(sandbox_settings: Settings) -> AsyncIterator[ZendeskConnector]:
+    connector = ZendeskConnector(sandbox_settings.zendesk)
     yield connector
     await connector.aclose()
 
@@ -88,8 +88,8 @@ async def test_unknown_ticket_is_not_found(zendesk: ZendeskConnector) -> None:
         await zendesk.get_ticket(424242)
 
 
-async def test_wrong_token_is_auth_error(platform_settings: PlatformSettings) -> None:
-    settings = platform_settings.zendesk.model_copy(update={"api_token": SecretStr("nope")})
+async def test_wrong_token_is_auth_error(sandbox_settings: Settings) -> None:
+    settings = sandbox_settings.zendesk.model_copy(update={"api_token": SecretStr("nope")})
     connector = ZendeskConnector(settings)
     try:
         with pytest.raises(PlatformAuthError, match="Couldn't authenticate you") as info:

@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import ActivityEnvironment
 
-from activities.platforms.config import PlatformSettings
 from activities.tools import (
     NoteCall,
     Platforms,
@@ -24,6 +23,7 @@ from activities.tools import (
     tool_activity,
 )
 from policies.catalog import CATALOG
+from ticketflow.settings import Settings
 
 
 class TicketCall(BaseModel):
@@ -45,7 +45,7 @@ def _carried(value: BaseModel, as_type: type[Any]) -> Any:
 
 
 class ToolRunner:
-    def __init__(self, settings: PlatformSettings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.platforms = Platforms(settings)
         self._activities = {
             name: tool_activity(spec, self.platforms) for name, spec in CATALOG.items()
@@ -71,7 +71,7 @@ class ToolRunner:
 
 
 @asynccontextmanager
-async def tool_runner(settings: PlatformSettings) -> AsyncIterator[ToolRunner]:
+async def tool_runner(settings: Settings) -> AsyncIterator[ToolRunner]:
     runner = ToolRunner(settings)
     try:
         yield runner

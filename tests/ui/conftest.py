@@ -7,7 +7,6 @@ search attributes production gives them. Screenshots go to test-artifacts/ui/ (g
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,7 +17,6 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -27,9 +25,10 @@ from temporalio.testing import WorkflowEnvironment
 from api.auth import create_key
 from api.db import open_database
 from api.main import create_app
+from tests.api_server import served
 from tests.ports import free_port
-from tests.temporal_servers import wheel_binary
 from ticketflow.settings import Settings
+from ticketflow.wheel_binaries import wheel_binary
 from workflows import search_attributes as sa
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -125,23 +124,12 @@ async def ui_api(ui_settings: Settings, tmp_path: Path) -> AsyncIterator[Api]:
     engine = open_database(database)
     api_key = create_key(engine, "ui tests")
     engine.dispose()
-    port = free_port()
-    app = create_app(ui_settings, database=database)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.02)
     headers = {"Authorization": f"Bearer {api_key}"}
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60
-    ) as http:
+    async with (
+        served(create_app(ui_settings, database=database)) as url,
+        httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http,
+    ):
         yield Api(http)
-    server.should_exit = True
-    await serving
 
 
 @dataclass

@@ -16,14 +16,13 @@ from pydantic import SecretStr
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
-from activities.platforms.config import PlatformSettings
 from tests.sandbox_fixtures import SandboxControl
-from tests.temporal_servers import wheel_binary
 from tests.ui.conftest import Api, UiServer, screenshot_path
 from ticketflow.settings import Settings
+from ticketflow.wheel_binaries import wheel_binary
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import TicketStatus
-from workflows.worker import build_worker
+from workflows.worker import build_worker, ticket_activities
 
 pytestmark = [pytest.mark.ui, pytest.mark.e2e]
 
@@ -43,11 +42,11 @@ async def test_operator_filters_escalated_tickets_and_reads_their_summaries(
     ui_settings: Settings,
     ui_api: Api,
     page: Page,
-    platform_settings: PlatformSettings,
+    sandbox_settings: Settings,
 ) -> None:
     client = ui_server.client
     escalated, waiting = [], []
-    async with build_worker(client, ui_settings, platforms=platform_settings):
+    async with build_worker(client, ui_settings, activities=ticket_activities(sandbox_settings)):
         for _ in range(3):
             turn = await ui_api.open("Can I talk to a human please?")
             assert turn["status"] == TicketStatus.ESCALATED
@@ -114,12 +113,12 @@ async def test_operator_resets_a_ticket_after_fixing_a_misconfigured_platform(
     ui_settings: Settings,
     ui_api: Api,
     page: Page,
-    platform_settings: PlatformSettings,
+    sandbox_settings: Settings,
     sandbox: SandboxControl,
 ) -> None:
     client = ui_server.client
     settings = ui_settings
-    async with build_worker(client, settings, platforms=platform_settings):
+    async with build_worker(client, settings, activities=ticket_activities(sandbox_settings)):
         first = await ui_api.open("I want to cancel order 5001", customer=ALEX)
         assert first["status"] == TicketStatus.WAITING_CUSTOMER
     ticket_id = first["ticket_id"]
@@ -127,9 +126,9 @@ async def test_operator_resets_a_ticket_after_fixing_a_misconfigured_platform(
 
     # A deploy with a wrong BigCommerce token: the discount call gets 401, which retrying
     # cannot fix (PlatformAuthError, non-retryable); the policy escalates with the error.
-    broken = platform_settings.model_copy(deep=True)
+    broken = sandbox_settings.model_copy(deep=True)
     broken.bigcommerce.access_token = SecretStr("wrong-token")
-    async with build_worker(client, settings, platforms=broken):
+    async with build_worker(client, settings, activities=ticket_activities(broken)):
         turn = await ui_api.say(ticket_id, "1")  # the discount
         assert turn["status"] == TicketStatus.ESCALATED
         transcript = await handle.query(TicketWorkflow.transcript)
@@ -144,7 +143,7 @@ async def test_operator_resets_a_ticket_after_fixing_a_misconfigured_platform(
     # Fix the configuration (a worker with the right token), then reset to the workflow
     # task that scheduled the failed call: the call runs again and the ticket completes.
     event_id = reset_point(await history(handle), "bigcommerce_set_discount")
-    async with build_worker(client, settings, platforms=platform_settings):
+    async with build_worker(client, settings, activities=ticket_activities(sandbox_settings)):
         command = [
             wheel_binary("temporal"),
             "workflow",

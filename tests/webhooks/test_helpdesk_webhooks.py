@@ -19,15 +19,12 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.platforms.config import (
-    SANDBOX_KUSTOMER_WEBHOOK_SECRET,
-    SANDBOX_ZENDESK_WEBHOOK_SECRET,
-    PlatformSettings,
-)
 from activities.platforms.kustomer import KustomerConnector
 from activities.platforms.salesforce import SalesforceConnector
 from activities.platforms.zendesk import ZendeskConnector
+from sandbox.credentials import SANDBOX_KUSTOMER_WEBHOOK_SECRET, SANDBOX_ZENDESK_WEBHOOK_SECRET
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 
 T = TypeVar("T")
 
@@ -124,8 +121,8 @@ async def customer_texts(http: httpx.AsyncClient, ticket_id: str) -> list[str]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def zendesk(platform_settings: PlatformSettings) -> AsyncIterator[ZendeskConnector]:
-    connector = ZendeskConnector(platform_settings.zendesk)
+async def zendesk(sandbox_settings: Settings) -> AsyncIterator[ZendeskConnector]:
+    connector = ZendeskConnector(sandbox_settings.zendesk)
     yield connector
     await connector.aclose()
 
@@ -272,7 +269,7 @@ async def test_kustomer_message_gets_a_reply_once(
     http: httpx.AsyncClient,
     api_url: str,
     sandbox: SandboxControl,
-    platform_settings: PlatformSettings,
+    sandbox_settings: Settings,
     tickets: list[str],
 ) -> None:
     ticket_id = f"ticket-kustomer-{RIO_CONVERSATION}"
@@ -297,7 +294,7 @@ async def test_kustomer_message_gets_a_reply_once(
         "ignored": None,
     }
 
-    kustomer = KustomerConnector(platform_settings.kustomer)
+    kustomer = KustomerConnector(sandbox_settings.kustomer)
     try:
 
         async def replies() -> list[str]:
@@ -349,7 +346,7 @@ async def test_salesforce_comment_gets_a_reply_once(
     http: httpx.AsyncClient,
     api_url: str,
     sandbox: SandboxControl,
-    platform_settings: PlatformSettings,
+    sandbox_settings: Settings,
     tickets: list[str],
 ) -> None:
     ticket_id = f"ticket-salesforce-{ALEX_CASE}"
@@ -372,7 +369,7 @@ async def test_salesforce_comment_gets_a_reply_once(
     assert again.headers["x-ticketflow-duplicate"] == "true"
     assert again.headers["x-ticketflow-tickets"] == ticket_id
 
-    salesforce = SalesforceConnector(platform_settings.salesforce)
+    salesforce = SalesforceConnector(sandbox_settings.salesforce)
     try:
 
         async def replies() -> list[str]:

@@ -24,8 +24,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.platforms.config import PlatformSettings
 from ticketflow.conversation_tests import start_dev_server, start_time_skipping_server
+from ticketflow.settings import Settings
 from workflows.worker import WORKFLOWS, ticket_activities
 
 T = TypeVar("T")
@@ -96,7 +96,7 @@ class Harness:
     # test, where same-key replays of absolute writes are expected; see tests/chaos).
     GRACEFUL = timedelta(seconds=30)
 
-    def __init__(self, server: str, platforms: PlatformSettings) -> None:
+    def __init__(self, server: str, platforms: Settings) -> None:
         self.server = server
         self.platforms = platforms
         self.task_queue = f"interleave-{uuid.uuid4().hex[:8]}"

@@ -30,13 +30,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.platforms.config import PlatformSettings
 from activities.platforms.easypost import EasyPostConnector
 from activities.policy_store import PolicyActivities
 from policies.library import DEFAULT_LIBRARY_DIR, load_library
 from tests.sandbox_fixtures import SandboxControl
-from tests.temporal_servers import wheel_binary
 from ticketflow.settings import Settings
+from ticketflow.wheel_binaries import wheel_binary
 from workflows import search_attributes as sa
 from workflows.claim import CarrierClaimWorkflow, wants_claim_cancelled
 from workflows.claim_models import ClaimFollowUpStart, ClaimResult, claim_workflow_id
@@ -95,7 +94,7 @@ def claim_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def claim_worker(
     own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
-    platform_settings: PlatformSettings,
+    sandbox_settings: Settings,
     claim_library: Path,
 ) -> AsyncIterator[Worker]:
     policies = PolicyActivities(load_library(claim_library))
@@ -103,7 +102,7 @@ async def claim_worker(
         own_time_skipping_env.client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=ticket_activities(platform_settings, policies=policies),
+        activities=ticket_activities(sandbox_settings, policies=policies),
     )
     async with worker:
         yield worker
@@ -210,9 +209,9 @@ async def _sam_files_a_claim(ticket: Ticket) -> None:
     assert await ticket.status() == TicketStatus.WAITING_CLAIM
 
 
-async def _file_a_claim(platform_settings: PlatformSettings) -> str:
+async def _file_a_claim(sandbox_settings: Settings) -> str:
     """A claim on jo's tracker, filed straight at the sandbox carrier."""
-    easypost = EasyPostConnector(platform_settings.easypost)
+    easypost = EasyPostConnector(sandbox_settings.easypost)
     try:
         await easypost.track("9400100000000000009001")
         response = await easypost.request(
@@ -411,11 +410,11 @@ async def test_follow_up_continues_as_new_and_keeps_its_history(
     own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     claim_worker: Worker,
-    platform_settings: PlatformSettings,
+    sandbox_settings: Settings,
     sandbox: SandboxControl,
 ) -> None:
     """Standalone (no ticket), with a tiny history budget: the checks span several runs."""
-    claim_id = await _file_a_claim(platform_settings)
+    claim_id = await _file_a_claim(sandbox_settings)
     env = own_time_skipping_env
     handle = await env.client.start_workflow(
         CarrierClaimWorkflow.run,
@@ -440,11 +439,11 @@ async def test_claims_command_lists_open_claims_with_age_and_next_check(
     dev_client: Client,
     dev_settings: Settings,
     dev_worker: Worker,
-    platform_settings: PlatformSettings,
+    sandbox_settings: Settings,
     sandbox: SandboxControl,
 ) -> None:
     """`ticketflow claims` on the dev server: visibility finds it, its query describes it."""
-    claim_id = await _file_a_claim(platform_settings)
+    claim_id = await _file_a_claim(sandbox_settings)
     filed_at = datetime.now(UTC) - timedelta(hours=3)
     handle = await dev_client.start_workflow(
         CarrierClaimWorkflow.run,
@@ -490,7 +489,7 @@ async def _until(probe: Callable[[], Awaitable[T | None]], what: str, within: fl
 async def test_follow_up_survives_a_dev_server_and_worker_restart(
     tmp_path: Path,
     claim_library: Path,
-    platform_settings: PlatformSettings,
+    sandbox_settings: Settings,
     sandbox: SandboxControl,
 ) -> None:
     """A claim waits on a real dev server (persistent SQLite file) with checks every 3 s;
@@ -520,7 +519,7 @@ async def test_follow_up_survives_a_dev_server_and_worker_restart(
             env.client,
             task_queue=task_queue,
             workflows=WORKFLOWS,
-            activities=ticket_activities(platform_settings, policies=policies),
+            activities=ticket_activities(sandbox_settings, policies=policies),
         )
 
     async def transcript(env: WorkflowEnvironment) -> list[TranscriptEntry]:

@@ -56,7 +56,6 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateSta
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.platforms.config import PlatformSettings
 from tests.sandbox_fixtures import SandboxControl
 from tests.workflows.interleaving_support import (
     TIME_SKIPPING,
@@ -65,6 +64,7 @@ from tests.workflows.interleaving_support import (
     RunView,
     run_chain,
 )
+from ticketflow.settings import Settings
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import (
     AgentAction,
@@ -836,10 +836,10 @@ def test_ticket_memory_contract() -> None:
 
 @pytest.mark.parametrize("server", SERVERS)
 def test_any_interleaving_keeps_the_ticket_consistent(
-    server: str, sandbox: SandboxControl, platform_settings: PlatformSettings
+    server: str, sandbox: SandboxControl, sandbox_settings: Settings
 ) -> None:
     loop = LoopThread()
-    harness = Harness(server, platform_settings)
+    harness = Harness(server, sandbox_settings)
     began = time.monotonic()
     try:
         loop.run(harness.start(), timeout=120)
