@@ -1,5 +1,6 @@
 """FastAPI dependencies: what the lifespan made once (settings, the Temporal client, the
-database engine, platform settings, the policy library) and the API-key check."""
+database engine, platform settings, the policy library, the ticket service), as
+`Annotated` aliases, and the API-key check."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from temporalio.client import Client
 
 from activities.platforms.config import PlatformSettings
 from api.auth import key_is_valid
+from api.services.tickets import TicketService
 from policies.library import PolicyLibrary
 from ticketflow.settings import Settings
 
@@ -42,11 +44,17 @@ def get_library(request: Request) -> PolicyLibrary:
     return library
 
 
+def get_ticket_service(request: Request) -> TicketService:
+    tickets: TicketService = request.app.state.tickets
+    return tickets
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal_client)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 PlatformsDep = Annotated[PlatformSettings, Depends(get_platforms)]
 LibraryDep = Annotated[PolicyLibrary, Depends(get_library)]
+TicketServiceDep = Annotated[TicketService, Depends(get_ticket_service)]
 
 bearer = HTTPBearer(auto_error=False, description="an API key from `ticketflow apikey create`")
 

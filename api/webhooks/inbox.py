@@ -18,14 +18,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
-from temporalio.client import Client
-from temporalio.service import RPCError
 
 from api.db import WebhookDelivery
 from api.problems import problem_responses
-from api.routes.tickets import signal_with_start
-from policies.library import PolicyLibrary
-from ticketflow.settings import Settings
+from api.services.tickets import TicketService
 from workflows.ticket_models import (
     MAX_MESSAGE_CHARS,
     CustomerMessage,
@@ -142,24 +138,13 @@ async def record(engine: Engine, source: str, key: str, ticket_id: str | None) -
 async def deliver(
     inbound: InboundMessage,
     *,
-    client: Client,
-    settings: Settings,
-    library: PolicyLibrary,
+    tickets: TicketService,
     engine: Engine,
 ) -> WebhookAck:
     """Dedupe, then signal-with-start the ticket; the workflow does the rest."""
     earlier = await already_seen(engine, inbound.source, inbound.delivery_key)
     if earlier is not None:
         return earlier
-    try:
-        await signal_with_start(
-            client, settings, library, inbound.ticket_id, inbound.start, inbound.message
-        )
-    except RPCError as err:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            f"could not reach Temporal ({err.status.name if err.status else 'error'}); "
-            "retry the delivery",
-        ) from err
+    await tickets.signal_with_start(inbound.ticket_id, inbound.start, inbound.message)
     await record(engine, inbound.source, inbound.delivery_key, inbound.ticket_id)
     return WebhookAck(accepted=True, ticket_id=inbound.ticket_id)

@@ -18,7 +18,7 @@ from activities.platforms.kustomer import (
     KustomerWebhookEvent,
     verify_webhook,
 )
-from api.deps import EngineDep, LibraryDep, PlatformsDep, SettingsDep, TemporalDep
+from api.deps import EngineDep, LibraryDep, PlatformsDep, TicketServiceDep
 from api.webhooks.inbox import (
     WEBHOOK_RESPONSES,
     InboundMessage,
@@ -84,8 +84,7 @@ def parse(body: bytes) -> InboundMessage | str:
 )
 async def kustomer_webhook(
     body: RawBody,
-    client: TemporalDep,
-    settings: SettingsDep,
+    tickets: TicketServiceDep,
     engine: EngineDep,
     platforms: PlatformsDep,
     library: LibraryDep,
@@ -100,4 +99,4 @@ async def kustomer_webhook(
         raise malformed(str(err) or "not a Kustomer event") from None
     if isinstance(parsed, str):
         return WebhookAck(accepted=False, ignored=parsed)
-    return await deliver(parsed, client=client, settings=settings, library=library, engine=engine)
+    return await deliver(parsed, tickets=tickets, engine=engine)

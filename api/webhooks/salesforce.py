@@ -24,7 +24,7 @@ from activities.platforms.salesforce import (
     outbound_message_ack,
     parse_outbound_message,
 )
-from api.deps import EngineDep, LibraryDep, PlatformsDep, SettingsDep, TemporalDep
+from api.deps import EngineDep, LibraryDep, PlatformsDep, TicketServiceDep
 from api.webhooks.inbox import (
     WEBHOOK_RESPONSES,
     InboundMessage,
@@ -98,8 +98,7 @@ def parse_notification(item: OutboundNotification) -> InboundMessage | str:
 )
 async def salesforce_webhook(
     body: RawBody,
-    client: TemporalDep,
-    settings: SettingsDep,
+    tickets: TicketServiceDep,
     engine: EngineDep,
     platforms: PlatformsDep,
     library: LibraryDep,
@@ -127,11 +126,7 @@ async def salesforce_webhook(
         if isinstance(item, str):
             acks.append(WebhookAck(accepted=False, ignored=item))
         else:
-            acks.append(
-                await deliver(
-                    item, client=client, settings=settings, library=library, engine=engine
-                )
-            )
+            acks.append(await deliver(item, tickets=tickets, engine=engine))
     if not acks:
         raise HTTPException(422, "the outbound message has no notifications")
     return Response(

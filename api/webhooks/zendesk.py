@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header
 from pydantic import ValidationError
 
 from activities.platforms.zendesk import ZendeskWebhookPayload, verify_webhook
-from api.deps import EngineDep, LibraryDep, PlatformsDep, SettingsDep, TemporalDep
+from api.deps import EngineDep, LibraryDep, PlatformsDep, TicketServiceDep
 from api.webhooks.inbox import (
     WEBHOOK_RESPONSES,
     InboundMessage,
@@ -107,8 +107,7 @@ def parse(body: bytes, bot_email: str, library: PolicyLibrary) -> InboundMessage
 )
 async def zendesk_webhook(
     body: RawBody,
-    client: TemporalDep,
-    settings: SettingsDep,
+    tickets: TicketServiceDep,
     engine: EngineDep,
     platforms: PlatformsDep,
     library: LibraryDep,
@@ -128,4 +127,4 @@ async def zendesk_webhook(
         raise malformed(str(err)) from None
     if isinstance(parsed, str):
         return WebhookAck(accepted=False, ignored=parsed)
-    return await deliver(parsed, client=client, settings=settings, library=library, engine=engine)
+    return await deliver(parsed, tickets=tickets, engine=engine)
