@@ -16,6 +16,9 @@ from temporalio.exceptions import ApplicationError
 from policies.library import PolicyLibrary, load_library
 from policies.plan import Plan
 
+#: The `load_policy` failure type when the library has no such (compilable) policy.
+POLICY_NOT_FOUND = "PolicyNotFound"
+
 
 class RouteRequest(BaseModel):
     text: str
@@ -117,7 +120,7 @@ class PolicyActivities:
         except KeyError:
             raise ApplicationError(
                 f"policy {request.policy_id!r} is not in the library or does not compile",
-                type="PolicyNotFound",
+                type=POLICY_NOT_FOUND,
                 non_retryable=True,
             ) from None
 
