@@ -1,8 +1,8 @@
 """Policy activities: route a ticket to a policy, and hand the workflow a compiled plan.
 
-Compiling happens here, outside the workflow, so the plan lands in the ticket's
-history: a running ticket stays pinned to the version it started with even after
-the library changes.
+The library is compiled here, outside the workflow, and a plan reaches the workflow as an
+activity result, so it lands in the ticket's history: a running ticket stays pinned to
+the version it started with even after the library changes.
 """
 
 from __future__ import annotations
@@ -47,13 +47,11 @@ def _norm(text: str) -> str:
 
 
 class PolicyActivities:
-    """Reads the policy library once per worker; `reload()` picks up edits."""
+    """The policy library, read once per process: the worker's `route_ticket` and
+    `load_policy`, and the API's routing of a new ticket (`route`, the same rules)."""
 
     def __init__(self, library: PolicyLibrary | None = None) -> None:
         self.library = library or load_library()
-
-    def reload(self) -> None:
-        self.library = load_library(self.library.directory)
 
     def menu(self) -> list[MenuItem]:
         """One entry per ticket type (the first policy that handles it), in a stable order."""
