@@ -2,44 +2,20 @@
 message) enters it on the first turn without running `route_ticket` again; a start that
 names none, or names one this worker's library lacks, is routed by the workflow.
 
-Read from the history of real runs on the time-skipping server: a local activity leaves
-a `core_local_activity` marker naming its activity type.
+Read from the history of real runs on the time-skipping server.
 """
 
 from __future__ import annotations
 
-import json
-
-from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from tests.history_events import local_activities, patches
 from tests.workflows.signalled_tickets import open_ticket, write
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_routing import FIRST_TURN_TAKES_STARTS_POLICY
 
 FIRST_MESSAGE = "Please skip my next shipment"
-
-
-async def local_activities(handle: WorkflowHandle) -> list[str]:
-    """The activity types of the ticket's local activities, in history order."""
-    ran = []
-    async for event in handle.fetch_history_events():
-        if not event.HasField("marker_recorded_event_attributes"):
-            continue
-        marker = event.marker_recorded_event_attributes
-        if marker.marker_name == "core_local_activity":
-            ran.append(json.loads(marker.details["data"].payloads[0].data)["activity_type"])
-    return ran
-
-
-async def patches(handle: WorkflowHandle) -> list[str]:
-    """Every marker's details, as text: a `workflow.patched` marker names its patch id."""
-    found = []
-    async for event in handle.fetch_history_events():
-        if event.HasField("marker_recorded_event_attributes"):
-            found.append(str(event.marker_recorded_event_attributes))
-    return found
 
 
 async def test_the_starts_policy_is_entered_without_routing_again(
@@ -53,7 +29,7 @@ async def test_the_starts_policy_is_entered_without_routing_again(
     ran = await local_activities(handle)
     assert "route_ticket" not in ran
     assert ran.count("load_policy") == 1
-    assert any(FIRST_TURN_TAKES_STARTS_POLICY in marker for marker in await patches(handle))
+    assert await patches(handle) == [FIRST_TURN_TAKES_STARTS_POLICY]
 
 
 async def test_a_start_without_a_policy_is_routed_by_the_workflow(
