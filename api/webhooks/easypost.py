@@ -98,7 +98,7 @@ def easypost_webhooks(platforms: PlatformsDep) -> EasyPostWebhooks:
 router = webhook_router(
     "easypost",
     easypost_webhooks,
-    what="A tracker or claim changed at the carrier.",
-    body="EasyPost's Event `{id, description, result, previous_attributes}`",
+    description="A tracker or claim changed at the carrier.",
+    body_description="EasyPost's Event `{id, description, result, previous_attributes}`",
     headers={SIGNATURE: "`hmac-sha256-hex=` and the hex HMAC-SHA256 of the body"},
 )

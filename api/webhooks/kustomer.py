@@ -89,7 +89,7 @@ def kustomer_webhooks(platforms: PlatformsDep) -> KustomerWebhooks:
 router = webhook_router(
     "kustomer",
     kustomer_webhooks,
-    what="A Kustomer event (only new inbound messages act).",
-    body="Kustomer's event envelope `{id, name, org, data, changes}`",
+    description="A Kustomer event (only new inbound messages act).",
+    body_description="Kustomer's event envelope `{id, name, org, data, changes}`",
     headers={SIGNATURE: "lowercase hex HMAC-SHA256 of the body with the webhook token"},
 )

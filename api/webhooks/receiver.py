@@ -115,8 +115,8 @@ def webhook_router(
     platform: str,
     source: Callable[..., WebhookSource],
     *,
-    what: str,
-    body: str,
+    description: str,
+    body_description: str,
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     body_type: str = "application/json",
@@ -124,8 +124,8 @@ def webhook_router(
     reply_docs: dict[int | str, dict[str, Any]] | None = None,
 ) -> APIRouter:
     """`POST /webhooks/{platform}` for one platform: `source` is a FastAPI dependency that
-    makes its `WebhookSource`; `what` (the operation's description), `body`, `headers` and
-    `query` (name → description) document the request; `reply` turns the acks into the
+    makes its `WebhookSource`; `description`, `body_description`, `headers` and `query`
+    (name → description) document the operation; `reply` turns the acks into the
     answer the platform expects, documented by `reply_docs` (default: one `WebhookAck`)."""
 
     async def receive(
@@ -156,7 +156,7 @@ def webhook_router(
         receive,
         methods=["POST"],
         name=f"{platform}_webhook",
-        description=what,
+        description=description,
         response_model=WebhookAck if reply_docs is None else None,
         response_class=JSONResponse if reply_docs is None else Response,
         responses={**(reply_docs or {}), **WEBHOOK_RESPONSES},
@@ -164,7 +164,7 @@ def webhook_router(
             "parameters": parameters,
             "requestBody": {
                 "required": True,
-                "description": body,
+                "description": body_description,
                 "content": {body_type: {"schema": body_schema}},
             },
         },

@@ -131,8 +131,8 @@ def salesforce_outbound_messages(platforms: PlatformsDep) -> SalesforceOutboundM
 router = webhook_router(
     "salesforce",
     salesforce_outbound_messages,
-    what="An outbound message from Salesforce; answered with the SOAP `Ack` it expects.",
-    body="a SOAP `notifications` envelope (outbound message)",
+    description="An outbound message from Salesforce; answered with the SOAP `Ack` it expects.",
+    body_description="a SOAP `notifications` envelope (outbound message)",
     body_type="text/xml",
     query={"token": "the shared webhook token, if set"},
     reply=soap_ack,

@@ -122,8 +122,8 @@ def zendesk_webhooks(platforms: PlatformsDep, library: LibraryDep) -> ZendeskWeb
 router = webhook_router(
     "zendesk",
     zendesk_webhooks,
-    what="A comment was added to a Zendesk ticket.",
-    body="the rendered trigger template, signed by Zendesk",
+    description="A comment was added to a Zendesk ticket.",
+    body_description="the rendered trigger template, signed by Zendesk",
     headers={
         SIGNATURE: "base64 HMAC-SHA256(signing secret, timestamp + body)",
         TIMESTAMP: "when Zendesk signed the delivery",
