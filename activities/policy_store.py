@@ -1,8 +1,8 @@
 """Policy activities: route a ticket to a policy, and hand the workflow a compiled plan.
 
-Compiling happens here, outside the workflow, so the plan lands in the ticket's
-history: a running ticket stays pinned to the version it started with even after
-the library changes.
+The library is compiled here, outside the workflow, and a plan reaches the workflow as an
+activity result, so it lands in the ticket's history: a running ticket stays pinned to
+the version it started with even after the library changes.
 """
 
 from __future__ import annotations
@@ -15,6 +15,9 @@ from temporalio.exceptions import ApplicationError
 
 from policies.library import PolicyLibrary, load_library
 from policies.plan import Plan
+
+#: The `load_policy` failure type when the library has no such (compilable) policy.
+POLICY_NOT_FOUND = "PolicyNotFound"
 
 
 class RouteRequest(BaseModel):
@@ -44,13 +47,11 @@ def _norm(text: str) -> str:
 
 
 class PolicyActivities:
-    """Reads the policy library once per worker; `reload()` picks up edits."""
+    """The policy library, read once per process: the worker's `route_ticket` and
+    `load_policy`, and the API's routing of a new ticket (`route`, the same rules)."""
 
     def __init__(self, library: PolicyLibrary | None = None) -> None:
         self.library = library or load_library()
-
-    def reload(self) -> None:
-        self.library = load_library(self.library.directory)
 
     def menu(self) -> list[MenuItem]:
         """One entry per ticket type (the first policy that handles it), in a stable order."""
@@ -117,7 +118,7 @@ class PolicyActivities:
         except KeyError:
             raise ApplicationError(
                 f"policy {request.policy_id!r} is not in the library or does not compile",
-                type="PolicyNotFound",
+                type=POLICY_NOT_FOUND,
                 non_retryable=True,
             ) from None
 

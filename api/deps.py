@@ -1,5 +1,6 @@
 """FastAPI dependencies: what the lifespan made once (settings, the Temporal client, the
-database engine, the policy library) and the API-key check."""
+database engine, the policy library, the ticket service), as
+`Annotated` aliases, and the API-key check."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import Engine
 from temporalio.client import Client
 
 from api.auth import key_is_valid
+from api.services.tickets import TicketService
 from policies.library import PolicyLibrary
 from ticketflow.settings import Settings
 
@@ -36,10 +38,16 @@ def get_library(request: Request) -> PolicyLibrary:
     return library
 
 
+def get_ticket_service(request: Request) -> TicketService:
+    tickets: TicketService = request.app.state.tickets
+    return tickets
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal_client)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 LibraryDep = Annotated[PolicyLibrary, Depends(get_library)]
+TicketServiceDep = Annotated[TicketService, Depends(get_ticket_service)]
 
 bearer = HTTPBearer(auto_error=False, description="an API key from `ticketflow apikey create`")
 

@@ -1,5 +1,5 @@
 """The ticketflow HTTP API: one Temporal client, one database engine, one policy library
-for the app's lifetime."""
+and the ticket service over them, for the app's lifetime."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from api import problems
 from api.db import database_url, open_database
 from api.routes import health, policies, tickets
+from api.services.tickets import TicketService
 from api.webhooks import easypost, kustomer, salesforce, zendesk
 from policies.library import load_library
 from ticketflow.settings import PLATFORM_NAMES, Settings, get_settings
@@ -41,6 +42,7 @@ def create_app(
         )
         app.state.library = await run_in_threadpool(load_library)
         app.state.temporal = await connect_temporal(settings)
+        app.state.tickets = TicketService(app.state.temporal, settings, app.state.library)
         yield
         app.state.engine.dispose()
 

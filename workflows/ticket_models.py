@@ -1,6 +1,8 @@
 """The ticket workflow's contract: what comes in, what the API and the UI read back.
 
-Kept apart from the workflow so the API can import it without the workflow sandbox.
+A module of its own so the contract reads in one place, and so the workflow's modules can
+pass it through the workflow sandbox (`imports_passed_through`) instead of importing the
+models again for every run. The API imports it and `workflows.ticket` alike.
 """
 
 from __future__ import annotations
@@ -48,7 +50,11 @@ class TicketStart(BaseModel):
     external_id: str
     customer: Customer = Field(default_factory=Customer)
     ticket_type: str | None = None
-    policy_id: str | None = Field(default=None, description="skip routing: run this policy")
+    policy_id: str | None = Field(
+        default=None,
+        description="the policy the first message goes to (the API's routing of it, or the "
+        "caller's choice); None: the workflow routes the first message itself",
+    )
     context: dict[str, Any] = Field(default_factory=dict)
     history_limit: int | None = Field(
         default=None,

@@ -1,5 +1,11 @@
 """Which policy a ticket runs, and entering it: routing, the pinned plan, the context the
-plan starts with, and what the customer already told us."""
+plan starts with, and what the customer already told us.
+
+A ticket's start usually names its first policy already (the API routed the opening
+message with the same library), so the first turn only loads that plan; the workflow
+routes itself when the start names none, and whenever a finished policy leaves the next
+message to route.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,26 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.policy_store import LoadPolicyRequest, RouteRequest, RouteResult
+    from activities.policy_store import (
+        POLICY_NOT_FOUND,
+        LoadPolicyRequest,
+        RouteRequest,
+        RouteResult,
+    )
     from activities.understanding import ChoiceOption, UnderstandRequest
     from policies.plan import AskNode, OfferNode, Plan
     from workflows import search_attributes as sa
     from workflows.activity_options import LOCAL_RETRY, LOCAL_TIMEOUT
     from workflows.interpreter import Reply, node_at, start_state
     from workflows.ticket_models import CustomerMessage, TicketMemory, TicketStart
+
+#: Patch id: tickets that start on this code take the start's policy on the first turn
+#: instead of routing again (the `route_ticket` local activity); older histories replay
+#: the routing they recorded.
+FIRST_TURN_TAKES_STARTS_POLICY = "first-turn-takes-starts-policy"
 
 
 class PolicyEntry:
@@ -24,10 +41,15 @@ class PolicyEntry:
         self.mem = mem
 
     async def route(self, message: CustomerMessage) -> RouteResult:
-        """The policy for this message; the caller's ticket type or policy only at first."""
+        """The policy for this message; the start's ticket type or policy only at first."""
         mem = self.mem
         mem.routing_attempts += 1
         first = mem.routing_attempts == 1
+        if first and self.start.policy_id and workflow.patched(FIRST_TURN_TAKES_STARTS_POLICY):
+            plan = await self._known_plan(self.start.policy_id)
+            if plan is not None:
+                return RouteResult(policy_id=plan.id, how="policy_id")
+            # Not in this worker's library (a deploy in between): route as if none was named.
         route: RouteResult = await workflow.execute_local_activity(
             "route_ticket",
             RouteRequest(
@@ -42,21 +64,37 @@ class PolicyEntry:
         )
         return route
 
+    async def _known_plan(self, policy_id: str) -> Plan | None:
+        """The plan `policy_id` names, pinned like `enter` pins it; None if the library has
+        no such policy."""
+        try:
+            plan = await self._load(policy_id)
+        except ApplicationError as err:  # a failed local activity raises its own error
+            if err.type == POLICY_NOT_FOUND:
+                return None
+            raise
+        self.mem.plans[plan.id] = plan
+        return plan
+
+    async def _load(self, policy_id: str) -> Plan:
+        # Local: the worker holds the library; the plan still lands in history (a marker),
+        # so the ticket stays pinned to it, without an extra task round trip.
+        plan: Plan = await workflow.execute_local_activity(
+            "load_policy",
+            LoadPolicyRequest(policy_id=policy_id),
+            result_type=Plan,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=LOCAL_RETRY,
+        )
+        return plan
+
     async def enter(self, policy_id: str) -> None:
         """Start running `policy_id`: its plan is pinned in history, its side effects keyed
         by this entry (a policy entered again after a release acts again)."""
         mem = self.mem
         plan = mem.plans.get(policy_id)
         if plan is None:
-            # Local: the worker holds the library; the plan still lands in history (a marker),
-            # so the ticket stays pinned to it, without an extra task round trip.
-            plan = await workflow.execute_local_activity(
-                "load_policy",
-                LoadPolicyRequest(policy_id=policy_id),
-                result_type=Plan,
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=LOCAL_RETRY,
-            )
+            plan = await self._load(policy_id)
             mem.plans[policy_id] = plan
         context = dict(mem.interpreter.context) if mem.interpreter else {}
         if not context:

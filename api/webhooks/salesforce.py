@@ -17,56 +17,53 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import Response
+from starlette.requests import Request
 
 from activities.platforms.salesforce import (
+    OutboundMessage,
     OutboundNotification,
     outbound_message_ack,
     parse_outbound_message,
 )
-from api.deps import EngineDep, LibraryDep, SettingsDep, TemporalDep
-from api.webhooks.inbox import (
-    WEBHOOK_RESPONSES,
+from api.deps import SettingsDep
+from api.webhooks.protocol import (
+    Delivery,
+    Ignored,
     InboundMessage,
     Malformed,
-    RawBody,
-    WebhookAck,
-    deliver,
+    Unauthorized,
     external_id,
-    malformed,
     message_text,
     parse_timestamp,
-    require_webhook_secret,
-    unauthorized,
 )
+from api.webhooks.receiver import WebhookAck, webhook_router
 from workflows.ticket_models import CustomerMessage, TicketStart
-
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 OWN_REFERENCE = "[ref:tf-"
 SOAP_XML = "text/xml; charset=utf-8"
 
 
-def parse_notification(item: OutboundNotification) -> InboundMessage | str:
+def parse_notification(item: OutboundNotification) -> Delivery | Ignored:
     fields = item.fields
     notification_id = external_id(item.notification_id, "Notification Id")
     if item.sobject_type == "CaseComment":
         if fields.get("IsPublished", "").lower() != "true":
-            return "private case comment"
+            return Ignored("private case comment")
         text = fields.get("CommentBody", "")
     elif item.sobject_type == "EmailMessage":
         if fields.get("Incoming", "").lower() != "true":
-            return "outgoing email"
+            return Ignored("outgoing email")
         text = fields.get("TextBody", "")
     else:
-        return f"sObject {item.sobject_type!r} is not a case comment or email"
+        return Ignored(f"sObject {item.sobject_type!r} is not a case comment or email")
     if OWN_REFERENCE in text:
-        return "ticketflow's own comment"
+        return Ignored("ticketflow's own comment")
     case_id = external_id(fields.get("ParentId"), "ParentId")
     record_id = external_id(fields.get("Id"), "the record Id")
     text = message_text(text)
     if not text:
-        return "empty comment"
+        return Ignored("empty comment")
     return InboundMessage(
         source="salesforce",
         delivery_key=notification_id,
@@ -79,62 +76,40 @@ def parse_notification(item: OutboundNotification) -> InboundMessage | str:
     )
 
 
-@router.post(
-    "/salesforce",
-    responses={
-        200: {
-            "description": "`Ack=true` (SOAP); header `X-Ticketflow-Duplicate` tells repeats",
-            "content": {"text/xml": {"schema": {"type": "string"}}},
-        },
-        **WEBHOOK_RESPONSES,
-    },
-    response_class=Response,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "description": "a SOAP `notifications` envelope (outbound message)",
-            "content": {"text/xml": {"schema": {"type": "string"}}},
-        }
-    },
-)
-async def salesforce_webhook(
-    body: RawBody,
-    client: TemporalDep,
-    settings: SettingsDep,
-    engine: EngineDep,
-    library: LibraryDep,
-    token: str | None = Query(default=None, description="the shared webhook token, if set"),
-) -> Response:
-    """An outbound message from Salesforce; answered with the SOAP `Ack` it expects."""
-    require_webhook_secret(settings, "salesforce")
-    expected = settings.salesforce.webhook_token
-    if expected is not None and not hmac.compare_digest(
-        (token or "").encode(), expected.get_secret_value().encode()
-    ):
-        raise unauthorized("bad or missing webhook token")
+def _envelope(body: bytes) -> OutboundMessage:
     try:
-        message = parse_outbound_message(body)
+        return parse_outbound_message(body)
     except ValueError as err:
-        raise malformed(f"not an outbound message: {err}") from None
-    org = settings.salesforce.organization_id
-    if not org or message.organization_id[:15] != org[:15]:
-        raise unauthorized("outbound message from another organization")
-    try:
-        parsed = [parse_notification(item) for item in message.notifications]
-    except Malformed as err:
-        raise malformed(str(err)) from None
-    acks: list[WebhookAck] = []
-    for item in parsed:
-        if isinstance(item, str):
-            acks.append(WebhookAck(accepted=False, ignored=item))
-        else:
-            acks.append(
-                await deliver(
-                    item, client=client, settings=settings, library=library, engine=engine
-                )
-            )
-    if not acks:
-        raise HTTPException(422, "the outbound message has no notifications")
+        raise Malformed(f"not an outbound message: {err}") from None
+
+
+class SalesforceOutboundMessages:
+    """`token`: the shared secret the endpoint URL must carry (None: not required);
+    `organization_id`: the only org whose messages count."""
+
+    def __init__(self, token: str | None, organization_id: str | None) -> None:
+        self.token = token
+        self.organization_id = organization_id
+
+    def verify(self, request: Request, body: bytes) -> None:
+        """The URL's token, then the envelope's organization (no body signature exists)."""
+        given = request.query_params.get("token") or ""
+        if self.token is not None and not hmac.compare_digest(given.encode(), self.token.encode()):
+            raise Unauthorized("bad or missing webhook token")
+        envelope, org = _envelope(body), self.organization_id
+        if not org or envelope.organization_id[:15] != org[:15]:
+            raise Unauthorized("outbound message from another organization")
+
+    def parse(self, body: bytes) -> list[Delivery | Ignored]:
+        """One entry per notification (Salesforce batches them)."""
+        parsed = [parse_notification(item) for item in _envelope(body).notifications]
+        if not parsed:
+            raise Malformed("the outbound message has no notifications")
+        return parsed
+
+
+def soap_ack(acks: list[WebhookAck]) -> Response:
+    """The SOAP `Ack` Salesforce expects, with what happened in two headers."""
     return Response(
         outbound_message_ack(),
         media_type=SOAP_XML,
@@ -143,3 +118,28 @@ async def salesforce_webhook(
             "X-Ticketflow-Tickets": ",".join(sorted({a.ticket_id for a in acks if a.ticket_id})),
         },
     )
+
+
+def salesforce_outbound_messages(settings: SettingsDep) -> SalesforceOutboundMessages:
+    salesforce = settings.salesforce
+    token = salesforce.webhook_token
+    return SalesforceOutboundMessages(
+        token.get_secret_value() if token is not None else None, salesforce.organization_id
+    )
+
+
+router = webhook_router(
+    "salesforce",
+    salesforce_outbound_messages,
+    description="An outbound message from Salesforce; answered with the SOAP `Ack` it expects.",
+    body_description="a SOAP `notifications` envelope (outbound message)",
+    body_type="text/xml",
+    query={"token": "the shared webhook token, if set"},
+    reply=soap_ack,
+    reply_docs={
+        200: {
+            "description": "`Ack=true` (SOAP); header `X-Ticketflow-Duplicate` tells repeats",
+            "content": {"text/xml": {"schema": {"type": "string"}}},
+        }
+    },
+)

@@ -12,32 +12,29 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Header
 from pydantic import ValidationError
+from starlette.requests import Request
 
 from activities.platforms.zendesk import ZendeskWebhookPayload, verify_webhook
-from api.deps import EngineDep, LibraryDep, SettingsDep, TemporalDep
-from api.webhooks.inbox import (
-    WEBHOOK_RESPONSES,
+from api.deps import LibraryDep, SettingsDep
+from api.webhooks.protocol import (
+    Delivery,
+    Ignored,
     InboundMessage,
     Malformed,
-    RawBody,
-    WebhookAck,
-    deliver,
+    Unauthorized,
     external_id,
-    malformed,
     message_text,
     parse_timestamp,
-    require_webhook_secret,
-    unauthorized,
 )
+from api.webhooks.receiver import webhook_router
 from policies.library import PolicyLibrary
 from workflows.ticket_models import Customer, CustomerMessage, TicketStart
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
-
 MAX_AGE = timedelta(minutes=5)
 AGENT_ROLES = {"agent", "admin"}
+SIGNATURE = "x-zendesk-webhook-signature"
+TIMESTAMP = "x-zendesk-webhook-signature-timestamp"
 
 
 def ticket_type_from_tags(tags: str | None, library: PolicyLibrary) -> str | None:
@@ -54,79 +51,81 @@ def ticket_type_from_tags(tags: str | None, library: PolicyLibrary) -> str | Non
     return None
 
 
-def parse(body: bytes, bot_email: str, library: PolicyLibrary) -> InboundMessage | str:
-    """The customer message in a trigger body, or why it is not one (Malformed if broken)."""
-    try:
-        raw = json.loads(body)
-        payload = ZendeskWebhookPayload.model_validate(raw)
-    except (ValueError, ValidationError) as err:
-        raise Malformed(f"not the ticketflow trigger body: {str(err).splitlines()[0]}") from None
-    comment, ticket = payload.comment, payload.ticket
-    role = str((raw.get("comment") or {}).get("author_role") or "").lower()
-    author = (comment.author_email or "").strip().lower()
-    requester = (ticket.requester_email or "").strip().lower()
-    ticket_id = external_id(ticket.id, "ticket.id")
-    comment_id = external_id(comment.id, "comment.id")
-    if payload.event != "comment_added":
-        return f"event {payload.event!r} is not a new comment"
-    if str(comment.public).strip().lower() not in ("true", "1"):
-        return "internal note"
-    if author and author == bot_email.strip().lower():
-        return "ticketflow's own comment"
-    if role in AGENT_ROLES or (author and requester and author != requester):
-        return "comment by an agent, not the requester"
-    text = message_text(comment.body)
-    if not text:
-        return "empty comment"
-    return InboundMessage(
-        source="zendesk",
-        delivery_key=comment_id,
-        start=TicketStart(
-            helpdesk="zendesk",
-            external_id=ticket_id,
-            customer=Customer(email=requester or None),
-            ticket_type=ticket_type_from_tags(ticket.tags, library),
-        ),
-        message=CustomerMessage(
-            message_id=f"zendesk-comment-{comment_id}",
-            text=text,
-            sent_at=parse_timestamp(comment.created_at),
-        ),
-    )
+class ZendeskWebhooks:
+    """Needs the webhook's signing secret, the API user's email (to know our own comments)
+    and the library (a ticket's tags may name its ticket type)."""
+
+    def __init__(self, secret: str, bot_email: str, library: PolicyLibrary) -> None:
+        self.secret = secret
+        self.bot_email = bot_email.strip().lower()
+        self.library = library
+
+    def verify(self, request: Request, body: bytes) -> None:
+        timestamp = request.headers.get(TIMESTAMP)
+        if not verify_webhook(self.secret, body, request.headers.get(SIGNATURE), timestamp):
+            raise Unauthorized(f"bad or missing {SIGNATURE}")
+        sent = parse_timestamp(timestamp)
+        if sent is None or abs(datetime.now(UTC) - sent) > MAX_AGE:
+            raise Unauthorized("signature timestamp is more than 5 minutes off (replay?)")
+
+    def parse(self, body: bytes) -> list[Delivery | Ignored]:
+        return [self._comment(body)]
+
+    def _comment(self, body: bytes) -> Delivery | Ignored:
+        """The customer message in a trigger body, or why it is not one."""
+        try:
+            raw = json.loads(body)
+            payload = ZendeskWebhookPayload.model_validate(raw)
+        except (ValueError, ValidationError) as err:
+            raise Malformed(
+                f"not the ticketflow trigger body: {str(err).splitlines()[0]}"
+            ) from None
+        comment, ticket = payload.comment, payload.ticket
+        role = str((raw.get("comment") or {}).get("author_role") or "").lower()
+        author = (comment.author_email or "").strip().lower()
+        requester = (ticket.requester_email or "").strip().lower()
+        ticket_id = external_id(ticket.id, "ticket.id")
+        comment_id = external_id(comment.id, "comment.id")
+        if payload.event != "comment_added":
+            return Ignored(f"event {payload.event!r} is not a new comment")
+        if str(comment.public).strip().lower() not in ("true", "1"):
+            return Ignored("internal note")
+        if author and author == self.bot_email:
+            return Ignored("ticketflow's own comment")
+        if role in AGENT_ROLES or (author and requester and author != requester):
+            return Ignored("comment by an agent, not the requester")
+        text = message_text(comment.body)
+        if not text:
+            return Ignored("empty comment")
+        return InboundMessage(
+            source="zendesk",
+            delivery_key=comment_id,
+            start=TicketStart(
+                helpdesk="zendesk",
+                external_id=ticket_id,
+                customer=Customer(email=requester or None),
+                ticket_type=ticket_type_from_tags(ticket.tags, self.library),
+            ),
+            message=CustomerMessage(
+                message_id=f"zendesk-comment-{comment_id}",
+                text=text,
+                sent_at=parse_timestamp(comment.created_at),
+            ),
+        )
 
 
-@router.post(
-    "/zendesk",
-    responses=WEBHOOK_RESPONSES,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "description": "the rendered trigger template, signed by Zendesk",
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
+def zendesk_webhooks(settings: SettingsDep, library: LibraryDep) -> ZendeskWebhooks:
+    zendesk = settings.zendesk
+    return ZendeskWebhooks(zendesk.webhook_secret.get_secret_value(), zendesk.email, library)
+
+
+router = webhook_router(
+    "zendesk",
+    zendesk_webhooks,
+    description="A comment was added to a Zendesk ticket.",
+    body_description="the rendered trigger template, signed by Zendesk",
+    headers={
+        SIGNATURE: "base64 HMAC-SHA256(signing secret, timestamp + body)",
+        TIMESTAMP: "when Zendesk signed the delivery",
     },
 )
-async def zendesk_webhook(
-    body: RawBody,
-    client: TemporalDep,
-    settings: SettingsDep,
-    engine: EngineDep,
-    library: LibraryDep,
-    signature: str | None = Header(default=None, alias="x-zendesk-webhook-signature"),
-    timestamp: str | None = Header(default=None, alias="x-zendesk-webhook-signature-timestamp"),
-) -> WebhookAck:
-    """A comment was added to a Zendesk ticket."""
-    require_webhook_secret(settings, "zendesk")
-    secret = settings.zendesk.webhook_secret.get_secret_value()
-    if not verify_webhook(secret, body, signature, timestamp):
-        raise unauthorized("bad or missing x-zendesk-webhook-signature")
-    sent = parse_timestamp(timestamp)
-    if sent is None or abs(datetime.now(UTC) - sent) > MAX_AGE:
-        raise unauthorized("signature timestamp is more than 5 minutes off (replay?)")
-    try:
-        parsed = parse(body, settings.zendesk.email, library)
-    except Malformed as err:
-        raise malformed(str(err)) from None
-    if isinstance(parsed, str):
-        return WebhookAck(accepted=False, ignored=parsed)
-    return await deliver(parsed, client=client, settings=settings, library=library, engine=engine)

@@ -7,6 +7,8 @@ import asyncio
 import httpx
 from temporalio.client import Client
 
+from tests.history_events import local_activities
+
 
 async def _visible(client: Client, query: str) -> list[str]:
     """Visibility is eventually consistent: poll briefly for the rows a user would see."""
@@ -60,6 +62,18 @@ async def test_conversation_over_http(http: httpx.AsyncClient, dev_client: Clien
     assert await described.static_summary() == "Cancel order — BigCommerce/Kustomer"
     indexed = {key.name: value for key, value in described.typed_search_attributes}
     assert "alex@example.com" not in repr(indexed)
+
+
+async def test_the_api_routes_a_new_ticket_and_the_workflow_does_not_again(
+    http: httpx.AsyncClient, dev_client: Client
+) -> None:
+    created = await http.post("/tickets", json={"message": "Please skip my next shipment"})
+    assert created.status_code == 201, created.text
+    handle = dev_client.get_workflow_handle(created.json()["ticket_id"])
+    described = await handle.describe()
+    assert await described.static_summary() == "Skip next shipment — Skio/Kustomer"
+    ran = await local_activities(handle)
+    assert "route_ticket" not in ran and "load_policy" in ran
 
 
 async def test_resent_message_id_is_answered_once(http: httpx.AsyncClient) -> None:
