@@ -281,6 +281,74 @@ async def deliver_pending(engine: Any) -> None:
         session.commit()
 
 
+# --- request log ------------------------------------------------------------------------------
+
+# Headers that carry credentials: the log keeps that they were sent, never their value.
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-auth-token",
+        "x-shopify-access-token",
+        "x-retextion-access-token",
+        "cookie",
+    }
+)
+MAX_LOGGED_REQUESTS = 2_000
+
+
+def _json_or_text(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+class RequestLog:
+    """Every request the emulators served, as it arrived and as it was answered: method,
+    path under the platform prefix, query, headers (credentials redacted), JSON body, status
+    and JSON answer. In memory, newest last, cleared by a reset; contract tests read it to
+    check what a connector really sends and what the emulator really answers."""
+
+    def __init__(self, limit: int = MAX_LOGGED_REQUESTS) -> None:
+        self.limit = limit
+        self.entries: list[dict[str, Any]] = []
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+    def add(
+        self,
+        platform: str,
+        request: Request,
+        body: bytes,
+        status: int,
+        answer: bytes,
+    ) -> None:
+        path = request.url.path.removeprefix(f"/{platform}")
+        headers = {
+            name: "<redacted>" if name in SECRET_HEADERS else value
+            for name, value in request.headers.items()
+        }
+        self.entries.append(
+            {
+                "platform": platform,
+                "method": request.method,
+                "path": path,
+                "query": dict(request.query_params),
+                "headers": headers,
+                "body": _json_or_text(body),
+                "status": status,
+                "response": _json_or_text(answer),
+            }
+        )
+        del self.entries[: max(0, len(self.entries) - self.limit)]
+
+    def for_platform(self, platform: str | None) -> list[dict[str, Any]]:
+        return [e for e in self.entries if platform is None or e["platform"] == platform]
+
+
 # --- faults -----------------------------------------------------------------------------------
 
 
