@@ -18,7 +18,7 @@ from fastapi import APIRouter, Header, HTTPException, status
 from pydantic import BaseModel, ConfigDict, ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.platforms.easypost import verify_webhook
+from activities.platforms.easypost import claim_key, verify_webhook
 from api.deps import EngineDep, SettingsDep, TemporalDep
 from api.webhooks.inbox import (
     WEBHOOK_RESPONSES,
@@ -91,7 +91,7 @@ async def easypost_webhook(
     if not event.description.startswith("claim."):
         return WebhookAck(accepted=False, ignored=f"{event.description}: no ticket waits on it")
     claim = event.result
-    ticket_id = claim_ticket(claim.get("reference"))
+    ticket_id = claim_ticket(claim_key(claim))
     if ticket_id is None:
         return WebhookAck(accepted=False, ignored="the claim was not filed by a ticket")
     if not isinstance(claim.get("status"), str) or not claim["status"]:
