@@ -25,6 +25,7 @@ Status ids follow the real table (PLATFORMS.md).
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -424,14 +425,23 @@ async def list_coupons(session: SessionDep, code: str | None = None) -> Any:
     return [{"id": c.id, **c.body} for c in session.exec(query).all()]
 
 
+# A coupon code: up to 50 letters, digits, spaces, underscores and hyphens (marketing.v2.yml).
+COUPON_CODE = re.compile(r"[A-Za-z0-9_ -]{1,50}")
+
+
 @router.post("/stores/{store_hash}/v2/coupons")
 async def create_coupon(request: Request, session: SessionDep) -> Any:
     body = await request.json()
     for field in ("name", "code", "type", "amount", "applies_to"):
         if field not in body:
             return v2_error(400, f"The required field '{field}' was not supplied.")
+    if len(str(body["name"])) > 100 or not COUPON_CODE.fullmatch(str(body["code"])):
+        return v2_error(400, "The field 'name' or 'code' is invalid.")
     if session.exec(select(BcCoupon).where(BcCoupon.code == body["code"])).first():
         return v2_error(409, f"The coupon code '{body['code']}' is already in use.")
+    names = (c.body.get("name") for c in session.exec(select(BcCoupon)).all())
+    if body["name"] in names:  # ⚠ the document says unique, not which status says so
+        return v2_error(409, f"The coupon name '{body['name']}' is already in use.")
     coupon = BcCoupon(code=body["code"], body={**body, "num_uses": 0, "enabled": True})
     session.add(coupon)
     session.commit()

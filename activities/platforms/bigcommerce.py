@@ -17,6 +17,8 @@ every request below against them, ``sandbox/FIDELITY.md`` lists what the emulato
   quote offers that can be paid online. A full refund names every line (products by
   quantity, shipping by amount) when they add up to what is left to refund, else it is one
   ``ORDER`` amount; a partial refund is one ``ORDER`` amount. There is no top-level reason.
+- Coupons: ``POST v2/coupons`` with the required ``name`` (unique, so it carries the code),
+  ``code``, ``type``, ``amount`` (a string) and ``applies_to``.
 - Errors: v2 lists ``[{status, message}]``, v3 ``{status, title, type, errors}``, the refund
   endpoint's 422 ``{data: [{status, title, type}]}``; ``error_message`` reads all three.
 
@@ -315,7 +317,8 @@ class BigCommerceConnector(PlatformConnector, StoreOperations):
                 "POST",
                 "/v2/coupons",
                 json={
-                    "name": f"ticketflow {email} {percent}%",
+                    # Unique (BigCommerce requires it) and short: the code is both.
+                    "name": f"ticketflow {code} ({percent}%)",
                     "code": code,
                     "type": "percentage_discount",
                     "amount": f"{percent:.2f}",
