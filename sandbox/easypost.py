@@ -217,8 +217,16 @@ async def create_claim(request: Request, session: SessionDep) -> Any:
         return error_body(422, "CLAIM.AMOUNT.INVALID", "amount is required.")
     code = body.get("tracking_code", "")
     if session.exec(select(EpTracker).where(EpTracker.tracking_code == code)).first() is None:
-        return error_body(
-            422, "CLAIM.TRACKING_CODE.INVALID", f"No insured shipment found for {code!r}."
+        # As EasyPost's recording answers a claim on a parcel it insures nothing for.
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "NOT_FOUND",
+                    "message": NOT_FOUND,
+                    "errors": ["No eligible insurance found with provided tracking code."],
+                }
+            },
+            status_code=404,
         )
     evidence: list[str] = []
     for field in EVIDENCE_FIELDS:

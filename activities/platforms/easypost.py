@@ -111,6 +111,24 @@ class EasyPostConnector(PlatformConnector):
     def auth(self) -> httpx.Auth:
         return httpx.BasicAuth(self._key.get_secret_value(), "")
 
+    def error_message(self, response: httpx.Response) -> str:
+        """``error.message`` and, after it, what ``error.errors`` details (strings, or
+        ``{field, message}`` objects): a 404 on a claim says why only there."""
+        try:
+            error = response.json().get("error")
+        except (ValueError, AttributeError):
+            error = None
+        if not isinstance(error, dict):
+            return super().error_message(response)
+        details = []
+        for item in error.get("errors") or []:
+            if isinstance(item, dict):
+                item = " ".join(str(item.get(k) or "") for k in ("field", "message")).strip()
+            if item:
+                details.append(str(item))
+        message = str(error.get("message") or error.get("code") or "")
+        return " ".join([message, *details]).strip()[:1000] or super().error_message(response)
+
     def _claim_path(self, claim_id: str) -> str:
         return path_id(claim_id, what="claim id", platform=self.platform)
 

@@ -105,8 +105,12 @@ async def test_429_then_500_then_success(
     assert (await easypost.track(JO)).delivered
 
 
-async def test_claim_for_unknown_parcel_is_rejected(easypost: EasyPostConnector) -> None:
-    with pytest.raises(PlatformRejected, match="No insured shipment"):
+async def test_claim_for_unknown_parcel_is_rejected(
+    easypost: EasyPostConnector, sandbox: SandboxControl
+) -> None:
+    """As EasyPost's recording shows: 404 NOT_FOUND, the reason in ``errors``; the
+    connector's message carries that reason."""
+    with pytest.raises(NotFound, match="No eligible insurance"):
         await easypost.file_claim(
             tracking_code="0000",
             amount=10,
@@ -115,6 +119,12 @@ async def test_claim_for_unknown_parcel_is_rejected(easypost: EasyPostConnector)
             contact_email="x@example.com",
             idempotency_key="k",
         )
+    (filed,) = [r for r in sandbox.requests("easypost", "POST") if r["path"] == "/claims"]
+    assert filed["status"] == 404
+    assert filed["response"]["error"]["code"] == "NOT_FOUND"
+    assert filed["response"]["error"]["errors"] == [
+        "No eligible insurance found with provided tracking code."
+    ]
 
 
 async def test_claim_replay_files_once_and_is_approved_after_three_days(
