@@ -531,7 +531,9 @@ def price_items(order: BcOrder, items: Any) -> float:
         total += amount
     total = round(total, 2)
     left = round(order_total(order) - order.refunded_amount, 2)
-    if total <= 0 or total > left + 1e-9:
+    if total <= 0:
+        raise RefundProblem("The refund total must be more than zero.")
+    if total > left + 1e-9:
         raise RefundProblem(
             f"The refund total {total:.2f} exceeds the amount left to refund ({left:.2f})."
         )

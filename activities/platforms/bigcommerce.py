@@ -10,8 +10,9 @@ every request below against them, ``sandbox/FIDELITY.md`` lists what the emulato
   (``"8.0000"``), as the document declares; ``payment_status`` is read-only and never written.
 - Product swap: ``PUT v2/orders/{id} {products: [{id: <old line>, quantity: 0},
   {product_id: <new>, quantity}]}`` (a line without ``id`` is added, quantity 0 removes
-  one). A products change clears the order's manual discount, so the same PUT carries the
-  discount again and the connector writes it once more if the answer shows it dropped.
+  one; the new line takes the catalog price). A products change clears the order's manual
+  discount, so the same PUT carries the discount again and the connector writes it once
+  more if the answer shows it dropped.
 - Refund: ``POST v3/orders/{id}/payment_actions/refund_quotes {items}`` then
   ``POST .../refunds {items, payments}`` with the payments of the first refund method the
   quote offers that can be paid online. A full refund names every line (products by

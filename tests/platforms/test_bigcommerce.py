@@ -390,3 +390,12 @@ def test_v2_and_v3_say_unauthorized_each_in_their_own_shape(sandbox: SandboxCont
     assert v2.json()[0]["message"]
     v3 = sandbox.client.get(f"{STORE}/v3/customers")
     assert v3.status_code == 401 and v3.json()["status"] == 401 and v3.json()["title"]
+
+
+async def test_an_order_refunded_in_full_has_nothing_left_to_refund(
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
+) -> None:
+    await bigcommerce.refund("5002", None, None, "wf-2/step-5")
+    with pytest.raises(PlatformRejected, match="more than zero"):
+        await bigcommerce.refund("5002", None, None, "wf-2/step-7")
+    assert len(sent(sandbox, "POST", "/payment_actions/refunds")) == 1
