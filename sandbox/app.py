@@ -132,7 +132,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
             await sleep_for_latency(latency)
             app.state.faults.record(platform, latency=latency, status=status)
             if status is not None:
-                response = fault_response(loaded[platform], status, retry_after)
+                response = fault_response(loaded[platform], status, retry_after, request.url.path)
                 if logged:
                     app.state.requests.add(platform, request, body, status, response.body)
                 return response
@@ -240,12 +240,18 @@ async def logged_response(response: Response) -> Response:
     )
 
 
-def fault_response(module: ModuleType, status: int, retry_after: float | None) -> Response:
-    """An injected failure in the platform's own error shape and rate-limit headers."""
+def fault_response(
+    module: ModuleType, status: int, retry_after: float | None, path: str = ""
+) -> Response:
+    """An injected failure in the platform's own error shape and rate-limit headers (the
+    shape of the request's path where the module tells them apart: ``error_response_at``)."""
     message = "Too Many Requests" if status == 429 else "Injected sandbox fault"
     shape = getattr(module, "error_response", None)
+    shape_at = getattr(module, "error_response_at", None)
     response: Response
-    if shape is not None:
+    if shape_at is not None:
+        response = shape_at(path, status, message)
+    elif shape is not None:
         response = shape(status, message)
     else:
         response = JSONResponse({"error": message}, status_code=status)

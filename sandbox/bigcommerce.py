@@ -156,7 +156,12 @@ def refund_error(status: int, title: str) -> JSONResponse:
 
 
 def error_response(status: int, message: str) -> JSONResponse:
-    response = v2_error(status, message)
+    return error_response_at("/v2/", status, message)
+
+
+def error_response_at(path: str, status: int, message: str) -> JSONResponse:
+    """An injected failure in the shape of the path's API version (v2 list, v3 object)."""
+    response = v3_error(status, message) if "/v3/" in path else v2_error(status, message)
     if status == 429:
         response.headers["X-Rate-Limit-Requests-Left"] = "0"
         response.headers["X-Rate-Limit-Requests-Quota"] = "150"

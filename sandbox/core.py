@@ -2,8 +2,10 @@
 
 Emulators are modules ``sandbox/<platform>.py`` exposing ``router`` (mounted at
 ``/<platform>``) and ``seed(session)``; optionally ``error_response(status, message)`` (the
-platform's own error shape, used by fault injection) and ``on_clock(session, now)`` (called
-after the sandbox clock moves, e.g. to advance carrier claims).
+platform's own error shape, used by fault injection; ``error_response_at(path, status,
+message)`` where the shape depends on the path, as BigCommerce's v2 and v3) and
+``on_clock(session, now)`` (called after the sandbox clock moves, e.g. to advance carrier
+claims).
 """
 
 from __future__ import annotations

@@ -399,3 +399,15 @@ async def test_an_order_refunded_in_full_has_nothing_left_to_refund(
     with pytest.raises(PlatformRejected, match="more than zero"):
         await bigcommerce.refund("5002", None, None, "wf-2/step-7")
     assert len(sent(sandbox, "POST", "/payment_actions/refunds")) == 1
+
+
+def test_injected_faults_answer_in_the_shape_of_the_path_s_api_version(
+    sandbox: SandboxControl,
+) -> None:
+    sandbox.fault("bigcommerce", fail_next=1)
+    v3 = sandbox.client.get(f"{STORE}/v3/orders/5001/payment_actions/refunds", headers=TOKEN)
+    assert v3.status_code == 500 and v3.json()["status"] == 500 and v3.json()["title"]
+    sandbox.fault("bigcommerce", rate_limit_next=1)
+    v2 = sandbox.client.get(f"{STORE}/v2/orders/5001", headers=TOKEN)
+    assert v2.status_code == 429 and v2.json()[0]["status"] == 429
+    assert v2.headers["X-Rate-Limit-Time-Reset-Ms"]
