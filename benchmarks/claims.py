@@ -56,7 +56,7 @@ async def file_claims(sandbox_url: str, count: int) -> list[str]:
                         "type": "theft",
                         "tracking_code": TRACKING_CODE,
                         "amount": "30.00",
-                        "reference": f"bench/{i}",
+                        "description": f"benchmark claim [ticketflow:bench/{i}]",
                     },
                 )
                 response.raise_for_status()

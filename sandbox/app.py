@@ -28,6 +28,7 @@ from sandbox.core import (
     FaultConfig,
     Faults,
     OutgoingWebhook,
+    RequestLog,
     SandboxClock,
     SessionDep,
     SideEffect,
@@ -112,6 +113,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.modules = loaded
     app.state.faults = Faults(config.fault_seed)
+    app.state.requests = RequestLog()
     app.state.webhook_tasks = set()
     webhook_lock = asyncio.Lock()
 
@@ -122,13 +124,24 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     @app.middleware("http")
     async def faults_and_webhooks(request: Request, call_next: Any) -> Response:
         platform = request.url.path.strip("/").split("/", 1)[0]
+        logged = platform in loaded and "/_sandbox/" not in request.url.path
+        body = await request.body() if logged else b""
+        response: Response
         if platform in loaded:
             latency, status, retry_after = app.state.faults.decide(platform)
             await sleep_for_latency(latency)
             app.state.faults.record(platform, latency=latency, status=status)
             if status is not None:
-                return fault_response(loaded[platform], status, retry_after)
-        response: Response = await call_next(request)
+                response = fault_response(loaded[platform], status, retry_after, request.url.path)
+                if logged:
+                    app.state.requests.add(platform, request, body, status, response.body)
+                return response
+        response = await call_next(request)
+        if logged:
+            response = await logged_response(response)
+            app.state.requests.add(
+                platform, request, body, response.status_code, bytes(response.body)
+            )
         task = asyncio.create_task(deliver_webhooks())
         app.state.webhook_tasks.add(task)
         task.add_done_callback(app.state.webhook_tasks.discard)
@@ -158,7 +171,15 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         """Reseed every platform, rewind the clock, clear all faults and their counts."""
         reseed(engine, loaded, targets)
         app.state.faults.reset()
+        app.state.requests.clear()
         return {"ok": True, "platforms": list(loaded)}
+
+    @app.get("/_sandbox/requests", tags=["sandbox"])
+    async def requests(platform: str | None = None) -> list[dict[str, Any]]:
+        """Every request served since the last reset (optionally for one platform), oldest
+        first: method, path under the prefix, query, headers with credentials redacted, JSON
+        body, status and JSON answer. What contract tests check a connector against."""
+        return app.state.requests.for_platform(platform)
 
     @app.get("/_sandbox/faults", tags=["sandbox"])
     async def get_faults() -> dict[str, Any]:
@@ -207,12 +228,30 @@ def clock_view(session: Session) -> dict[str, Any]:
     return {"now": iso(now(session)), "offset_seconds": clock_offset(session).total_seconds()}
 
 
-def fault_response(module: ModuleType, status: int, retry_after: float | None) -> Response:
-    """An injected failure in the platform's own error shape and rate-limit headers."""
+async def logged_response(response: Response) -> Response:
+    """The answer with its body read (to log it), rebuilt to be sent unchanged."""
+    chunks = [chunk async for chunk in response.body_iterator]  # type: ignore[attr-defined]
+    content = b"".join(c if isinstance(c, bytes) else c.encode() for c in chunks)
+    return Response(
+        content=content,
+        status_code=response.status_code,
+        headers=dict(response.headers),
+        background=response.background,
+    )
+
+
+def fault_response(
+    module: ModuleType, status: int, retry_after: float | None, path: str = ""
+) -> Response:
+    """An injected failure in the platform's own error shape and rate-limit headers (the
+    shape of the request's path where the module tells them apart: ``error_response_at``)."""
     message = "Too Many Requests" if status == 429 else "Injected sandbox fault"
     shape = getattr(module, "error_response", None)
+    shape_at = getattr(module, "error_response_at", None)
     response: Response
-    if shape is not None:
+    if shape_at is not None:
+        response = shape_at(path, status, message)
+    elif shape is not None:
         response = shape(status, message)
     else:
         response = JSONResponse({"error": message}, status_code=status)

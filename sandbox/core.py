@@ -2,8 +2,10 @@
 
 Emulators are modules ``sandbox/<platform>.py`` exposing ``router`` (mounted at
 ``/<platform>``) and ``seed(session)``; optionally ``error_response(status, message)`` (the
-platform's own error shape, used by fault injection) and ``on_clock(session, now)`` (called
-after the sandbox clock moves, e.g. to advance carrier claims).
+platform's own error shape, used by fault injection; ``error_response_at(path, status,
+message)`` where the shape depends on the path, as BigCommerce's v2 and v3) and
+``on_clock(session, now)`` (called after the sandbox clock moves, e.g. to advance carrier
+claims).
 """
 
 from __future__ import annotations
@@ -279,6 +281,74 @@ async def deliver_pending(engine: Any) -> None:
                     log.info("webhook delivery to %s failed: %s", delivery.url, exc)
                 session.add(delivery)
         session.commit()
+
+
+# --- request log ------------------------------------------------------------------------------
+
+# Headers that carry credentials: the log keeps that they were sent, never their value.
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "x-auth-token",
+        "x-shopify-access-token",
+        "x-retextion-access-token",
+        "cookie",
+    }
+)
+MAX_LOGGED_REQUESTS = 2_000
+
+
+def _json_or_text(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode(errors="replace")
+
+
+class RequestLog:
+    """Every request the emulators served, as it arrived and as it was answered: method,
+    path under the platform prefix, query, headers (credentials redacted), JSON body, status
+    and JSON answer. In memory, newest last, cleared by a reset; contract tests read it to
+    check what a connector really sends and what the emulator really answers."""
+
+    def __init__(self, limit: int = MAX_LOGGED_REQUESTS) -> None:
+        self.limit = limit
+        self.entries: list[dict[str, Any]] = []
+
+    def clear(self) -> None:
+        self.entries.clear()
+
+    def add(
+        self,
+        platform: str,
+        request: Request,
+        body: bytes,
+        status: int,
+        answer: bytes,
+    ) -> None:
+        path = request.url.path.removeprefix(f"/{platform}")
+        headers = {
+            name: "<redacted>" if name in SECRET_HEADERS else value
+            for name, value in request.headers.items()
+        }
+        self.entries.append(
+            {
+                "platform": platform,
+                "method": request.method,
+                "path": path,
+                "query": dict(request.query_params),
+                "headers": headers,
+                "body": _json_or_text(body),
+                "status": status,
+                "response": _json_or_text(answer),
+            }
+        )
+        del self.entries[: max(0, len(self.entries) - self.limit)]
+
+    def for_platform(self, platform: str | None) -> list[dict[str, Any]]:
+        return [e for e in self.entries if platform is None or e["platform"] == platform]
 
 
 # --- faults -----------------------------------------------------------------------------------

@@ -1,5 +1,15 @@
 """EasyPost emulator: trackers, claims on the sandbox clock, signed webhooks.
 
+Held to EasyPost's official examples and the recorded cassettes of its Python client
+(``EasyPost/easypost-python`` ``tests/cassettes/test_claim_*.yaml``, ``test_tracker_create.yaml``):
+``POST /trackers`` answers 200 (an existing code's tracker or a new one); ``POST /claims``
+takes flat JSON ``type, tracking_code, amount, description, contact_email?, recipient_name?``
+and the three evidence lists (``email_evidence_attachments``, ``invoice_attachments``,
+``supporting_documentation_attachments``, data URIs or URLs), answers 201 with a claim that
+carries ``insurance_id``, ``shipment_id``, ``insurance_amount``, ``attachments`` (stored file
+URLs) and ``history`` newest first; fields EasyPost does not document (``reference``) are
+ignored, not stored. Every tracker counts as an insured shipment (see ``sandbox/FIDELITY.md``).
+
 Auth: HTTP Basic with the API key as the user name. Errors are
 ``{"error": {"code", "message", "errors": []}}``. Claims move submitted -> in_review after
 one sandbox day and are decided three sandbox days after filing: rejected when the tracker
@@ -68,7 +78,8 @@ class EpClaim(SandboxModel, table=True):
     status_detail: str = "Claim submitted."
     description: str = ""
     contact_email: str = ""
-    reference: str | None = None
+    recipient_name: str | None = None
+    attachments: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     history: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_at: datetime
     status_timestamp: datetime
@@ -123,13 +134,27 @@ def tracker_json(tracker: EpTracker) -> dict[str, Any]:
     }
 
 
+def insured(code: str) -> tuple[str, str]:
+    """(insurance id, shipment id) of the insured parcel behind a tracking code."""
+    return f"ins_{code[-8:]}sandbox", f"shp_{code[-8:]}sandbox"
+
+
 def claim_json(claim: EpClaim) -> dict[str, Any]:
+    insurance_id, shipment_id = insured(claim.tracking_code)
     return {
         "id": claim.id,
         "object": "Claim",
         "mode": "test",
         "type": claim.type,
         "tracking_code": claim.tracking_code,
+        "insurance_id": insurance_id,
+        "shipment_id": shipment_id,
+        "insurance_amount": f"{claim.requested_amount:.2f}",
+        "payment_method": "easypost_wallet",
+        "salvage_value": None,
+        "check_delivery_address": None,
+        "recipient_name": claim.recipient_name,
+        "attachments": claim.attachments,
         "requested_amount": f"{claim.requested_amount:.2f}",
         "approved_amount": f"{claim.approved_amount:.2f}"
         if claim.approved_amount is not None
@@ -139,7 +164,6 @@ def claim_json(claim: EpClaim) -> dict[str, Any]:
         "status_timestamp": iso(claim.status_timestamp),
         "description": claim.description,
         "contact_email": claim.contact_email,
-        "reference": claim.reference,
         "history": claim.history,
         "created_at": iso(claim.created_at),
         "updated_at": iso(claim.status_timestamp),
@@ -166,13 +190,20 @@ async def create_tracker(request: Request, session: SessionDep) -> Any:
         )
         session.add(tracker)
         session.commit()
-    return JSONResponse(tracker_json(tracker), status_code=201)
+    return JSONResponse(tracker_json(tracker), status_code=200)
 
 
 @router.get("/trackers/{tracker_id}")
 async def get_tracker(tracker_id: str, session: SessionDep) -> Any:
     tracker = session.get(EpTracker, tracker_id)
     return tracker_json(tracker) if tracker else error_body(404, "NOT_FOUND", NOT_FOUND)
+
+
+EVIDENCE_FIELDS = (
+    "email_evidence_attachments",
+    "invoice_attachments",
+    "supporting_documentation_attachments",
+)
 
 
 @router.post("/claims")
@@ -186,21 +217,41 @@ async def create_claim(request: Request, session: SessionDep) -> Any:
         return error_body(422, "CLAIM.AMOUNT.INVALID", "amount is required.")
     code = body.get("tracking_code", "")
     if session.exec(select(EpTracker).where(EpTracker.tracking_code == code)).first() is None:
-        return error_body(
-            422, "CLAIM.TRACKING_CODE.INVALID", f"No insured shipment found for {code!r}."
+        # As EasyPost's recording answers a claim on a parcel it insures nothing for.
+        return JSONResponse(
+            {
+                "error": {
+                    "code": "NOT_FOUND",
+                    "message": NOT_FOUND,
+                    "errors": ["No eligible insurance found with provided tracking code."],
+                }
+            },
+            status_code=404,
         )
+    evidence: list[str] = []
+    for field in EVIDENCE_FIELDS:
+        files = body.get(field) or []
+        if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+            return error_body(422, "CLAIM.ATTACHMENT.INVALID", f"{field} must be a list of files.")
+        evidence += files
     moment = now(session)
+    claim_id = f"clm_{secrets.token_hex(12)}"
     claim = EpClaim(
-        id=f"clm_{secrets.token_hex(12)}",
+        id=claim_id,
         tracking_code=code,
         type=body["type"],
         requested_amount=amount,
         description=str(body.get("description", "")),
         contact_email=str(body.get("contact_email", "")),
-        reference=body.get("reference"),
-        history=[
-            {"status": "submitted", "status_detail": "Claim submitted.", "timestamp": iso(moment)}
+        recipient_name=body.get("recipient_name"),
+        attachments=[
+            f"https://easypost-files.sandbox.invalid/insurance/{claim_id}/{n}.png"
+            for n in range(1, len(evidence) + 1)
         ],
+        history=[
+            {"status": "submitted", "status_detail": "Claim was created.", "timestamp": iso(moment)}
+        ],
+        status_detail="Claim was created.",
         created_at=moment,
         status_timestamp=moment,
     )
@@ -212,7 +263,6 @@ async def create_claim(request: Request, session: SessionDep) -> Any:
         request,
         PLATFORM,
         "claim.create",
-        fallback_key=claim.reference,
         body=body,
         response=result,
         resource_id=claim.id,
@@ -290,9 +340,9 @@ def move_claim(session: Session, claim: EpClaim, status: str, detail: str, at: d
     claim.status = status
     claim.status_detail = detail
     claim.status_timestamp = at
-    claim.history = [
-        *claim.history,
+    claim.history = [  # newest first, as EasyPost lists it
         {"status": status, "status_detail": detail, "timestamp": iso(at)},
+        *claim.history,
     ]
     if status == "approved":
         claim.approved_amount = claim.requested_amount

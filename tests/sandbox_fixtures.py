@@ -69,6 +69,13 @@ class SandboxControl:
         response.raise_for_status()
         return dict(response.json()[platform])
 
+    def requests(self, platform: str, method: str | None = None) -> list[dict]:
+        """What ``platform``'s emulator received and answered since the reset, oldest first
+        (``method`` filters): ``{method, path, query, headers, body, status, response}``."""
+        response = self.client.get("/_sandbox/requests", params={"platform": platform})
+        response.raise_for_status()
+        return [r for r in response.json() if method is None or r["method"] == method]
+
     def side_effects(self, platform: str, operation: str | None = None) -> list[dict]:
         effects = self.state(platform)["side_effects"]
         return [e for e in effects if operation is None or e["operation"] == operation]

@@ -1,18 +1,43 @@
 """BigCommerce connector (REST v2 orders/coupons, v3 customers/refunds).
 
 Auth: ``X-Auth-Token`` + ``Accept: application/json``; paths under
-``{base_url}/stores/{store_hash}/``. BigCommerce accepts no idempotency key, so writes are
-made idempotent by shape (absolute values: status, discount amount, shipping method) or by
-looking before writing: coupons use a code derived from the key and are looked up by code
-first; refunds carry the key in their reason and existing refunds are listed first. The key
-is still sent as ``Idempotency-Key`` (ignored by BigCommerce, recorded by the sandbox).
+``{base_url}/stores/{store_hash}/``. Held to BigCommerce's OpenAPI files (bigcommerce/docs
+``reference/orders.v2.oas2.yml``, ``orders.v3.yml``, ``customers.v3.yml``,
+``marketing.v2.yml``); ``tests/platforms/contracts/test_bigcommerce_contract.py`` checks
+every request below against them, ``sandbox/FIDELITY.md`` lists what the emulator simplifies.
 
-⚠ Unconfirmed shapes, kept in step with ``sandbox/bigcommerce.py``: status ids other than
-0/4/5/6; writing ``discount_amount``, ``shipping_cost_inc_tax``, ``payment_status`` and
-``products`` through ``PUT v2/orders/{id}``; the refund call is simplified to
-``POST v3/orders/{id}/payment_actions/refunds {reason, payments: [{amount}]}`` without the
-refund-quote step; 429 is retried after ``Retry-After`` or else
-``X-Rate-Limit-Time-Reset-Ms``.
+- Money written through ``PUT v2/orders/{id}`` is a string with four decimals
+  (``"8.0000"``), as the document declares; ``payment_status`` is read-only and never written.
+- Product swap: ``PUT v2/orders/{id} {products: [{id: <old line>, quantity: 0},
+  {product_id: <new>, quantity}]}`` (a line without ``id`` is added, quantity 0 removes
+  one; the new line takes the catalog price). A products change clears the order's manual
+  discount, so the same PUT carries the discount again and the connector writes it once
+  more if the answer shows it dropped.
+- Refund: ``POST v3/orders/{id}/payment_actions/refund_quotes {items}`` then
+  ``POST .../refunds {items, payments}`` with the payments of the first refund method the
+  quote offers that can be paid online. A full refund names every line (products by
+  quantity, shipping by amount) when they add up to what is left to refund, else it is one
+  ``ORDER`` amount; a partial refund is one ``ORDER`` amount. There is no top-level reason.
+- Coupons: ``POST v2/coupons`` with the required ``name`` (unique, so it carries the code),
+  ``code``, ``type``, ``amount`` (a string) and ``applies_to``.
+- Errors: v2 lists ``[{status, message}]``, v3 ``{status, title, type, errors}``, the refund
+  endpoint's 422 ``{data: [{status, title, type}]}``; ``error_message`` reads all three.
+
+BigCommerce accepts no idempotency key, so writes are made idempotent by shape (absolute
+values: status, discount amount, shipping method) or by looking before writing: coupons use
+a code derived from the key and are looked up by code first; a refund carries
+``[ticketflow:<key>]`` in each item's ``reason`` (documented on the request and returned on
+the refund's items) and the order's refunds are listed first. The key is still sent as
+``Idempotency-Key`` (ignored by BigCommerce, recorded by the sandbox).
+
+⚠ Not settled by the documents, kept in step with ``sandbox/bigcommerce.py``: status ids
+other than 0/4/5/6; whether a ``discount_amount`` in the same PUT as a products change
+survives the recalculation (hence the read-back); a retry that finds the swap already made
+cannot know a discount dropped by a crash between the two writes; which refund method the
+quote lists first (the connector takes the first all-online one and refuses an
+offline-only refund); what BigCommerce answers to a PUT naming ``payment_status`` (the
+sandbox says 400); the 401/404 bodies (documented without a schema); 429 is retried after
+``Retry-After`` or else ``X-Rate-Limit-Time-Reset-Ms``.
 """
 
 from __future__ import annotations
@@ -63,6 +88,9 @@ STATUS: dict[int, str] = {
     14: "refunded",
 }
 CANCELLED = 5
+AWAITING_PAYMENT = (0, 7)
+AWAITING_FULFILLMENT = 11
+PAID = ("captured", "paid")
 CANCELLABLE = {0, 1, 7, 8, 9, 11, 12}
 # Order and product ids are positive integers; anything larger names no row of any store.
 MAX_ID = 2**63 - 1
@@ -94,6 +122,15 @@ def _money(value: Any) -> float:
     return round(float(value or 0), 2)
 
 
+def _decimal(value: float) -> str:
+    """Money as the v2 order fields declare it: a string with four decimals."""
+    return f"{value:.4f}"
+
+
+# A refund item's reason is at most this long (orders.v3.yml).
+MAX_REASON = 1000
+
+
 def _date(value: str | None) -> datetime | None:
     return parsedate_to_datetime(value) if value else None
 
@@ -115,6 +152,19 @@ class BigCommerceConnector(PlatformConnector, StoreOperations):
         if delay is None and reset_ms and reset_ms.isdigit():
             return timedelta(milliseconds=int(reset_ms))
         return delay
+
+    def error_message(self, response: httpx.Response) -> str:
+        """v2 and v3 bodies are read by the shared lookup; the refund endpoint's
+        ``{data: [{status, title, type}]}`` is read here."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("data"), list):
+            titles = [str(e.get("title") or "") for e in body["data"] if isinstance(e, dict)]
+            if any(titles):
+                return "; ".join(t for t in titles if t)[:1000]
+        return super().error_message(response)
 
     async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         response = await self.request(method, f"{self.store}{path}", **kwargs)
@@ -169,7 +219,7 @@ class BigCommerceConnector(PlatformConnector, StoreOperations):
             delivered_at=None,
             cancellable=status_id in CANCELLABLE,
             refundable=status_id not in (4, 5, 6),
-            paid=order.get("payment_status") in ("captured", "paid"),
+            paid=order.get("payment_status") in PAID,
         )
 
     # --- writes ---------------------------------------------------------------------------
@@ -183,7 +233,7 @@ class BigCommerceConnector(PlatformConnector, StoreOperations):
         updated = await self._json(
             "PUT",
             f"/v2/orders/{number}",
-            json={"discount_amount": round(subtotal * percent / 100, 2)},
+            json={"discount_amount": _decimal(round(subtotal * percent / 100, 2))},
             idempotency_key=idempotency_key,
         )
         return DiscountApplied(
@@ -208,7 +258,7 @@ class BigCommerceConnector(PlatformConnector, StoreOperations):
         await self._json(
             "PUT",
             f"/v2/orders/{number}",
-            json={"shipping_cost_inc_tax": 0},
+            json={"shipping_cost_inc_tax": _decimal(0)},
             idempotency_key=idempotency_key,
         )
         return ShippingUpgraded(order_id=str(number), shipping_method=shipping_method)
@@ -233,17 +283,27 @@ class BigCommerceConnector(PlatformConnector, StoreOperations):
             raise PlatformRejected(
                 f"order {number} has no product {from_id}", platform=self.platform
             )
-        lines = [
-            {
-                "product_id": int(to_id if str(p["product_id"]) == from_id else p["product_id"]),
-                "quantity": int(p["quantity"]),
-                "price_inc_tax": _money(p["price_inc_tax"]),
-            }
-            for p in products
-        ]
-        await self._json(
-            "PUT", f"/v2/orders/{number}", json={"products": lines}, idempotency_key=idempotency_key
+        line = next(p for p in products if str(p["product_id"]) == from_id)
+        discount = _money((await self.raw_order(number)).get("discount_amount"))
+        change: dict[str, Any] = {
+            "products": [
+                {"id": int(line["id"]), "quantity": 0},
+                {"product_id": int(to_id), "quantity": int(line["quantity"])},
+            ]
+        }
+        if discount > 0:
+            change["discount_amount"] = _decimal(discount)
+        updated = await self._json(
+            "PUT", f"/v2/orders/{number}", json=change, idempotency_key=idempotency_key
         )
+        if discount > 0 and _money(updated.get("discount_amount")) < discount:
+            # The products change cleared the manual discount: give it back.
+            await self._json(
+                "PUT",
+                f"/v2/orders/{number}",
+                json={"discount_amount": _decimal(discount)},
+                idempotency_key=f"{idempotency_key}/discount",
+            )
         return ProductSwapped(
             order_id=str(number), removed_product_id=from_id, added_product_id=to_id
         )
@@ -258,7 +318,8 @@ class BigCommerceConnector(PlatformConnector, StoreOperations):
                 "POST",
                 "/v2/coupons",
                 json={
-                    "name": f"ticketflow {email} {percent}%",
+                    # Unique (BigCommerce requires it) and short: the code is both.
+                    "name": f"ticketflow {code} ({percent}%)",
                     "code": code,
                     "type": "percentage_discount",
                     "amount": f"{percent:.2f}",
@@ -277,15 +338,22 @@ class BigCommerceConnector(PlatformConnector, StoreOperations):
         )
 
     async def mark_paid(self, order_id: str, idempotency_key: str) -> OrderPaid:
+        """Move an order awaiting payment on to Awaiting Fulfillment. ``payment_status`` is
+        read-only at BigCommerce: the order counts as paid once its status moved on or its
+        payment is captured."""
         number = order_number(order_id)
         order = await self.raw_order(number)
-        change: dict[str, Any] = {"payment_status": "captured"}
-        if int(order["status_id"]) in (0, 7):
-            change["status_id"] = 11
-        updated = await self._json(
-            "PUT", f"/v2/orders/{number}", json=change, idempotency_key=idempotency_key
+        if int(order["status_id"]) in AWAITING_PAYMENT:
+            order = await self._json(
+                "PUT",
+                f"/v2/orders/{number}",
+                json={"status_id": AWAITING_FULFILLMENT},
+                idempotency_key=idempotency_key,
+            )
+        paid = order.get("payment_status") in PAID or int(order["status_id"]) not in (
+            AWAITING_PAYMENT
         )
-        return OrderPaid(order_id=str(number), paid=updated["payment_status"] == "captured")
+        return OrderPaid(order_id=str(number), paid=paid)
 
     async def cancel_order(
         self, order_id: str, reason: str | None, idempotency_key: str
@@ -311,29 +379,93 @@ class BigCommerceConnector(PlatformConnector, StoreOperations):
         self, order_id: str, amount: float | None, reason: str | None, idempotency_key: str
     ) -> RefundIssued:
         number = order_number(order_id)
-        path = f"/v3/orders/{number}/payment_actions/refunds"
+        refunds = f"/v3/orders/{number}/payment_actions/refunds"
         marker = f"[ticketflow:{idempotency_key}]"
-        for refund in (await self._json("GET", path))["data"]:
-            if marker in refund.get("reason", ""):
+        for done in (await self._json("GET", refunds))["data"]:
+            if any(marker in str(i.get("reason") or "") for i in done.get("items") or []):
                 return RefundIssued(
-                    refund_id=str(refund["id"]),
+                    refund_id=str(done["id"]),
                     order_id=str(number),
-                    amount=_money(refund["total_amount"]),
+                    amount=_money(done["total_amount"]),
                 )
-        if amount is None:
-            order = await self.raw_order(number)
-            amount = _money(order["total_inc_tax"]) - _money(order.get("refunded_amount"))
-        body = {
-            "reason": f"{reason or 'Refund'} {marker}",
-            "payments": [
-                {"provider_id": "storecredit", "amount": round(amount, 2), "offline": False}
-            ],
-        }
-        created = (await self._json("POST", path, json=body, idempotency_key=idempotency_key))[
+        text = (reason or "Refund")[: MAX_REASON - len(marker) - 1]
+        items = await self._refund_items(number, amount, f"{text} {marker}")
+        quote = (
+            await self._json(
+                "POST", f"/v3/orders/{number}/payment_actions/refund_quotes", json={"items": items}
+            )
+        )["data"]
+        body = {"items": items, "payments": self._payments(number, quote)}
+        created = (await self._json("POST", refunds, json=body, idempotency_key=idempotency_key))[
             "data"
         ]
         return RefundIssued(
             refund_id=str(created["id"]),
             order_id=str(number),
             amount=_money(created["total_amount"]),
+        )
+
+    async def _refund_items(
+        self, number: int, amount: float | None, reason: str
+    ) -> list[dict[str, Any]]:
+        """Every line (products by quantity, shipping by amount) for a full refund when they
+        add up to what is left to refund; else one order-level amount."""
+        order = await self.raw_order(number)
+        left = round(_money(order["total_inc_tax"]) - _money(order.get("refunded_amount")), 2)
+        if amount is not None and abs(amount - left) >= 0.005:
+            return [
+                {
+                    "item_type": "ORDER",
+                    "item_id": number,
+                    "amount": round(amount, 2),
+                    "reason": reason,
+                }
+            ]
+        products = await self._json("GET", f"/v2/orders/{number}/products")
+        items: list[dict[str, Any]] = []
+        lines_total = 0.0
+        for p in products:
+            quantity = int(p["quantity"]) - int(p.get("quantity_refunded") or 0)
+            if quantity > 0:
+                items.append(
+                    {
+                        "item_type": "PRODUCT",
+                        "item_id": int(p["id"]),
+                        "quantity": quantity,
+                        "reason": reason,
+                    }
+                )
+                lines_total += _money(p["price_inc_tax"]) * quantity
+        shipping = _money(order.get("shipping_cost_inc_tax"))
+        if shipping > 0:
+            addresses = await self._json("GET", f"/v2/orders/{number}/shipping_addresses")
+            if addresses:
+                items.append(
+                    {
+                        "item_type": "SHIPPING",
+                        "item_id": int(addresses[0]["id"]),
+                        "amount": shipping,
+                        "reason": reason,
+                    }
+                )
+                lines_total += shipping
+        if items and abs(round(lines_total, 2) - left) < 0.005:
+            return items
+        return [{"item_type": "ORDER", "item_id": number, "amount": left, "reason": reason}]
+
+    def _payments(self, number: int, quote: dict[str, Any]) -> list[dict[str, Any]]:
+        """The first refund method the quote offers that is paid entirely online."""
+        for method in quote.get("refund_methods") or []:
+            if method and not any(option.get("offline") for option in method):
+                return [
+                    {
+                        "provider_id": option["provider_id"],
+                        "amount": option["amount"],
+                        "offline": False,
+                    }
+                    for option in method
+                ]
+        raise PlatformRejected(
+            f"order {number} can only be refunded offline; a person has to do it",
+            platform=self.platform,
         )

@@ -51,6 +51,7 @@ class StoreCarrier:
             description=f"Order {order.id}: {what}",
             contact_email=order.email,
             idempotency_key=idempotency_key,
+            recipient_name=order.shipping_address.name if order.shipping_address else None,
         )
         return CarrierClaim(
             claim_id=claim.id, order_id=order.id, carrier=tracking.carrier, status=claim.status

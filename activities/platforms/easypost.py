@@ -1,21 +1,39 @@
 """EasyPost connector: trackers and claims, and webhook signature checks.
 
 Auth: HTTP Basic with the API key as the user name and no password. Errors are
-``{"error": {"code", "message", "errors"}}``. Creating a tracker for a code EasyPost already
-tracks returns the existing tracker, so trackers need no idempotency key. Claims do: the
-connector looks before it writes (lists recent claims and reuses a live claim for the same
-tracking code) and also sends the key as ``reference`` and ``Idempotency-Key``.
+``{"error": {"code", "message", "errors"}}``. EasyPost publishes no OpenAPI file; the shapes
+below are held to its official examples and the recorded cassettes of its Python client
+(``EasyPost/easypost-python`` ``tests/cassettes``), checked request by request in
+``tests/platforms/contracts/test_easypost_contract.py``:
 
-⚠ Unconfirmed, kept in step with ``sandbox/easypost.py``: claim create params sent flat as
-JSON (``type, tracking_code, amount, description, contact_email, reference``), ``GET /claims``
-returning ``{claims, has_more}``, and the event names ``claim.approved`` / ``claim.rejected``
-beside ``claim.updated``.
+- ``POST /trackers {"tracker": {tracking_code, carrier?}}`` answers 200 with the tracker;
+  a code EasyPost already tracks returns the existing tracker, so trackers need no key.
+- ``POST /claims`` takes flat JSON: ``type`` (damage|loss|theft), ``tracking_code``,
+  ``amount`` (a string), ``description``, ``contact_email``, ``recipient_name`` and the
+  evidence lists ``email_evidence_attachments``, ``invoice_attachments``,
+  ``supporting_documentation_attachments`` (sent only when there is evidence). The claim
+  answered carries ``insurance_id``, ``shipment_id``, ``attachments``, ``requested_amount``,
+  ``approved_amount``, ``status``, ``history``. ``GET /claims?page_size`` answers
+  ``{claims, has_more}``; ``POST /claims/{id}/cancel`` answers the claim.
+- Our key: EasyPost documents no client reference on a claim, so the filing step's
+  idempotency key travels at the end of the documented ``description``, as
+  ``[ticketflow:<key>]`` (``claim_key`` reads it back). The key starts with the ticket's
+  workflow id, which is how a claim webhook finds its ticket; and a retry looks before it
+  writes (lists recent claims and reuses a live claim for the same tracking code). The key
+  is also sent as ``Idempotency-Key`` (recorded by the sandbox).
+
+⚠ Unconfirmed, kept in step with ``sandbox/easypost.py``: the most ``description`` may hold
+and that EasyPost never rewrites it (the recordings echo it verbatim); which evidence a
+claim type needs before EasyPost reviews it (we file without evidence; EasyPost asks for it
+through ``needs_action`` / ``claim.message``, which no step handles yet); the event names
+``claim.approved`` / ``claim.rejected`` beside ``claim.updated``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import unicodedata
 from datetime import datetime
 from typing import Any
@@ -28,6 +46,15 @@ from policies.tool_models import TrackingEvent, TrackingInfo
 from ticketflow.settings import EasyPostSettings
 
 LIVE_CLAIM = ("submitted", "in_review", "approved", "approved_partial")
+# Our key at the end of a claim's description: ``... [ticketflow:<key>]``.
+KEY_MARK = re.compile(r"\[ticketflow:([^\]\s]+)\]\s*$")
+
+
+def claim_key(claim: dict[str, Any]) -> str | None:
+    """The idempotency key a claim was filed under, from its ``description`` (None for a
+    claim ticketflow did not file)."""
+    found = KEY_MARK.search(str(claim.get("description") or ""))
+    return found.group(1) if found else None
 
 
 class Claim(BaseModel):
@@ -37,7 +64,11 @@ class Claim(BaseModel):
     status: str
     requested_amount: float
     approved_amount: float | None = None
-    reference: str | None = None
+    description: str = ""
+    key: str | None = None
+    attachments: list[str] = []
+    insurance_id: str | None = None
+    shipment_id: str | None = None
     created_at: datetime
 
 
@@ -61,7 +92,11 @@ def _claim(body: dict[str, Any]) -> Claim:
         status=body["status"],
         requested_amount=float(body["requested_amount"]),
         approved_amount=float(body["approved_amount"]) if body.get("approved_amount") else None,
-        reference=body.get("reference"),
+        description=str(body.get("description") or ""),
+        key=claim_key(body),
+        attachments=[str(url) for url in body.get("attachments") or []],
+        insurance_id=body.get("insurance_id"),
+        shipment_id=body.get("shipment_id"),
         created_at=body["created_at"],
     )
 
@@ -75,6 +110,24 @@ class EasyPostConnector(PlatformConnector):
 
     def auth(self) -> httpx.Auth:
         return httpx.BasicAuth(self._key.get_secret_value(), "")
+
+    def error_message(self, response: httpx.Response) -> str:
+        """``error.message`` and, after it, what ``error.errors`` details (strings, or
+        ``{field, message}`` objects): a 404 on a claim says why only there."""
+        try:
+            error = response.json().get("error")
+        except (ValueError, AttributeError):
+            error = None
+        if not isinstance(error, dict):
+            return super().error_message(response)
+        details = []
+        for item in error.get("errors") or []:
+            if isinstance(item, dict):
+                item = " ".join(str(item.get(k) or "") for k in ("field", "message")).strip()
+            if item:
+                details.append(str(item))
+        message = str(error.get("message") or error.get("code") or "")
+        return " ".join([message, *details]).strip()[:1000] or super().error_message(response)
 
     def _claim_path(self, claim_id: str) -> str:
         return path_id(claim_id, what="claim id", platform=self.platform)
@@ -127,19 +180,32 @@ class EasyPostConnector(PlatformConnector):
         description: str,
         contact_email: str,
         idempotency_key: str,
+        recipient_name: str | None = None,
+        email_evidence: list[str] | None = None,
+        invoices: list[str] | None = None,
+        supporting_documents: list[str] | None = None,
     ) -> Claim:
-        """File a claim at most once per tracking code (a retry finds the first claim)."""
+        """File a claim at most once per tracking code (a retry finds the first claim).
+        Evidence lists hold files as data URIs or URLs."""
         existing = await self.find_claim(tracking_code)
         if existing is not None:
             return existing
-        body = {
+        body: dict[str, Any] = {
             "type": claim_type,
             "tracking_code": tracking_code,
             "amount": f"{amount:.2f}",
-            "description": description,
+            "description": f"{description} [ticketflow:{idempotency_key}]",
             "contact_email": contact_email,
-            "reference": idempotency_key,
         }
+        if recipient_name:
+            body["recipient_name"] = recipient_name
+        for field, files in (
+            ("email_evidence_attachments", email_evidence),
+            ("invoice_attachments", invoices),
+            ("supporting_documentation_attachments", supporting_documents),
+        ):
+            if files:
+                body[field] = list(files)
         response = await self.request("POST", "/claims", json=body, idempotency_key=idempotency_key)
         return _claim(response.json())
 

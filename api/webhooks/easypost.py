@@ -1,8 +1,9 @@
 """EasyPost webhooks: claim updates reach the ticket whose claim it is.
 
 Signed ``X-Hmac-Signature: hmac-sha256-hex=<hex HMAC of the raw body>``. A claim is filed by
-a ticket's ``@file_carrier_claim`` step with the step's idempotency key as the claim's
-``reference``; that key starts with the ticket's workflow id
+a ticket's ``@file_carrier_claim`` step with the step's idempotency key at the end of the
+claim's documented ``description`` (``[ticketflow:<key>]``, read by ``claim_key``; EasyPost
+has no reference field for claims); that key starts with the ticket's workflow id
 (``ticket-{helpdesk}-{id}/…``), so the claim itself says which ticket it belongs to and no
 mapping table is needed. ``claim.*`` events signal ``claim_update`` to that ticket (an
 ended ticket is acknowledged, not retried). ``tracker.updated`` events are verified and
@@ -17,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 
-from activities.platforms.easypost import verify_webhook
+from activities.platforms.easypost import claim_key, verify_webhook
 from api.deps import SettingsDep
 from api.webhooks.protocol import (
     ClaimReport,
@@ -41,9 +42,9 @@ class EasyPostEvent(BaseModel):
     result: dict[str, Any]
 
 
-def claim_ticket(reference: Any) -> str | None:
-    """The ticket a claim belongs to, from its reference (the filing step's key)."""
-    ticket_id = str(reference or "").split("/", 1)[0]
+def claim_ticket(key: Any) -> str | None:
+    """The ticket a claim belongs to, from the filing step's key (`claim_key`)."""
+    ticket_id = str(key or "").split("/", 1)[0]
     return ticket_id if parse_ticket_workflow_id(ticket_id) else None
 
 
@@ -74,7 +75,7 @@ class EasyPostWebhooks:
         if not event.description.startswith("claim."):
             return Ignored(f"{event.description}: no ticket waits on it")
         claim = event.result
-        ticket_id = claim_ticket(claim.get("reference"))
+        ticket_id = claim_ticket(claim_key(claim))
         if ticket_id is None:
             return Ignored("the claim was not filed by a ticket")
         if not isinstance(claim.get("status"), str) or not claim["status"]:

@@ -171,7 +171,8 @@ async def test_easypost_claim_update_signals_its_ticket(
             "id": "clm_1",
             "status": "approved",
             "approved_amount": "45.00",
-            "reference": f"{ticket_id}/0/shipment_not_received/3",
+            # Our key travels at the end of the claim's documented description.
+            "description": f"Order 9001: lost [ticketflow:{ticket_id}/0/shipment_not_received/3]",
         },
     }
     body, headers = _easypost(event)

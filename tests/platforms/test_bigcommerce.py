@@ -40,7 +40,8 @@ def test_raw_curl_shape(sandbox: SandboxControl) -> None:
     assert ok.json()["total_inc_tax"] == "80.0000"
     denied = sandbox.client.get(path)
     assert denied.status_code == 401
-    assert denied.json()["status"] == 401 and "title" in denied.json()
+    (error,) = denied.json()  # a v2 path answers in the v2 shape
+    assert error["status"] == 401 and error["message"]
 
 
 async def test_order_details(bigcommerce: BigCommerceConnector) -> None:
@@ -216,3 +217,197 @@ async def test_swap_to_a_product_id_that_cannot_exist_is_refused_before_writing(
     assert raised.value.non_retryable and "Oat Milk" not in str(raised.value)
     assert sandbox.faults_served("bigcommerce")["requests"] == 0
     assert [i.product_id for i in (await bigcommerce.get_order("5001")).items] == ["111"]
+
+
+# --- issue 19: the vendor's contract (bigcommerce/docs reference/orders.v2.oas2.yml and
+# orders.v3.yml); contract details per field are in tests/platforms/contracts/ ---------------
+
+STORE = "/bigcommerce/stores/sandboxstore"
+TOKEN = {"X-Auth-Token": "sandbox-bigcommerce-token"}
+
+
+def sent(sandbox: SandboxControl, method: str, path_end: str) -> list[dict]:
+    """The requests the emulator received for one operation, oldest first."""
+    return [r for r in sandbox.requests("bigcommerce", method) if r["path"].endswith(path_end)]
+
+
+async def test_full_refund_is_quoted_then_made_per_line_with_the_key_in_item_reasons(
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
+) -> None:
+    """A quote first, then the refund of every line (products by quantity, shipping by
+    amount) paid as the quote offered; no top-level reason: our key travels in each item's
+    documented ``reason`` and is found there on a replay."""
+    first = await bigcommerce.refund("5002", None, "lost parcel", "wf-2/step-5")
+    assert first.amount == 45.0
+    (quote,) = sent(sandbox, "POST", "/payment_actions/refund_quotes")
+    (made,) = sent(sandbox, "POST", "/payment_actions/refunds")
+    assert "reason" not in made["body"]
+    assert made["body"]["items"] == quote["body"]["items"]
+    kinds = sorted(
+        (i["item_type"], i.get("quantity"), i.get("amount")) for i in made["body"]["items"]
+    )
+    assert kinds == [("PRODUCT", 1, None), ("SHIPPING", None, 5.0)]
+    assert all("[ticketflow:wf-2/step-5]" in i["reason"] for i in made["body"]["items"])
+    offered = quote["response"]["data"]["refund_methods"][0]
+    assert made["body"]["payments"] == [
+        {"provider_id": o["provider_id"], "amount": o["amount"], "offline": o["offline"]}
+        for o in offered
+    ]
+    listed = sandbox.client.get(f"{STORE}/v3/orders/5002/payment_actions/refunds", headers=TOKEN)
+    (refund,) = listed.json()["data"]
+    assert all("[ticketflow:wf-2/step-5]" in i["reason"] for i in refund["items"])
+    again = await bigcommerce.refund("5002", None, "lost parcel", "wf-2/step-5")
+    assert again.refund_id == first.refund_id
+    assert len(sent(sandbox, "POST", "/payment_actions/refunds")) == 1
+
+
+async def test_partial_refund_is_one_order_level_amount(
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
+) -> None:
+    refund = await bigcommerce.refund("5001", 20.0, None, "wf-1/step-9")
+    assert refund.amount == 20.0
+    (made,) = sent(sandbox, "POST", "/payment_actions/refunds")
+    (item,) = made["body"]["items"]
+    assert (item["item_type"], item["item_id"], item["amount"]) == ("ORDER", 5001, 20.0)
+    order = await bigcommerce.raw_order("5001")
+    assert order["status_id"] == 14 and order["refunded_amount"] == "20.0000"
+
+
+async def test_refund_over_what_is_left_is_refused_with_bigcommerce_words(
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
+) -> None:
+    with pytest.raises(PlatformRejected, match="exceeds") as raised:
+        await bigcommerce.refund("5002", 100.0, None, "wf-2/step-6")
+    assert raised.value.status == 422
+    assert sent(sandbox, "POST", "/payment_actions/refunds") == []
+
+
+async def test_refund_422_body_is_bigcommerce_data_list_and_its_title_is_read(
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
+) -> None:
+    """The refund endpoint answers 422 as ``{data: [{status, title, type}]}``; the
+    connector's message is that title, not the HTTP reason phrase."""
+    body = {
+        "items": [{"item_type": "ORDER", "item_id": 5002, "amount": 10.0}],
+        "payments": [{"provider_id": "testgateway", "amount": 99.0, "offline": False}],
+    }
+    path = f"{bigcommerce.store}/v3/orders/5002/payment_actions/refunds"
+    with pytest.raises(PlatformRejected) as raised:
+        await bigcommerce.request("POST", path, json=body)
+    answer = sent(sandbox, "POST", "/payment_actions/refunds")[0]["response"]
+    assert set(answer) == {"data"} and answer["data"][0]["status"] == 422
+    assert set(answer["data"][0]) >= {"status", "title", "type"}
+    assert answer["data"][0]["title"] in str(raised.value)
+
+
+async def test_order_writes_send_money_as_strings_and_never_payment_status(
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
+) -> None:
+    await bigcommerce.set_discount("5001", 10, "k1")
+    await bigcommerce.upgrade_shipping("5001", "Express", "k2")
+    await bigcommerce.mark_paid("5001", "k3")
+    puts = [r["body"] for r in sent(sandbox, "PUT", "/v2/orders/5001")]
+    assert {"discount_amount": "8.0000"} in puts
+    assert {"shipping_cost_inc_tax": "0.0000"} in puts
+    assert all("payment_status" not in body for body in puts)
+
+
+def test_payment_status_is_read_only_at_the_emulator(sandbox: SandboxControl) -> None:
+    answer = sandbox.client.put(
+        f"{STORE}/v2/orders/5001", json={"payment_status": "captured"}, headers=TOKEN
+    )
+    assert answer.status_code == 400
+    assert answer.json()[0]["status"] == 400 and "payment_status" in answer.json()[0]["message"]
+
+
+def test_products_put_adds_lines_without_id_removes_with_zero_and_drops_discounts(
+    sandbox: SandboxControl,
+) -> None:
+    """BigCommerce's v2 PUT: a line without ``id`` is added, ``{id, quantity: 0}`` removes
+    one, and changing products clears the manual discount."""
+    order = f"{STORE}/v2/orders/5001"
+    sandbox.client.put(order, json={"discount_amount": "8.0000"}, headers=TOKEN)
+    added = sandbox.client.put(
+        order, json={"products": [{"product_id": 112, "quantity": 1}]}, headers=TOKEN
+    )
+    assert added.status_code == 200 and added.json()["discount_amount"] == "0.0000"
+    lines = sandbox.client.get(f"{order}/products", headers=TOKEN).json()
+    assert [(p["product_id"], p["quantity"]) for p in lines] == [(111, 2), (112, 1)]
+    old = lines[0]["id"]
+    sandbox.client.put(order, json={"products": [{"id": old, "quantity": 0}]}, headers=TOKEN)
+    lines = sandbox.client.get(f"{order}/products", headers=TOKEN).json()
+    assert [(p["product_id"], p["quantity"]) for p in lines] == [(112, 1)]
+
+
+async def test_swap_removes_the_old_line_adds_the_new_and_keeps_the_discount(
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
+) -> None:
+    await bigcommerce.set_discount("5001", 10, "k1")
+    await bigcommerce.swap_product("5001", "111", "112", "k2")
+    swap = [r["body"] for r in sent(sandbox, "PUT", "/v2/orders/5001") if "products" in r["body"]]
+    (body,) = swap
+    removed, added = body["products"]
+    assert removed == {"id": 1, "quantity": 0}
+    assert added == {"product_id": 112, "quantity": 2}
+    order = await bigcommerce.get_order("5001")
+    assert [(i.product_id, i.quantity) for i in order.items] == [("112", 2)]
+    assert order.total == 72.0  # the 10% manual discount survived the products change
+    assert (await bigcommerce.raw_order("5001"))["discount_amount"] == "8.0000"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v2/orders/99999999999999999999",
+        "/v2/orders/9223372036854775808",
+        "/v2/orders/abc",
+        "/v2/orders/abc/products",
+        "/v2/orders/-1/shipments",
+    ],
+)
+def test_v2_order_id_that_cannot_exist_is_404_in_the_v2_shape(
+    sandbox: SandboxControl, path: str
+) -> None:
+    answer = sandbox.client.get(f"{STORE}{path}", headers=TOKEN)
+    assert answer.status_code == 404
+    assert answer.json() == [{"status": 404, "message": "The requested resource was not found."}]
+
+
+@pytest.mark.parametrize("order_id", ["abc", "99999999999999999999"])
+def test_v3_order_id_that_cannot_exist_is_404_in_the_v3_shape(
+    sandbox: SandboxControl, order_id: str
+) -> None:
+    answer = sandbox.client.get(
+        f"{STORE}/v3/orders/{order_id}/payment_actions/refunds", headers=TOKEN
+    )
+    assert answer.status_code == 404
+    assert answer.json()["status"] == 404 and {"title", "type"} <= set(answer.json())
+
+
+def test_v2_and_v3_say_unauthorized_each_in_their_own_shape(sandbox: SandboxControl) -> None:
+    v2 = sandbox.client.get(f"{STORE}/v2/orders/5001")
+    assert v2.status_code == 401 and v2.json()[0]["status"] == 401
+    assert v2.json()[0]["message"]
+    v3 = sandbox.client.get(f"{STORE}/v3/customers")
+    assert v3.status_code == 401 and v3.json()["status"] == 401 and v3.json()["title"]
+
+
+async def test_an_order_refunded_in_full_has_nothing_left_to_refund(
+    bigcommerce: BigCommerceConnector, sandbox: SandboxControl
+) -> None:
+    await bigcommerce.refund("5002", None, None, "wf-2/step-5")
+    with pytest.raises(PlatformRejected, match="more than zero"):
+        await bigcommerce.refund("5002", None, None, "wf-2/step-7")
+    assert len(sent(sandbox, "POST", "/payment_actions/refunds")) == 1
+
+
+def test_injected_faults_answer_in_the_shape_of_the_path_s_api_version(
+    sandbox: SandboxControl,
+) -> None:
+    sandbox.fault("bigcommerce", fail_next=1)
+    v3 = sandbox.client.get(f"{STORE}/v3/orders/5001/payment_actions/refunds", headers=TOKEN)
+    assert v3.status_code == 500 and v3.json()["status"] == 500 and v3.json()["title"]
+    sandbox.fault("bigcommerce", rate_limit_next=1)
+    v2 = sandbox.client.get(f"{STORE}/v2/orders/5001", headers=TOKEN)
+    assert v2.status_code == 429 and v2.json()[0]["status"] == 429
+    assert v2.headers["X-Rate-Limit-Time-Reset-Ms"]

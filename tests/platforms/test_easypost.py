@@ -105,8 +105,12 @@ async def test_429_then_500_then_success(
     assert (await easypost.track(JO)).delivered
 
 
-async def test_claim_for_unknown_parcel_is_rejected(easypost: EasyPostConnector) -> None:
-    with pytest.raises(PlatformRejected, match="No insured shipment"):
+async def test_claim_for_unknown_parcel_is_rejected(
+    easypost: EasyPostConnector, sandbox: SandboxControl
+) -> None:
+    """As EasyPost's recording shows: 404 NOT_FOUND, the reason in ``errors``; the
+    connector's message carries that reason."""
+    with pytest.raises(NotFound, match="No eligible insurance"):
         await easypost.file_claim(
             tracking_code="0000",
             amount=10,
@@ -115,6 +119,12 @@ async def test_claim_for_unknown_parcel_is_rejected(easypost: EasyPostConnector)
             contact_email="x@example.com",
             idempotency_key="k",
         )
+    (filed,) = [r for r in sandbox.requests("easypost", "POST") if r["path"] == "/claims"]
+    assert filed["status"] == 404
+    assert filed["response"]["error"]["code"] == "NOT_FOUND"
+    assert filed["response"]["error"]["errors"] == [
+        "No eligible insurance found with provided tracking code."
+    ]
 
 
 async def test_claim_replay_files_once_and_is_approved_after_three_days(
@@ -181,3 +191,101 @@ async def test_webhook_signature_round_trip(
         assert not verify_webhook(body, headers.get("X-Hmac-Signature"), "other")
     assert b'"claim.approved"' in deliveries[-1][0]
     assert SANDBOX_EASYPOST_WEBHOOK_SECRET != secret
+
+
+# --- issue 19: EasyPost's official examples and its Python client's recorded cassettes -----
+
+# What the official claim examples send; nothing else (no `reference`).
+DOCUMENTED_CLAIM_FIELDS = {
+    "type",
+    "tracking_code",
+    "amount",
+    "description",
+    "contact_email",
+    "recipient_name",
+    "email_evidence_attachments",
+    "invoice_attachments",
+    "supporting_documentation_attachments",
+}
+CLAIM = {
+    "tracking_code": JO,
+    "amount": 64.0,
+    "claim_type": "theft",
+    "description": "Order 9001: marked delivered but not received",
+    "contact_email": "jo@example.com",
+    "idempotency_key": "ticket-zendesk-7/0/shipment_not_received/3",
+}
+
+
+def test_tracker_creation_answers_200(sandbox: SandboxControl) -> None:
+    answer = sandbox.client.post(
+        "/easypost/trackers",
+        json={"tracker": {"tracking_code": JO}},
+        auth=("EZTKsandbox", ""),
+    )
+    assert answer.status_code == 200 and answer.json()["object"] == "Tracker"
+
+
+async def test_claim_is_filed_with_documented_fields_only(
+    easypost: EasyPostConnector, sandbox: SandboxControl
+) -> None:
+    await easypost.file_claim(**CLAIM, recipient_name="Jo Rivera")
+    (filed,) = [r for r in sandbox.requests("easypost", "POST") if r["path"] == "/claims"]
+    assert set(filed["body"]) <= DOCUMENTED_CLAIM_FIELDS
+    assert "reference" not in filed["body"]
+    assert filed["body"]["amount"] == "64.00" and filed["body"]["recipient_name"] == "Jo Rivera"
+
+
+async def test_our_key_round_trips_in_the_claim_description(
+    easypost: EasyPostConnector, sandbox: SandboxControl
+) -> None:
+    """The key the webhook maps a claim to its ticket by travels in ``description``, a
+    field EasyPost documents and answers back verbatim."""
+    claim = await easypost.file_claim(**CLAIM)
+    assert claim.key == CLAIM["idempotency_key"]
+    read = await easypost.get_claim(claim.id)
+    assert read.key == CLAIM["idempotency_key"]
+    assert read.description.startswith("Order 9001: marked delivered but not received")
+
+
+async def test_evidence_attachments_are_sent_and_come_back_as_files(
+    easypost: EasyPostConnector, sandbox: SandboxControl
+) -> None:
+    image = "data:image/png;base64,iVBORw0KGgo="
+    claim = await easypost.file_claim(
+        **CLAIM,
+        email_evidence=[image],
+        invoices=[image],
+        supporting_documents=[image, image],
+    )
+    (filed,) = [r for r in sandbox.requests("easypost", "POST") if r["path"] == "/claims"]
+    assert filed["body"]["email_evidence_attachments"] == [image]
+    assert filed["body"]["invoice_attachments"] == [image]
+    assert len(filed["body"]["supporting_documentation_attachments"]) == 2
+    assert len(claim.attachments) == 4
+    assert all(url.startswith("https://") for url in claim.attachments)
+
+
+def test_emulated_claim_has_the_fields_of_a_recorded_claim(sandbox: SandboxControl) -> None:
+    auth = ("EZTKsandbox", "")
+    made = sandbox.client.post(
+        "/easypost/claims",
+        json={"type": "loss", "tracking_code": LEE, "amount": "32.00", "reference": "x"},
+        auth=auth,
+    )
+    assert made.status_code == 201
+    claim = made.json()
+    for field in (
+        "insurance_id",
+        "shipment_id",
+        "attachments",
+        "insurance_amount",
+        "recipient_name",
+        "check_delivery_address",
+        "payment_method",
+        "salvage_value",
+        "history",
+    ):
+        assert field in claim, field
+    assert claim["insurance_id"].startswith("ins_") and claim["shipment_id"].startswith("shp_")
+    assert "reference" not in claim  # not a field of EasyPost's claim

@@ -120,3 +120,19 @@ def test_the_sandbox_imports_nothing_of_the_product() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
     assert loaded.strip() == "[]"
+
+
+def test_request_log_keeps_what_was_sent_and_answered_without_credentials(
+    sandbox: SandboxControl,
+) -> None:
+    sandbox.client.put(ORDER_5001, json={"staff_notes": "hello"}, headers=BC_TOKEN)
+    sandbox.fault("bigcommerce", fail_next=1)
+    sandbox.client.get(ORDER_5001, headers=BC_TOKEN)
+    put, failed = sandbox.requests("bigcommerce")
+    assert put["method"] == "PUT" and put["path"].endswith("/v2/orders/5001")
+    assert put["body"] == {"staff_notes": "hello"}
+    assert put["status"] == 200 and put["response"]["staff_notes"] == "hello"
+    assert put["headers"]["x-auth-token"] == "<redacted>"
+    assert failed["status"] == 500 and failed["response"][0]["status"] == 500
+    sandbox.reset()
+    assert sandbox.requests("bigcommerce") == []

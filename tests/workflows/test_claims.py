@@ -221,7 +221,7 @@ async def _file_a_claim(sandbox_settings: Settings) -> str:
                 "type": "theft",
                 "tracking_code": "9400100000000000009001",
                 "amount": "30.00",
-                "reference": f"test/{uuid.uuid4().hex}",
+                "description": f"filed by the test [ticketflow:test/{uuid.uuid4().hex}]",
             },
         )
         return str(response.json()["id"])

@@ -92,7 +92,7 @@ async def test_alex_keeps_order_5001_with_the_15_percent_discount(
 
     discounts = _order_updates(sandbox, "discount_amount")
     assert len(discounts) == 1
-    assert discounts[0]["request"]["discount_amount"] == 12.0  # 15% of $80
+    assert discounts[0]["request"]["discount_amount"] == "12.0000"  # 15% of $80, as a string
     assert _order_updates(sandbox, "status_id") == []
     assert _order(sandbox_url, 5001)["status_id"] != 5
 
