@@ -12,6 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from activities.platforms.config import PlatformSettings
 from api import problems
 from api.db import database_url, open_database
+from api.deps import document_auth
+from api.ratelimit import RateLimiter
 from api.routes import health, policies, tickets
 from api.webhooks import easypost, kustomer, salesforce, zendesk
 from policies.library import load_library
@@ -44,11 +46,18 @@ def create_app(
     app = FastAPI(
         title="ticketflow",
         description="Durable, policy-driven customer-support conversations on Temporal. "
-        "Ticket and policy endpoints take `Authorization: Bearer <API key>` "
-        "(`ticketflow apikey create`); webhooks authenticate by the platform's signature. "
+        "Ticket, policy and customer endpoints take `Authorization: Bearer <API key>` "
+        "(`ticketflow apikey create`); each route names the scope it needs (`tickets`, "
+        "`policies:write`, `admin`; admin implies all; reading policies takes any key). "
+        "A revoked or expired key gets 401; past the key's rate, 429 with `Retry-After`. "
+        "Webhooks authenticate by the platform's signature. "
         "Errors are RFC 9457 `application/problem+json`.",
         version="0.1.0",
         lifespan=lifespan,
+    )
+    # Per-key token buckets, in this process (api/ratelimit.py).
+    app.state.rate_limiter = RateLimiter(
+        settings.api_rate_limit_per_second, settings.api_rate_limit_burst
     )
     problems.install(app)
     app.include_router(health.router)
@@ -56,4 +65,5 @@ def create_app(
     app.include_router(policies.router)
     for webhook in (zendesk, kustomer, salesforce, easypost):
         app.include_router(webhook.router)
+    document_auth(app)
     return app

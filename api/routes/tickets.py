@@ -29,7 +29,8 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.policy_store import PolicyActivities, RouteRequest
-from api.deps import LibraryDep, SettingsDep, TemporalDep, require_api_key
+from api.auth import Scope
+from api.deps import LibraryDep, SettingsDep, TemporalDep, require_scope
 from api.problems import problem_responses
 from policies.library import PolicyLibrary
 from policies.platforms import PLATFORM_TITLES, platform_key
@@ -54,7 +55,7 @@ from workflows.ticket_models import (
 router = APIRouter(
     prefix="/tickets",
     tags=["tickets"],
-    dependencies=[Depends(require_api_key)],
+    dependencies=[Depends(require_scope(Scope.TICKETS))],
     responses=problem_responses(401, 422),
 )
 
