@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from activities.customer_key import CustomerKeys
 from activities.platforms.config import PlatformSettings
 from api import problems
 from api.db import database_url, open_database
 from api.deps import document_auth
 from api.ratelimit import RateLimiter
-from api.routes import health, policies, tickets
+from api.routes import customers, health, policies, tickets
 from api.webhooks import easypost, kustomer, salesforce, zendesk
 from policies.library import load_library
 from ticketflow.settings import Settings, get_settings
@@ -40,6 +41,7 @@ def create_app(
         )
         app.state.library = await run_in_threadpool(load_library)
         app.state.temporal = await connect_temporal(settings)
+        app.state.customer_keys = await run_in_threadpool(CustomerKeys.from_settings, settings)
         yield
         app.state.engine.dispose()
 
@@ -63,6 +65,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(policies.router)
+    app.include_router(customers.router)
     for webhook in (zendesk, kustomer, salesforce, easypost):
         app.include_router(webhook.router)
     document_auth(app)

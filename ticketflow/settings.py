@@ -21,6 +21,7 @@ SEARCH_ATTRIBUTES: tuple[str, ...] = (
     "Helpdesk",
     "Variant",
     "Outcome",
+    "CustomerKey",
 )
 
 

@@ -13,11 +13,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
+from activities.customer_key import CustomerKeys
 from activities.platforms.config import PlatformSettings
 from activities.policy_store import PolicyActivities
 from activities.tools import Platforms, tool_activities
 from activities.understanding import UnderstandingActivities
-from ticketflow.settings import Settings
+from ticketflow.settings import Settings, get_settings
 from workflows.claim import CarrierClaimWorkflow
 from workflows.temporal_client import connect_temporal
 from workflows.ticket import TicketWorkflow
@@ -28,13 +29,18 @@ WORKFLOWS: list[type] = [TicketWorkflow, CarrierClaimWorkflow]
 
 
 def ticket_activities(
-    platforms: PlatformSettings | None = None, policies: PolicyActivities | None = None
+    platforms: PlatformSettings | None = None,
+    policies: PolicyActivities | None = None,
+    customer_keys: CustomerKeys | None = None,
 ) -> list[Callable[..., Any]]:
-    """Everything a ticket calls: policy loading, reply understanding, platform tools."""
+    """Everything a ticket calls: policy loading, reply understanding, the customer key,
+    platform tools."""
     connectors = Platforms(platforms or PlatformSettings())
     policy_store = policies or PolicyActivities()
     understanding = UnderstandingActivities()
+    keys = customer_keys or CustomerKeys.from_settings(get_settings())
     return [
+        keys.customer_key,
         policy_store.route_ticket,
         policy_store.load_policy,
         understanding.understand_reply,
@@ -54,7 +60,9 @@ def build_worker(
         client,
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
-        activities=activities if activities is not None else ticket_activities(platforms),
+        activities=activities
+        if activities is not None
+        else ticket_activities(platforms, customer_keys=CustomerKeys.from_settings(settings)),
     )
 
 
