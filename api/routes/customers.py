@@ -23,7 +23,7 @@ router = APIRouter(
     prefix="/customers",
     tags=["customers"],
     dependencies=[Depends(require_scope(Scope.ADMIN))],
-    responses=problem_responses(401, 403, 422),
+    responses=problem_responses(400, 401, 403, 422),
 )
 
 EMAIL_PATTERN = r"^[^@\s/]{1,200}@[^@\s/]{1,200}$"
