@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
@@ -20,7 +21,11 @@ from activities.tools import Platforms, tool_activities
 from activities.understanding import UnderstandingActivities
 from ticketflow.settings import Settings, get_settings
 from workflows.claim import CarrierClaimWorkflow
-from workflows.temporal_client import connect_temporal
+from workflows.temporal_client import (
+    MissingSearchAttributes,
+    connect_temporal,
+    ensure_search_attributes,
+)
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketflow.worker")
@@ -73,6 +78,12 @@ async def run_worker(settings: Settings) -> None:
     # them, a third of the worker's time in the open-tickets benchmark.
     sys.dont_write_bytecode = False
     client = await connect_temporal(settings)
+    try:
+        await ensure_search_attributes(client, create=False)
+    except MissingSearchAttributes as err:
+        raise SystemExit(f"worker not started: {err}") from None
+    except RPCError as err:  # e.g. a key without operator rights: the tasks will tell
+        log.warning("could not list the namespace's search attributes: %s", err.message)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
