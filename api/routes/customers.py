@@ -8,14 +8,15 @@ not. The path forms the first draft of the API named (`GET /customers/{email}/ex
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, status
 from pydantic import BaseModel, Field
 
 from activities.customer_key import CustomerKeys
-from api.auth import Scope
-from api.deps import EngineDep, TemporalDep, require_scope
+from api.auth import KeyInfo, Scope
+from api.deps import EngineDep, TemporalDep, authenticated_key, require_scope
 from api.problems import problem_responses
 from api.services.customers import CustomerExport, CustomerService, ErasureReport, NoWorker
 
@@ -25,6 +26,8 @@ router = APIRouter(
     dependencies=[Depends(require_scope(Scope.ADMIN))],
     responses=problem_responses(400, 401, 403, 422),
 )
+
+log = logging.getLogger("ticketflow.api.customers")
 
 EMAIL_PATTERN = r"^[^@\s/]{1,200}@[^@\s/]{1,200}$"
 
@@ -51,6 +54,7 @@ def customer_service(
 
 
 ServiceDep = Annotated[CustomerService, Depends(customer_service)]
+KeyDep = Annotated[KeyInfo, Depends(authenticated_key)]
 PathEmail = Annotated[str, Path(max_length=320, pattern=EMAIL_PATTERN)]
 
 
@@ -71,12 +75,27 @@ async def export_customer(body: CustomerRef, service: ServiceDep) -> CustomerExp
     return await _export(service, body.email)
 
 
+async def _erase(service: CustomerService, email: str, key: KeyInfo) -> ErasureReport:
+    report = await service.erase(email)
+    # The audit trail: which key erased which tickets (ids only, never the email).
+    log.info(
+        "customer erasure by API key %s (%s): tickets %s, %d executions, %d deliveries",
+        key.id,
+        key.name,
+        ", ".join(report.tickets) or "none",
+        report.executions_deleted,
+        report.webhook_deliveries_deleted,
+    )
+    return report
+
+
 @router.post("/erase")
-async def erase_customer(body: CustomerRef, service: ServiceDep) -> ErasureReport:
+async def erase_customer(body: CustomerRef, service: ServiceDep, key: KeyDep) -> ErasureReport:
     """Terminate the customer's open tickets, delete every execution of their tickets and
     claim follow-ups, and the app-database rows tied to them; report what was removed.
-    Idempotent: a repeated request removes nothing more and reports zeros."""
-    return await service.erase(body.email)
+    Idempotent: once Temporal has finished deleting (a closed run takes up to about half a
+    minute), a repeated request removes nothing more and reports zeros."""
+    return await _erase(service, body.email, key)
 
 
 @router.get("/{email}/export", deprecated=True, responses=problem_responses(503))
@@ -86,6 +105,8 @@ async def export_customer_by_path(email: PathEmail, service: ServiceDep) -> Cust
 
 
 @router.delete("/{email}", deprecated=True)
-async def erase_customer_by_path(email: PathEmail, service: ServiceDep) -> ErasureReport:
+async def erase_customer_by_path(
+    email: PathEmail, service: ServiceDep, key: KeyDep
+) -> ErasureReport:
     """As `POST /customers/erase`; prefer that: an email in a URL reaches access logs."""
-    return await service.erase(email)
+    return await _erase(service, email, key)

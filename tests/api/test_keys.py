@@ -89,16 +89,20 @@ async def test_every_route_but_the_public_ones_needs_a_key_and_its_scope(
 
         # Every admin route (data-subject requests) refuses a tickets key.
         admin_only = [(m, p) for m, p, r in calls if r.needs(Scope.ADMIN)]
+        assert {p for _, p in admin_only} >= {"/customers/export", "/customers/erase"}
         for method, path in admin_only:
             answer = await anonymous.request(
                 method, path, headers={"Authorization": f"Bearer {tickets_only}"}
             )
             assert answer.status_code == 403, (method, path, answer.text)
 
-        # A tickets key reads tickets and policies.
+        # A tickets key reads tickets and policies; a policy writer reads policies only.
         for path in ("/tickets", "/policies"):
             ok = await anonymous.get(path, headers={"Authorization": f"Bearer {tickets_only}"})
             assert ok.status_code == 200, (path, ok.text)
+        for path, expected in (("/policies", 200), ("/tickets", 403)):
+            answer = await anonymous.get(path, headers={"Authorization": f"Bearer {writer}"})
+            assert answer.status_code == expected, (path, answer.text)
 
 
 async def test_revoked_or_expired_keys_are_refused_at_once(
