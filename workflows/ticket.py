@@ -132,8 +132,8 @@ class TicketWorkflow:
         """Once the ticket knows the customer's email (from the start or from a reply), set
         CustomerKey, its keyed hash, so export and erasure find the ticket. The hash is
         computed by a local activity: the secret never enters workflow code."""
-        email = self.mem.known_slots.get("email")
-        if self.mem.customer_keyed or not isinstance(email, str) or not email.strip():
+        email = self._customer_email()
+        if self.mem.customer_keyed or email is None:
             return
         if not workflow.patched(CUSTOMER_KEY_PATCH):
             return  # a ticket that got this far before CustomerKey existed
@@ -150,6 +150,21 @@ class TicketWorkflow:
             return
         workflow.upsert_search_attributes([sa.CUSTOMER_KEY.value_set(key)])
         self.mem.customer_keyed = True
+
+    def _customer_email(self) -> str | None:
+        """The helpdesk's or web channel's customer email, else one the caller put in the
+        context, else one the customer wrote in a message."""
+        context = self._start.context
+        nested = context.get("customer")
+        for candidate in (
+            self._start.customer.email,
+            nested.get("email") if isinstance(nested, dict) else None,
+            context.get("email"),
+            self.mem.known_slots.get("email"),
+        ):
+            if isinstance(candidate, str) and "@" in candidate:
+                return candidate.strip()
+        return None
 
     async def _take(self, item: InboxItem) -> None:
         """One inbox item, handled in the mode the ticket is in."""

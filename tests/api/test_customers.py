@@ -73,18 +73,29 @@ async def test_export_and_erase_one_customer(
     closed_one = await open_ticket("Please skip my next shipment", jane)
     assert (await http.post(f"/tickets/{closed_one}/close")).status_code == 202
     others = await open_ticket("Hello", other)
-    # An email the customer volunteers mid-conversation keys the ticket too.
+    # An email the customer volunteers mid-conversation keys the ticket too, and so does
+    # one the caller passes in the context.
     told = await open_ticket(f"Hi, my email is {volunteered}, skip my next shipment", None)
+    in_context = f"ctx.{run}@example.com"
+    created = await http.post(
+        "/tickets", json={"message": "Hello", "context": {"customer": {"email": in_context}}}
+    )
+    assert created.status_code == 201, created.text
+    from_context = created.json()["ticket_id"]
 
     keys = CustomerKeys.from_settings(dev_settings)
     described = await dev_client.get_workflow_handle(open_one).describe()
     indexed = {key.name: value for key, value in described.typed_search_attributes}
     assert indexed[sa.CUSTOMER_KEY.name] == keys.key(jane.lower())
     assert jane.lower() not in repr(indexed).lower()
-    told_key = (await dev_client.get_workflow_handle(told).describe()).typed_search_attributes.get(
-        sa.CUSTOMER_KEY
-    )
-    assert told_key == keys.key(volunteered)
+
+    async def indexed_key(ticket_id: str) -> str | None:
+        described = await dev_client.get_workflow_handle(ticket_id).describe()
+        return described.typed_search_attributes.get(sa.CUSTOMER_KEY)
+
+    # Learnt while the first message is handled: set right after that turn.
+    assert await _eventually(lambda: indexed_key(told)) == keys.key(volunteered)
+    assert await indexed_key(from_context) == keys.key(in_context)
 
     # Export: the body form (preferred) and the deprecated path form agree.
     async def exported() -> list[dict[str, Any]]:
