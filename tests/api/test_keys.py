@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 import uvicorn
 from alembic import command
@@ -26,6 +28,7 @@ from api.db import MIGRATIONS_DIR, open_database
 from api.deps import RouteInfo, api_routes
 from api.main import create_app
 from api.ratelimit import RateLimiter
+from tests.database_fixtures import BACKENDS, POSTGRES_SERVER
 from tests.ports import free_port
 from ticketflow.cli import app as cli
 from ticketflow.settings import Settings
@@ -196,9 +199,24 @@ async def test_rate_limit_answers_429_with_retry_after(
         assert {"401", "403", "429"} <= set(answers)
 
 
-def test_keys_made_before_scopes_keep_every_scope(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
+@pytest.fixture(params=BACKENDS)
+def scratch_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own (the session ones are already migrated)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    request.getfixturevalue("postgres_url")  # skips (or fails in CI) without a server
+    name = f"ticketflow_old_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"postgresql+psycopg://{POSTGRES_SERVER.removeprefix('postgresql://')}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_keys_made_before_scopes_keep_every_scope(scratch_database: str) -> None:
+    engine = create_engine(scratch_database)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
@@ -207,12 +225,12 @@ def test_keys_made_before_scopes_keep_every_scope(tmp_path: Path) -> None:
         connection.execute(
             text(
                 "INSERT INTO api_key (name, prefix, key_hash, created_at) "
-                "VALUES ('old', 'tf_old', :h, '2026-01-01 00:00:00')"
+                "VALUES ('old', 'tf_old', :h, '2026-01-01 00:00:00+00')"
             ),
             {"h": hash_key("tf_old-key")},
         )
     engine.dispose()
-    upgraded = open_database(url)
+    upgraded = open_database(scratch_database)
     with upgraded.connect() as connection:
         row = connection.execute(text("SELECT scopes, expires_at FROM api_key")).one()
     assert set(row.scopes.split()) == {s.value for s in ALL_SCOPES}
