@@ -167,13 +167,19 @@ async def test_export_and_erase_one_customer(
         "TEMPORAL_NAMESPACE": dev_settings.temporal_namespace,
         "TICKETFLOW_DATABASE_URL": str(app_engine.url.render_as_string(hide_password=False)),
     }
+    runner = CliRunner()
     get_settings.cache_clear()
     try:
+        shown = await asyncio.to_thread(
+            runner.invoke, cli, ["customer", "export", "-"], input=other + "\n", env=env
+        )
         result = await asyncio.to_thread(
-            CliRunner().invoke, cli, ["customer", "erase", other, "--yes"], env=env
+            runner.invoke, cli, ["customer", "erase", other, "--yes"], env=env
         )
     finally:
         get_settings.cache_clear()
+    assert shown.exit_code == 0, shown.output
+    assert [t["ticket_id"] for t in json.loads(shown.stdout)["tickets"]] == [others]
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["tickets"] == [others]
     assert await _eventually(lambda: _gone(dev_client, others), within=90)
