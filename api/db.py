@@ -47,7 +47,10 @@ class WebhookDelivery(SQLModel, table=True):
 
 
 class ApiKey(SQLModel, table=True):
-    """An API key, kept only as its SHA-256 (the key itself is shown once, at creation)."""
+    """An API key, kept only as its SHA-256 (the key itself is shown once, at creation).
+
+    ``scopes`` is space-separated (``tickets``, ``policies:write``, ``admin``); a key past
+    ``expires_at`` or with ``revoked_at`` set is refused."""
 
     __tablename__ = "api_key"
 
@@ -57,6 +60,8 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64, unique=True, index=True)
     created_at: datetime = Field(default_factory=now, sa_type=DateTime(timezone=True))
     revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    scopes: str = Field(default="tickets", max_length=200)
+    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
 def make_engine(url: str) -> Engine:

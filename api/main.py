@@ -10,9 +10,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from activities.customer_key import CustomerKeys
 from api import problems
 from api.db import database_url, open_database
-from api.routes import health, policies, tickets
+from api.deps import document_auth
+from api.ratelimit import RateLimiter
+from api.routes import customers, health, policies, tickets
 from api.services.tickets import TicketService
 from api.webhooks import easypost, kustomer, salesforce, zendesk
 from policies.library import load_library
@@ -43,22 +46,32 @@ def create_app(
         app.state.library = await run_in_threadpool(load_library)
         app.state.temporal = await connect_temporal(settings)
         app.state.tickets = TicketService(app.state.temporal, settings, app.state.library)
+        app.state.customer_keys = await run_in_threadpool(CustomerKeys.from_settings, settings)
         yield
         app.state.engine.dispose()
 
     app = FastAPI(
         title="ticketflow",
         description="Durable, policy-driven customer-support conversations on Temporal. "
-        "Ticket and policy endpoints take `Authorization: Bearer <API key>` "
-        "(`ticketflow apikey create`); webhooks authenticate by the platform's signature. "
+        "Ticket, policy and customer endpoints take `Authorization: Bearer <API key>` "
+        "(`ticketflow apikey create`); each route names the scope it needs (`tickets`, "
+        "`policies:write`, `admin`; admin implies all; reading policies takes any key). "
+        "A revoked or expired key gets 401; past the key's rate, 429 with `Retry-After`. "
+        "Webhooks authenticate by the platform's signature. "
         "Errors are RFC 9457 `application/problem+json`.",
         version="0.1.0",
         lifespan=lifespan,
+    )
+    # Per-key token buckets, in this process (api/ratelimit.py).
+    app.state.rate_limiter = RateLimiter(
+        settings.api_rate_limit_per_second, settings.api_rate_limit_burst
     )
     problems.install(app)
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(policies.router)
+    app.include_router(customers.router)
     for webhook in (zendesk, kustomer, salesforce, easypost):
         app.include_router(webhook.router)
+    document_auth(app)
     return app

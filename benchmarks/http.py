@@ -61,6 +61,8 @@ class ApiProcess:
             TICKETFLOW_API_PORT=str(self.port),
             TICKETFLOW_STATE_DIR=str(state_dir),
             TICKETFLOW_DATABASE_URL=database,
+            # Throughput is what is measured here: no per-key rate limit.
+            TICKETFLOW_API_RATE_LIMIT_PER_SECOND="0",
         )
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 from sqlalchemy import Engine
 
-from api.auth import create_key
+from api.auth import ALL_SCOPES, create_key
 from api.db import open_database
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -70,5 +70,5 @@ def app_engine(app_database: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def api_key(app_engine: Engine) -> str:
-    """A valid API key in the app database."""
-    return create_key(app_engine, "tests")
+    """A valid API key in the app database, with every scope."""
+    return create_key(app_engine, "tests", scopes=ALL_SCOPES)

@@ -105,11 +105,13 @@ async def _http_ok(url: str) -> bool:
 
 
 async def _temporal_ready(settings: Settings) -> bool:
-    from workflows.temporal_client import connect_temporal
+    from workflows.temporal_client import connect_temporal, ensure_search_attributes
 
     try:
         client = await connect_temporal(settings)
         await client.workflow_service.get_system_info(GetSystemInfoRequest())
+        # A state file made by an older ticketflow lacks the newer attributes.
+        await ensure_search_attributes(client, create=True)
     except Exception:
         return False
     return True

@@ -297,6 +297,22 @@ class Settings(BaseSettings):
     def sandbox_url(self) -> str:
         return f"http://{self.sandbox_host}:{self.sandbox_port}"
 
+    # Customers and keys
+    customer_key_secret: str | None = Field(
+        default=None,
+        repr=False,
+        description="HMAC-SHA256 secret for the CustomerKey search attribute (a keyed hash "
+        "of the customer's email). Set the same value on every worker and API process; "
+        "unset, each falls back to {state_dir}/customer-key-secret, created on first use.",
+    )
+    api_rate_limit_per_second: float = Field(
+        default=50.0,
+        description="requests per second per API key (in-process token bucket; <= 0: off)",
+    )
+    api_rate_limit_burst: int = Field(
+        default=200, description="requests a key may make at once before the rate applies"
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -30,3 +30,44 @@ async def connect_temporal(settings: Settings) -> Client:
         api_key=settings.temporal_api_key,
         data_converter=pydantic_data_converter,
     )
+
+
+class MissingSearchAttributes(RuntimeError):
+    """The namespace lacks search attributes the ticket workflows set (their tasks would fail)."""
+
+
+async def ensure_search_attributes(client: Client, *, create: bool) -> list[str]:
+    """Check that the namespace has every custom search attribute the workflows set; with
+    `create`, register the missing ones (the dev server only registers its
+    `--search-attribute` flags when it creates the namespace, so a state file from an older
+    version lacks newer attributes). Returns the names it registered."""
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import (
+        AddSearchAttributesRequest,
+        ListSearchAttributesRequest,
+    )
+
+    from workflows import search_attributes as sa
+
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=client.namespace)
+    )
+    missing = [key.name for key in sa.ALL_KEYS if key.name not in listed.custom_attributes]
+    if not missing:
+        return []
+    if not create:
+        flags = " ".join(f"--name {name} --type Keyword" for name in missing)
+        raise MissingSearchAttributes(
+            f"namespace {client.namespace!r} lacks the search attributes {', '.join(missing)}; "
+            f"register them first: temporal operator search-attribute create "
+            f"--namespace {client.namespace} {flags}"
+        )
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={
+                name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for name in missing
+            },
+        )
+    )
+    return missing

@@ -16,10 +16,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from policies.plan import AskNode, OfferNode
     from workflows import search_attributes as sa
+    from workflows.activity_options import LOCAL_RETRY, LOCAL_TIMEOUT
     from workflows.claim import parse_duration
     from workflows.claim_models import ClaimProgress
     from workflows.interpreter import Reply, Started
@@ -51,6 +53,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.ticket_steps import PolicySteps
 
 DEFAULT_REMINDER_AFTER = timedelta(hours=24)
+CUSTOMER_KEY_PATCH = "customer-key"
 DEFAULT_AUTO_CLOSE_AFTER = timedelta(hours=72)
 
 REMINDER = "Just checking in: are you still there? Reply here and I'll pick up where we left off."
@@ -91,6 +94,7 @@ class TicketWorkflow:
             mem.silent_since = workflow.now()
             self._index_start()
         while True:
+            await self._index_customer()
             self._file_arrivals()
             if mem.inbox:
                 await self._take(mem.inbox.pop(0))
@@ -123,6 +127,44 @@ class TicketWorkflow:
         missing = [update for update in wanted if given.get(update.key) is None]
         if missing:
             workflow.upsert_search_attributes(missing)
+
+    async def _index_customer(self) -> None:
+        """Once the ticket knows the customer's email (from the start or from a reply), set
+        CustomerKey, its keyed hash, so export and erasure find the ticket. The hash is
+        computed by a local activity: the secret never enters workflow code."""
+        email = self._customer_email()
+        if self.mem.customer_keyed or email is None:
+            return
+        if not workflow.patched(CUSTOMER_KEY_PATCH):
+            return  # a ticket that got this far before CustomerKey existed
+        try:
+            key: str = await workflow.execute_local_activity(
+                "customer_key",
+                email,
+                result_type=str,
+                start_to_close_timeout=LOCAL_TIMEOUT,
+                retry_policy=LOCAL_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.warning("could not compute the CustomerKey; retrying later")
+            return
+        workflow.upsert_search_attributes([sa.CUSTOMER_KEY.value_set(key)])
+        self.mem.customer_keyed = True
+
+    def _customer_email(self) -> str | None:
+        """The helpdesk's or web channel's customer email, else one the caller put in the
+        context, else one the customer wrote in a message."""
+        context = self._start.context
+        nested = context.get("customer")
+        for candidate in (
+            self._start.customer.email,
+            nested.get("email") if isinstance(nested, dict) else None,
+            context.get("email"),
+            self.mem.known_slots.get("email"),
+        ):
+            if isinstance(candidate, str) and "@" in candidate:
+                return candidate.strip()
+        return None
 
     async def _take(self, item: InboxItem) -> None:
         """One inbox item, handled in the mode the ticket is in."""

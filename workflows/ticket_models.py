@@ -187,6 +187,9 @@ class TicketMemory(BaseModel):
     routing_attempts: int = 0
     outcome: str | None = None
     known_slots: dict[str, Any] = Field(default_factory=dict)
+    customer_keyed: bool = Field(
+        default=False, description="the CustomerKey search attribute is set (for this email)"
+    )
     variants: dict[str, str] = Field(default_factory=dict)
     # Silence: when the customer last wrote (or the ticket started), reminders since then.
     silent_since: datetime | None = None

@@ -10,15 +10,21 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
+from activities.customer_key import CustomerKeys
 from activities.policy_store import PolicyActivities
 from activities.tools import Platforms, tool_activities
 from activities.understanding import UnderstandingActivities
 from ticketflow.settings import Settings
 from workflows.claim import CarrierClaimWorkflow
-from workflows.temporal_client import connect_temporal
+from workflows.temporal_client import (
+    MissingSearchAttributes,
+    connect_temporal,
+    ensure_search_attributes,
+)
 from workflows.ticket import TicketWorkflow
 
 log = logging.getLogger("ticketflow.worker")
@@ -27,13 +33,18 @@ WORKFLOWS: list[type] = [TicketWorkflow, CarrierClaimWorkflow]
 
 
 def ticket_activities(
-    settings: Settings, policies: PolicyActivities | None = None
+    settings: Settings,
+    policies: PolicyActivities | None = None,
+    customer_keys: CustomerKeys | None = None,
 ) -> list[Callable[..., Any]]:
-    """Everything a ticket calls: policy loading, reply understanding, platform tools."""
+    """Everything a ticket calls: policy loading, reply understanding, the customer key,
+    platform tools."""
     connectors = Platforms(settings)
     policy_store = policies or PolicyActivities()
     understanding = UnderstandingActivities()
+    keys = customer_keys or CustomerKeys.from_settings(settings)
     return [
+        keys.customer_key,
         policy_store.route_ticket,
         policy_store.load_policy,
         understanding.understand_reply,
@@ -64,6 +75,12 @@ async def run_worker(settings: Settings) -> None:
     sys.dont_write_bytecode = False
     settings.require_credentials()
     client = await connect_temporal(settings)
+    try:
+        await ensure_search_attributes(client, create=False)
+    except MissingSearchAttributes as err:
+        raise SystemExit(f"worker not started: {err}") from None
+    except RPCError as err:  # e.g. a key without operator rights: the tasks will tell
+        log.warning("could not list the namespace's search attributes: %s", err.message)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -8,7 +8,8 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
-from api.deps import LibraryDep, require_api_key
+from api.auth import Scope
+from api.deps import LibraryDep, require_api_key, require_scope
 from api.problems import problem_responses
 from policies.compiler import CompileResult, compile_policy
 from policies.diagnostics import Diagnostic
@@ -97,6 +98,8 @@ def get_policy(policy_id: str, library: LibraryDep) -> PolicyDetail:
 
 @router.post(
     "/check",
+    # Authoring: compiling drafts is for policy writers, not for a ticket integration.
+    dependencies=[Depends(require_scope(Scope.POLICIES_WRITE))],
     responses=problem_responses(413, 422),
     openapi_extra={
         "requestBody": {

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field
 
-from api.deps import TicketServiceDep, require_api_key
+from api.auth import Scope
+from api.deps import TicketServiceDep, require_scope
 from api.problems import problem_responses
 from api.services.tickets import TicketSummary, TicketView, unknown_ticket
 from workflows import search_attributes as sa
@@ -32,7 +33,7 @@ from workflows.ticket_models import (
 router = APIRouter(
     prefix="/tickets",
     tags=["tickets"],
-    dependencies=[Depends(require_api_key)],
+    dependencies=[Depends(require_scope(Scope.TICKETS))],
     responses=problem_responses(401, 422),
 )
 
