@@ -259,6 +259,61 @@ async def customer_by_email(email: str, session: SessionDep) -> dict[str, Any]:
     return {"data": customer_json(found)}
 
 
+SEARCH_FIELDS: dict[str, Callable[[KustomerCustomer], list[str]]] = {
+    "customer_email": lambda c: [c.email],
+    "customer_name": lambda c: [c.name],
+    "customer_any_text": lambda c: [c.email, c.name],
+}
+SEARCH_OPERATORS: dict[str, Callable[[str, str], bool]] = {
+    "equals": lambda have, want: have.lower() == want.lower(),
+    "contains": lambda have, want: want.lower() in have.lower(),
+}
+
+
+def _matches(customer: KustomerCustomer, criterion: Any) -> bool:
+    """One ``{field: {operator: value}}`` criterion, or a nested ``{and|or: [...]}``."""
+    if not isinstance(criterion, dict) or len(criterion) != 1:
+        raise KustomerError(400, "invalid", "Bad Request", "a criterion has exactly one field")
+    ((field, test),) = criterion.items()
+    if field in ("and", "or"):
+        return _all_or_any(customer, field, test)
+    if field not in SEARCH_FIELDS:
+        raise KustomerError(400, "invalid", "Bad Request", f"unknown search field {field}")
+    if not isinstance(test, dict) or len(test) != 1:
+        raise KustomerError(400, "invalid", "Bad Request", f"{field} needs one operator")
+    ((operator, value),) = test.items()
+    if operator not in SEARCH_OPERATORS or not isinstance(value, str):
+        raise KustomerError(400, "invalid", "Bad Request", f"unsupported operator on {field}")
+    return any(SEARCH_OPERATORS[operator](have, value) for have in SEARCH_FIELDS[field](customer))
+
+
+def _all_or_any(customer: KustomerCustomer, combinator: str, criteria: Any) -> bool:
+    if not isinstance(criteria, list) or not criteria:
+        raise KustomerError(400, "invalid", "Bad Request", f"{combinator} must be a list")
+    results = [_matches(customer, c) for c in criteria]
+    return all(results) if combinator == "and" else any(results)
+
+
+@router.post("/v1/customers/search")
+async def search_customers(request: Request, session: SessionDep) -> dict[str, Any]:
+    """Kustomer's customer search: ``{"and"|"or": [{field: {operator: value}}],
+    "queryContext": "customer"}``; fields ``customer_email``, ``customer_name``,
+    ``customer_any_text``, operators ``equals`` and ``contains``. The criteria travel in
+    the body, so what the customer typed never appears in a URL."""
+    try:
+        query = await request.json()
+    except ValueError:
+        raise KustomerError(400, "invalid", "Bad Request", "body must be JSON") from None
+    if not isinstance(query, dict) or query.get("queryContext") != "customer":
+        raise KustomerError(400, "invalid", "Bad Request", 'queryContext must be "customer"')
+    combinators = [k for k in ("and", "or") if k in query]
+    if len(combinators) != 1:
+        raise KustomerError(400, "invalid", "Bad Request", "give exactly one of and / or")
+    customers = session.exec(select(KustomerCustomer).order_by(col(KustomerCustomer.id))).all()
+    found = [c for c in customers if _all_or_any(c, combinators[0], query[combinators[0]])]
+    return _paged(request, [customer_json(c) for c in found])
+
+
 @router.get("/v1/customers/{customer_id}")
 async def show_customer(customer_id: str, session: SessionDep) -> dict[str, Any]:
     return {"data": customer_json(_customer(session, customer_id))}
