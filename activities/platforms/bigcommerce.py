@@ -28,6 +28,7 @@ from activities.platforms.base import (
     PlatformConnector,
     PlatformRejected,
     promotion_code,
+    promotion_title,
 )
 from activities.platforms.config import BigCommerceSettings
 from activities.platforms.roles import StoreOperations
@@ -258,7 +259,7 @@ class BigCommerceConnector(PlatformConnector, StoreOperations):
                 "POST",
                 "/v2/coupons",
                 json={
-                    "name": f"ticketflow {email} {percent}%",
+                    "name": promotion_title(percent, idempotency_key),
                     "code": code,
                     "type": "percentage_discount",
                     "amount": f"{percent:.2f}",
