@@ -6,6 +6,7 @@ import asyncio
 
 import typer
 
+from ticketflow.logs import configure_logging
 from ticketflow.settings import get_settings
 
 app = typer.Typer(help="ticketflow: durable, policy-driven support conversations on Temporal.")
@@ -16,7 +17,9 @@ def dev() -> None:
     """Run the whole stack: Temporal dev server + UI, worker and API (Ctrl-C stops it)."""
     from ticketflow.devstack import run_dev_stack
 
-    raise typer.Exit(run_dev_stack(get_settings()))
+    settings = get_settings()
+    configure_logging(settings, service="dev")
+    raise typer.Exit(run_dev_stack(settings))
 
 
 @app.command()
@@ -24,7 +27,9 @@ def worker() -> None:
     """Run a Temporal worker for ticket workflows and their activities."""
     from workflows.worker import run_worker
 
-    asyncio.run(run_worker(get_settings()))
+    settings = get_settings()
+    configure_logging(settings, service="worker")
+    asyncio.run(run_worker(settings))
 
 
 @app.command()
@@ -33,12 +38,15 @@ def api() -> None:
     import uvicorn
 
     settings = get_settings()
+    configure_logging(settings, service="api")
     uvicorn.run(
         "api.main:create_app",
         factory=True,
         host=settings.api_host,
         port=settings.api_port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        # Not uvicorn's own handlers: its lines go through the structured pipeline too.
+        log_config=None,
     )
 
 
@@ -51,6 +59,7 @@ def sandbox_command(
     from sandbox.server import serve
 
     settings = get_settings()
+    configure_logging(settings, service="sandbox")
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     serve(
         SandboxConfig(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -83,6 +84,14 @@ class Settings(BaseSettings):
     @property
     def sandbox_url(self) -> str:
         return f"http://{self.sandbox_host}:{self.sandbox_port}"
+
+    # Logging
+    # TICKETFLOW_LOG_FORMAT: "json" (one JSON object a line, for production log pipelines),
+    # "console" (pretty, for people), or "auto": console when stderr is a terminal, else
+    # JSON. `ticketflow dev` runs its children with "console".
+    log_format: Literal["auto", "json", "console"] = "auto"
+    # TICKETFLOW_LOG_LEVEL: the root level (DEBUG, INFO, WARNING, ...).
+    log_level: str = "INFO"
 
 
 @lru_cache

@@ -153,6 +153,7 @@ class PolicySteps:
             helpdesk=self.start.helpdesk,
             ticket_id=self.start.external_id,
             idempotency_key=self.idempotency_key(command.node),
+            policy_id=self.mem.policy_id,
         )
         try:
             result = await platform_activity(
@@ -165,6 +166,15 @@ class PolicySteps:
             cause = err.cause
             error_type = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
             message = cause.message if isinstance(cause, ApplicationError) else str(cause)
+            # Ids only in the log line (replay-safe: workflow.logger skips replays).
+            workflow.logger.warning(
+                "tool failed",
+                extra={
+                    "policy_id": self.mem.policy_id,
+                    "tool": spec.name,
+                    "error_type": error_type,
+                },
+            )
             # The message goes on to the trace, the transcript and the agent's note.
             return ToolFailed(
                 node=command.node, error_type=error_type or "Error", message=redact(message)

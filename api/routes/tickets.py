@@ -30,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from activities.policy_store import PolicyActivities, RouteRequest
 from api.deps import LibraryDep, SettingsDep, TemporalDep, require_api_key
+from api.log_context import bind_ticket, log
 from api.problems import problem_responses
 from policies.library import PolicyLibrary
 from policies.platforms import PLATFORM_TITLES, platform_key
@@ -171,13 +172,16 @@ async def signal_with_start(
 ) -> None:
     """Deliver a message without waiting for the bot: start the ticket if it is new."""
     start, summary = _routed(start, msg.text, library)
-    await client.start_workflow(
+    bind_ticket(ticket_id, policy_id=start.policy_id)
+    handle = await client.start_workflow(
         TicketWorkflow.run,
         start,
         start_signal="customer_message",
         start_signal_args=[msg],
         **_start_options(settings, ticket_id, start, summary),
     )
+    bind_ticket(ticket_id, run_id=handle.first_execution_run_id or handle.run_id)
+    log.info("customer message delivered", extra={"message_id": msg.message_id})
 
 
 async def _deliver(
@@ -189,14 +193,14 @@ async def _deliver(
     msg: CustomerMessage,
 ) -> TurnResult:
     start, summary = _routed(start, msg.text, library)
+    bind_ticket(ticket_id, policy_id=start.policy_id)
     for attempt in range(UPDATE_ATTEMPTS):
+        operation = WithStartWorkflowOperation(
+            TicketWorkflow.run, start, **_start_options(settings, ticket_id, start, summary)
+        )
         try:
             result: TurnResult = await client.execute_update_with_start_workflow(
-                TicketWorkflow.message,
-                msg,
-                start_workflow_operation=WithStartWorkflowOperation(
-                    TicketWorkflow.run, start, **_start_options(settings, ticket_id, start, summary)
-                ),
+                TicketWorkflow.message, msg, start_workflow_operation=operation
             )
         except WorkflowUpdateFailedError as err:
             cause = err.cause
@@ -209,6 +213,9 @@ async def _deliver(
             # The ticket ended before it took this message in: the message never reached
             # it, so sending it again starts the customer's next conversation.
             continue
+        handle = await operation.workflow_handle()
+        bind_ticket(ticket_id, run_id=handle.first_execution_run_id or handle.run_id)
+        log.info("customer message answered", extra={"message_id": msg.message_id})
         return result
     raise AssertionError("unreachable")
 
