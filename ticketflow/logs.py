@@ -19,6 +19,8 @@ each line is one event with fields:
 - httpx and httpcore log each request's full URL at INFO, query string included (where a
   platform's lookup puts the email: Zendesk, BigCommerce, Stay AI); they log at WARNING
   and above only. The connectors log method, path and status at DEBUG instead.
+- Temporal's worker (``temporalio.worker``) logs whole activations and completions at DEBUG,
+  payloads in plain text; it logs at INFO and above whatever the root level.
 """
 
 from __future__ import annotations
@@ -49,6 +51,8 @@ EXTRA_FIELDS = (
 )
 # Libraries that log a whole URL (query string included) on every request at INFO.
 URL_LOGGERS = ("httpx", "httpcore")
+# Temporal's worker internals: at DEBUG they print activations and completions whole.
+TEMPORAL_WORKER_LOGGER = "temporalio.worker"
 
 
 def _temporal_ids(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
@@ -152,6 +156,10 @@ def configure_logging(
     root.setLevel(settings.log_level.upper())
     for name in URL_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    # At DEBUG, Temporal's worker logs every activation and completion whole, payloads
+    # (the customer's messages, activity inputs and results) included, before any codec.
+    level = logging.getLogger().getEffectiveLevel()
+    logging.getLogger(TEMPORAL_WORKER_LOGGER).setLevel(max(level, logging.INFO))
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         # uvicorn's own handlers would print a second, unstructured copy.
         logging.getLogger(name).handlers.clear()
