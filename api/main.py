@@ -12,6 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from activities.platforms.config import PlatformSettings
 from api import problems
 from api.db import database_url, open_database
+from api.log_context import TicketLogContext
 from api.routes import health, policies, tickets
 from api.webhooks import easypost, kustomer, salesforce, zendesk
 from policies.library import load_library
@@ -51,6 +52,7 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(TicketLogContext)
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(policies.router)

@@ -172,7 +172,7 @@ async def signal_with_start(
 ) -> None:
     """Deliver a message without waiting for the bot: start the ticket if it is new."""
     start, summary = _routed(start, msg.text, library)
-    bind_ticket(ticket_id, policy_id=start.policy_id)
+    bind_ticket(ticket_id)
     handle = await client.start_workflow(
         TicketWorkflow.run,
         start,
@@ -193,7 +193,7 @@ async def _deliver(
     msg: CustomerMessage,
 ) -> TurnResult:
     start, summary = _routed(start, msg.text, library)
-    bind_ticket(ticket_id, policy_id=start.policy_id)
+    bind_ticket(ticket_id)
     for attempt in range(UPDATE_ATTEMPTS):
         operation = WithStartWorkflowOperation(
             TicketWorkflow.run, start, **_start_options(settings, ticket_id, start, summary)
@@ -214,7 +214,8 @@ async def _deliver(
             # it, so sending it again starts the customer's next conversation.
             continue
         handle = await operation.workflow_handle()
-        bind_ticket(ticket_id, run_id=handle.first_execution_run_id or handle.run_id)
+        run_id = handle.first_execution_run_id or handle.run_id
+        bind_ticket(ticket_id, policy_id=result.policy_id, run_id=run_id)
         log.info("customer message answered", extra={"message_id": msg.message_id})
         return result
     raise AssertionError("unreachable")
