@@ -9,7 +9,11 @@ import typer
 from ticketflow.logs import configure_logging
 from ticketflow.settings import get_settings
 
-app = typer.Typer(help="ticketflow: durable, policy-driven support conversations on Temporal.")
+app = typer.Typer(
+    help="ticketflow: durable, policy-driven support conversations on Temporal.",
+    # A crash report shows no local variables: they may hold customer data or secrets.
+    pretty_exceptions_show_locals=False,
+)
 
 
 @app.command()
