@@ -180,7 +180,7 @@ async def signal_with_start(
         start_signal_args=[msg],
         **_start_options(settings, ticket_id, start, summary),
     )
-    bind_ticket(ticket_id, run_id=handle.first_execution_run_id or handle.run_id)
+    bind_ticket(ticket_id, run_id=handle.run_id or handle.result_run_id)
     log.info("customer message delivered", extra={"message_id": msg.message_id})
 
 
@@ -214,7 +214,7 @@ async def _deliver(
             # it, so sending it again starts the customer's next conversation.
             continue
         handle = await operation.workflow_handle()
-        run_id = handle.first_execution_run_id or handle.run_id
+        run_id = handle.run_id or handle.result_run_id
         bind_ticket(ticket_id, policy_id=result.policy_id, run_id=run_id)
         log.info("customer message answered", extra={"message_id": msg.message_id})
         return result
