@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 
-EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
+# The local part as people write it (letters, digits, ``.``, ``_``, ``%``, ``+``, ``-``):
+# the rarer characters RFC 5322 allows there (``/``, ``?``, ``=``...) would swallow the URL
+# or query string around an email.
+EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)+")
 # International numbers (+33 6 12 34 56 78, +1-415-555-0100) and the North American shapes
 # (415-555-0100, (415) 555-0100, 415.555.0100); bare digit runs are order and tracking
 # numbers and stay.

@@ -13,6 +13,8 @@ from activities.redaction import redact
     ("text", "expected"),
     [
         ("No customer with email Ada.L+x@ex-ample.co.uk", "No customer with email <email>"),
+        ("GET /tickets/t-1?x=jo@example.com HTTP/1.1", "GET /tickets/t-1?x=<email> HTTP/1.1"),
+        ("/customers/jo.o+x@ex.com/export", "/customers/<email>/export"),
         ("call +33 6 12 34 56 78 today", "call <phone> today"),
         ("(415) 555-0100 or 415-555-0100.", "<phone> or <phone>."),
         (
