@@ -1,7 +1,8 @@
-"""A customer with a distinctive name, email and street address writes in on Kustomer; the
-conversations run for real (the sandbox's Kustomer posts a signed webhook to the API,
-Temporal's dev server, the production worker, Stay AI and Shopify emulators). Afterwards
-none of the three appears anywhere outside the payloads that encryption covers:
+"""A customer with a distinctive name, email and street address writes in on Kustomer and on
+the web channel; the conversations run for real (the sandbox's Kustomer posts a signed
+webhook to the API, Temporal's dev server, the production worker, Stay AI and Shopify
+emulators). Afterwards none of the three appears anywhere outside the payloads that
+encryption covers:
 
 - any log line of the worker and the API (JSON, DEBUG level, everything they log), nor any
   log record before the pipeline's last-resort masking;
@@ -304,6 +305,21 @@ async def test_the_customers_name_email_and_address_stay_in_the_payloads(
     tickets.append(ticket)
     turn = await say(http, ticket, f"I want a refund, {EMAIL}, order 123456")
     assert turn["status"] == "escalated", turn
+
+    # 4. The web channel, name and email given up front; Stay AI is asked by email (in its
+    #    query string, the only way its API offers) and knows no subscription under it.
+    created = await http.post(
+        "/tickets",
+        json={
+            "message": "Please resume my subscription",
+            "customer": {"name": NAME, "email": EMAIL},
+        },
+    )
+    assert created.status_code == 201, created.text
+    tickets.append(created.json()["ticket_id"])
+    assert created.json()["status"] == "escalated", created.json()
+    trace = (await http.get(f"/tickets/{tickets[-1]}")).json()["trace"]
+    assert "get_subscriptions" in json.dumps(trace)  # the lookup by email did run
 
     # Logs: every line the worker and the API wrote, at DEBUG.
     lines = log_lines.getvalue().splitlines()
