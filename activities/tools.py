@@ -65,6 +65,8 @@ class ToolCall(BaseModel, Generic[P]):
     ticket_id: str | None = None
     # For carrier tools: the store that holds the order.
     store: str | None = None
+    # The policy whose step makes the call: an id for the activity's log lines.
+    policy_id: str | None = None
 
 
 def ticket_tool_call(
@@ -75,6 +77,7 @@ def ticket_tool_call(
     helpdesk: str,
     ticket_id: str | None,
     idempotency_key: str | None,
+    policy_id: str | None = None,
 ) -> ToolCall[P]:
     """The call for one ticket's step, its platform resolved once: a role by the ticket's
     platforms (the entry policy's first), the helpdesk the one the ticket came from."""
@@ -89,6 +92,7 @@ def ticket_tool_call(
         idempotency_key=idempotency_key if spec.side_effect else None,
         ticket_id=ticket_id if spec.role == "helpdesk" else None,
         store=resolve_platform("store", platforms) if spec.role == "carrier" else None,
+        policy_id=policy_id,
     )
 
 
@@ -99,6 +103,7 @@ class NoteCall(BaseModel):
     ticket_id: str
     body: str
     idempotency_key: str
+    policy_id: str | None = None
 
 
 class Platforms:

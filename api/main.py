@@ -14,6 +14,7 @@ from activities.customer_key import CustomerKeys
 from api import problems
 from api.db import database_url, open_database
 from api.deps import document_auth
+from api.log_context import TicketLogContext
 from api.ratelimit import RateLimiter
 from api.routes import customers, health, policies, tickets
 from api.services.tickets import TicketService
@@ -67,6 +68,7 @@ def create_app(
         settings.api_rate_limit_per_second, settings.api_rate_limit_burst
     )
     problems.install(app)
+    app.add_middleware(TicketLogContext)
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(policies.router)

@@ -16,6 +16,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from benchmarks.baseline import BASELINE_WORKFLOWS
+from ticketflow.logs import configure_logging
 from ticketflow.settings import Settings
 from workflows.worker import WORKFLOWS, ticket_activities
 
@@ -53,7 +54,7 @@ def main() -> None:
     parser.add_argument("--max-cached-workflows", type=int, default=1000)
     parser.add_argument("--max-concurrent-workflow-tasks", type=int, default=0)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(Settings(), service="benchmark-worker")
     asyncio.run(serve(args))
 
 

@@ -1,7 +1,10 @@
 """Kustomer emulator: customers, conversations, messages, drafts, notes, teams, signed webhooks.
 
 Real paths under ``/kustomer/v1``; ``Authorization: Bearer <key>``; JSON:API resources and
-errors; ``x-ratelimit-*`` headers. A draft created without ``scheduled: true`` is sent at
+errors; ``x-ratelimit-*`` headers. Customers are found by ``POST /v1/customers/search`` (the
+criteria in the body) or ``GET /v1/customers/email={email}``, created by
+``POST /v1/customers``; ``POST /v1/customers/{id}/conversations`` opens a conversation.
+A draft created without ``scheduled: true`` is sent at
 once and becomes an ``out`` message that keeps the draft's ``externalId`` (⚠, see the
 connector). Sandbox controls under ``/kustomer/_sandbox/`` (no auth): set the webhook target,
 simulate a customer message (recorded, then ``kustomer.message.create`` posted, signed).
@@ -257,6 +260,124 @@ async def customer_by_email(email: str, session: SessionDep) -> dict[str, Any]:
     if found is None:
         raise KustomerError(404, "not_found", "Not Found", f"No customer with email {email}")
     return {"data": customer_json(found)}
+
+
+SEARCH_FIELDS: dict[str, Callable[[KustomerCustomer], list[str]]] = {
+    "customer_email": lambda c: [c.email],
+    "customer_name": lambda c: [c.name],
+    "customer_any_text": lambda c: [c.email, c.name],
+}
+SEARCH_OPERATORS: dict[str, Callable[[str, str], bool]] = {
+    "equals": lambda have, want: have.lower() == want.lower(),
+    "contains": lambda have, want: want.lower() in have.lower(),
+}
+
+
+def _matches(customer: KustomerCustomer, criterion: Any) -> bool:
+    """One ``{field: {operator: value}}`` criterion, or a nested ``{and|or: [...]}``."""
+    if not isinstance(criterion, dict) or len(criterion) != 1:
+        raise KustomerError(400, "invalid", "Bad Request", "a criterion has exactly one field")
+    ((field, test),) = criterion.items()
+    if field in ("and", "or"):
+        return _all_or_any(customer, field, test)
+    if field not in SEARCH_FIELDS:
+        raise KustomerError(400, "invalid", "Bad Request", f"unknown search field {field}")
+    if not isinstance(test, dict) or len(test) != 1:
+        raise KustomerError(400, "invalid", "Bad Request", f"{field} needs one operator")
+    ((operator, value),) = test.items()
+    if operator not in SEARCH_OPERATORS or not isinstance(value, str):
+        raise KustomerError(400, "invalid", "Bad Request", f"unsupported operator on {field}")
+    return any(SEARCH_OPERATORS[operator](have, value) for have in SEARCH_FIELDS[field](customer))
+
+
+def _all_or_any(customer: KustomerCustomer, combinator: str, criteria: Any) -> bool:
+    if not isinstance(criteria, list) or not criteria:
+        raise KustomerError(400, "invalid", "Bad Request", f"{combinator} must be a list")
+    results = [_matches(customer, c) for c in criteria]
+    return all(results) if combinator == "and" else any(results)
+
+
+@router.post("/v1/customers/search")
+async def search_customers(request: Request, session: SessionDep) -> dict[str, Any]:
+    """Kustomer's customer search: ``{"and"|"or": [{field: {operator: value}}],
+    "queryContext": "customer"}``; fields ``customer_email``, ``customer_name``,
+    ``customer_any_text``, operators ``equals`` and ``contains``. The criteria travel in
+    the body, so what the customer typed never appears in a URL."""
+    try:
+        query = await request.json()
+    except ValueError:
+        raise KustomerError(400, "invalid", "Bad Request", "body must be JSON") from None
+    if not isinstance(query, dict) or query.get("queryContext") != "customer":
+        raise KustomerError(400, "invalid", "Bad Request", 'queryContext must be "customer"')
+    combinators = [k for k in ("and", "or") if k in query]
+    if len(combinators) != 1:
+        raise KustomerError(400, "invalid", "Bad Request", "give exactly one of and / or")
+    customers = session.exec(select(KustomerCustomer).order_by(col(KustomerCustomer.id))).all()
+    found = [c for c in customers if _all_or_any(c, combinators[0], query[combinators[0]])]
+    return _paged(request, [customer_json(c) for c in found])
+
+
+def _text(body: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise KustomerError(400, "invalid", "Bad Request", f"{key} must be a non-empty string")
+    return value
+
+
+@router.post("/v1/customers", status_code=201)
+async def create_customer(request: Request, session: SessionDep) -> dict[str, Any]:
+    """``{name, emails: [{type, email}], locations: [...]}`` -> the new customer."""
+    body = await request.json()
+    if not isinstance(body, dict):
+        raise KustomerError(400, "invalid", "Bad Request", "body must be an object")
+    name = _text(body, "name", required=True)
+    emails = [e.get("email") for e in body.get("emails") or [] if isinstance(e, dict)]
+    if not emails or not all(isinstance(e, str) and "@" in e for e in emails):
+        raise KustomerError(400, "invalid", "Bad Request", "emails needs one valid email")
+    email = str(emails[0]).lower()
+    if session.exec(select(KustomerCustomer).where(KustomerCustomer.email == email)).first():
+        raise KustomerError(409, "conflict", "Conflict", "a customer with this email exists")
+    locations = body.get("locations") or []
+    if not isinstance(locations, list) or not all(isinstance(x, dict) for x in locations):
+        raise KustomerError(400, "invalid", "Bad Request", "locations must be a list of objects")
+    customer = KustomerCustomer(
+        id=_new_id(), name=str(name), email=email, locations=locations, created_at=now(session)
+    )
+    session.add(customer)
+    session.commit()
+    session.refresh(customer)
+    return {"data": customer_json(customer)}
+
+
+@router.post("/v1/customers/{customer_id}/conversations", status_code=201)
+async def create_conversation(
+    customer_id: str, request: Request, session: SessionDep
+) -> dict[str, Any]:
+    """``{name?, channels?, tags?}`` -> a new open conversation of the customer."""
+    customer = _customer(session, customer_id)
+    body = await request.json()
+    if not isinstance(body, dict):
+        raise KustomerError(400, "invalid", "Bad Request", "body must be an object")
+    channels = body.get("channels") or ["chat"]
+    tags = body.get("tags") or []
+    if not all(isinstance(x, str) for x in [*channels, *tags]):
+        raise KustomerError(400, "invalid", "Bad Request", "channels and tags are strings")
+    at = now(session)
+    conversation = KustomerConversation(
+        id=_new_id(),
+        customer_id=customer.id,
+        name=_text(body, "name") or "New conversation",
+        channels=list(channels),
+        tags=list(tags),
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(conversation)
+    session.commit()
+    session.refresh(conversation)
+    return {"data": conversation_json(conversation)}
 
 
 @router.get("/v1/customers/{customer_id}")

@@ -6,7 +6,8 @@ Errors are JSON arrays of ``{message, errorCode, fields?}`` (401 ``INVALID_SESSI
 every REST answer carries ``Sforce-Limit-Info``. CommentBody is limited to 4,000 bytes.
 The SOQL endpoint understands the simple queries ticketflow issues:
 ``SELECT fields FROM Object [WHERE f = 'v' [AND ...]] [ORDER BY f [ASC|DESC]] [LIMIT n]``
-over Case, CaseComment, Contact and Group (queues).
+over Case, CaseComment, Contact and Group (queues). ``parameterizedSearch`` (SOSL as JSON in
+a POST body) searches the same objects' email, name or all text fields for a term.
 
 Sandbox controls under ``/salesforce/_sandbox/`` (no auth): expire every token (tests the
 connector's refresh), set the outbound-message target, simulate a customer comment (recorded,
@@ -454,6 +455,54 @@ async def query(version: str, q: str, session: SessionDep) -> dict[str, Any]:
             raise SalesforceError(400, "INVALID_FIELD", f"No such column '{missing}'")
     shown = [{"attributes": r["attributes"], **{f: r[f] for f in fields}} for r in records]
     return {"totalSize": len(shown), "done": True, "records": shown}
+
+
+SEARCH_GROUPS = {
+    "EMAIL": lambda field: "Email" in field,
+    "NAME": lambda field: field.endswith("Name"),
+    "ALL": lambda field: field != "Id",
+}
+
+
+@router.post("/services/data/{version}/parameterizedSearch")
+async def parameterized_search(version: str, request: Request, session: SessionDep) -> Any:
+    """SOSL as JSON: ``{q, in: ALL|EMAIL|NAME, sobjects: [{name, fields, limit?}],
+    overallLimit?}`` -> ``{searchRecords: [...]}``. The search term travels in the body."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise SalesforceError(400, "JSON_PARSER_ERROR", "The request body is not JSON") from None
+    term = body.get("q") if isinstance(body, dict) else None
+    if not isinstance(term, str) or len(term.strip()) < 2:
+        raise SalesforceError(
+            400, "INVALID_SEARCH", "search term must be longer than one character"
+        )
+    group = str(body.get("in") or "ALL").upper()
+    if group not in SEARCH_GROUPS:
+        raise SalesforceError(400, "INVALID_SEARCH", f"unsupported search group {group}")
+    sobjects = body.get("sobjects") or []
+    if not isinstance(sobjects, list) or not sobjects:
+        raise SalesforceError(400, "INVALID_SEARCH", "sobjects must name at least one object")
+    wanted = term.strip().lower()
+    found: list[dict[str, Any]] = []
+    for spec in sobjects:
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            raise SalesforceError(400, "INVALID_SEARCH", "each sobject needs a name")
+        fields = spec.get("fields") or ["Id"]
+        hits = [
+            r
+            for r in _records(session, spec["name"].lower())
+            if any(
+                SEARCH_GROUPS[group](k) and isinstance(v, str) and wanted in v.lower()
+                for k, v in r.items()
+            )
+        ]
+        for record in hits[: int(spec.get("limit") or 2000)]:
+            missing = [f for f in fields if f not in record]
+            if missing:
+                raise SalesforceError(400, "INVALID_FIELD", f"No such column '{missing[0]}'")
+            found.append({"attributes": record["attributes"], **{f: record[f] for f in fields}})
+    return {"searchRecords": found[: int(body.get("overallLimit") or 2000)]}
 
 
 # --- sandbox controls -----------------------------------------------------------------------

@@ -25,7 +25,8 @@ Like the real API:
   refused (already cancelled / code taken), so clients look before they write;
   ``refundCreate`` honours ``@idempotent(key:)`` and replays the first answer for a key;
 - ``orderCreate(order: {email, lineItems[{variantId? title sku quantity priceSet}],
-  shippingAddress, financialStatus, note, tags}, options)`` creates an unfulfilled order
+  shippingAddress, financialStatus, transactions, note, tags}, options)`` creates an
+  unfulfilled order
   (``tags`` and ``options`` are accepted and ignored); without ``@idempotent`` every call
   creates another order (⚠ whether real Shopify takes the directive here), so clients look
   for their note first.
@@ -715,6 +716,22 @@ def order_create(session: Session, v: dict[str, Any]) -> tuple[dict[str, Any], A
             }
         )
     names = " ".join(p for p in (address.get("firstName"), address.get("lastName")) if p)
+    # ``transactions: [{kind: SALE|CAPTURE|AUTHORIZATION, status, gateway, amountSet}]``: the
+    # payment recorded with an imported order (what a later refund goes back to).
+    transactions = []
+    for i, t in enumerate(data.get("transactions") or []):
+        money = ((t.get("amountSet") or {}).get("shopMoney") or {}).get("amount")
+        if t.get("kind") not in ("SALE", "CAPTURE", "AUTHORIZATION") or money is None:
+            return refused(["order", "transactions", str(i)], "Transaction is invalid")
+        transactions.append(
+            {
+                "id": number * 10 + i,
+                "kind": t["kind"],
+                "status": str(t.get("status") or "SUCCESS"),
+                "gateway": str(t.get("gateway") or "manual"),
+                "amount": float(money),
+            }
+        )
     order = ShopifyOrder(
         id=number,
         name=f"#{1001 + len(orders)}",
@@ -725,6 +742,7 @@ def order_create(session: Session, v: dict[str, Any]) -> tuple[dict[str, Any], A
         fulfillment_status="UNFULFILLED",
         subtotal=round(sum(i["price"] * i["quantity"] for i in items), 2),
         line_items=items,
+        transactions=transactions,
         shipping_address={
             "name": names or None,
             "address1": address.get("address1"),

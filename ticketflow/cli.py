@@ -6,9 +6,14 @@ import asyncio
 
 import typer
 
+from ticketflow.logs import configure_logging
 from ticketflow.settings import get_settings
 
-app = typer.Typer(help="ticketflow: durable, policy-driven support conversations on Temporal.")
+app = typer.Typer(
+    help="ticketflow: durable, policy-driven support conversations on Temporal.",
+    # A crash report shows no local variables: they may hold customer data or secrets.
+    pretty_exceptions_show_locals=False,
+)
 
 
 @app.command()
@@ -16,7 +21,9 @@ def dev() -> None:
     """Run the whole stack: Temporal dev server + UI, worker and API (Ctrl-C stops it)."""
     from ticketflow.devstack import run_dev_stack
 
-    raise typer.Exit(run_dev_stack(get_settings()))
+    settings = get_settings()
+    configure_logging(settings, service="dev")
+    raise typer.Exit(run_dev_stack(settings))
 
 
 @app.command()
@@ -25,8 +32,10 @@ def worker() -> None:
     from ticketflow.settings import MissingCredentials
     from workflows.worker import run_worker
 
+    settings = get_settings()
+    configure_logging(settings, service="worker")
     try:
-        asyncio.run(run_worker(get_settings()))
+        asyncio.run(run_worker(settings))
     except MissingCredentials as refused:
         typer.echo(f"ticketflow worker: {refused}", err=True)
         raise typer.Exit(2) from None
@@ -38,12 +47,15 @@ def api() -> None:
     import uvicorn
 
     settings = get_settings()
+    configure_logging(settings, service="api")
     uvicorn.run(
         "api.main:create_app",
         factory=True,
         host=settings.api_host,
         port=settings.api_port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        # Not uvicorn's own handlers: its lines go through the structured pipeline too.
+        log_config=None,
     )
 
 
@@ -56,6 +68,7 @@ def sandbox_command(
     from sandbox.server import serve
 
     settings = get_settings()
+    configure_logging(settings, service="sandbox")
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     serve(
         SandboxConfig(

@@ -257,6 +257,8 @@ async def supervise(settings: Settings, specs: list[ChildSpec] | None = None) ->
     api_key = ensure_dev_key(settings)
     specs = specs if specs is not None else child_specs(settings)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    # Pretty log lines for the person watching, unless they chose a format.
+    env.setdefault("TICKETFLOW_LOG_FORMAT", "console")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -312,6 +312,14 @@ class Settings(BaseSettings):
     api_rate_limit_burst: int = Field(
         default=200, description="requests a key may make at once before the rate applies"
     )
+
+    # Logging
+    # TICKETFLOW_LOG_FORMAT: "json" (one JSON object a line, for production log pipelines),
+    # "console" (pretty, for people), or "auto": console when stderr is a terminal, else
+    # JSON. `ticketflow dev` runs its children with "console".
+    log_format: Literal["auto", "json", "console"] = "auto"
+    # TICKETFLOW_LOG_LEVEL: the root level (DEBUG, INFO, WARNING, ...).
+    log_level: str = "INFO"
 
 
 @lru_cache

@@ -370,6 +370,7 @@ class TicketWorkflow:
             replies=self.mem.replies[message.message_id],
             status=self.mem.status,
             duplicate=duplicate,
+            policy_id=self.mem.policy_id,
         )
 
     @message.validator

@@ -45,6 +45,7 @@ class HelpdeskIO:
             params=params,
             idempotency_key=self._key(key),
             ticket_id=self.start.external_id,
+            policy_id=self.mem.policy_id,
         )
 
     async def tell(self, replies: list[str], *, key: str, nudge: bool = False) -> None:
@@ -71,6 +72,7 @@ class HelpdeskIO:
                 ticket_id=self.start.external_id,
                 body=text,
                 idempotency_key=self._key(f"note/{key}"),
+                policy_id=self.mem.policy_id,
             )
             await platform_activity(INTERNAL_NOTE, note, MessageSent)
 

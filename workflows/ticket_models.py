@@ -97,6 +97,7 @@ class TurnResult(BaseModel):
     replies: list[str]
     status: TicketStatus
     duplicate: bool = False
+    policy_id: str | None = Field(default=None, description="the policy the ticket runs")
 
 
 class TicketState(BaseModel):

@@ -117,6 +117,10 @@ class PolicyEntry:
             attributes.append(sa.VARIANT.value_set(mem.variants[policy_id]))
             mem.interpreter.context.setdefault("variant", mem.variants[policy_id])
         workflow.upsert_search_attributes(attributes)
+        workflow.logger.info(
+            "policy entered",
+            extra={"policy_id": plan.id, "policy_version": plan.version, "entry": mem.entry},
+        )
 
     def _initial_context(self) -> dict[str, Any]:
         """`$ticket`, `$customer` and `$message` always exist; the caller's context joins."""

@@ -28,6 +28,14 @@ def set_status(mem: TicketMemory, status: TicketStatus) -> None:
         changes.append(sa.OUTCOME.value_set(mem.indexed_outcome))
     if changes:
         workflow.upsert_search_attributes(changes)
+        workflow.logger.info(
+            "ticket status",
+            extra={
+                "policy_id": mem.policy_id,
+                "status": mem.status.value,
+                "outcome": mem.indexed_outcome,
+            },
+        )
 
 
 def settle_status(mem: TicketMemory) -> None:

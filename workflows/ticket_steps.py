@@ -9,6 +9,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
+    from activities.redaction import redact
     from activities.tools import ticket_tool_call
     from policies.catalog import CATALOG
     from policies.plan import OfferNode
@@ -152,6 +153,7 @@ class PolicySteps:
             helpdesk=self.start.helpdesk,
             ticket_id=self.start.external_id,
             idempotency_key=self.idempotency_key(command.node),
+            policy_id=self.mem.policy_id,
         )
         try:
             result = await platform_activity(
@@ -164,7 +166,19 @@ class PolicySteps:
             cause = err.cause
             error_type = cause.type if isinstance(cause, ApplicationError) else type(cause).__name__
             message = cause.message if isinstance(cause, ApplicationError) else str(cause)
-            return ToolFailed(node=command.node, error_type=error_type or "Error", message=message)
+            # Ids only in the log line (replay-safe: workflow.logger skips replays).
+            workflow.logger.warning(
+                "tool failed",
+                extra={
+                    "policy_id": self.mem.policy_id,
+                    "tool": spec.name,
+                    "error_type": error_type,
+                },
+            )
+            # The message goes on to the trace, the transcript and the agent's note.
+            return ToolFailed(
+                node=command.node, error_type=error_type or "Error", message=redact(message)
+            )
         return ToolSucceeded(node=command.node, result=result.model_dump(mode="json"))
 
     def _platforms(self) -> list[str]:

@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
 from activities.customer_key import CustomerKeys
+from activities.log_context import LogContext
 from activities.policy_store import PolicyActivities
 from activities.tools import Platforms, tool_activities
 from activities.understanding import UnderstandingActivities
@@ -64,11 +65,14 @@ def build_worker(
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=activities if activities is not None else ticket_activities(settings),
+        # Activity log lines carry the ticket, run and policy ids.
+        interceptors=[LogContext()],
     )
 
 
 async def run_worker(settings: Settings) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    """Run until SIGINT/SIGTERM. Logging is configured by the caller (the composition root,
+    ``ticketflow.logs.configure_logging``)."""
     # Temporal's sandbox re-imports the workflow modules for every ticket it builds or
     # replays; without cached bytecode (PYTHONDONTWRITEBYTECODE) each import recompiles
     # them, a third of the worker's time in the open-tickets benchmark.

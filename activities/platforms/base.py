@@ -32,6 +32,7 @@ from urllib.parse import quote
 import httpx
 from temporalio.exceptions import ApplicationError
 
+from activities.redaction import redact
 from policies.tool_models import Address
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,10 @@ class PlatformError(ApplicationError):
         status: int | None = None,
         next_retry_delay: timedelta | None = None,
     ) -> None:
+        # Temporal keeps the message in the ticket's history, the trace and agent notes
+        # repeat it: a platform's error body that quotes an email or a phone number is
+        # masked here (the connectors' own messages name ids only).
+        message = redact(message)
         super().__init__(
             f"{platform}: {message}",
             {"platform": platform, "status": status},
@@ -197,6 +202,7 @@ class PlatformConnector:
                 f"connection failed: {method} {path} ({type(exc).__name__})",
                 platform=self.platform,
             ) from exc
+        # The path only (never the query string, which may carry a lookup's email).
         log.debug("%s %s %s -> %s", self.platform, method, path, response.status_code)
         if response.is_success:
             return response
@@ -353,6 +359,14 @@ def promotion_code(idempotency_key: str) -> str:
     """A stable coupon / discount code for one tool call, so a retry finds the code it
     already made instead of making a second one."""
     return "TF" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:10].upper()
+
+
+def promotion_title(percent: int, idempotency_key: str) -> str:
+    """The coupon / discount's name in the store's admin: the percentage, the code and the
+    ticket (the workflow id that starts every idempotency key), never the customer's email
+    or name: store admins, exports and reports show titles to everyone."""
+    ticket = idempotency_key.split("/", 1)[0]
+    return f"ticketflow {percent}% {promotion_code(idempotency_key)} ({ticket})"
 
 
 def shopify_style_address(raw: dict[str, Any] | None, *, country_field: str) -> Address | None:

@@ -53,6 +53,7 @@ from activities.platforms.base import (
     PlatformConnector,
     PlatformRejected,
     promotion_code,
+    promotion_title,
 )
 from activities.platforms.roles import StoreOperations
 from policies.tool_models import (
@@ -318,8 +319,8 @@ class BigCommerceConnector(PlatformConnector, StoreOperations):
                 "POST",
                 "/v2/coupons",
                 json={
-                    # Unique (BigCommerce requires it) and short: the code is both.
-                    "name": f"ticketflow {code} ({percent}%)",
+                    # Unique (BigCommerce requires it: the code is in it), no customer data.
+                    "name": promotion_title(percent, idempotency_key),
                     "code": code,
                     "type": "percentage_discount",
                     "amount": f"{percent:.2f}",

@@ -20,6 +20,8 @@ conversation's messages (``GET /v1/conversations/{id}/messages``) or notes
 - notes accept ``externalId``;
 - tags on ``PATCH /v1/conversations/{id}`` are tag names and replace the whole list (the
   connector reads, merges and writes);
+- customer search answers a JSON:API list (``data[]``, ``links.next``) and pages with
+  ``page`` / ``pageSize`` query parameters, as Kustomer's other lists do;
 - a customer's saved address is ``attributes.locations[]`` with ``address``, ``address2``,
   ``cityName``, ``regionCode``, ``zipCode``, ``countryCode``.
 """
@@ -30,7 +32,6 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -183,12 +184,19 @@ class KustomerConnector(PlatformConnector, HelpdeskOperations):
         return max(timedelta(0), when - datetime.now(UTC)) if when else None
 
     async def find_customer_by_email(self, email: str) -> KustomerCustomer | None:
-        try:
-            # Encoded: a "#", "?" or "/" in what the customer typed stays part of the email.
-            response = await self.request("GET", f"/v1/customers/email={quote(email, safe='@')}")
-        except NotFound:
-            return None
-        return KustomerCustomer.from_resource(response.json()["data"])
+        """The customer whose email is ``email``, found by customer search.
+
+        ``POST /v1/customers/search`` with the email in the body, not
+        ``GET /v1/customers/email={email}``: a URL path reaches access logs, proxies, error
+        messages and traces, and the email is the customer's personal data."""
+        query = {"and": [{"customer_email": {"equals": email}}], "queryContext": "customer"}
+        response = await self.request(
+            "POST", "/v1/customers/search", json=query, params={"page": 1, "pageSize": 10}
+        )
+        found = [KustomerCustomer.from_resource(d) for d in response.json().get("data") or []]
+        wanted = email.strip().lower()
+        exact = [c for c in found if wanted in (e.lower() for e in c.emails)]
+        return next(iter(exact or found), None)
 
     async def get_customer(self, customer_id: str) -> KustomerCustomer:
         response = await self.request("GET", f"/v1/customers/{customer_id}")

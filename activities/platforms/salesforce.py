@@ -17,6 +17,9 @@ has no custom fields, so a keyed comment ends with a short reference line
 carries no workflow id) and the connector first looks for that reference among the case's
 comments (``SELECT ... FROM CaseComment WHERE ParentId = '...'``).
 
+A contact is found by email with parameterized search (``POST .../parameterizedSearch``, SOSL
+as JSON with the email in the body), never a SOQL query string that would put it in a URL.
+
 Hand-off sets ``OwnerId`` to a queue (``Group`` with ``Type = 'Queue'``, id ``00G...``).
 ⚠ Tags: Cases have no tags; ticketflow keeps them in a text custom field
 ``Ticketflow_Tags__c`` (semicolon separated), which the org must add (field configurable).
@@ -91,6 +94,18 @@ class SalesforceQueue(_Model):
     id: str = Field(alias="Id")
     name: str = Field(alias="Name")
     developer_name: str | None = Field(default=None, alias="DeveloperName")
+
+
+CONTACT_FIELDS = [
+    "Id",
+    "Name",
+    "Email",
+    "MailingStreet",
+    "MailingCity",
+    "MailingState",
+    "MailingPostalCode",
+    "MailingCountry",
+]
 
 
 class SalesforceContact(_Model):
@@ -294,11 +309,22 @@ class SalesforceConnector(PlatformConnector, HelpdeskOperations):
         return tags
 
     async def find_contact_by_email(self, email: str) -> SalesforceContact | None:
-        records = await self.query(
-            "SELECT Id, Name, Email, MailingStreet, MailingCity, MailingState, "
-            f"MailingPostalCode, MailingCountry FROM Contact WHERE Email = {soql_quote(email)}"
-        )
-        return SalesforceContact.model_validate(records[0]) if records else None
+        """The contact whose email is ``email``, by parameterized search (SOSL as JSON in a
+        POST body), not a SOQL ``WHERE Email = ...`` in a GET query string: URLs reach
+        access logs, proxies and error messages. ⚠ SOSL reads the search index, which may
+        lag a contact created a moment ago."""
+        search = {
+            "q": email,
+            "in": "EMAIL",
+            "sobjects": [{"name": "Contact", "fields": CONTACT_FIELDS, "limit": 10}],
+            "overallLimit": 10,
+        }
+        body = (await self.rest("POST", "parameterizedSearch", json=search)).json()
+        wanted = email.strip().lower()
+        for record in body.get("searchRecords") or []:
+            if str(record.get("Email") or "").lower() == wanted:
+                return SalesforceContact.model_validate(record)
+        return None
 
     # --- the helpdesk role (activities.platforms.roles.Helpdesk) ------------------------
 

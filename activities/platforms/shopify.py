@@ -68,6 +68,7 @@ from activities.platforms.base import (
     PlatformRejected,
     graphql_error,
     promotion_code,
+    promotion_title,
 )
 from activities.platforms.roles import StoreOperations
 from policies.tool_models import (
@@ -363,7 +364,7 @@ class ShopifyConnector(PlatformConnector, StoreOperations):
                 " { field message code } } }"
             )
             discount = {
-                "title": f"ticketflow {email} {percent}%",
+                "title": promotion_title(percent, idempotency_key),
                 "code": code,
                 "startsAt": starts.isoformat(),
                 "endsAt": (starts + timedelta(days=90)).isoformat(),

@@ -30,6 +30,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.policy_store import PolicyActivities, RouteRequest
+from api.log_context import bind_ticket, log
 from policies.library import PolicyLibrary
 from policies.platforms import PLATFORM_TITLES, platform_key
 from ticketflow.settings import Settings
@@ -170,8 +171,9 @@ class TicketService:
         """Deliver a message without waiting for the bot: start the ticket if it is new
         (routed here), else `start` is ignored. 503 if Temporal does not take it."""
         routed = self.route(start, message.text)
+        bind_ticket(ticket_id)
         try:
-            await self.client.start_workflow(
+            handle = await self.client.start_workflow(
                 TicketWorkflow.run,
                 routed.start,
                 start_signal="customer_message",
@@ -180,6 +182,8 @@ class TicketService:
             )
         except RPCError as err:
             raise _unreachable(err) from err
+        bind_ticket(ticket_id, run_id=handle.run_id or handle.result_run_id)
+        log.info("customer message delivered", extra={"message_id": message.message_id})
 
     async def update_with_start(
         self, ticket_id: str, start: TicketStart, message: CustomerMessage
@@ -187,14 +191,14 @@ class TicketService:
         """Deliver a message and wait for the bot's replies to it (update-with-start); 422
         if the workflow refuses the message."""
         routed = self.route(start, message.text)
+        bind_ticket(ticket_id)
         for attempt in range(UPDATE_ATTEMPTS):
+            operation = WithStartWorkflowOperation(
+                TicketWorkflow.run, routed.start, **self._start_options(ticket_id, routed)
+            )
             try:
                 result: TurnResult = await self.client.execute_update_with_start_workflow(
-                    TicketWorkflow.message,
-                    message,
-                    start_workflow_operation=WithStartWorkflowOperation(
-                        TicketWorkflow.run, routed.start, **self._start_options(ticket_id, routed)
-                    ),
+                    TicketWorkflow.message, message, start_workflow_operation=operation
                 )
             except WorkflowUpdateFailedError as err:
                 cause = err.cause
@@ -209,6 +213,10 @@ class TicketService:
                 # The ticket ended before it took this message in: the message never reached
                 # it, so sending it again starts the customer's next conversation.
                 continue
+            handle = await operation.workflow_handle()
+            run_id = handle.run_id or handle.result_run_id
+            bind_ticket(ticket_id, policy_id=result.policy_id, run_id=run_id)
+            log.info("customer message answered", extra={"message_id": message.message_id})
             return result
         raise AssertionError("unreachable")
 

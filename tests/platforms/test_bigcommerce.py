@@ -114,6 +114,8 @@ async def test_coupon_replay_creates_one_coupon(
     assert first.percent == 15
     creates = side_effects(sandbox, "coupon.create")
     assert [e["idempotency_key"] for e in creates] == ["wf-1/step-4", "wf-9/step-4"]
+    coupons = await bigcommerce._json("GET", "/v2/coupons", params={"code": first.code})
+    assert coupons[0]["name"] == f"ticketflow 15% {first.code} (wf-1)"
 
 
 async def test_discount_shipping_swap_paid(bigcommerce: BigCommerceConnector) -> None:

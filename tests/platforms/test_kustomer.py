@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -36,6 +37,38 @@ async def test_customer_by_email_with_saved_address(kustomer: KustomerConnector)
     conversations = await kustomer.customer_conversations(customer.id)
     assert [c.name for c in conversations] == ["Order 7001 arrived damaged"]
     assert await kustomer.find_customer_by_email("nobody@example.com") is None
+
+
+async def test_customer_lookup_keeps_the_email_out_of_every_url(
+    kustomer: KustomerConnector,
+) -> None:
+    """The email travels in the search body (``POST /v1/customers/search``), never in a
+    path or query string, where access logs, proxies and error messages would keep it."""
+    urls: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        urls.append(str(request.url))
+
+    kustomer._client.event_hooks["request"].append(record)
+    assert (await kustomer.find_customer_by_email("SAM@example.com")) is not None
+    assert await kustomer.find_customer_by_email("sam@example.com#/../x?y") is None
+    assert await kustomer.account_details("sam@example.com") is not None
+    assert urls and all("sam" not in url.lower() and "%40" not in url for url in urls)
+    assert all(url.split("?")[0].endswith("/v1/customers/search") for url in urls[:2])
+
+
+async def test_customer_search_speaks_kustomers_criteria(kustomer: KustomerConnector) -> None:
+    search = {"or": [{"customer_name": {"contains": "silva"}}], "queryContext": "customer"}
+    response = await kustomer.request("POST", "/v1/customers/search", json=search)
+    assert [d["attributes"]["name"] for d in response.json()["data"]] == ["Sam Silva"]
+    with pytest.raises(PlatformRejected, match="queryContext"):
+        await kustomer.request("POST", "/v1/customers/search", json={"and": []})
+    with pytest.raises(PlatformRejected, match="unknown search field"):
+        await kustomer.request(
+            "POST",
+            "/v1/customers/search",
+            json={"and": [{"customer_shoe": {"equals": "x"}}], "queryContext": "customer"},
+        )
 
 
 async def test_reply_is_delivered_once(

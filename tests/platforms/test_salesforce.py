@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
@@ -39,6 +40,24 @@ async def test_case_and_contact(salesforce: SalesforceConnector) -> None:
     contact = await salesforce.find_contact_by_email("alex@example.com")
     assert contact is not None and contact.mailing_postal_code == "94105"
     assert await salesforce.find_contact_by_email("o'brien@example.com") is None
+
+
+async def test_contact_lookup_keeps_the_email_out_of_every_url(
+    salesforce: SalesforceConnector,
+) -> None:
+    """Parameterized search (the term in a POST body), not SOQL in a GET query string."""
+    urls: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        urls.append(str(request.url))
+
+    salesforce._client.event_hooks["request"].append(record)
+    assert await salesforce.find_contact_by_email("ALEX@example.com") is not None
+    assert await salesforce.find_contact_by_email("alex@example") is None  # a prefix only
+    assert urls and all("alex" not in url.lower() for url in urls)
+    assert any(url.endswith("/parameterizedSearch") for url in urls)
+    with pytest.raises(PlatformRejected, match="longer than one character"):
+        await salesforce.rest("POST", "parameterizedSearch", json={"q": "a", "sobjects": []})
 
 
 async def test_comment_posted_once_per_key(

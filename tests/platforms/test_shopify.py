@@ -169,6 +169,10 @@ async def test_discount_replay_creates_one_code(
     assert first.expires_at - datetime.now(UTC) > timedelta(days=89)
     creates = side_effects(sandbox, "discountCodeBasicCreate")
     assert [e["idempotency_key"] for e in creates] == ["wf-1/step-4", "wf-9/step-4"]
+    # The title every store admin sees names the ticket, never the customer.
+    node = await shopify.find_discount(first.code)
+    assert node is not None
+    assert node["codeDiscount"]["title"] == f"ticketflow 15% {first.code} (wf-1)"
 
 
 async def test_user_errors_are_rejections(
