@@ -12,10 +12,11 @@ from fastapi.concurrency import run_in_threadpool
 from activities.platforms.config import PlatformSettings
 from api import problems
 from api.db import database_url, open_database
-from api.routes import health, policies, tickets
+from api.routes import codec, health, policies, tickets
 from api.webhooks import easypost, kustomer, salesforce, zendesk
 from policies.library import load_library
 from ticketflow.settings import Settings, get_settings
+from workflows.payload_codec import keyring_from_settings
 from workflows.temporal_client import connect_temporal
 
 
@@ -28,6 +29,7 @@ def create_app(
     """`database` overrides TICKETFLOW_DATABASE_URL / the SQLite default; `platforms` the
     webhook secrets (both for tests)."""
     settings = settings or get_settings()
+    keyring_from_settings(settings)  # no keys and encryption on: refuse to start, saying why
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -51,9 +53,11 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(codec.CodecCors, origins=codec.ui_origins(settings))
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(policies.router)
+    app.include_router(codec.router)
     for webhook in (zendesk, kustomer, salesforce, easypost):
         app.include_router(webhook.router)
     return app

@@ -29,6 +29,7 @@ from api.db import open_database
 from benchmarks.baseline import EchoWorkflow
 from benchmarks.conversation import TURNS, converse
 from benchmarks.harness import (
+    CODEC_KEYS,
     RESULTS_DIR,
     Latencies,
     WorkerProcess,
@@ -61,6 +62,7 @@ class ApiProcess:
             TICKETFLOW_API_PORT=str(self.port),
             TICKETFLOW_STATE_DIR=str(state_dir),
             TICKETFLOW_DATABASE_URL=database,
+            TICKETFLOW_CODEC_KEYS=CODEC_KEYS,
         )
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None

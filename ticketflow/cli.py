@@ -19,11 +19,23 @@ def dev() -> None:
     raise typer.Exit(run_dev_stack(get_settings()))
 
 
+def _require_codec_keys() -> None:
+    """Refuse to start, saying which setting is missing, when encryption has no keys."""
+    from workflows.payload_codec import CodecConfigError, keyring_from_settings
+
+    try:
+        keyring_from_settings(get_settings())
+    except CodecConfigError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def worker() -> None:
     """Run a Temporal worker for ticket workflows and their activities."""
     from workflows.worker import run_worker
 
+    _require_codec_keys()
     asyncio.run(run_worker(get_settings()))
 
 
@@ -33,6 +45,7 @@ def api() -> None:
     import uvicorn
 
     settings = get_settings()
+    _require_codec_keys()
     uvicorn.run(
         "api.main:create_app",
         factory=True,

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Custom search attributes registered on the namespace: all Keyword, never PII.
@@ -83,6 +84,33 @@ class Settings(BaseSettings):
     @property
     def sandbox_url(self) -> str:
         return f"http://{self.sandbox_host}:{self.sandbox_port}"
+
+    # Payload encryption (workflows/payload_codec.py, the codec server api/routes/codec.py).
+    codec: Literal["on", "off"] = Field(
+        default="on",
+        description="`off` stores Temporal payloads in plain text; on without keys, the "
+        "worker and API refuse to start (TICKETFLOW_CODEC).",
+    )
+    codec_keys: SecretStr | None = Field(
+        default=None,
+        description="AES-256 keyring `id:base64key,id2:base64key`, the first current, the "
+        "rest previous keys that still decrypt (TICKETFLOW_CODEC_KEYS).",
+    )
+    codec_keys_file: Path | None = Field(
+        default=None,
+        description="a file holding the keyring in the same form, when TICKETFLOW_CODEC_KEYS "
+        "is unset; `ticketflow dev` points it at STATE_DIR/codec-keys.",
+    )
+    codec_ui_origins: str = Field(
+        default="",
+        description="comma-separated origins of the Temporal UI allowed to call /codec "
+        "(CORS); empty: the dev UI, http://localhost:UI_PORT and http://127.0.0.1:UI_PORT.",
+    )
+    codec_ui_without_key: bool = Field(
+        default=False,
+        description="let the Temporal UI call /codec without an API key, only from a "
+        "loopback address and one of the UI origins (`ticketflow dev` turns it on).",
+    )
 
 
 @lru_cache

@@ -21,12 +21,12 @@ import pytest_asyncio
 import uvicorn
 from playwright.async_api import Browser, Page, async_playwright
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.auth import create_key
 from api.db import open_database
 from api.main import create_app
+from tests.codec_keys import codec_converter
 from tests.ports import free_port
 from tests.temporal_servers import wheel_binary
 from ticketflow.settings import Settings
@@ -67,7 +67,7 @@ async def ui_server() -> AsyncIterator[UiServer]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=wheel_binary("temporal"),
         search_attributes=list(sa.ALL_KEYS),
-        data_converter=pydantic_data_converter,
+        data_converter=codec_converter(),
         dev_server_log_level="error",
         ui=True,
         ui_port=ui_port,
