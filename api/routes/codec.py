@@ -27,6 +27,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 from api.deps import EngineDep, SettingsDep, TemporalDep, bearer, require_api_key
+from api.problems import problem_responses
 from ticketflow.settings import Settings
 from workflows.payload_codec import PayloadDecryptionError
 
@@ -111,6 +112,7 @@ router = APIRouter(
     prefix=PREFIX,
     tags=["codec"],
     dependencies=[Depends(require_codec_access), Depends(require_namespace)],
+    responses=problem_responses(400, 401, 403, 422),
 )
 
 
@@ -118,9 +120,7 @@ def _b64(text: str, where: str) -> bytes:
     try:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, f"{where} is not valid base64"
-        ) from None
+        raise HTTPException(422, f"{where} is not valid base64") from None
 
 
 def _from_json(body: CodecPayloads) -> list[Payload]:
@@ -159,7 +159,7 @@ async def encode(body: CodecPayloads, client: TemporalDep) -> CodecPayloads:
 @router.post(
     "/decode",
     summary="Decrypt payloads (Temporal remote codec protocol)",
-    responses={400: {"description": "a payload's key is not in the keyring, or it was altered"}},
+    # 400 also when a payload's key is not in the keyring, or it was altered
 )
 async def decode(body: CodecPayloads, client: TemporalDep) -> CodecPayloads:
     codec = _codec(client)
