@@ -6,7 +6,7 @@ with plain payloads, in one run.
 
 One dev server, one sandbox, one worker process serving two task queues: one on a client
 with the codec (as production runs), one on a client without. The load generator uses the
-matching client for each. Phases alternate (encrypted, plain, encrypted, plain; N/2
+matching client for each. Phases alternate (encrypted, plain, plain, encrypted; N/2
 conversations each) after a warm-up, so drift on the machine hits both alike.
 """
 
@@ -64,8 +64,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 warm = Phase()
                 for mode in MODES:
                     await run_phase(clients[mode], "ticketflow", 10, 10, queues[mode], warm)
-                for count in (args.n // 2, args.n - args.n // 2):
-                    for mode in MODES:
+                halves = [(args.n // 2, MODES), (args.n - args.n // 2, MODES[::-1])]
+                for count, order in halves:  # each mode goes first once
+                    for mode in order:
                         reset_sandbox(sandbox_url)
                         await run_phase(
                             clients[mode],
@@ -130,7 +131,7 @@ def report(args: argparse.Namespace, phases: dict[str, Phase], sizes: dict[str, 
             "concurrency": args.concurrency,
             "turns_per_conversation": len(TURNS),
             "worker": "one `python -m benchmarks.worker` process serving both task queues",
-            "order": "warm-up 10+10, then encrypted/plain alternating in two halves",
+            "order": "warm-up 10+10, then encrypted, plain, plain, encrypted (N/2 each)",
             "codec": "AES-256-GCM (workflows/payload_codec.py), failure attributes encoded",
         },
         figures,
