@@ -50,6 +50,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 class UiServer:
     env: WorkflowEnvironment
     ui_url: str
+    ui_port: int
+    # The UI decodes payloads through the API's codec server on this port (ui_api serves it).
+    api_port: int
 
     @property
     def client(self) -> Client:
@@ -62,8 +65,9 @@ class UiServer:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def ui_server() -> AsyncIterator[UiServer]:
-    """A dev server of its own, with the Web UI on a free loopback port."""
-    ui_port = free_port()
+    """A dev server of its own, with the Web UI on a free loopback port and its codec
+    endpoint at the API that `ui_api` serves (as `ticketflow dev` starts it)."""
+    ui_port, api_port = free_port(), free_port()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=wheel_binary("temporal"),
         search_attributes=list(sa.ALL_KEYS),
@@ -71,8 +75,9 @@ async def ui_server() -> AsyncIterator[UiServer]:
         dev_server_log_level="error",
         ui=True,
         ui_port=ui_port,
+        dev_server_extra_args=["--ui-codec-endpoint", f"http://127.0.0.1:{api_port}/codec"],
     )
-    yield UiServer(env, f"http://127.0.0.1:{ui_port}")
+    yield UiServer(env, f"http://127.0.0.1:{ui_port}", ui_port, api_port)
     await env.shutdown()
 
 
@@ -111,11 +116,16 @@ def screenshot_path(name: str) -> Path:
 
 @pytest.fixture(scope="module")
 def ui_settings(ui_server: UiServer) -> Settings:
-    return Settings(temporal_address=ui_server.address, task_queue=f"ui-{uuid.uuid4().hex[:6]}")
+    return Settings(
+        temporal_address=ui_server.address,
+        task_queue=f"ui-{uuid.uuid4().hex[:6]}",
+        temporal_ui_port=ui_server.ui_port,
+        codec_ui_without_key=True,  # as `ticketflow dev` runs the API
+    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def ui_api(ui_settings: Settings, tmp_path: Path) -> AsyncIterator[Api]:
+async def ui_api(ui_server: UiServer, ui_settings: Settings, tmp_path: Path) -> AsyncIterator[Api]:
     """The real API (uvicorn, loopback) in front of the UI's dev server: tickets are opened
     the way the web channel opens them, with the API's summary and search attributes.
 
@@ -125,7 +135,7 @@ async def ui_api(ui_settings: Settings, tmp_path: Path) -> AsyncIterator[Api]:
     engine = open_database(database)
     api_key = create_key(engine, "ui tests")
     engine.dispose()
-    port = free_port()
+    port = ui_server.api_port
     app = create_app(ui_settings, database=database)
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
