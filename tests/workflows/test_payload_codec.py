@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -166,3 +168,18 @@ def test_dev_stack_makes_one_key_and_keeps_it(tmp_path: Path) -> None:
     explicit = Settings(state_dir=tmp_path / "other", codec_keys=SecretStr(TEST_CODEC_KEYS))
     assert ensure_dev_codec_keys(explicit) is explicit
     assert not (tmp_path / "other").exists()
+
+
+@pytest.mark.parametrize("command", ["worker", "api"])
+def test_worker_and_api_refuse_to_start_without_keys(command: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETFLOW_CODEC")}
+    result = subprocess.run(
+        [sys.executable, "-m", "ticketflow", command],
+        env={**env, "TEMPORAL_ADDRESS": "127.0.0.1:1"},  # never reached
+        cwd=tmp_path,  # no .env
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "TICKETFLOW_CODEC_KEYS" in result.stderr and "TICKETFLOW_CODEC=off" in result.stderr
