@@ -16,11 +16,12 @@ from api.db import database_url, open_database
 from api.deps import document_auth
 from api.log_context import TicketLogContext
 from api.ratelimit import RateLimiter
-from api.routes import customers, health, policies, tickets
+from api.routes import codec, customers, health, policies, tickets
 from api.services.tickets import TicketService
 from api.webhooks import easypost, kustomer, salesforce, zendesk
 from policies.library import load_library
 from ticketflow.settings import PLATFORM_NAMES, Settings, get_settings
+from workflows.payload_codec import keyring_from_settings
 from workflows.temporal_client import connect_temporal
 
 log = logging.getLogger("ticketflow.api")
@@ -33,6 +34,7 @@ def create_app(
 ) -> FastAPI:
     """`database` overrides TICKETFLOW_DATABASE_URL / the SQLite default (tests)."""
     settings = settings or get_settings()
+    keyring_from_settings(settings)  # no keys and encryption on: refuse to start, saying why
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,10 +71,12 @@ def create_app(
     )
     problems.install(app)
     app.add_middleware(TicketLogContext)
+    app.add_middleware(codec.CodecCors, origins=codec.ui_origins(settings))
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(policies.router)
     app.include_router(customers.router)
+    app.include_router(codec.router)
     for webhook in (zendesk, kustomer, salesforce, easypost):
         app.include_router(webhook.router)
     document_auth(app)

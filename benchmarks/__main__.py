@@ -10,11 +10,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from benchmarks import http, open_tickets, overhead
+from benchmarks import codec, http, open_tickets, overhead
 
 
 def main() -> None:
     overhead.main([])
+    codec.main([])
     http.main([])
     open_tickets.main([])
     if importlib.util.find_spec("benchmarks.claims") is not None:

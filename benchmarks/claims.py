@@ -24,13 +24,12 @@ from typing import Any
 
 import httpx
 from temporalio.client import WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
 from activities.platforms.easypost import EasyPostConnector
-from benchmarks.harness import console, machine, sandbox_server, table, write_results
+from benchmarks.harness import console, encrypted, machine, sandbox_server, table, write_results
 from sandbox.credentials import SANDBOX_EASYPOST_API_KEY
 from ticketflow.settings import Settings
 from ticketflow.wheel_binaries import wheel_binary
@@ -72,7 +71,7 @@ async def run(claims: int, days: int, seed: int) -> dict[str, object]:
         claim_ids = await file_claims(sandbox_url, claims)
         env = await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=wheel_binary("temporal-test-server"),
-            data_converter=pydantic_data_converter,
+            data_converter=encrypted(),
         )
         try:
             task_queue = f"bench-claims-{uuid.uuid4().hex[:6]}"

@@ -30,13 +30,14 @@ import psutil
 import uvicorn
 from rich.console import Console
 from rich.table import Table
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from sandbox.app import create_app as create_sandbox_app
 from sandbox.config import SandboxConfig
 from ticketflow.wheel_binaries import wheel_binary
 from workflows import search_attributes as sa
+from workflows.payload_codec import Keyring, encrypted_converter
 
 RESULTS_DIR = Path(__file__).parent / "results"
 console = Console()
@@ -132,6 +133,17 @@ def ratio(a: float, b: float) -> float:
     return round(a / b, 3) if b else 0.0
 
 
+# --- payload encryption --------------------------------------------------------------------
+
+# Benchmarks encrypt every payload as production does: one random key for the run, handed to
+# the worker and API processes they start (worker_environment, benchmarks/http.py).
+CODEC_KEYS = Keyring.new_entry("bench")
+
+
+def encrypted() -> DataConverter:
+    return encrypted_converter(Keyring.parse(CODEC_KEYS))
+
+
 # --- servers -------------------------------------------------------------------------------
 
 
@@ -142,8 +154,10 @@ async def dev_server(
     database: Path | None = None,
     port: int | None = None,
     extra_args: Sequence[str] = (),
+    data_converter: DataConverter | None = None,
 ) -> AsyncIterator[WorkflowEnvironment]:
-    """A dev server of its own, search attributes registered, pydantic converter."""
+    """A dev server of its own, search attributes registered, pydantic converter with the
+    run's encryption key (unless `data_converter` says otherwise)."""
     kwargs: dict[str, Any] = {}
     if database is not None:
         kwargs["dev_server_database_filename"] = str(database)
@@ -152,7 +166,7 @@ async def dev_server(
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=wheel_binary("temporal"),
         search_attributes=list(sa.ALL_KEYS),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter or encrypted(),
         dev_server_log_level="error",
         ui=ui,
         dev_server_extra_args=list(extra_args),
@@ -219,7 +233,7 @@ def worker_environment() -> dict[str, str]:
     workflows/ticket.py from source again: a third of the worker's CPU in the open-tickets
     run. The cache goes to a temporary prefix, not into the source tree.
     """
-    env = dict(os.environ)
+    env = dict(os.environ, TICKETFLOW_CODEC_KEYS=CODEC_KEYS)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "ticketflow-bench-pycache")
     return env
@@ -238,9 +252,12 @@ class WorkerProcess:
         log: Path,
         max_cached_workflows: int = 1000,
         profile: Path | None = None,
+        plain_task_queue: str = "",
     ) -> None:
         worker = [sys.executable, "-m", "benchmarks.worker", "--address", address]
         worker += ["--task-queue", task_queue, "--sandbox-url", sandbox_url]
+        if plain_task_queue:
+            worker += ["--plain-task-queue", plain_task_queue]
         worker += ["--max-cached-workflows", str(max_cached_workflows)]
         self.args = worker
         self.profile = profile

@@ -29,6 +29,7 @@ from api.db import open_database
 from benchmarks.baseline import EchoWorkflow
 from benchmarks.conversation import TURNS, converse
 from benchmarks.harness import (
+    CODEC_KEYS,
     RESULTS_DIR,
     Latencies,
     WorkerProcess,
@@ -63,6 +64,7 @@ class ApiProcess:
             TICKETFLOW_DATABASE_URL=database,
             # Throughput is what is measured here: no per-key rate limit.
             TICKETFLOW_API_RATE_LIMIT_PER_SECOND="0",
+            TICKETFLOW_CODEC_KEYS=CODEC_KEYS,
         )
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None

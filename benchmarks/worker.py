@@ -2,6 +2,11 @@
 benchmark's sandbox) plus the hand-written baseline workflows, on one task queue.
 
     python -m benchmarks.worker --address 127.0.0.1:PORT --task-queue Q --sandbox-url URL
+        [--plain-task-queue Q2]
+
+Payloads on --task-queue are encrypted with TICKETFLOW_CODEC_KEYS (the harness sets it);
+--plain-task-queue runs the same workflows and activities a second time, in the same process,
+on a client without the codec (benchmarks/codec.py compares the two).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import argparse
 import asyncio
 import logging
 import signal
+from contextlib import AsyncExitStack
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -18,29 +24,39 @@ from temporalio.worker import Worker
 from benchmarks.baseline import BASELINE_WORKFLOWS
 from ticketflow.logs import configure_logging
 from ticketflow.settings import Settings
+from workflows.payload_codec import data_converter
 from workflows.worker import WORKFLOWS, ticket_activities
 
 log = logging.getLogger("benchmarks.worker")
 
 
 async def serve(args: argparse.Namespace) -> None:
-    client = await Client.connect(args.address, data_converter=pydantic_data_converter)
     options: dict[str, int] = {}
     if args.max_concurrent_workflow_tasks:
         options["max_concurrent_workflow_tasks"] = args.max_concurrent_workflow_tasks
-    worker = Worker(
-        client,
-        task_queue=args.task_queue,
-        workflows=[*WORKFLOWS, *BASELINE_WORKFLOWS],
-        activities=ticket_activities(Settings().for_sandbox(args.sandbox_url)),
-        max_cached_workflows=args.max_cached_workflows,
-        **options,  # type: ignore[arg-type]
-    )
+
+    def worker(client: Client, task_queue: str) -> Worker:
+        return Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[*WORKFLOWS, *BASELINE_WORKFLOWS],
+            activities=ticket_activities(Settings().for_sandbox(args.sandbox_url)),
+            max_cached_workflows=args.max_cached_workflows,
+            **options,  # type: ignore[arg-type]
+        )
+
+    client = await Client.connect(args.address, data_converter=data_converter(Settings()))
+    workers = [worker(client, args.task_queue)]
+    if args.plain_task_queue:
+        plain = await Client.connect(args.address, data_converter=pydantic_data_converter)
+        workers.append(worker(plain, args.plain_task_queue))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with worker:
+    async with AsyncExitStack() as running:
+        for each in workers:
+            await running.enter_async_context(each)
         log.info("benchmark worker ready on %s", args.task_queue)
         await stop.wait()
         log.info("benchmark worker stopping")
@@ -53,6 +69,7 @@ def main() -> None:
     parser.add_argument("--sandbox-url", required=True)
     parser.add_argument("--max-cached-workflows", type=int, default=1000)
     parser.add_argument("--max-concurrent-workflow-tasks", type=int, default=0)
+    parser.add_argument("--plain-task-queue", default="", help="also serve this queue, unencrypted")
     args = parser.parse_args()
     configure_logging(Settings(), service="benchmark-worker")
     asyncio.run(serve(args))

@@ -13,9 +13,10 @@ from tests.ports import free_port
 
 
 @asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """The app's base URL while it serves (its lifespan runs, as in production)."""
-    port = free_port()
+async def served(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+    """The app's base URL while it serves (its lifespan runs, as in production), on `port`
+    when something else must know it beforehand (the Temporal UI's codec endpoint)."""
+    port = port or free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())

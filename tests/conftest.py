@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 
@@ -20,9 +21,15 @@ from temporalio.worker import Worker
 
 from api.main import create_app
 from tests.api_server import served
+from tests.codec_keys import TEST_CODEC_KEYS, codec_converter
 from ticketflow.conversation_tests import start_dev_server, start_time_skipping_server
 from ticketflow.settings import Settings
 from workflows.worker import WORKFLOWS, build_worker, ticket_activities
+
+# Every payload encrypted with the test keyring, in this process and in those it starts.
+os.environ["TICKETFLOW_CODEC_KEYS"] = TEST_CODEC_KEYS
+os.environ.pop("TICKETFLOW_CODEC_KEYS_FILE", None)
+os.environ.pop("TICKETFLOW_CODEC", None)
 
 # The platform sandbox (real HTTP on a free port) for every test that needs it.
 pytest_plugins = ["tests.sandbox_fixtures", "tests.database_fixtures"]
@@ -30,7 +37,7 @@ pytest_plugins = ["tests.sandbox_fixtures", "tests.database_fixtures"]
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await start_time_skipping_server()
+    env = await start_time_skipping_server(codec_converter())
     yield env
     await env.shutdown()
 
@@ -39,14 +46,14 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 async def own_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A test server for one module: skipping days there cannot fire other modules'
     timers (one server's clock is shared by every workflow on it)."""
-    env = await start_time_skipping_server()
+    env = await start_time_skipping_server(codec_converter())
     yield env
     await env.shutdown()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await start_dev_server()
+    env = await start_dev_server(codec_converter())
     yield env
     await env.shutdown()
 

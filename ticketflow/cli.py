@@ -26,6 +26,17 @@ def dev() -> None:
     raise typer.Exit(run_dev_stack(settings))
 
 
+def _require_codec_keys() -> None:
+    """Refuse to start, saying which setting is missing, when encryption has no keys."""
+    from workflows.payload_codec import CodecConfigError, keyring_from_settings
+
+    try:
+        keyring_from_settings(get_settings())
+    except CodecConfigError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(2) from None
+
+
 @app.command()
 def worker() -> None:
     """Run a Temporal worker for ticket workflows and their activities."""
@@ -34,6 +45,7 @@ def worker() -> None:
 
     settings = get_settings()
     configure_logging(settings, service="worker")
+    _require_codec_keys()
     try:
         asyncio.run(run_worker(settings))
     except MissingCredentials as refused:
@@ -48,6 +60,7 @@ def api() -> None:
 
     settings = get_settings()
     configure_logging(settings, service="api")
+    _require_codec_keys()
     uvicorn.run(
         "api.main:create_app",
         factory=True,

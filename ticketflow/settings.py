@@ -321,6 +321,33 @@ class Settings(BaseSettings):
     # TICKETFLOW_LOG_LEVEL: the root level (DEBUG, INFO, WARNING, ...).
     log_level: str = "INFO"
 
+    # Payload encryption (workflows/payload_codec.py, the codec server api/routes/codec.py).
+    codec: Literal["on", "off"] = Field(
+        default="on",
+        description="`off` stores Temporal payloads in plain text; on without keys, the "
+        "worker and API refuse to start (TICKETFLOW_CODEC).",
+    )
+    codec_keys: SecretStr | None = Field(
+        default=None,
+        description="AES-256 keyring `id:base64key,id2:base64key`, the first current, the "
+        "rest previous keys that still decrypt (TICKETFLOW_CODEC_KEYS).",
+    )
+    codec_keys_file: Path | None = Field(
+        default=None,
+        description="a file holding the keyring in the same form, when TICKETFLOW_CODEC_KEYS "
+        "is unset; `ticketflow dev` points it at STATE_DIR/codec-keys.",
+    )
+    codec_ui_origins: str = Field(
+        default="",
+        description="comma-separated origins of the Temporal UI allowed to call /codec "
+        "(CORS); empty: the dev UI, http://localhost:UI_PORT and http://127.0.0.1:UI_PORT.",
+    )
+    codec_ui_without_key: bool = Field(
+        default=False,
+        description="let the Temporal UI call /codec without an API key, only from a "
+        "loopback address and one of the UI origins (`ticketflow dev` turns it on).",
+    )
+
 
 @lru_cache
 def get_settings() -> Settings:

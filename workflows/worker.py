@@ -21,6 +21,7 @@ from activities.tools import Platforms, tool_activities
 from activities.understanding import UnderstandingActivities
 from ticketflow.settings import Settings
 from workflows.claim import CarrierClaimWorkflow
+from workflows.payload_codec import CodecConfigError
 from workflows.temporal_client import (
     MissingSearchAttributes,
     connect_temporal,
@@ -60,6 +61,11 @@ def build_worker(
     *,
     activities: list[Callable[..., Any]] | None = None,
 ) -> Worker:
+    if settings.codec != "off" and client.data_converter.payload_codec is None:
+        raise CodecConfigError(
+            "payload encryption is on but this worker's Temporal client has no payload codec "
+            "(connect with workflows.temporal_client.connect_temporal)"
+        )
     return Worker(
         client,
         task_queue=settings.task_queue,

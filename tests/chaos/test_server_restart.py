@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from tests.chaos.conftest import (
@@ -19,6 +18,7 @@ from tests.chaos.conftest import (
     wait_finished,
     worker_env,
 )
+from tests.codec_keys import codec_converter
 from tests.ports import free_port
 from tests.sandbox_fixtures import SandboxControl
 from ticketflow.wheel_binaries import wheel_binary
@@ -33,7 +33,7 @@ async def start_server(database: Path, port: int) -> WorkflowEnvironment:
         dev_server_database_filename=str(database),
         port=port,
         search_attributes=list(sa.ALL_KEYS),
-        data_converter=pydantic_data_converter,
+        data_converter=codec_converter(),
         dev_server_log_level="error",
     )
 

@@ -36,8 +36,10 @@ class DevStack:
 
     @property
     def env(self) -> dict[str, str]:
+        # As `make run` on a fresh checkout: no keyring configured, so the stack makes its own.
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("TICKETFLOW_CODEC")}
         return dict(
-            os.environ,
+            environ,
             TEMPORAL_ADDRESS=f"127.0.0.1:{self.grpc_port}",
             TICKETFLOW_TEMPORAL_UI_PORT=str(self.ui_port),
             TICKETFLOW_API_PORT=str(self.api_port),
@@ -109,6 +111,9 @@ async def _ticket_status(grpc_port: int, ticket_id: str) -> str | None:
 def test_ticket_survives_a_restart_of_the_whole_stack(stack: DevStack) -> None:
     stack.start()
     first_key = stack.headers
+    codec_keys = stack.state_dir / "codec-keys"
+    assert codec_keys.stat().st_mode & 0o777 == 0o600
+    keyring = codec_keys.read_text()
     created = httpx.post(
         f"{stack.api}/tickets",
         json={"message": "Where is my order?"},
@@ -126,6 +131,7 @@ def test_ticket_survives_a_restart_of_the_whole_stack(stack: DevStack) -> None:
 
     stack.start()
     assert stack.headers == first_key  # the dev key survives a restart
+    assert codec_keys.read_text() == keyring  # and so does the payload key
     shown = httpx.get(f"{stack.api}/tickets/{ticket_id}", headers=first_key, timeout=30).json()
     assert shown["state"]["status"] == "waiting_customer"
     turn = httpx.post(
@@ -140,6 +146,17 @@ def test_ticket_survives_a_restart_of_the_whole_stack(stack: DevStack) -> None:
     assert shown["state"]["policy_id"] is not None
     ui = httpx.get(f"http://127.0.0.1:{stack.ui_port}/", timeout=10)
     assert ui.status_code == 200
+    # The UI decodes through the API's codec server (the dev server's --ui-codec-endpoint) ...
+    ui_settings = httpx.get(f"http://127.0.0.1:{stack.ui_port}/api/v1/settings", timeout=10)
+    assert f"127.0.0.1:{stack.api_port}/codec" in ui_settings.text, ui_settings.text
+    # ... where the dev UI's origin from loopback needs no key; others do.
+    plain = {"payloads": [{"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "IngiCg=="}]}
+    origin = {"Origin": f"http://localhost:{stack.ui_port}"}
+    sealed = httpx.post(f"{stack.api}/codec/encode", json=plain, headers=origin, timeout=10)
+    assert sealed.status_code == 200, sealed.text
+    opened = httpx.post(f"{stack.api}/codec/decode", json=sealed.json(), headers=origin)
+    assert opened.json() == plain
+    assert httpx.post(f"{stack.api}/codec/decode", json=sealed.json()).status_code == 401
     assert stack.stop() == 0
 
 

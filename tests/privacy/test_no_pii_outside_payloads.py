@@ -27,12 +27,14 @@ import httpx
 import pytest
 import pytest_asyncio
 from google.protobuf.message import Message
+from temporalio.api.common.v1 import Payload
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 from temporalio.service import RPCError
 
 from activities.platforms.kustomer import KustomerConnector
 from activities.platforms.shopify import ShopifyConnector
+from tests.codec_keys import TEST_KEYRING
 from tests.sandbox_fixtures import SandboxControl
 from ticketflow.logs import (
     TEMPORAL_WORKER_LOGGER,
@@ -41,6 +43,7 @@ from ticketflow.logs import (
     unconfigure_logging,
 )
 from ticketflow.settings import Settings
+from workflows.payload_codec import EncryptionCodec
 
 FIRST, LAST = "Zephyrine", "Quillfeather-Obuya"
 NAME = f"{FIRST} {LAST}"
@@ -195,9 +198,15 @@ async def say(http: httpx.AsyncClient, ticket_id: str, text: str) -> dict[str, A
 
 # --- reading what Temporal keeps outside the payloads ---------------------------------------
 
+CODEC = EncryptionCodec(TEST_KEYRING)
 FAILURE = "temporal.api.failure.v1.Failure"
 USER_METADATA = "temporal.api.sdk.v1.UserMetadata"
 INDEXED = ("temporal.api.common.v1.SearchAttributes", "temporal.api.common.v1.Memo")
+
+
+def clear_text(payload: Payload) -> str:
+    """A payload's data as text, decrypted with the test keyring when it is encrypted."""
+    return CODEC.decrypt(payload).data.decode(errors="replace")
 
 
 def outside_payloads(message: Message, found: list[str]) -> None:
@@ -206,8 +215,13 @@ def outside_payloads(message: Message, found: list[str]) -> None:
     name = message.DESCRIPTOR.full_name
     if name == FAILURE:
         found += [message.message, message.stack_trace]  # type: ignore[attr-defined]
+        if message.HasField("encoded_attributes"):
+            # The codec encrypts failure messages too; read what it hides all the same.
+            found.append(clear_text(message.encoded_attributes))  # type: ignore[attr-defined]
     elif name == USER_METADATA:
-        found += [message.summary.data.decode(), message.details.data.decode()]  # type: ignore[attr-defined]
+        # Summaries and details are payloads, encrypted by the codec: they must hold no
+        # customer data even decrypted (the UI shows them to every operator).
+        found += [clear_text(message.summary), clear_text(message.details)]  # type: ignore[attr-defined]
         return
     elif name in INDEXED:
         fields = getattr(message, "indexed_fields", None) or getattr(message, "fields", {})

@@ -50,6 +50,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowHistory,
 )
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from policies.library import load_library
 from ticketflow.conversation_tests import (
@@ -336,7 +337,14 @@ async def collect_runs(client: Client, ticket_id: str) -> list[Run]:
 async def record(planned: list[Planned]) -> list[Recorded]:
     limiter = HistoryLimit()
     recorded: list[Recorded] = []
-    async with sandbox_server() as sandbox_url, temporal_server("dev") as (dev_client, mode):
+    async with (
+        sandbox_server() as sandbox_url,
+        temporal_server(
+            # Plain payloads: the fixtures replay with any keyring (the codec passes them through).
+            "dev",
+            pydantic_data_converter,
+        ) as (dev_client, mode),
+    ):
         config = dev_client.config()
         config["interceptors"] = [*config["interceptors"], limiter]
         client = Client(**config)

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 
 from policies.library import load_library
+from tests.codec_keys import codec_converter
 from tests.replay.record import MANIFEST, RECORD_COMMAND
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import TicketStart
@@ -57,8 +57,9 @@ def _load(path: Path, entry: dict[str, Any]) -> WorkflowHistory:
 
 @pytest.fixture(scope="module")
 def replayer() -> Replayer:
-    """The production worker's workflows and data converter, in the workflow sandbox."""
-    return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    """The production worker's workflows and data converter (with the encryption codec,
+    which passes the recorded plain payloads through), in the workflow sandbox."""
+    return Replayer(workflows=WORKFLOWS, data_converter=codec_converter())
 
 
 @pytest.mark.parametrize(("path", "entry"), _cases())
@@ -164,14 +165,14 @@ async def test_an_unguarded_change_fails_replay_and_a_patched_one_passes() -> No
     history = _a_first_ticket_run()
     unguarded = Replayer(
         workflows=[_TicketWithANewFirstStep],
-        data_converter=pydantic_data_converter,
+        data_converter=codec_converter(),
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
     result = await unguarded.replay_workflow(history, raise_on_replay_failure=False)
     assert isinstance(result.replay_failure, workflow.NondeterminismError), result
     guarded = Replayer(
         workflows=[_TicketWithAPatchedNewFirstStep],
-        data_converter=pydantic_data_converter,
+        data_converter=codec_converter(),
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
     result = await guarded.replay_workflow(history, raise_on_replay_failure=False)

@@ -19,13 +19,13 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, Page, async_playwright
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from api.auth import create_key
 from api.db import open_database
 from api.main import create_app
 from tests.api_server import served
+from tests.codec_keys import codec_converter
 from tests.ports import free_port
 from ticketflow.settings import Settings
 from ticketflow.wheel_binaries import wheel_binary
@@ -49,6 +49,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 class UiServer:
     env: WorkflowEnvironment
     ui_url: str
+    ui_port: int
+    # The UI decodes payloads through the API's codec server on this port (ui_api serves it).
+    api_port: int
 
     @property
     def client(self) -> Client:
@@ -61,17 +64,19 @@ class UiServer:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def ui_server() -> AsyncIterator[UiServer]:
-    """A dev server of its own, with the Web UI on a free loopback port."""
-    ui_port = free_port()
+    """A dev server of its own, with the Web UI on a free loopback port and its codec
+    endpoint at the API that `ui_api` serves (as `ticketflow dev` starts it)."""
+    ui_port, api_port = free_port(), free_port()
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=wheel_binary("temporal"),
         search_attributes=list(sa.ALL_KEYS),
-        data_converter=pydantic_data_converter,
+        data_converter=codec_converter(),
         dev_server_log_level="error",
         ui=True,
         ui_port=ui_port,
+        dev_server_extra_args=["--ui-codec-endpoint", f"http://127.0.0.1:{api_port}/codec"],
     )
-    yield UiServer(env, f"http://127.0.0.1:{ui_port}")
+    yield UiServer(env, f"http://127.0.0.1:{ui_port}", ui_port, api_port)
     await env.shutdown()
 
 
@@ -110,11 +115,16 @@ def screenshot_path(name: str) -> Path:
 
 @pytest.fixture(scope="module")
 def ui_settings(ui_server: UiServer) -> Settings:
-    return Settings(temporal_address=ui_server.address, task_queue=f"ui-{uuid.uuid4().hex[:6]}")
+    return Settings(
+        temporal_address=ui_server.address,
+        task_queue=f"ui-{uuid.uuid4().hex[:6]}",
+        temporal_ui_port=ui_server.ui_port,
+        codec_ui_without_key=True,  # as `ticketflow dev` runs the API
+    )
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def ui_api(ui_settings: Settings, tmp_path: Path) -> AsyncIterator[Api]:
+async def ui_api(ui_server: UiServer, ui_settings: Settings, tmp_path: Path) -> AsyncIterator[Api]:
     """The real API (uvicorn, loopback) in front of the UI's dev server: tickets are opened
     the way the web channel opens them, with the API's summary and search attributes.
 
@@ -126,7 +136,7 @@ async def ui_api(ui_settings: Settings, tmp_path: Path) -> AsyncIterator[Api]:
     engine.dispose()
     headers = {"Authorization": f"Bearer {api_key}"}
     async with (
-        served(create_app(ui_settings, database=database)) as url,
+        served(create_app(ui_settings, database=database), port=ui_server.api_port) as url,
         httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http,
     ):
         yield Api(http)

@@ -1,6 +1,7 @@
 """An operator in the Temporal Web UI: finds the escalated tickets by TicketStatus and reads
-their summaries; and retries a ticket whose tool failed on a misconfiguration by resetting
-it (the README's "Operating tickets" recipe)."""
+their summaries; retries a ticket whose tool failed on a misconfiguration by resetting
+it (the README's "Operating tickets" recipe); reads a ticket's encrypted history decoded
+through the API's codec server, and sees only ciphertext without it."""
 
 from __future__ import annotations
 
@@ -177,3 +178,57 @@ async def test_operator_resets_a_ticket_after_fixing_a_misconfigured_platform(
     await page.goto(f"{ui_server.ui_url}/namespaces/default/workflows/{ticket_id}")
     await page.get_by_text("Completed").first.wait_for(timeout=30_000)
     await page.screenshot(path=screenshot_path("after-reset.png"), full_page=True)
+
+
+NAME, EMAIL, STREET = "Zebulon Quartermaine", "zq.private@example.com", "742 Evergreen Terrace"
+
+
+async def page_text(page: Page) -> str:
+    texts = []
+    for frame in page.frames:
+        try:
+            texts.append(await frame.locator("body").inner_text())
+        except PlaywrightError:
+            continue
+    return "\n".join(texts)
+
+
+async def test_history_is_decoded_with_the_codec_and_ciphertext_without_it(
+    ui_server: UiServer,
+    ui_settings: Settings,
+    ui_api: Api,
+    page: Page,
+    sandbox_settings: Settings,
+) -> None:
+    """The UI's codec endpoint is the API's /codec (as `ticketflow dev` starts it): the
+    operator reads the customer's message; with the codec server unreachable, the same page
+    holds only ciphertext."""
+    async with build_worker(
+        ui_server.client, ui_settings, activities=ticket_activities(sandbox_settings)
+    ):
+        turn = await ui_api.open(
+            f"I want to cancel order 5001, I moved to {STREET}",
+            customer={"email": EMAIL, "name": NAME},
+        )
+    ticket_id = turn["ticket_id"]
+    run_id = (await ui_server.client.get_workflow_handle(ticket_id).describe()).run_id
+    url = f"{ui_server.ui_url}/namespaces/default/workflows/{ticket_id}/{run_id}/history"
+    await page.goto(url)
+    await shows(page, EMAIL)  # the input card: the ticket's start, decoded
+    await shows(page, NAME)
+    await page.get_by_text("Workflow Execution Update Accepted").first.click()
+    await shows(page, STREET)  # the customer's message, in the update's input
+    await page.screenshot(path=screenshot_path("history-decoded.png"), full_page=True)
+
+    # The same page with the codec server unreachable: ciphertext only, and the UI says so.
+    blind = await page.context.new_page()
+    await blind.route("**/codec/**", lambda route: route.abort())
+    await blind.goto(url)
+    await shows(blind, "Codec Server could not connect")
+    await blind.get_by_text("Workflow Execution Update Accepted").first.click()
+    await asyncio.sleep(1)
+    await blind.screenshot(path=screenshot_path("history-encrypted.png"), full_page=True)
+    text = await page_text(blind)
+    for secret in (EMAIL, NAME, STREET, "Zebulon"):
+        assert secret not in text, secret
+    assert "binary/encrypted" in text or re.search(r"[A-Za-z0-9+/]{60,}", text), text[:2000]

@@ -18,6 +18,7 @@ import pytest
 from api.main import create_app
 from sandbox.credentials import SANDBOX_ZENDESK_TOKEN
 from tests.api_server import served
+from tests.codec_keys import TEST_CODEC_KEYS
 from tests.webhooks.test_helpdesk_webhooks import zendesk_delivery
 from ticketflow.settings import (
     EasyPostSettings,
@@ -76,6 +77,7 @@ def test_the_worker_refuses_to_start_and_names_what_to_set(
 ) -> None:
     env = {
         **os.environ,
+        "TICKETFLOW_CODEC_KEYS": TEST_CODEC_KEYS,
         "TICKETFLOW_KUSTOMER__BASE_URL": "https://acme.api.kustomerapp.com",
         # Nothing listens here: the worker must refuse before it tries to connect.
         "TEMPORAL_ADDRESS": "127.0.0.1:9",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import threading
 import uuid
 from collections.abc import Coroutine
@@ -24,8 +25,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from tests.codec_keys import TEST_KEYRING
 from ticketflow.conversation_tests import start_dev_server, start_time_skipping_server
 from ticketflow.settings import Settings
+from workflows.payload_codec import EncryptionCodec
 from workflows.worker import WORKFLOWS, ticket_activities
 
 T = TypeVar("T")
@@ -211,10 +214,10 @@ class RunView:
             if attributes.cause in BENIGN_TASK_FAILURES:
                 continue
             cause = WorkflowTaskFailedCause.Name(attributes.cause)
-            failure = attributes.failure
+            message, trace = _readable(attributes.failure)
             found.append(
                 f"run {self.run_id} event {event.event_id}: WorkflowTaskFailed {cause}: "
-                f"{failure.message}\n{failure.stack_trace[-2000:]}"
+                f"{message}\n{trace[-2000:]}"
             )
         return found
 
@@ -254,3 +257,13 @@ async def run_chain(
         chain.append(view)
         run_id = view.continued_to
     return chain
+
+
+def _readable(failure: Any) -> tuple[str, str]:
+    """A failure's message and stack trace, decrypted when the codec encoded them (the
+    suite's servers all use the test keyring)."""
+    if not failure.HasField("encoded_attributes"):
+        return failure.message, failure.stack_trace
+    clear = EncryptionCodec(TEST_KEYRING).decrypt(failure.encoded_attributes)
+    attributes = json.loads(clear.data or b"{}")
+    return str(attributes.get("message", "")), str(attributes.get("stack_trace", ""))

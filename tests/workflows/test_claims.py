@@ -26,13 +26,13 @@ import pytest
 import pytest_asyncio
 from rich.console import Console
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.platforms.easypost import EasyPostConnector
 from activities.policy_store import PolicyActivities
 from policies.library import DEFAULT_LIBRARY_DIR, load_library
+from tests.codec_keys import codec_converter
 from tests.sandbox_fixtures import SandboxControl
 from ticketflow.settings import Settings
 from ticketflow.wheel_binaries import wheel_binary
@@ -509,7 +509,7 @@ async def test_follow_up_survives_a_dev_server_and_worker_restart(
             dev_server_existing_path=wheel_binary("temporal"),
             dev_server_database_filename=str(database),
             search_attributes=list(sa.ALL_KEYS),
-            data_converter=pydantic_data_converter,
+            data_converter=codec_converter(),
             dev_server_log_level="error",
         )
 

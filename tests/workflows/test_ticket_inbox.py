@@ -21,7 +21,6 @@ from temporalio.client import (
     WorkflowHistory,
 )
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -311,6 +310,6 @@ async def history_start(client: Client, workflow_id: str, history: WorkflowHisto
     run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
     nxt = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
     payloads = nxt.events[0].workflow_execution_started_event_attributes.input.payloads
-    (start,) = await pydantic_data_converter.decode(payloads, [TicketStart])
+    (start,) = await client.data_converter.decode(payloads, [TicketStart])
     assert isinstance(start, TicketStart)
     return start
