@@ -1,9 +1,15 @@
 """Stay AI (Retextion) emulator: REST subscriptions, orders and addresses.
 
-Auth: ``X-RETEXTION-ACCESS-TOKEN``; errors ``{"message": ...}`` (⚠ shape). Confirmed paths:
-list/get subscriptions, cancel, pause, unpause, ``PUT lines/{lineId}``. ⚠ Unconfirmed and
-kept in step with ``activities/platforms/stayai.py``: ``POST /subscriptions/{id}/skip``,
-``/reactivate``, ``GET|POST /orders``, ``POST /orders/{id}/mark-paid``,
+Auth: ``X-RETEXTION-ACCESS-TOKEN`` (401 ``{"message"}`` without it); other errors
+``{"message", "statusCode"}`` (⚠ shape). Checked against Stay AI's reference (see
+``sandbox/FIDELITY.md`` and ``tests/platforms/contracts/test_stayai_contract.py``): list/get
+subscriptions (``{data, total}``; a subscription carries ``emailAddress``,
+``nextBillingDate``, ``lineItems[{lineId, shopifyVariantId, quantity, …}]``), ``cancel
+{cancellationReasons}`` answering ``{success: true}``, ``skip-next-order``, ``pause
+{pausedUntil, initiator}``, ``unpause``, ``PUT lines/{lineId}``. The other subscription
+actions answer ``{success: true}`` too (⚠). ⚠ Not in Stay AI's reference and kept in step
+with ``activities/platforms/stayai.py``: ``POST /subscriptions/{id}/reactivate``,
+``GET /orders/{id}``, ``POST /orders``, ``POST /orders/{id}/mark-paid``,
 ``POST /orders/{id}/discount``, ``POST /orders/{id}/cancel {reason}`` (refused with 400 once
 the order is fulfilled or already cancelled; a paid order is refunded to the original
 payment), ``POST /discount-codes {code, percentage, customerEmail, usageLimit, expiresAt}``
@@ -14,7 +20,7 @@ Writes honour ``Idempotency-Key``: the same key replays the first successful ans
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
@@ -48,9 +54,11 @@ class StaySubscription(SandboxModel, table=True):
     id: str = Field(primary_key=True)
     email: str = Field(index=True)
     status: str
-    nextOrderDate: datetime | None = None
+    nextBillingDate: datetime | None = None
     cancelledAt: datetime | None = None
-    billingInterval: str = "MONTH"
+    pausedUntil: datetime | None = None
+    orderIntervalUnit: str = "MONTH"
+    orderIntervalFrequency: int = 1
     lines: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     shippingAddress: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
 
@@ -109,16 +117,28 @@ router = APIRouter(dependencies=[Depends(check_auth)])
 
 
 def sub_json(sub: StaySubscription) -> dict[str, Any]:
+    """The fields a listed subscription carries in the third-party schemas read against the
+    live API (a subset: no customerId, prices in cents, …); the by-id answer has the same
+    shape here (⚠ Stay AI may answer that one in Shopify's contract shape)."""
     return {
         "id": sub.id,
-        "customer": {"email": sub.email},
+        "subscriptionId": f"gid://shopify/SubscriptionContract/{sub.id}",
+        "emailAddress": sub.email,
         "status": sub.status,
-        "nextOrderDate": iso(sub.nextOrderDate) if sub.nextOrderDate else None,
+        "nextBillingDate": iso(sub.nextBillingDate) if sub.nextBillingDate else None,
         "cancelledAt": iso(sub.cancelledAt) if sub.cancelledAt else None,
-        "billingInterval": sub.billingInterval,
+        "pausedUntil": iso(sub.pausedUntil) if sub.pausedUntil else None,
+        "orderIntervalUnit": sub.orderIntervalUnit,
+        "orderIntervalFrequency": sub.orderIntervalFrequency,
         "lineItems": sub.lines,
         "shippingAddress": sub.shippingAddress,
     }
+
+
+def interval(sub: StaySubscription) -> timedelta:
+    """One billing interval (a month counted as 30 days)."""
+    days = {"DAY": 1, "WEEK": 7, "MONTH": 30, "YEAR": 365}.get(sub.orderIntervalUnit, 30)
+    return timedelta(days=days * sub.orderIntervalFrequency)
 
 
 def order_json(order: StayOrder) -> dict[str, Any]:
@@ -184,15 +204,21 @@ def row_write(
     return register
 
 
-def subscription_action(action: str) -> Callable[[Change[StaySubscription]], Any]:
-    """``POST /subscriptions/{sub_id}/{action}``."""
+def succeeded(row: Any) -> dict[str, Any]:
+    return {"success": True}
+
+
+def subscription_action(
+    action: str, operation: str | None = None
+) -> Callable[[Change[StaySubscription]], Any]:
+    """``POST /subscriptions/{sub_id}/{action}``, answering ``{"success": true}``."""
     return row_write(
         "POST",
         f"/subscriptions/{{sub_id}}/{action}",
         StaySubscription,
         "Subscription not found",
-        f"subscription.{action}",
-        sub_json,
+        operation or f"subscription.{action}",
+        succeeded,
     )
 
 
@@ -236,45 +262,61 @@ async def get_subscription(sub_id: str, session: SessionDep) -> Any:
     return sub_json(sub) if sub else error(404, "Subscription not found")
 
 
-@subscription_action("skip")
+@subscription_action("skip-next-order", "subscription.skip")
 def skip(session: Session, sub: StaySubscription, body: dict[str, Any]) -> Answer | None:
-    if sub.status != "ACTIVE" or sub.nextOrderDate is None:
+    """The next billing date moves one interval on, whenever the skip happens."""
+    if sub.status != "ACTIVE" or sub.nextBillingDate is None:
         return refused("Only active subscriptions can be skipped")
-    sub.nextOrderDate = sub.nextOrderDate + timedelta(days=30)
+    sub.nextBillingDate = sub.nextBillingDate + interval(sub)
     return None
 
 
 @subscription_action("cancel")
 def cancel(session: Session, sub: StaySubscription, body: dict[str, Any]) -> Answer | None:
-    sub.status, sub.cancelledAt = "CANCELLED", now(session)
+    reasons = body.get("cancellationReasons", [])
+    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+        return refused("cancellationReasons must be a list of strings", with_status=True)
+    sub.status, sub.cancelledAt, sub.pausedUntil = "CANCELLED", now(session), None
     return None
 
 
 @subscription_action("reactivate")
 def reactivate(session: Session, sub: StaySubscription, body: dict[str, Any]) -> Answer | None:
+    """⚠ Not in Stay AI's reference (its Merchant Portal reactivates cancelled ones)."""
     if sub.status == "ACTIVE":
         return refused("Subscription is already active")
-    sub.status, sub.cancelledAt = "ACTIVE", None
-    sub.nextOrderDate = now(session) + timedelta(days=1)
+    sub.status, sub.cancelledAt, sub.pausedUntil = "ACTIVE", None, None
+    sub.nextBillingDate = now(session) + timedelta(days=1)
     return None
 
 
 @subscription_action("pause")
 def pause(session: Session, sub: StaySubscription, body: dict[str, Any]) -> Answer | None:
-    sub.status = "PAUSED"
+    """``{pausedUntil: YYYY-MM-DD, initiator?: MERCHANT|CUSTOMER}``."""
+    try:
+        until = datetime.strptime(str(body.get("pausedUntil")), "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return refused("pausedUntil must be a date (YYYY-MM-DD)", with_status=True)
+    if body.get("initiator", "MERCHANT") not in ("MERCHANT", "CUSTOMER"):
+        return refused("initiator must be MERCHANT or CUSTOMER", with_status=True)
+    if sub.status == "CANCELLED":
+        return refused("Cancelled subscriptions cannot be paused")
+    sub.status, sub.pausedUntil = "PAUSED", until
     return None
 
 
 @subscription_action("unpause")
 def unpause(session: Session, sub: StaySubscription, body: dict[str, Any]) -> Answer | None:
-    sub.status = "ACTIVE"
+    if sub.status != "PAUSED":
+        return refused("Only paused subscriptions can be unpaused")  # ⚠ wording
+    sub.status, sub.pausedUntil = "ACTIVE", None
     return None
 
 
 @router.put("/subscriptions/{sub_id}/lines/{line_id}")
 async def update_line(sub_id: str, line_id: str, request: Request, session: SessionDep) -> Any:
     sub = session.get(StaySubscription, sub_id)
-    if sub is None or not any(line["id"] == line_id for line in sub.lines):
+    if sub is None or not any(line["lineId"] == line_id for line in sub.lines):
         return error(404, "Subscription line not found")
 
     def apply(body: dict[str, Any]) -> Answer:
@@ -284,10 +326,10 @@ async def update_line(sub_id: str, line_id: str, request: Request, session: Sess
             return refused(f"Variant {variant} not found", with_status=True)
         lines = []
         for line in sub.lines:
-            if line["id"] == line_id:
+            if line["lineId"] == line_id:
                 if variant:
                     title, price = VARIANTS[variant]
-                    line = {**line, "variantId": variant, "title": title, "price": price}
+                    line = {**line, "shopifyVariantId": variant, "title": title, "unitPrice": price}
                 if "quantity" in body:
                     line = {**line, "quantity": int(body["quantity"])}
             lines.append(line)
@@ -473,6 +515,7 @@ def seed(session: Session) -> None:
         session.add(StayAddress(id=address_id, email=email, address=addresses[email]))
 
     def line(variant: str, qty: int = 1) -> dict[str, Any]:
+        """An order's line (the orders' shape is ⚠ ours)."""
         title, price = VARIANTS[variant]
         return {
             "id": f"line_{variant}",
@@ -482,14 +525,26 @@ def seed(session: Session) -> None:
             "price": price,
         }
 
+    def sub_line(variant: str, qty: int = 1) -> dict[str, Any]:
+        """A subscription's line; ``title`` is ours (⚠ not in the listed fields)."""
+        title, price = VARIANTS[variant]
+        return {
+            "lineId": f"line_{variant}",
+            "shopifyProductId": variant.rsplit("_", 1)[0],
+            "shopifyVariantId": variant,
+            "title": title,
+            "quantity": qty,
+            "unitPrice": price,
+        }
+
     session.add_all(
         [
             StaySubscription(
                 id="sub_sam",
                 email="sam@example.com",
                 status="ACTIVE",
-                nextOrderDate=moment + 25 * day,
-                lines=[line("var_greens_30")],
+                nextBillingDate=moment + 25 * day,
+                lines=[sub_line("var_greens_30")],
                 shippingAddress=addresses["sam@example.com"],
             ),
             StaySubscription(
@@ -497,15 +552,15 @@ def seed(session: Session) -> None:
                 email="max@example.com",
                 status="CANCELLED",
                 cancelledAt=moment - 30 * day,
-                lines=[line("var_protein_van")],
+                lines=[sub_line("var_protein_van")],
                 shippingAddress=addresses["max@example.com"],
             ),
             StaySubscription(
                 id="sub_kim",
                 email="kim@example.com",
                 status="ACTIVE",
-                nextOrderDate=moment + 12 * day,
-                lines=[line("var_protein_van")],
+                nextBillingDate=moment + 12 * day,
+                lines=[sub_line("var_protein_van")],
                 shippingAddress=addresses["kim@example.com"],
             ),
             # sam: delivered 3 days ago, arrived damaged; inside the reshipment window.

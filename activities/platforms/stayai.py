@@ -4,10 +4,33 @@ Auth: ``X-RETEXTION-ACCESS-TOKEN`` on ``{base_url}`` (real: ``https://api.retext
 Every write sends ``Idempotency-Key`` (⚠ unconfirmed that Stay AI honours it; the sandbox
 does). Cancel and reactivate also look first and skip the write when already done.
 
-⚠ Unconfirmed, kept in step with ``sandbox/stayai.py``: ``POST /subscriptions/{id}/skip``
-and ``/reactivate``; ``GET /orders/{id}``, ``POST /orders``, ``POST /orders/{id}/mark-paid``,
+Checked against Stay AI's reference (docs.stay.ai, API v2; sources and what each settles in
+``sandbox/FIDELITY.md``, contract in ``tests/platforms/contracts/test_stayai_contract.py``):
+
+- ``GET /subscriptions?email=&pageSize=50`` → ``{data, total}`` (pageSize 5 to 100); the
+  email is a query filter, the only lookup Stay AI offers. ``GET /subscriptions/{id}``.
+- A subscription is read as ``id``, ``status`` (ACTIVE|PAUSED|CANCELLED), ``emailAddress``,
+  ``nextBillingDate``, ``lineItems[{lineId, shopifyVariantId, quantity}]``,
+  ``orderIntervalUnit``/``orderIntervalFrequency``: the fields of a listed subscription in
+  code that reads the live API (⚠ no vendor schema; the by-id answer may come in Shopify's
+  contract shape, ``lines``/``customer``/``billingPolicy``, in which case these reads miss).
+  ⚠ A line's ``title`` is read if present (not among the listed fields).
+- ``POST /subscriptions/{id}/cancel {cancellationReasons: [..]}`` answers ``{success}``;
+  ``POST …/skip-next-order`` (moves the next billing date one interval on); ``POST
+  …/unpause`` for a paused subscription. Every action is followed by a read of the
+  subscription: no answer is parsed (⚠ what skip and unpause answer).
+- Swap: ``PUT /subscriptions/{id}/lines/{lineId} {variantId}``: path documented, ⚠ body
+  (Stay AI also documents a swap-line-product operation taking the Shopify variant gid, a
+  price, a quantity, ``initiator`` and ``isDiscounted``; its path is not in the material
+  read). Line ids are Shopify gids on the real API: sent percent-encoded as one segment.
+
+⚠ Not in Stay AI's published reference at all (its orders API lists recurring orders by
+date window and creates a subscription's next order, nothing else), kept in step with
+``sandbox/stayai.py``: ``POST /subscriptions/{id}/reactivate`` for a cancelled
+subscription; ``GET /orders/{id}``, ``POST /orders``, ``POST /orders/{id}/mark-paid``,
 ``POST /orders/{id}/discount {percent}``, ``PUT /addresses/{id}``; error body
-``{"message"}``. Also ⚠, chosen in the style of the confirmed subscription actions:
+``{"message"}`` (401 for a missing or wrong key is documented). Also ⚠, chosen in the style
+of the confirmed subscription actions:
 
 - ``POST /orders/{id}/cancel {reason}`` answers the order (``status: CANCELLED``, a paid order
   ``financialStatus: REFUNDED`` to the original payment); a fulfilled order is refused with
@@ -90,18 +113,17 @@ class StayAiConnector(PlatformConnector, StoreOperations, SubscriptionOperations
 
     def _subscription(self, raw: dict[str, Any]) -> Subscription:
         line = raw["lineItems"][0] if raw["lineItems"] else {}
+        weekly = raw.get("orderIntervalUnit") == "WEEK" and raw.get("orderIntervalFrequency") == 1
         return Subscription(
             id=raw["id"],
             platform=self.platform,
             status=raw["status"].lower(),
-            email=raw["customer"]["email"],
-            product_id=line.get("variantId", ""),
+            email=raw["emailAddress"],
+            product_id=line.get("shopifyVariantId", ""),
             product_name=line.get("title", ""),
             quantity=line.get("quantity", 1),
-            interval={"MONTH": "monthly", "WEEK": "weekly"}.get(
-                str(raw.get("billingInterval")), "monthly"
-            ),
-            next_shipment_date=raw.get("nextOrderDate"),
+            interval="weekly" if weekly else "monthly",
+            next_shipment_date=raw.get("nextBillingDate"),
         )
 
     async def get_subscription(self, subscription_id: str) -> Subscription:
@@ -114,16 +136,18 @@ class StayAiConnector(PlatformConnector, StoreOperations, SubscriptionOperations
     async def _action(
         self, subscription_id: str, action: str, key: str, body: Any = None
     ) -> Subscription:
-        raw = await self._json(
+        """``POST /subscriptions/{id}/{action}``, then the subscription read back: the
+        documented answer is ``{"success": true}``, not the subscription."""
+        await self.request(
             "POST",
             f"{self._subscription_path(subscription_id)}/{action}",
             json=body or {},
             idempotency_key=key,
         )
-        return self._subscription(raw)
+        return await self.get_subscription(subscription_id)
 
     async def skip_next(self, subscription_id: str, key: str) -> Subscription:
-        return await self._action(subscription_id, "skip", key)
+        return await self._action(subscription_id, "skip-next-order", key)
 
     async def cancel(self, subscription_id: str, key: str) -> Subscription:
         current = await self.get_subscription(subscription_id)
@@ -137,23 +161,26 @@ class StayAiConnector(PlatformConnector, StoreOperations, SubscriptionOperations
         )
 
     async def reactivate(self, subscription_id: str, key: str) -> Subscription:
+        """A paused subscription is unpaused (documented); a cancelled one reactivated (⚠)."""
         current = await self.get_subscription(subscription_id)
         if current.status == "active":
             return current
-        return await self._action(subscription_id, "reactivate", key)
+        action = "unpause" if current.status == "paused" else "reactivate"
+        return await self._action(subscription_id, action, key)
 
     async def swap(self, subscription_id: str, new_variant_id: str, key: str) -> Subscription:
         raw = await self._json("GET", self._subscription_path(subscription_id))
         line = raw["lineItems"][0]
-        if line["variantId"] == new_variant_id:
+        if line["shopifyVariantId"] == new_variant_id:
             return self._subscription(raw)
-        updated = await self._json(
+        line_id = path_id(line["lineId"], what="subscription line id", platform=self.platform)
+        await self.request(
             "PUT",
-            f"{self._subscription_path(subscription_id)}/lines/{line['id']}",
+            f"{self._subscription_path(subscription_id)}/lines/{line_id}",
             json={"variantId": new_variant_id},
             idempotency_key=key,
         )
-        return self._subscription(updated)
+        return await self.get_subscription(subscription_id)
 
     def _order(self, raw: dict[str, Any]) -> OrderDetails:
         delivered = raw.get("deliveredAt")
