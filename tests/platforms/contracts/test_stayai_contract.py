@@ -34,6 +34,7 @@ from pydantic import SecretStr
 
 from activities.platforms.base import NotFound, PlatformAuthError
 from activities.platforms.stayai import StayAiConnector
+from policies.tool_models import Address, LineItem
 from tests.platforms.contracts.shapes import (
     BOOL,
     INT,
@@ -220,6 +221,86 @@ async def test_error_bodies(
     await other.aclose()
     unauthorized = traffic(sandbox, "GET", "/subscriptions")[-1]
     assert unauthorized["status"] == 401 and not problems(ERROR, unauthorized["response"])
+
+
+# --- beyond Stay AI's reference (⚠) ---------------------------------------------------------
+# Stay AI's orders API lists recurring orders by date window and creates a subscription's next
+# order; it has no single-order read, order creation, payment, discount, cancellation,
+# discount codes or address ids. What the connector uses there is ours (the connector's
+# docstring says so); these shapes pin it, so a change to either side is a deliberate one.
+
+NULLABLE_STR = kind(str, type(None), what="string or null")
+ORDER = Shape(
+    required={
+        "id": STR,
+        "status": one_of("UNFULFILLED", "FULFILLED", "CANCELLED"),
+        "customer": Shape(required={"email": STR}),
+        "totalPrice": NUMBER,
+        "createdAt": TIMESTAMP,
+        "lineItems": list_of(Shape(required={"quantity": INT}, optional={"price": NUMBER})),
+    },
+    optional={
+        "financialStatus": one_of("PENDING", "PAID", "REFUNDED", "VOIDED"),
+        "deliveredAt": NULL_OR_TIMESTAMP,
+        "trackingNumber": NULLABLE_STR,
+        "carrier": NULLABLE_STR,
+    },
+)
+ADDRESS = Shape(
+    required={"address1": STR, "city": STR, "zip": STR, "countryCode": STR},
+    optional={"name": NULLABLE_STR, "address2": NULLABLE_STR, "province": NULLABLE_STR},
+    closed=True,
+)
+ORDER_POST = Shape(
+    required={
+        "email": STR,
+        "lineItems": list_of(
+            Shape(
+                required={"variantId": STR, "quantity": INT},
+                optional={"title": STR, "price": NUMBER},
+                closed=True,
+            ),
+            min_items=1,
+        ),
+        "shippingAddress": ADDRESS,
+    },
+    optional={"note": STR},
+    closed=True,
+)
+DISCOUNT_POST = Shape(required={"percent": INT}, closed=True)
+ORDER_CANCEL_POST = Shape(optional={"reason": STR}, closed=True)
+CODE_POST = Shape(
+    required={"code": STR, "percentage": INT},
+    optional={"customerEmail": STR, "usageLimit": INT, "expiresAt": TIMESTAMP},
+    closed=True,
+)
+CODE = Shape(required={"code": STR, "percentage": INT}, optional={"expiresAt": NULL_OR_TIMESTAMP})
+
+
+async def test_order_operations_beyond_the_reference(
+    stay: StayAiConnector, sandbox: SandboxControl
+) -> None:
+    address = Address(line1="5 Beacon St", city="Boston", region="MA", postal_code="02108")
+    item = LineItem(sku="var_greens_30", name="Daily Greens", price=45.0)
+    made = await stay.create_replacement("sam@example.com", [item], address, "wf-9/n8")
+    await stay.get_order("7001")
+    await stay.cancel_order("7003", "changed my mind", "wf-9/n5")
+    await stay.create_coupon("sam@example.com", 20, "wf-9/n7")
+    await stay.update_address("addr_sam", address, "wf-9/n6")
+    (created,) = traffic(sandbox, "POST", "/orders")
+    assert_all(ORDER_POST, [created["body"]])
+    assert created["status"] == 201
+    assert_all(NO_BODY, [r["body"] for r in traffic(sandbox, "POST", "/mark-paid")])
+    assert_all(DISCOUNT_POST, [r["body"] for r in traffic(sandbox, "POST", "/discount")])
+    assert_all(ORDER_CANCEL_POST, [r["body"] for r in traffic(sandbox, "POST", "/7003/cancel")])
+    writes = [created, *traffic(sandbox, "POST", f"/orders/{made.order_id}/discount")]
+    reads = [r for r in sandbox.requests("stayai", "GET") if "/orders/" in r["path"]]
+    assert_all(ORDER, [r["response"] for r in [*writes, *reads]])
+    (code,) = traffic(sandbox, "POST", "/discount-codes")
+    assert_all(CODE_POST, [code["body"]])
+    assert_all(CODE, [code["response"]])
+    (moved,) = traffic(sandbox, "PUT", "/addresses/addr_sam")
+    assert_all(ADDRESS, [moved["body"]])
 
 
 def test_the_vocabulary_sees_drift() -> None:
