@@ -13,7 +13,9 @@ Checked against Stay AI's reference (docs.stay.ai, API v2; sources and what each
   ``nextBillingDate``, ``lineItems[{lineId, shopifyVariantId, quantity}]``,
   ``orderIntervalUnit``/``orderIntervalFrequency``: the fields of a listed subscription in
   code that reads the live API (⚠ no vendor schema; the by-id answer may come in Shopify's
-  contract shape, ``lines``/``customer``/``billingPolicy``, in which case these reads miss).
+  contract shape, ``lines``/``customer``/``billingPolicy``: the reader falls back to
+  ``customer.email``, ``lines`` (list or connection) with ``id``/``variantId``, and
+  ``billingPolicy.interval``/``intervalCount``, untried against the real API).
   ⚠ A line's ``title`` is read if present (not among the listed fields).
 - ``POST /subscriptions/{id}/cancel {cancellationReasons: [..]}`` answers ``{success}``;
   ``POST …/skip-next-order`` (moves the next billing date one interval on); ``POST
@@ -77,6 +79,22 @@ ORDER_STATUS = {"FULFILLED": "shipped", "UNFULFILLED": "processing", "CANCELLED"
 COUPON_VALIDITY = timedelta(days=90)
 
 
+def _lines(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """A subscription's lines: ``lineItems`` as listed; ⚠ the by-id answer may carry Shopify
+    contract ``lines`` instead (a list, or a connection of ``nodes``/``edges``)."""
+    lines = raw.get("lineItems")
+    if lines is None:
+        lines = raw.get("lines") or []
+        if isinstance(lines, dict):
+            lines = lines.get("nodes") or [e["node"] for e in lines.get("edges", [])]
+    return list(lines)
+
+
+def _first_line(raw: dict[str, Any]) -> dict[str, Any]:
+    lines = _lines(raw)
+    return lines[0] if lines else {}
+
+
 def _raw_address(address: Address) -> dict[str, Any]:
     return {
         "name": address.name,
@@ -112,17 +130,19 @@ class StayAiConnector(PlatformConnector, StoreOperations, SubscriptionOperations
         return (await self.request(method, path, **kwargs)).json()
 
     def _subscription(self, raw: dict[str, Any]) -> Subscription:
-        line = raw["lineItems"][0] if raw["lineItems"] else {}
-        weekly = raw.get("orderIntervalUnit") == "WEEK" and raw.get("orderIntervalFrequency") == 1
+        line = _first_line(raw)
+        policy = raw.get("billingPolicy") or {}
+        unit = raw.get("orderIntervalUnit") or policy.get("interval")
+        every = raw.get("orderIntervalFrequency") or policy.get("intervalCount")
         return Subscription(
             id=raw["id"],
             platform=self.platform,
             status=raw["status"].lower(),
-            email=raw["emailAddress"],
-            product_id=line.get("shopifyVariantId", ""),
+            email=raw.get("emailAddress") or raw["customer"]["email"],
+            product_id=line.get("shopifyVariantId") or line.get("variantId") or "",
             product_name=line.get("title", ""),
             quantity=line.get("quantity", 1),
-            interval="weekly" if weekly else "monthly",
+            interval="weekly" if (unit, every) == ("WEEK", 1) else "monthly",
             next_shipment_date=raw.get("nextBillingDate"),
         )
 
@@ -170,10 +190,12 @@ class StayAiConnector(PlatformConnector, StoreOperations, SubscriptionOperations
 
     async def swap(self, subscription_id: str, new_variant_id: str, key: str) -> Subscription:
         raw = await self._json("GET", self._subscription_path(subscription_id))
-        line = raw["lineItems"][0]
-        if line["shopifyVariantId"] == new_variant_id:
+        line = _lines(raw)[0]
+        if (line.get("shopifyVariantId") or line.get("variantId")) == new_variant_id:
             return self._subscription(raw)
-        line_id = path_id(line["lineId"], what="subscription line id", platform=self.platform)
+        line_id = path_id(
+            line.get("lineId") or line["id"], what="subscription line id", platform=self.platform
+        )
         await self.request(
             "PUT",
             f"{self._subscription_path(subscription_id)}/lines/{line_id}",

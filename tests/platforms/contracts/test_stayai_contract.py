@@ -223,6 +223,33 @@ async def test_error_bodies(
     assert unauthorized["status"] == 401 and not problems(ERROR, unauthorized["response"])
 
 
+def test_reads_the_contract_shaped_answer_too(stay: StayAiConnector) -> None:
+    """⚠ Code that reads ``GET /subscriptions/{id}`` on the live API finds Shopify contract
+    fields there (``customer``, ``lines``, ``billingPolicy``, ``nextBillingDate``), not the
+    listed ones; the emulator does not answer so, the reader copes with both."""
+    line = {
+        "id": "gid://shopify/SubscriptionLine/7a25",
+        "variantId": "gid://shopify/ProductVariant/3996",
+        "title": "Daily Greens, 30 servings",
+        "quantity": 2,
+    }
+    contract = {
+        "id": "gid://shopify/SubscriptionContract/101",
+        "status": "ACTIVE",
+        "customer": {"email": "sam@example.com"},
+        "billingPolicy": {"interval": "WEEK", "intervalCount": 1},
+        "nextBillingDate": "2027-01-01T00:00:00Z",
+    }
+    for lines in ([line], {"nodes": [line]}, {"edges": [{"node": line}]}):
+        read = stay._subscription({**contract, "lines": lines})
+        assert (read.email, read.product_id, read.quantity, read.interval) == (
+            "sam@example.com",
+            "gid://shopify/ProductVariant/3996",
+            2,
+            "weekly",
+        )
+
+
 # --- beyond Stay AI's reference (⚠) ---------------------------------------------------------
 # Stay AI's orders API lists recurring orders by date window and creates a subscription's next
 # order; it has no single-order read, order creation, payment, discount, cancellation,
