@@ -9,7 +9,8 @@ Zendesk takes no idempotency key on ticket updates, so a keyed update looks befo
 writes: the key travels as the update's custom audit metadata
 (``ticket.metadata = {"ticketflow_idempotency_key": key}``, stored as the audit's
 ``metadata.custom``) and the connector first scans the ticket's most recent audits
-(``GET /api/v2/tickets/{id}/audits.json?sort_order=desc``) for it.
+(``GET /api/v2/tickets/{id}/audits.json``, page 1 and the last two pages by number: the list
+documents offset pages and a ``count`` but no order) for it.
 ⚠ Unconfirmed: that custom ``metadata`` on a ticket update is echoed back in the audit's
 ``metadata.custom`` exactly as sent (Zendesk documents audit metadata as "custom and system
 data"); the emulator behaves so.
@@ -26,7 +27,6 @@ update never adds its comment twice.
 Checked against the Support API OpenAPI document (v2.0.0; see
 ``tests/platforms/contracts/test_zendesk_contract.py``): ticket show/update, comments,
 audits, groups, users and user search, the 404 body. ⚠ What the document leaves open:
-- ``sort_order=desc`` on the audits list (documented for comments' offset pagination only);
 - ``metadata`` on an update (the ticket object documents it as write-only audit metadata,
   ``TicketUpdateInput`` does not list it) and its echo in the audit's ``metadata.custom``;
 - the 409 body of a failed safe update (status documented, body not);
@@ -57,8 +57,8 @@ from policies.tool_models import AccountDetails, HandoffDone, MessageSent
 from ticketflow.settings import ZendeskSettings
 
 IDEMPOTENCY_METADATA_KEY = "ticketflow_idempotency_key"
-# How many recent audits a keyed update scans before writing (a retry follows its first
-# attempt closely, so the earlier write, if any, is among the latest audits).
+# How many recent audits a keyed update scans at least before writing, and the page size
+# (a retry follows its first attempt closely, so the earlier write is among the latest).
 AUDIT_SCAN_LIMIT = 100
 # A tag change is a read-modify-write guarded by the ticket's updated_at; this many reads
 # and writes before a 409 (a concurrent update each time) is given up.
@@ -253,15 +253,24 @@ class ZendeskConnector(PlatformConnector, HelpdeskOperations):
             path, params = body.get("next_page"), None
         return comments
 
-    async def recent_audits(
-        self, ticket_id: int | str, limit: int = AUDIT_SCAN_LIMIT
-    ) -> list[ZendeskAudit]:
-        response = await self.request(
-            "GET",
-            f"/api/v2/tickets/{ticket_id}/audits.json",
-            params={"sort_order": "desc", "per_page": min(limit, 100)},
-        )
-        return [ZendeskAudit.model_validate(a) for a in response.json().get("audits", [])]
+    async def recent_audits(self, ticket_id: int | str) -> list[ZendeskAudit]:
+        """The ticket's most recent audits (at least ``AUDIT_SCAN_LIMIT`` when it has that
+        many), newest first.
+
+        The audits list documents offset pages and a ``count`` but no sort order, so this
+        reads page 1 and, for a longer history, the last two pages by number."""
+        path = f"/api/v2/tickets/{ticket_id}/audits.json"
+        size = AUDIT_SCAN_LIMIT
+        first = (await self.request("GET", path, params={"per_page": size})).json()
+        found = {a["id"]: a for a in first.get("audits", [])}
+        count = int(first.get("count") or len(found))
+        last = max(1, -(-count // size))
+        for number in sorted({last - 1, last} - {0, 1}):
+            body = await self.request("GET", path, params={"per_page": size, "page": number})
+            found |= {a["id"]: a for a in body.json().get("audits", [])}
+        audits = [ZendeskAudit.model_validate(a) for a in found.values()]
+        oldest = datetime.min.replace(tzinfo=UTC)
+        return sorted(audits, key=lambda a: (a.created_at or oldest, a.id), reverse=True)
 
     async def find_update(self, ticket_id: int | str, idempotency_key: str) -> ZendeskAudit | None:
         for audit in await self.recent_audits(ticket_id):

@@ -191,6 +191,7 @@ async def test_reads(zendesk: ZendeskConnector, sandbox: SandboxControl) -> None
     assert set(comments["query"]) <= {"per_page", "page", "sort_order"}
     assert_all(COMMENTS, [comments["response"]])
     (audits,) = traffic(sandbox, "GET", "/audits.json")
+    assert set(audits["query"]) <= {"per_page", "page"}  # no sorting is documented here
     assert_all(AUDITS, [audits["response"]])
     assert_all(GROUPS, [r["response"] for r in traffic(sandbox, "GET", "/groups.json")])
     (search,) = traffic(sandbox, "GET", "/users/search.json")
@@ -258,6 +259,23 @@ async def test_a_stale_stamp_is_a_conflict_and_the_connector_reads_again(
     )
     tags = (await zendesk.get_ticket(1004)).tags
     assert "vip" in tags and "stayai" not in tags
+
+
+async def test_a_keyed_update_is_found_among_many_audits(
+    zendesk: ZendeskConnector, sandbox: SandboxControl
+) -> None:
+    """The audits list documents offset pages and a count, no order: the connector reads the
+    last pages by number to find a recent key, whatever order the first page comes in."""
+    for status in ["open", "pending"] * 60:
+        await zendesk.update_ticket(1001, ZendeskTicketUpdate(status=status), idempotency_key=None)
+    update = ZendeskTicketUpdate(comment_body="Restarted.")
+    first = await zendesk.update_ticket(1001, update, idempotency_key="late-key")
+    await zendesk.update_ticket(1001, ZendeskTicketUpdate(status="open"), idempotency_key=None)
+    again = await zendesk.update_ticket(1001, update, idempotency_key="late-key")
+    assert again.replayed and again.audit_id == first.audit_id
+    reads = traffic(sandbox, "GET", "/tickets/1001/audits.json")
+    assert all(set(r["query"]) <= {"per_page", "page"} for r in reads)
+    assert_all(AUDITS, [r["response"] for r in reads])
 
 
 async def test_error_bodies(zendesk: ZendeskConnector, sandbox: SandboxControl) -> None:
