@@ -24,8 +24,8 @@ Hand-off sets ``OwnerId`` to a queue (``Group`` with ``Type = 'Queue'``, id ``00
 ⚠ Tags: Cases have no tags; ticketflow keeps them in a text custom field
 ``Ticketflow_Tags__c`` (semicolon separated), which the org must add (field configurable).
 
-Checked against Salesforce's documentation (REST API Developer Guide at v62.0, the version
-called; Object Reference for Case, CaseComment, Contact, Group, EmailMessage; the OAuth 2.0
+Checked against Salesforce's documentation (REST API Developer Guide, v68.0 edition, for the v62.0
+calls; Object Reference for Case, CaseComment, Contact, Group, EmailMessage; the OAuth 2.0
 client credentials flow; SOAP API Developer Guide, "Understanding the Outbound Messaging
 WSDL"; see ``tests/platforms/contracts/test_salesforce_contract.py``): record GET / PATCH
 (204) / POST (201 ``{id, success, errors}``), SOQL query paging, parameterized search by

@@ -2,20 +2,21 @@
 traffic.
 
 Source of truth: Salesforce's developer documentation (developer.salesforce.com), REST API
-Developer Guide (API v62.0, the version the connector calls; the pages cited are unchanged
-through v68.0): "sObject Rows" (GET / PATCH a record, 204 on update), "sObject Basic
-Information" (POST a record, 201 ``{id, success, errors}``), "Query" (``totalSize``,
-``done``, ``records``, ``nextRecordsUrl``), "Parameterized Search" (POST body ``q``, ``in``,
-``sobjects[{name, fields, limit}]``, ``overallLimit``; ``searchRecords`` back), "Status Codes
-and Error Responses" (a list of ``{message, errorCode, fields?}``); the Object Reference for
-``Case``, ``CaseComment`` (``ParentId``, ``CommentBody`` up to 4,000 bytes, ``IsPublished``),
-``Contact``, ``Group`` and ``EmailMessage``; the OAuth 2.0 client credentials flow (token
-response ``access_token``, ``instance_url``, ``id``, ``token_type``, ``issued_at``,
-``signature``); and the SOAP API Developer Guide, "Understanding the Outbound Messaging WSDL"
-(``notifications``: ``OrganizationId``, ``ActionId``, ``SessionId``, ``EnterpriseUrl``,
-``PartnerUrl``, up to 100 ``Notification {Id, sObject}``; answered by a
-``notificationsResponse`` with ``Ack``). The fields are written in our own words; every
-check runs on the request the connector really sent and the answer the emulator really gave.
+Developer Guide (read in its v68.0 edition; the connector calls v62.0, and parameterized
+search, the newest resource used, exists since v36.0): "sObject Rows" (GET / PATCH a record,
+204 on update), "sObject Basic Information" (POST a record, 201 ``{id, success, errors}``),
+"Query" (``totalSize``, ``done``, ``records``, ``nextRecordsUrl``), "Parameterized Search"
+(POST body ``q``, ``in``, ``sobjects[{name, fields, limit}]``, ``overallLimit``;
+``searchRecords`` back), "Status Codes and Error Responses" (a list of ``{message,
+errorCode, fields?}``); the Object Reference for ``Case``, ``CaseComment`` (``ParentId``,
+``CommentBody`` up to 4,000 bytes, ``IsPublished``), ``Contact``, ``Group`` and
+``EmailMessage``; the OAuth 2.0 client credentials flow (token response ``access_token``,
+``instance_url``, ``id``, ``token_type``, ``issued_at``, ``signature``); and the SOAP API
+Developer Guide, "Understanding the Outbound Messaging WSDL" (``notifications``:
+``OrganizationId``, ``ActionId``, ``SessionId``, ``EnterpriseUrl``, ``PartnerUrl``, up to
+100 ``Notification {Id, sObject}``; answered by a ``notificationsResponse`` with ``Ack``).
+The fields are written in our own words; every check runs on the request the connector
+really sent and the answer the emulator really gave.
 
 What the documents leave to the org (the tags custom field, the Status picklist, the
 outbound message's field selection) is marked ⚠ in the connector's docstring.
