@@ -415,6 +415,11 @@ async def update_conversation(
         raise KustomerError(
             400, "invalid", "Bad Request", f"status must be one of {', '.join(STATUSES)}"
         )
+    if "priority" in changes and changes["priority"] not in (1, 2, 3, 4, 5):
+        raise KustomerError(400, "invalid", "Bad Request", "priority must be 1 to 5")
+    for key in ("assignedTeams", "assignedUsers"):
+        if key in changes and (not isinstance(changes[key], list) or len(changes[key]) > 10):
+            raise KustomerError(400, "invalid", "Bad Request", f"{key} takes up to 10 ids")
     if "assignedTeams" in changes:
         for team_id in changes["assignedTeams"]:
             if session.get(KustomerTeam, team_id) is None:
@@ -646,7 +651,7 @@ async def customer_reply(
         "org": ORG_ID,
         "partition": ORG_ID,
         "data": entry_json(entry),
-        "changes": {},
+        "changes": None,  # null on a create event, as Kustomer's event catalog shows
         "createdAt": iso(entry.created_at),
     }
     deliveries = emit_webhook(session, PLATFORM, event, json.dumps(envelope), sign(event))

@@ -460,13 +460,15 @@ async def query(version: str, q: str, session: SessionDep) -> dict[str, Any]:
 SEARCH_GROUPS = {
     "EMAIL": lambda field: "Email" in field,
     "NAME": lambda field: field.endswith("Name"),
+    "PHONE": lambda field: "Phone" in field,
+    "SIDEBAR": lambda field: field.endswith("Name") or "Email" in field or "Phone" in field,
     "ALL": lambda field: field != "Id",
 }
 
 
 @router.post("/services/data/{version}/parameterizedSearch")
 async def parameterized_search(version: str, request: Request, session: SessionDep) -> Any:
-    """SOSL as JSON: ``{q, in: ALL|EMAIL|NAME, sobjects: [{name, fields, limit?}],
+    """SOSL as JSON: ``{q, in: ALL|EMAIL|NAME|PHONE|SIDEBAR, sobjects: [{name, fields, limit?}],
     overallLimit?}`` -> ``{searchRecords: [...]}``. The search term travels in the body."""
     try:
         body = await request.json()

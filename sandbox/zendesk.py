@@ -276,6 +276,29 @@ class TicketUpdateBody(BaseModel):
     ticket: dict[str, Any]
 
 
+def _check_safe_update(ticket: ZendeskTicket, changes: dict[str, Any]) -> None:
+    """``safe_update: true`` writes only if ``updated_stamp`` is the ticket's ``updated_at``
+    (to the second); otherwise 409, as the Support API documents (⚠ the 409 body's words)."""
+    if changes.get("safe_update") not in (True, "true"):
+        return
+    stamp = changes.get("updated_stamp")
+    try:
+        given = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
+    except ValueError:
+        raise ZendeskError(
+            422,
+            "RecordInvalid",
+            "Record validation errors",
+            details={"updated_stamp": [{"description": "Updated stamp: is invalid"}]},
+        ) from None
+    if iso(given) != iso(ticket.updated_at):
+        raise ZendeskError(
+            409,
+            "UpdateConflict",
+            "The ticket was updated after updated_stamp; read it again and retry",
+        )
+
+
 def apply_update(
     session: Session, ticket: ZendeskTicket, changes: dict[str, Any], author_id: int
 ) -> ZendeskAudit:
@@ -318,6 +341,7 @@ def apply_update(
         )
     if ticket.status == "closed":
         raise ZendeskError(422, "RecordInvalid", "Record validation errors: ticket is closed")
+    _check_safe_update(ticket, changes)
     group_id = changes.get("group_id")
     if group_id is not None and session.get(ZendeskGroup, int(group_id)) is None:
         raise ZendeskError(
@@ -359,11 +383,11 @@ def apply_update(
                 }
             )
             setattr(ticket, name, changes[name])
+    # `tags` replaces the list. The single-ticket update documents no `additional_tags` /
+    # `remove_tags` (bulk-update fields): like any undocumented field, they are ignored.
     tags = list(ticket.tags)
     if "tags" in changes:
-        tags = [str(t) for t in changes["tags"]]
-    tags += [str(t) for t in changes.get("additional_tags", []) if str(t) not in tags]
-    tags = [t for t in tags if t not in {str(r) for r in changes.get("remove_tags", [])}]
+        tags = list(dict.fromkeys(str(t) for t in changes["tags"]))
     if tags != ticket.tags:
         events.append(
             {"type": "Change", "field_name": "tags", "value": tags, "previous_value": ticket.tags}

@@ -14,16 +14,30 @@ is sent as the draft's / note's ``externalId`` and the connector first scans the
 conversation's messages (``GET /v1/conversations/{id}/messages``) or notes
 (``GET /v1/conversations/{id}/notes``) for it.
 
+Checked against developer.kustomer.com (Core resources API and the Search, Conversations
+and messages, and Events pages, read December 2026; see
+``tests/platforms/contracts/test_kustomer_contract.py``): the customer search takes
+``queryContext`` and ``and`` / ``or`` criteria in the body (``customer_email`` is a standard
+string attribute) and ``page`` / ``pageSize`` (at most 500) as query parameters; a draft
+without ``scheduled: true`` is created and sent at once, the delivered message then being an
+``out`` message on the conversation; ``POST /v1/conversations/{id}/messages`` and
+``POST /v1/customers/{id}/messages`` only record a message; notes are ``POST /v1/notes`` and
+never reach the customer; a conversation's ``status`` is open / snoozed / done, ``priority``
+1-5, ``assignedTeams`` / ``assignedUsers`` up to 10 ids, and ``tags`` replaces the whole list
+(the connector reads, merges and writes); webhooks carry the event envelope ``{id, name, org,
+partition, data, changes}`` (``changes`` null on a create), signed with the lowercase hex
+HMAC-SHA256 of the raw body.
+
 ⚠ Unconfirmed, and kept in step with the emulator:
-- a draft created without ``scheduled: true`` is sent at once (Kustomer's docs say the draft
-  is "created immediately"); the delivered message keeps the draft's ``externalId``;
-- notes accept ``externalId``;
-- tags on ``PATCH /v1/conversations/{id}`` are tag names and replace the whole list (the
-  connector reads, merges and writes);
-- customer search answers a JSON:API list (``data[]``, ``links.next``) and pages with
-  ``page`` / ``pageSize`` query parameters, as Kustomer's other lists do;
+- drafts and notes accept ``externalId`` and the delivered message keeps the draft's
+  (the pages list no request schema for either);
+- the conversation update is ``PATCH /v1/conversations/{id}`` with the attributes flat in
+  the body (one reference page shows ``PUT`` for "Update conversation"); ``queue`` as
+  ``{"id": …}``;
+- the search answers a JSON:API list (``data[]``, ``links.next``), as the other lists do;
 - a customer's saved address is ``attributes.locations[]`` with ``address``, ``address2``,
-  ``cityName``, ``regionCode``, ``zipCode``, ``countryCode``.
+  ``cityName``, ``regionCode``, ``zipCode``, ``countryCode``;
+- error bodies are JSON:API ``{"errors": [{status, code, title, detail}]}``.
 """
 
 from __future__ import annotations

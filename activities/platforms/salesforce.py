@@ -24,6 +24,19 @@ Hand-off sets ``OwnerId`` to a queue (``Group`` with ``Type = 'Queue'``, id ``00
 ⚠ Tags: Cases have no tags; ticketflow keeps them in a text custom field
 ``Ticketflow_Tags__c`` (semicolon separated), which the org must add (field configurable).
 
+Checked against Salesforce's documentation (REST API Developer Guide, v68.0 edition, for the v62.0
+calls; Object Reference for Case, CaseComment, Contact, Group, EmailMessage; the OAuth 2.0
+client credentials flow; SOAP API Developer Guide, "Understanding the Outbound Messaging
+WSDL"; see ``tests/platforms/contracts/test_salesforce_contract.py``): record GET / PATCH
+(204) / POST (201 ``{id, success, errors}``), SOQL query paging, parameterized search by
+POST, the error list, the token answer, the outbound message envelope and its ``Ack``.
+``CommentBody`` holds 4,000 bytes: a longer comment is sent in parts (``add_comment``).
+⚠ Left to the org, not the documents: the ``Ticketflow_Tags__c`` field, the ``Escalated``
+value of the Case Status picklist, which fields the outbound message carries (ticketflow
+needs ``Id``, ``ParentId``, ``CommentBody``, ``IsPublished``, ``CreatedDate``; for
+EmailMessage ``Incoming``, ``TextBody``, ``MessageDate``); whether SOSL's reserved
+characters (``-``, ``+``, ``&`` …) in an email sent as ``q`` need escaping.
+
 Incoming customer messages: ticketflow's choice is an **outbound message** (SOAP
 ``notifications``) from a flow/workflow rule on ``CaseComment`` created with
 ``IsPublished = true`` by a portal user. Outbound messages are not HMAC-signed: the receiver
@@ -128,6 +141,37 @@ class SalesforceCommentResult(_Model):
 def reference_line(idempotency_key: str) -> str:
     """The line a keyed comment ends with; a digest, so no workflow id reaches the customer."""
     return f"[ref:tf-{hashlib.sha256(idempotency_key.encode()).hexdigest()[:12]}]"
+
+
+def part_line(idempotency_key: str, number: int) -> str:
+    """The line that ends part ``number`` (not the last) of a comment split in parts."""
+    return reference_line(idempotency_key)[:-1] + f".{number}]"
+
+
+# Room for the text of one CaseComment: the limit less the blank line and the longest
+# reference line (a part number up to 999).
+_PART_BYTES = COMMENT_BODY_MAX_BYTES - len("\n\n") - len(part_line("", 999).encode())
+
+
+def split_comment(body: str, limit: int = _PART_BYTES) -> list[str]:
+    """``body`` in pieces of at most ``limit`` UTF-8 bytes that join back to it, cut after
+    a line break or a space where one falls in the second half of a piece."""
+    parts: list[str] = []
+    rest = body
+    while len(rest.encode()) > limit:
+        cut, size = 0, 0
+        for index, char in enumerate(rest):
+            size += len(char.encode())
+            if size > limit:
+                break
+            cut = index + 1
+        window = rest[:cut]
+        soft = max(window.rfind("\n"), window.rfind(" "))
+        if soft >= cut // 2:
+            cut = soft + 1
+        parts.append(rest[:cut])
+        rest = rest[cut:]
+    return [*parts, rest]
 
 
 def soql_quote(value: str) -> str:
@@ -276,17 +320,34 @@ class SalesforceConnector(PlatformConnector, HelpdeskOperations):
     async def add_comment(
         self, case_id: str, body: str, *, public: bool, idempotency_key: str
     ) -> SalesforceCommentResult:
-        """A CaseComment (public reply or internal note), at most once per key."""
+        """A CaseComment (public reply or internal note), at most once per key.
+
+        ``CommentBody`` holds at most 4,000 bytes with the reference line, so a longer text
+        goes out as several comments in order: the earlier ones end with a numbered line
+        ``[ref:tf-….N]``, the last with the key's own line. A retry skips every part already
+        there, and the last part's id is the comment's id."""
         marker = reference_line(idempotency_key)
-        for comment in await self.case_comments(case_id):
+        existing = await self.case_comments(case_id)
+        for comment in existing:
             if comment.body.rstrip().endswith(marker):
                 return SalesforceCommentResult(id=comment.id, case_id=case_id, replayed=True)
-        response = await self.rest(
-            "POST",
-            "sobjects/CaseComment",
-            json={"ParentId": case_id, "CommentBody": f"{body}\n\n{marker}", "IsPublished": public},
-        )
-        return SalesforceCommentResult(id=response.json()["id"], case_id=case_id)
+        parts = split_comment(body)
+        comment_id = ""
+        for number, text in enumerate(parts, start=1):
+            line = marker if number == len(parts) else part_line(idempotency_key, number)
+            if any(c.body.rstrip().endswith(line) for c in existing):
+                continue
+            response = await self.rest(
+                "POST",
+                "sobjects/CaseComment",
+                json={
+                    "ParentId": case_id,
+                    "CommentBody": f"{text}\n\n{line}",
+                    "IsPublished": public,
+                },
+            )
+            comment_id = response.json()["id"]
+        return SalesforceCommentResult(id=comment_id, case_id=case_id)
 
     async def list_queues(self) -> list[SalesforceQueue]:
         records = await self.query("SELECT Id, Name, DeveloperName FROM Group WHERE Type = 'Queue'")

@@ -9,10 +9,32 @@ Zendesk takes no idempotency key on ticket updates, so a keyed update looks befo
 writes: the key travels as the update's custom audit metadata
 (``ticket.metadata = {"ticketflow_idempotency_key": key}``, stored as the audit's
 ``metadata.custom``) and the connector first scans the ticket's most recent audits
-(``GET /api/v2/tickets/{id}/audits.json?sort_order=desc``) for it.
+(``GET /api/v2/tickets/{id}/audits.json``, page 1 and the last two pages by number: the list
+documents offset pages and a ``count`` but no order) for it.
 ⚠ Unconfirmed: that custom ``metadata`` on a ticket update is echoed back in the audit's
 ``metadata.custom`` exactly as sent (Zendesk documents audit metadata as "custom and system
 data"); the emulator behaves so.
+
+Tags: the single-ticket update documents ``tags`` (the whole list) but not
+``additional_tags`` / ``remove_tags`` (Zendesk's Support API OpenAPI document, v2.0.0, has
+neither; the help pages name them for the bulk update). A tag change therefore reads the
+ticket and writes the merged list in the same update as the comment and status, with
+``safe_update: true`` and ``updated_stamp`` = the ``updated_at`` just read, so an update made
+in between answers 409 instead of being overwritten; the connector then reads again (at most
+``SAFE_UPDATE_ATTEMPTS`` times). The idempotency check runs before the read, so a retried
+update never adds its comment twice.
+
+Checked against the Support API OpenAPI document (v2.0.0; see
+``tests/platforms/contracts/test_zendesk_contract.py``): ticket show/update, comments,
+audits, groups, users and user search, the 404 body. ⚠ What the document leaves open:
+- ``metadata`` on an update (the ticket object documents it as write-only audit metadata,
+  ``TicketUpdateInput`` does not list it) and its echo in the audit's ``metadata.custom``;
+- the 409 body of a failed safe update (status documented, body not);
+- the trigger placeholders used in ``WEBHOOK_TEMPLATE`` (Zendesk's placeholder reference, not
+  the OpenAPI document, defines them; e.g. ``latest_comment.created_at_with_timestamp``);
+- looking a user up by email needs ``GET /users/search.json?query=email:…``: Zendesk documents
+  no lookup with the email in a body, so this one call puts it in a query string (the
+  connector's debug log writes the path only).
 
 Incoming webhooks come from a trigger whose JSON body the admin templates; ticketflow
 expects ``WEBHOOK_TEMPLATE`` below and verifies the signature with ``verify_webhook``.
@@ -23,21 +45,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from activities.platforms.base import NotFound, PlatformConnector
+from activities.platforms.base import NotFound, PlatformConnector, PlatformRejected
 from activities.platforms.roles import HANDOFF_TAG, HelpdeskOperations, handoff_note
 from policies.tool_models import AccountDetails, HandoffDone, MessageSent
 from ticketflow.settings import ZendeskSettings
 
 IDEMPOTENCY_METADATA_KEY = "ticketflow_idempotency_key"
-# How many recent audits a keyed update scans before writing (a retry follows its first
-# attempt closely, so the earlier write, if any, is among the latest audits).
+# How many recent audits a keyed update scans at least before writing, and the page size
+# (a retry follows its first attempt closely, so the earlier write is among the latest).
 AUDIT_SCAN_LIMIT = 100
+# A tag change is a read-modify-write guarded by the ticket's updated_at; this many reads
+# and writes before a 409 (a concurrent update each time) is given up.
+SAFE_UPDATE_ATTEMPTS = 3
 
 ZendeskStatus = Literal["new", "open", "pending", "hold", "solved", "closed"]
 
@@ -118,17 +143,33 @@ class ZendeskUser(_Model):
 
 
 class ZendeskTicketUpdate(_Model):
-    """The fields ticketflow sets on ``PUT /tickets/{id}.json`` (None means "leave as is")."""
+    """The fields ticketflow sets on ``PUT /tickets/{id}.json`` (None means "leave as is").
+
+    ``add_tags`` / ``drop_tags`` are ours, not Zendesk's: the single-ticket update documents
+    only ``tags`` (the whole list), so ``update_ticket`` reads the ticket, merges them and
+    writes the list with a safe update (``safe_update`` + ``updated_stamp``)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     comment_body: str | None = None
     public: bool = True
     status: ZendeskStatus | None = None
     group_id: int | None = None
     assignee_id: int | None = None
-    additional_tags: list[str] = Field(default_factory=list)
-    remove_tags: list[str] = Field(default_factory=list)
+    add_tags: list[str] = Field(default_factory=list)
+    drop_tags: list[str] = Field(default_factory=list)
 
-    def payload(self, idempotency_key: str | None) -> dict[str, Any]:
+    def merged_tags(self, current: list[str]) -> list[str]:
+        tags = [t for t in current if t not in self.drop_tags]
+        return tags + [t for t in dict.fromkeys(self.add_tags) if t not in tags]
+
+    def payload(
+        self,
+        idempotency_key: str | None,
+        *,
+        tags: list[str] | None = None,
+        updated_stamp: str | None = None,
+    ) -> dict[str, Any]:
         ticket: dict[str, Any] = {}
         if self.comment_body is not None:
             ticket["comment"] = {"body": self.comment_body, "public": self.public}
@@ -136,13 +177,21 @@ class ZendeskTicketUpdate(_Model):
             value = getattr(self, name)
             if value is not None:
                 ticket[name] = value
-        if self.additional_tags:
-            ticket["additional_tags"] = self.additional_tags
-        if self.remove_tags:
-            ticket["remove_tags"] = self.remove_tags
+        if tags is not None:
+            ticket["tags"] = tags
+            if updated_stamp:
+                ticket["safe_update"] = True
+                ticket["updated_stamp"] = updated_stamp
         if idempotency_key:
             ticket["metadata"] = {IDEMPOTENCY_METADATA_KEY: idempotency_key}
         return {"ticket": ticket}
+
+
+def _stamp(updated_at: datetime | None) -> str | None:
+    """``updated_at`` as Zendesk writes it, for ``updated_stamp``."""
+    if updated_at is None:
+        return None
+    return updated_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ZendeskUpdateResult(_Model):
@@ -204,15 +253,24 @@ class ZendeskConnector(PlatformConnector, HelpdeskOperations):
             path, params = body.get("next_page"), None
         return comments
 
-    async def recent_audits(
-        self, ticket_id: int | str, limit: int = AUDIT_SCAN_LIMIT
-    ) -> list[ZendeskAudit]:
-        response = await self.request(
-            "GET",
-            f"/api/v2/tickets/{ticket_id}/audits.json",
-            params={"sort_order": "desc", "per_page": min(limit, 100)},
-        )
-        return [ZendeskAudit.model_validate(a) for a in response.json().get("audits", [])]
+    async def recent_audits(self, ticket_id: int | str) -> list[ZendeskAudit]:
+        """The ticket's most recent audits (at least ``AUDIT_SCAN_LIMIT`` when it has that
+        many), newest first.
+
+        The audits list documents offset pages and a ``count`` but no sort order, so this
+        reads page 1 and, for a longer history, the last two pages by number."""
+        path = f"/api/v2/tickets/{ticket_id}/audits.json"
+        size = AUDIT_SCAN_LIMIT
+        first = (await self.request("GET", path, params={"per_page": size})).json()
+        found = {a["id"]: a for a in first.get("audits", [])}
+        count = int(first.get("count") or len(found))
+        last = max(1, -(-count // size))
+        for number in sorted({last - 1, last} - {0, 1}):
+            body = await self.request("GET", path, params={"per_page": size, "page": number})
+            found |= {a["id"]: a for a in body.json().get("audits", [])}
+        audits = [ZendeskAudit.model_validate(a) for a in found.values()]
+        oldest = datetime.min.replace(tzinfo=UTC)
+        return sorted(audits, key=lambda a: (a.created_at or oldest, a.id), reverse=True)
 
     async def find_update(self, ticket_id: int | str, idempotency_key: str) -> ZendeskAudit | None:
         for audit in await self.recent_audits(ticket_id):
@@ -233,16 +291,37 @@ class ZendeskConnector(PlatformConnector, HelpdeskOperations):
                     comment_id=earlier.comment_id,
                     replayed=True,
                 )
-        response = await self.request(
-            "PUT", f"/api/v2/tickets/{ticket_id}.json", json=update.payload(idempotency_key)
-        )
-        body = response.json()
+        body = await self._put_update(ticket_id, update, idempotency_key)
         audit = ZendeskAudit.model_validate(body["audit"]) if body.get("audit") else None
         return ZendeskUpdateResult(
             ticket_id=int(body["ticket"]["id"]),
             audit_id=audit.id if audit else None,
             comment_id=audit.comment_id if audit else None,
         )
+
+    async def _put_update(
+        self, ticket_id: int | str, update: ZendeskTicketUpdate, idempotency_key: str | None
+    ) -> dict[str, Any]:
+        """The PUT itself. A tag change reads the ticket, writes the merged list with a safe
+        update, and on 409 (someone updated the ticket in between) reads and tries again."""
+        path = f"/api/v2/tickets/{ticket_id}.json"
+        if not (update.add_tags or update.drop_tags):
+            return dict(
+                (await self.request("PUT", path, json=update.payload(idempotency_key))).json()
+            )
+        for attempt in range(SAFE_UPDATE_ATTEMPTS):
+            current = await self.get_ticket(ticket_id)
+            tags = update.merged_tags(current.tags)
+            stamp = _stamp(current.updated_at)
+            payload = update.payload(
+                idempotency_key, tags=tags if tags != current.tags else None, updated_stamp=stamp
+            )
+            try:
+                return dict((await self.request("PUT", path, json=payload)).json())
+            except PlatformRejected as exc:
+                if exc.status != 409 or attempt == SAFE_UPDATE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def list_groups(self) -> list[ZendeskGroup]:
         response = await self.request("GET", "/api/v2/groups.json")
@@ -290,7 +369,7 @@ class ZendeskConnector(PlatformConnector, HelpdeskOperations):
                 public=False,
                 group_id=group.id,
                 status="open",
-                additional_tags=[HANDOFF_TAG],
+                add_tags=[HANDOFF_TAG],
             ),
             idempotency_key=idempotency_key,
         )

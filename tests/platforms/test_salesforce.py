@@ -90,8 +90,16 @@ async def test_handoff_to_queue(salesforce: SalesforceConnector) -> None:
 
 
 async def test_comment_body_limit(salesforce: SalesforceConnector) -> None:
+    """The emulator refuses a CommentBody over 4,000 bytes; the connector splits one."""
     with pytest.raises(PlatformRejected, match="STRING_TOO_LONG"):
-        await salesforce.add_comment(ALEX_CASE, "é" * 2000, public=True, idempotency_key="big")
+        await salesforce.rest(
+            "POST",
+            "sobjects/CaseComment",
+            json={"ParentId": ALEX_CASE, "CommentBody": "é" * 2001, "IsPublished": False},
+        )
+    await salesforce.add_comment(ALEX_CASE, "é" * 2000, public=True, idempotency_key="big")
+    bodies = [c.body for c in await salesforce.case_comments(ALEX_CASE)]
+    assert sum("[ref:tf-" in b for b in bodies) == 2
 
 
 async def test_bad_picklist_value_is_rejected(salesforce: SalesforceConnector) -> None:

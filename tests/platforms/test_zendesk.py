@@ -48,8 +48,8 @@ async def test_reply_status_group_and_tags_in_one_update(zendesk: ZendeskConnect
             comment_body="We can restart it today.",
             status="pending",
             group_id=group.id,
-            additional_tags=["offered"],
-            remove_tags=["stayai"],
+            add_tags=["offered"],
+            drop_tags=["stayai"],
         ),
         idempotency_key="wf-1/node-3",
     )
