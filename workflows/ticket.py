@@ -48,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
         TranscriptEntry,
         TurnResult,
     )
-    from workflows.ticket_routing import PolicyEntry
+    from workflows.ticket_routing import FIRST_TURN_TAKES_STARTS_POLICY, PolicyEntry
     from workflows.ticket_status import set_status, settle_status
     from workflows.ticket_steps import PolicySteps
 
@@ -84,12 +84,19 @@ class TicketWorkflow:
         self.entry = PolicyEntry(start, self.mem)
         self.claims = ClaimFollowUp(start, self.mem, self.helpdesk)
         self.steps = PolicySteps(start, self.mem, self.helpdesk, self.entry, self.claims)
+        self._indexes_customer = False
 
     # -- the main loop ----------------------------------------------------------------
 
     @workflow.run
     async def run(self, start: TicketStart) -> TicketOutcome:
         mem = self.mem
+        # Patches are decided here, in the run's first activation, never later: a patch
+        # first checked after a local activity can fall in another workflow task on replay
+        # (the activity's result marker moves the boundary), and replay then takes the
+        # other branch.
+        self.entry.takes_starts_policy = workflow.patched(FIRST_TURN_TAKES_STARTS_POLICY)
+        self._indexes_customer = workflow.patched(CUSTOMER_KEY_PATCH)
         if start.carried is None:
             mem.silent_since = workflow.now()
             self._index_start()
@@ -135,8 +142,8 @@ class TicketWorkflow:
         email = self._customer_email()
         if self.mem.customer_keyed or email is None:
             return
-        if not workflow.patched(CUSTOMER_KEY_PATCH):
-            return  # a ticket that got this far before CustomerKey existed
+        if not self._indexes_customer:
+            return  # a run that started before CustomerKey existed
         try:
             key: str = await workflow.execute_local_activity(
                 "customer_key",

@@ -39,13 +39,16 @@ class PolicyEntry:
     def __init__(self, start: TicketStart, mem: TicketMemory) -> None:
         self.start = start
         self.mem = mem
+        # Set by the workflow from `workflow.patched(FIRST_TURN_TAKES_STARTS_POLICY)` at
+        # the start of each run.
+        self.takes_starts_policy = False
 
     async def route(self, message: CustomerMessage) -> RouteResult:
         """The policy for this message; the start's ticket type or policy only at first."""
         mem = self.mem
         mem.routing_attempts += 1
         first = mem.routing_attempts == 1
-        if first and self.start.policy_id and workflow.patched(FIRST_TURN_TAKES_STARTS_POLICY):
+        if first and self.start.policy_id and self.takes_starts_policy:
             plan = await self._known_plan(self.start.policy_id)
             if plan is not None:
                 return RouteResult(policy_id=plan.id, how="policy_id")
