@@ -18,6 +18,8 @@ Like the real API:
   same THROTTLED body with HTTP 429 and ``Retry-After``;
 - mutations report problems in ``userErrors`` (``orderCancelUserErrors`` for ``orderCancel``)
   with HTTP 200; ``order(id)`` of an unknown order is ``null``;
+- ``orderCancel`` refuses a ``staffNote`` over 255 characters (the schema's limit) in
+  ``orderCancelUserErrors`` (field ``staffNote``, ⚠ wording and code);
 - ``orderCancel`` answers a job with ``done: false``; the job runs before the next request
   (the order then shows ``cancelledAt``, a REFUND transaction and ``displayFinancialStatus``
   ``REFUNDED`` when refunded to the original payment method);
@@ -57,6 +59,7 @@ RESTORE_RATE = 100.0
 MAX_QUERY_COST = 1000
 MUTATION_COST = 10
 API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
+STAFF_NOTE_MAX = 255
 CANCEL_REASONS = {"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"}
 DOCS = "https://shopify.dev/api/usage/rate-limits"
 
@@ -504,10 +507,14 @@ def order_cancel(session: Session, v: dict[str, Any]) -> tuple[dict[str, Any], A
     if not isinstance(v.get("restock"), bool) or not isinstance(v.get("refundMethod"), dict):
         raise GqlError("Variables $restock and $refundMethod are required", "INVALID_VARIABLE")
 
-    def refused(message: str, code: str = "INVALID") -> tuple[dict[str, Any], Any]:
-        errors = [user_error(["orderId"], message, code)]
+    def refused(
+        message: str, code: str = "INVALID", field: str = "orderId"
+    ) -> tuple[dict[str, Any], Any]:
+        errors = [user_error([field], message, code)]
         return {"job": None, "orderCancelUserErrors": errors, "userErrors": errors}, None
 
+    if len(str(v.get("staffNote") or "")) > STAFF_NOTE_MAX:  # the schema's limit (⚠ wording)
+        return refused("Staff note is too long (maximum is 255 characters)", field="staffNote")
     order_id = from_gid(v.get("orderId"), "Order")
     order = session.get(ShopifyOrder, order_id) if order_id is not None else None
     if order is None:

@@ -380,10 +380,14 @@ async def test_order_reads(shopify: ShopifyConnector, sandbox: SandboxControl) -
 
 
 async def test_cancel(shopify: ShopifyConnector, sandbox: SandboxControl) -> None:
-    result = await shopify.cancel_order("6001", None, "wf-x/step-1")
+    reason = "The customer explains at length why the order must go. " * 8  # ~450 characters
+    result = await shopify.cancel_order("6001", reason, "wf-x/step-1")
     assert result.status == "cancelled"
     (cancel,) = by_root(sandbox, "orderCancel")
     assert_all(CANCEL_VARIABLES, [cancel["body"]["variables"]])
+    # The argument's description caps a staff note at 255 characters; our key stays in it.
+    note = cancel["body"]["variables"]["staffNote"]
+    assert len(note) <= 255 and note.endswith("[ticketflow:wf-x/step-1]")
     payload = cancel["response"]["data"]["orderCancel"]
     assert_all(
         Shape(
@@ -394,10 +398,20 @@ async def test_cancel(shopify: ShopifyConnector, sandbox: SandboxControl) -> Non
         ),
         [payload],
     )
+    # The emulator holds the same limit: a longer note is a user error, the order untouched.
+    long_note = {**cancel["body"]["variables"], "staffNote": "x" * 256}
+    long_note["orderId"] = "gid://shopify/Order/9001"
+    answer = sandbox.client.post(
+        f"/shopify/admin/api/{VERSION}/graphql.json",
+        json={"query": cancel["body"]["query"], "variables": long_note},
+        headers={"X-Shopify-Access-Token": "shpat_sandbox"},
+    ).json()["data"]["orderCancel"]
+    assert answer["job"] is None
+    assert answer["orderCancelUserErrors"][0]["field"] == ["staffNote"]
     # A fulfilled order is refused before any mutation is sent (⚠ in the connector).
     with pytest.raises(PlatformRejected):
         await shopify.cancel_order("6002", None, "wf-y/step-1")
-    assert len(by_root(sandbox, "orderCancel")) == 1
+    assert len(by_root(sandbox, "orderCancel")) == 2  # ours and the one above, no third
 
 
 async def test_coupon(shopify: ShopifyConnector, sandbox: SandboxControl) -> None:
