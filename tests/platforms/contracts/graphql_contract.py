@@ -48,6 +48,7 @@ SCHEMAS = Path(__file__).parent / "schemas" / "node_modules"
 SHOPIFY_DATA = SCHEMAS / "@shopify" / "dev-mcp" / "dist" / "data"
 ISO_8601 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @cache
@@ -183,6 +184,12 @@ def _scalar(name: str, value: Any, path: str) -> list[str]:
         ok = isinstance(value, str) and bool(ISO_8601.fullmatch(value))
     elif name in ("Decimal", "Money", "UnsignedInt64"):
         ok = isinstance(value, str) and bool(DECIMAL.fullmatch(value))
+    elif name == "uuid":  # Hasura's scalars (Skio)
+        ok = isinstance(value, str) and bool(UUID.fullmatch(value))
+    elif name == "timestamptz":
+        ok = isinstance(value, str) and bool(ISO_8601.fullmatch(value))
+    elif name == "numeric":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
     else:
         ok = True  # JSON and the like
     return [] if ok else [f"{path}: {value!r} is not a {name}"]
