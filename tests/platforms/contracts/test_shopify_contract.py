@@ -22,8 +22,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
-from activities.platforms.base import PlatformRejected
+from activities.platforms.base import NotFound, PlatformAuthError, PlatformRejected
 from activities.platforms.shopify import ShopifyConnector
 from policies.tool_models import Address, LineItem
 from tests.platforms.contracts.graphql_contract import (
@@ -489,3 +490,23 @@ def test_the_schema_sees_drift() -> None:
     answer = {"order": {"id": "gid://shopify/Order/1", "displayFulfillmentStatus": "SHIPPED"}}
     query = "query O($id: ID!) { order(id: $id) { id displayFulfillmentStatus } }"
     assert response_problems(schema, query, answer)
+
+
+async def test_error_bodies(sandbox_settings: Settings, sandbox: SandboxControl) -> None:
+    """A bad token is HTTP 401 with a string ``errors``; an unknown order is ``order: null``
+    (the schema makes ``QueryRoot.order`` nullable), not an error."""
+    bad = ShopifyConnector(
+        sandbox_settings.shopify.model_copy(update={"access_token": SecretStr("shpat_wrong")})
+    )
+    with pytest.raises(PlatformAuthError):
+        await bad.get_order("6001")
+    await bad.aclose()
+    good = ShopifyConnector(sandbox_settings.shopify)
+    with pytest.raises(NotFound):
+        await good.get_order("999999")
+    await good.aclose()
+    (refused, missing) = graphql_traffic(sandbox)
+    assert refused["status"] == 401 and isinstance(refused["response"]["errors"], str)
+    assert missing["status"] == 200 and missing["response"]["data"] == {"order": None}
+    schema = shopify_admin_schema(VERSION)
+    assert response_problems(schema, missing["body"]["query"], missing["response"]["data"]) == []
