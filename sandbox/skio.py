@@ -115,6 +115,7 @@ router = APIRouter()
 class Node:
     name: str
     children: list[Node] = field(default_factory=list)
+    args: str = ""  # the literal arguments, e.g. where: {removedAt: {_is_null: true}}
 
 
 class Invalid(Exception):
@@ -156,13 +157,15 @@ def _selections(tokens: list[str], i: int) -> tuple[list[Node], int]:
     nodes: list[Node] = []
     while i < len(tokens) and tokens[i] != "}":
         token = tokens[i]
-        if token == "(":  # arguments: skipped (values come from variables)
-            depth = 0
+        if token == "(":  # arguments: kept as text (values otherwise come from variables)
+            depth, start = 0, i
             while i < len(tokens):
                 depth += {"(": 1, ")": -1}.get(tokens[i], 0)
                 i += 1
                 if depth == 0:
                     break
+            if nodes:
+                nodes[-1].args = "".join(tokens[start + 1 : i - 1])
             continue
         if token == "{":
             children, i = _selections(tokens, i + 1)
@@ -212,7 +215,7 @@ def line_json(line: dict[str, Any]) -> dict[str, Any]:
         "id": line["id"],
         "quantity": line["quantity"],
         "priceWithoutDiscount": line.get("price", 32.0),
-        "removedAt": None,
+        "removedAt": line.get("removedAt"),
         "ProductVariant": variant_json(line["productVariantId"]),
     }
 
@@ -363,7 +366,12 @@ def resolve(session: Session, type_name: str, obj: Any, nodes: list[Node]) -> An
         spec = fields[node.name]
         if isinstance(spec, tuple):
             target, get = spec
-            out[node.name] = resolve(session, target, get(session, obj), node.children)
+            value = get(session, obj)
+            if node.args.replace(" ", "") == "where:{removedAt:{_is_null:true}}":
+                value = [line for line in value if line.get("removedAt") is None]
+            elif node.args:  # no other filter on a relationship is emulated
+                raise Invalid(f"arguments of '{node.name}' not supported by the sandbox")
+            out[node.name] = resolve(session, target, value, node.children)
         elif spec is None:  # a plain JSON object
             out[node.name] = obj.get(node.name)
         else:
@@ -481,10 +489,13 @@ def mutate(session: Session, field_name: str, data: dict[str, Any]) -> dict[str,
         )
     elif field_name == "swapSubscriptionProductVariants":
         old, new = data.get("oldProductVariantId"), data.get("newProductVariantId")
-        if new not in VARIANTS or not any(line["productVariantId"] == old for line in sub.lines):
+        held = [line for line in sub.lines if not line.get("removedAt")]
+        if new not in VARIANTS or not any(line["productVariantId"] == old for line in held):
             return {"ok": False}  # the output has no message (⚠ what Skio does here)
         sub.lines = [
-            {**line, "productVariantId": new} if line["productVariantId"] == old else line
+            {**line, "productVariantId": new}
+            if line["productVariantId"] == old and not line.get("removedAt")
+            else line
             for line in sub.lines
         ]
     session.add(sub)
@@ -541,7 +552,10 @@ def seed(session: Session) -> None:
                 status="ACTIVE",
                 createdAt=moment - 90 * day,
                 nextBillingDate=moment + 20 * day,
-                lines=[line(1, COFFEE, 2)],
+                lines=[
+                    {**line(2, ESPRESSO), "removedAt": iso(moment - 60 * day)},  # swapped out
+                    line(1, COFFEE, 2),
+                ],
             ),
             SkioSubscription(  # rio
                 id=SUB_RIO,

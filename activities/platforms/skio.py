@@ -14,7 +14,9 @@ call: Hasura would answer a ``data-exception``); input types are named in UpperC
 ``Order``'s ``platformId`` is the Shopify order GID (``gid://shopify/Order/9001``; this
 connector speaks numeric ids and converts); ``Order`` documents no fulfillment status,
 tracking number, carrier or shipping address, and ``StorefrontUser`` no default address
-(its ``ShippingAddresses`` are documented).
+(its ``ShippingAddresses`` are documented); removed subscription lines stay listed with
+``removedAt`` set, so lines are read with ``where: {removedAt: {_is_null: true}}`` as the
+reference's own example does.
 
 Exactly once: Skio documents no idempotency key. Cancel, reactivate and swap are idempotent
 by shape (the read-back shows the target state). Skip is not, so the key is sent as
@@ -56,7 +58,11 @@ from activities.platforms.roles import StoreOperations, SubscriptionOperations
 from policies.tool_models import AccountDetails, Address, LineItem, OrderDetails, Subscription
 from ticketflow.settings import SkioSettings
 
-LINES = "SubscriptionLines { id quantity ProductVariant { id title Product { title } } }"
+# Lines a subscription no longer ships keep their row with ``removedAt`` set: leave them out.
+LINES = (
+    "SubscriptionLines(where: {removedAt: {_is_null: true}})"
+    " { id quantity ProductVariant { id title Product { title } } }"
+)
 SUBSCRIPTION_FIELDS = (
     f"id platformId status nextBillingDate cancelledAt StorefrontUser {{ email }} {LINES}"
 )

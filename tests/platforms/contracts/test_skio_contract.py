@@ -25,7 +25,7 @@ from graphql import build_schema
 
 from activities.platforms.base import NotFound
 from activities.platforms.skio import SkioConnector
-from sandbox.skio import DECAF
+from sandbox.skio import COFFEE, DECAF, SUB_JO
 from tests.platforms.contracts.graphql_contract import (
     document_problems,
     response_problems,
@@ -333,3 +333,12 @@ def test_the_reference_sees_drift() -> None:
         " { id defaultAddress } }"
     )
     assert document_problems(SCHEMA, old_user, {"email": "a@b.c"})
+
+
+async def test_removed_lines_are_left_out(skio: SkioConnector, sandbox: SandboxControl) -> None:
+    """The reference's own example filters ``SubscriptionLines`` on ``removedAt`` being null:
+    a subscription keeps the lines it no longer ships (jo's once held an espresso line)."""
+    jo = await skio.get_subscription(SUB_JO)
+    assert jo.product_id == COFFEE and jo.quantity == 2
+    (read,) = by_root(sandbox, "SubscriptionByPk")
+    assert "SubscriptionLines(where: {removedAt: {_is_null: true}})" in read["body"]["query"]
