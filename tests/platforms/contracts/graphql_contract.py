@@ -28,11 +28,13 @@ import pytest
 from graphql import (
     FieldNode,
     GraphQLEnumType,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLSchema,
+    GraphQLUnionType,
     InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
@@ -115,11 +117,8 @@ def _selection(
     found: list[str] = []
     for selection in selection_set.selections:
         if isinstance(selection, InlineFragmentNode):
-            condition = selection.type_condition
-            target = schema.get_type(condition.name.value) if condition else parent
-            typename = value.get("__typename")
-            if isinstance(target, GraphQLObjectType) and typename in (None, target.name):
-                found += _selection(schema, target, selection.selection_set, value, path)
+            if _applies(schema, selection, parent, value):
+                found += _selection(schema, parent, selection.selection_set, value, path)
             continue
         assert isinstance(selection, FieldNode), "fragment spreads are not used"
         name = selection.name.value
@@ -163,11 +162,41 @@ def _value(schema: GraphQLSchema, kind: Any, node: FieldNode, value: Any, path: 
         return [f"{path}: an object type selected without fields"]
     if isinstance(named, GraphQLObjectType):
         return _selection(schema, named, node.selection_set, value, path)
-    # An interface or union: resolve the concrete type from __typename.
+    # An interface or union: the concrete type from __typename when selected, else any
+    # possible type that one of the inline fragments names and the answer satisfies.
     concrete = schema.get_type(str(value.get("__typename") or ""))
-    if not isinstance(concrete, GraphQLObjectType):
-        return [f"{path}: a {named.name} answered without a known __typename"]
-    return _selection(schema, concrete, node.selection_set, value, path)
+    if isinstance(concrete, GraphQLObjectType):
+        return _selection(schema, concrete, node.selection_set, value, path)
+    assert isinstance(named, GraphQLInterfaceType | GraphQLUnionType)
+    candidates = [
+        t
+        for t in schema.get_possible_types(named)
+        if any(
+            isinstance(s, InlineFragmentNode) and _applies(schema, s, t, value)
+            for s in node.selection_set.selections
+        )
+    ]
+    if not candidates:
+        return [f"{path}: no inline fragment of the selection matches this {named.name}"]
+    results = [_selection(schema, t, node.selection_set, value, path) for t in candidates]
+    return [] if any(not r for r in results) else results[0]
+
+
+def _applies(
+    schema: GraphQLSchema, fragment: InlineFragmentNode, parent: GraphQLObjectType, value: Any
+) -> bool:
+    """Whether ``... on T`` applies to ``value``, an object of type ``parent``."""
+    if fragment.type_condition is None:
+        return True
+    target = schema.get_type(fragment.type_condition.name.value)
+    typename = value.get("__typename")
+    if typename is not None and typename != parent.name:
+        return False
+    if target is parent:
+        return True
+    return isinstance(target, GraphQLInterfaceType | GraphQLUnionType) and schema.is_sub_type(
+        target, parent
+    )
 
 
 def _scalar(name: str, value: Any, path: str) -> list[str]:

@@ -510,3 +510,28 @@ async def test_error_bodies(sandbox_settings: Settings, sandbox: SandboxControl)
     assert missing["status"] == 200 and missing["response"]["data"] == {"order": None}
     schema = shopify_admin_schema(VERSION)
     assert response_problems(schema, missing["body"]["query"], missing["response"]["data"]) == []
+
+
+def test_answers_carry_only_what_was_selected(sandbox: SandboxControl) -> None:
+    """Like Shopify, the emulator answers the selection set: aliases, inline fragments."""
+
+    def ask(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        answer = sandbox.client.post(
+            f"/shopify/admin/api/{VERSION}/graphql.json",
+            json={"query": query, "variables": variables},
+            headers={"X-Shopify-Access-Token": "shpat_sandbox"},
+        )
+        return dict(answer.json()["data"])
+
+    order = ask(
+        "query O($id: ID!) { order(id: $id)"
+        " { name total: totalPriceSet { shopMoney { amount } } } }",
+        {"id": "gid://shopify/Order/6001"},
+    )
+    assert order == {"order": {"name": "#1001", "total": {"shopMoney": {"amount": "64.00"}}}}
+    code = ask(
+        "query C($code: String!) { codeDiscountNodeByCode(code: $code) { codeDiscount {"
+        " ... on DiscountCodeBasic { title } ... on DiscountCodeFreeShipping { endsAt } } } }",
+        {"code": "welcome10"},
+    )
+    assert code == {"codeDiscountNodeByCode": {"codeDiscount": {"title": "Welcome 10%"}}}
