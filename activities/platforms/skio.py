@@ -230,14 +230,14 @@ class SkioConnector(PlatformConnector, StoreOperations, SubscriptionOperations):
         return dict(result)
 
     async def skip_next(self, subscription_id: str, key: str) -> Subscription:
-        await self.get_subscription(subscription_id)
-        await self._mutate("skipSubscription", {"subscriptionId": subscription_id}, key)
-        return await self.get_subscription(subscription_id)
+        current = await self.get_subscription(subscription_id)  # Skio's own spelling of the id
+        await self._mutate("skipSubscription", {"subscriptionId": current.id}, key)
+        return await self.get_subscription(current.id)
 
     async def cancel(self, subscription_id: str, key: str) -> Subscription:
         current = await self.get_subscription(subscription_id)
         if current.status != "cancelled":
-            data = {"subscriptionId": subscription_id, "shouldSendNotif": True}
+            data = {"subscriptionId": current.id, "shouldSendNotif": True}
             await self._mutate("cancelSubscription", data, key)
         return await self.get_subscription(subscription_id)
 
@@ -245,7 +245,7 @@ class SkioConnector(PlatformConnector, StoreOperations, SubscriptionOperations):
         current = await self.get_subscription(subscription_id)
         if current.status != "active":
             tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
-            data = {"subscriptionId": subscription_id, "newBillingDate": tomorrow}
+            data = {"subscriptionId": current.id, "newBillingDate": tomorrow}
             await self._mutate("reactivateSubscription", data, key)
         return await self.get_subscription(subscription_id)
 
@@ -253,7 +253,7 @@ class SkioConnector(PlatformConnector, StoreOperations, SubscriptionOperations):
         current = await self.get_subscription(subscription_id)
         if current.product_id != new_variant_id:
             data = {
-                "subscriptionId": subscription_id,
+                "subscriptionId": current.id,
                 "oldProductVariantId": current.product_id,
                 "newProductVariantId": new_variant_id,
             }
