@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench ui-deps clean
+.PHONY: run test lint typecheck pytest bench ui-deps contract-schemas clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +25,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) contract-schemas
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Vendor API schemas for the contract tests (tests/platforms/contracts/schemas/package.json):
+# installed from the npm lockfile, never copied into the repository.
+SCHEMAS := tests/platforms/contracts/schemas
+$(SCHEMAS)/node_modules/.package-lock.json: $(SCHEMAS)/package-lock.json
+	npm ci --prefix $(SCHEMAS) --ignore-scripts --no-audit --no-fund --loglevel=error
+
+contract-schemas: $(SCHEMAS)/node_modules/.package-lock.json
 
 # Benchmarks against bare Temporal (benchmarks/README.md); each on its own dev server.
 bench: $(STAMP)
@@ -37,4 +45,4 @@ ui-deps:
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 clean:
-	rm -rf $(VENV) .ticketflow .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .ticketflow .pytest_cache .mypy_cache .ruff_cache $(SCHEMAS)/node_modules

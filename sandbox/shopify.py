@@ -4,7 +4,8 @@ Auth: ``X-Shopify-Access-Token``; otherwise HTTP 401 with Shopify's own body
 ``{"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}``.
 A small dispatcher picks the operation's root field (the first field of the top-level
 selection set) and reads arguments from ``variables`` only, like ``sandbox/skio.py``; it
-returns whole objects whatever the selection set. Root fields: queries ``order(id)``,
+answers the selected fields only (aliases and inline fragments included), as built from
+whole objects. Root fields: queries ``order(id)``,
 ``orders(first, query: "email:… | name:…")``, ``codeDiscountNodeByCode(code)``, ``job(id)``;
 mutations ``orderCancel``, ``discountCodeBasicCreate``, ``refundCreate``, ``orderCreate``.
 
@@ -18,6 +19,8 @@ Like the real API:
   same THROTTLED body with HTTP 429 and ``Retry-After``;
 - mutations report problems in ``userErrors`` (``orderCancelUserErrors`` for ``orderCancel``)
   with HTTP 200; ``order(id)`` of an unknown order is ``null``;
+- ``orderCancel`` refuses a ``staffNote`` over 255 characters (the schema's limit) in
+  ``orderCancelUserErrors`` (field ``staffNote``, ⚠ wording and code);
 - ``orderCancel`` answers a job with ``done: false``; the job runs before the next request
   (the order then shows ``cancelledAt``, a REFUND transaction and ``displayFinancialStatus``
   ``REFUNDED`` when refunded to the original payment method);
@@ -57,6 +60,7 @@ RESTORE_RATE = 100.0
 MAX_QUERY_COST = 1000
 MUTATION_COST = 10
 API_VERSION = re.compile(r"^(\d{4}-(01|04|07|10)|unstable)$")
+STAFF_NOTE_MAX = 255
 CANCEL_REASONS = {"CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"}
 DOCS = "https://shopify.dev/api/usage/rate-limits"
 
@@ -356,6 +360,72 @@ MUTATIONS = ("orderCancel", "discountCodeBasicCreate", "refundCreate", "orderCre
 IDEMPOTENT = re.compile(r'@idempotent\s*\(\s*key\s*:\s*(?:"([^"]*)"|\$(\w+))\s*\)')
 
 
+Selection = list[tuple[str, str, Any]]  # (answer key, field or "... on Type", children)
+
+
+def selection_of(query: str) -> Selection:
+    """The operation's selection tree: aliases, nested fields and inline fragments
+    (``... on DiscountCodeBasic { … }``); arguments and directives are skipped."""
+    tokens = TOKEN.findall(re.sub(r"#[^\n]*", "", query))
+    start = tokens.index("{") if "{" in tokens else len(tokens)
+    tree, _ = _selection_tree(tokens, start + 1)
+    return tree
+
+
+def _selection_tree(tokens: list[str], i: int) -> tuple[Selection, int]:
+    tree: Selection = []
+    while i < len(tokens) and tokens[i] != "}":
+        token = tokens[i]
+        if token == "(":
+            depth = 0
+            while i < len(tokens):
+                depth += {"(": 1, ")": -1}.get(tokens[i], 0)
+                i += 1
+                if depth == 0:
+                    break
+            continue
+        if token == "@":  # a directive: its name, then its arguments (skipped above)
+            i += 2
+            continue
+        if token == "...":  # ... on Type { … }
+            condition = tokens[i + 2] if tokens[i + 1 : i + 2] == ["on"] else ""
+            children, i = _selection_tree(tokens, tokens.index("{", i) + 1)
+            tree.append(("", f"... on {condition}", children))
+            continue
+        if token == "{":
+            children, i = _selection_tree(tokens, i + 1)
+            key, name, _ = tree[-1]
+            tree[-1] = (key, name, children)
+            continue
+        if re.fullmatch(r"\w+", token):
+            if tokens[i + 1 : i + 2] == [":"] and re.fullmatch(r"\w+", tokens[i + 2]):
+                tree.append((token, tokens[i + 2], None))  # alias: field
+                i += 3
+                continue
+            tree.append((token, token, None))
+        i += 1
+    return tree, i + 1
+
+
+def selected(value: Any, tree: Selection | None) -> Any:
+    """``value`` cut to the selected fields, as a GraphQL server answers."""
+    if tree is None or value is None:
+        return value
+    if isinstance(value, list):
+        return [selected(item, tree) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, name, children in tree:
+        if name.startswith("... on "):
+            condition = name[len("... on ") :]
+            if value.get("__typename") in (None, condition):
+                out.update(selected(value, children))
+            continue
+        out[key] = selected(value.get(name), children)
+    return out
+
+
 def root_field(query: str) -> str | None:
     """The first field of the operation's top-level selection set."""
     start = query.find("{")
@@ -411,7 +481,8 @@ async def graphql(version: str, request: Request, session: SessionDep) -> Any:
             raise GqlError(message, "undefinedField")
     except GqlError as error:
         return gql_errors(error, extensions)
-    return {"data": {field: data}, "extensions": extensions}
+    ((key, _, children), *_) = selection_of(query)
+    return {"data": {key: selected(data, children)}, "extensions": extensions}
 
 
 def read(session: Session, field: str, variables: dict[str, Any]) -> Any:
@@ -504,10 +575,14 @@ def order_cancel(session: Session, v: dict[str, Any]) -> tuple[dict[str, Any], A
     if not isinstance(v.get("restock"), bool) or not isinstance(v.get("refundMethod"), dict):
         raise GqlError("Variables $restock and $refundMethod are required", "INVALID_VARIABLE")
 
-    def refused(message: str, code: str = "INVALID") -> tuple[dict[str, Any], Any]:
-        errors = [user_error(["orderId"], message, code)]
+    def refused(
+        message: str, code: str = "INVALID", field: str = "orderId"
+    ) -> tuple[dict[str, Any], Any]:
+        errors = [user_error([field], message, code)]
         return {"job": None, "orderCancelUserErrors": errors, "userErrors": errors}, None
 
+    if len(str(v.get("staffNote") or "")) > STAFF_NOTE_MAX:  # the schema's limit (⚠ wording)
+        return refused("Staff note is too long (maximum is 255 characters)", field="staffNote")
     order_id = from_gid(v.get("orderId"), "Order")
     order = session.get(ShopifyOrder, order_id) if order_id is not None else None
     if order is None:

@@ -31,22 +31,30 @@ searched for it first.
 ``orderCancel`` is asynchronous: it answers a ``job {id, done}``; ``done: false`` means
 accepted, and the order shows ``cancelledAt`` once the job has run.
 
-⚠ Unconfirmed, kept in step with ``sandbox/shopify.py``:
+Checked against Shopify's Admin API schema for 2026-01 (introspection as shipped in the npm
+package ``@shopify/dev-mcp`` 1.16.0; ``tests/platforms/contracts/test_shopify_contract.py``
+validates every document and its variables against it): every field, argument, input field
+and enum value used here exists and none is deprecated; ``orderCancel`` takes
+``refundMethod: {originalPaymentMethodsRefund}`` (``refund: Boolean`` is deprecated) and a
+``staffNote`` of at most 255 characters (the reason is cut to fit, our key kept whole);
+``discountCodeBasicCreate`` needs ``code``, ``context``, ``customerGets``, ``startsAt`` and
+``title`` (``customerSelection`` is deprecated) with a percentage between 0 and 1;
+``refundCreate`` takes ``@idempotent(key: String!)``; ``orders(query:)`` documents the
+``email`` and ``name`` filters; ``orderCreate(order, options)`` as sent.
+
+⚠ Unconfirmed, kept in step with ``sandbox/shopify.py`` (the schema does not say):
 - whether a throttled request is HTTP 200 or 429 (both are handled);
-- ``orderCancel(refundMethod: {originalPaymentMethodsRefund: true})`` is the 2025-10+
-  argument (older versions took ``refund: Boolean!``);
 - fulfilled orders are refused here before calling (the REST API refuses them since 2018;
   the GraphQL behaviour is unconfirmed), and the wording of Shopify's ``userErrors``;
 - a retry while a cancel job is still queued may get a user error from real Shopify;
-- the ``orders`` search syntax ``email:"…"`` / ``name:"…"`` with quoted values;
-- ``discountCodeBasicCreate`` with ``context: {all: ALL}`` (newer) rather than the
-  deprecated ``customerSelection``; the coupon is single-use, not restricted to the customer;
+- quoting in the search syntax (``email:"…"`` / ``name:"…"``): the filters are documented,
+  the treatment of quotes and backslashes is not;
+- the coupon is single-use (``usageLimit: 1``), not restricted to the customer;
 - ``@idempotent(key:)`` accepting a UUID-shaped key (Shopify recommends UUIDs);
-- ``orderCreate(order: OrderCreateOrderInput!, options: OrderCreateOptionsInput)`` (API
-  2024-07+) with a replacement sent as custom line items (the original title and SKU at a
-  price of 0, ``financialStatus: PAID``, tagged ``ticketflow, replacement``): the order
-  details carry no variant id to reorder by, so inventory is not decremented by variant;
-  whether ``orderCreate`` takes ``@idempotent`` (not relied on).
+- a replacement sent as custom line items (the original title and SKU at a price of 0,
+  ``financialStatus: PAID``, tagged ``ticketflow, replacement``): the order details carry no
+  variant id to reorder by, so inventory is not decremented by variant; whether
+  ``orderCreate`` honours ``@idempotent`` (not relied on).
 """
 
 from __future__ import annotations
@@ -118,6 +126,20 @@ def search_term(field: str, value: str) -> str:
     what a customer typed stays one value and cannot add terms (``#1001" OR name:"#1002``)."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'{field}:"{escaped}"'
+
+
+STAFF_NOTE_MAX = 255  # orderCancel(staffNote:), as the Admin schema describes the argument
+
+
+def staff_note(reason: str | None, idempotency_key: str) -> str:
+    """``orderCancel``'s staff note: the reason, cut so that the note stays within 255
+    characters with our key whole at its end."""
+    marker = f" [ticketflow:{idempotency_key}]"
+    text = f"Cancelled by ticketflow: {(reason or 'customer request').strip()}"
+    room = STAFF_NOTE_MAX - len(marker)
+    if len(text) > room:
+        text = text[: room - 1].rstrip() + "…"
+    return (text + marker)[-STAFF_NOTE_MAX:]
 
 
 def numeric_id(gid: str) -> str:
@@ -331,8 +353,7 @@ class ShopifyConnector(PlatformConnector, StoreOperations):
             "restock": True,
             "notifyCustomer": True,
             "refundMethod": {"originalPaymentMethodsRefund": True},
-            "staffNote": f"Cancelled by ticketflow: {reason or 'customer request'} "
-            f"[ticketflow:{idempotency_key}]",
+            "staffNote": staff_note(reason, idempotency_key),
         }
         result = (await self.graphql(query, variables, idempotency_key=idempotency_key))[
             "orderCancel"

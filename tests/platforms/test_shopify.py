@@ -49,7 +49,10 @@ def side_effects(sandbox: SandboxControl, operation: str) -> list[dict]:
 
 def test_raw_graphql_shape(sandbox: SandboxControl) -> None:
     """The seeded order over plain HTTP, with cost info; Shopify's own 401 without a token."""
-    query = {"query": "query O($id: ID!) { order(id: $id) { id name } }"}
+    query = {
+        "query": "query O($id: ID!) { order(id: $id) { id name email"
+        " totalPriceSet { shopMoney { amount currencyCode } } } }"
+    }
     body = {**query, "variables": {"id": "gid://shopify/Order/6001"}}
     ok = sandbox.client.post(GRAPHQL, json=body, headers=TOKEN)
     assert ok.status_code == 200

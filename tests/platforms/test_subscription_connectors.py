@@ -16,6 +16,7 @@ from activities.platforms.base import (
 )
 from activities.platforms.skio import SkioConnector
 from activities.platforms.stayai import StayAiConnector
+from sandbox.skio import SUB_JO, SUB_RIO
 from tests.sandbox_fixtures import SandboxControl
 from ticketflow.settings import Settings
 
@@ -28,11 +29,11 @@ async def test_skio_errors_and_recovery(
         await skio.get_subscription("sub_nope")
     sandbox.fault("skio", rate_limit_next=1, retry_after=2, fail_next=1)
     with pytest.raises(PlatformRateLimited) as limited:
-        await skio.get_subscription("sub_rio")
+        await skio.get_subscription(SUB_RIO)
     assert limited.value.next_retry_delay == timedelta(seconds=2)
     with pytest.raises(PlatformUnavailable):
-        await skio.get_subscription("sub_rio")
-    assert (await skio.get_subscription("sub_rio")).status == "active"
+        await skio.get_subscription(SUB_RIO)
+    assert (await skio.get_subscription(SUB_RIO)).status == "active"
     with pytest.raises(PlatformRejected, match="Only active"):
         await _skip_cancelled(skio)
     await skio.aclose()
@@ -43,8 +44,8 @@ async def test_skio_errors_and_recovery(
 
 
 async def _skip_cancelled(skio: SkioConnector) -> None:
-    await skio.cancel("sub_jo", "k-cancel")
-    await skio.skip_next("sub_jo", "k-skip")
+    await skio.cancel(SUB_JO, "k-cancel")
+    await skio.skip_next(SUB_JO, "k-skip")
 
 
 async def test_stayai_errors_and_recovery(
