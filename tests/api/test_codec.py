@@ -3,21 +3,18 @@ history: ciphertext in Temporal, the customer restored through the codec endpoin
 
 from __future__ import annotations
 
-import asyncio
 import base64
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from google.protobuf.message import Message
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from api.main import create_app
-from tests.ports import free_port
+from tests.api_server import served
 from ticketflow.settings import Settings
 from workflows.payload_codec import EncryptionCodec, Keyring
 
@@ -115,36 +112,15 @@ async def test_cors_preflight_needs_no_key(api_url: str) -> None:
         assert "access-control-allow-origin" not in tickets.headers
 
 
-@asynccontextmanager
-async def serve(settings: Settings, database: str) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, database=database),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-
-
 async def test_the_dev_ui_decodes_without_a_key_from_loopback(
     dev_settings: Settings, app_database: str
 ) -> None:
     """What `ticketflow dev` turns on: the UI's origin, from loopback, needs no key."""
     settings = dev_settings.model_copy(update={"codec_ui_without_key": True})
-    async with serve(settings, app_database) as url, httpx.AsyncClient(base_url=url) as ui:
+    async with (
+        served(create_app(settings, database=app_database)) as url,
+        httpx.AsyncClient(base_url=url) as ui,
+    ):
         sealed = await ui.post("/codec/encode", json=as_json(PLAIN), headers={"Origin": UI_ORIGIN})
         assert sealed.status_code == 200, sealed.text
         assert sealed.headers["access-control-allow-origin"] == UI_ORIGIN

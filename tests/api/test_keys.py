@@ -8,15 +8,13 @@ import asyncio
 import json
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-import uvicorn
 from alembic import command
 from alembic.config import Config
 from fastapi import FastAPI
@@ -28,8 +26,8 @@ from api.db import MIGRATIONS_DIR, open_database
 from api.deps import RouteInfo, api_routes
 from api.main import create_app
 from api.ratelimit import RateLimiter
+from tests.api_server import served
 from tests.database_fixtures import BACKENDS, POSTGRES_SERVER
-from tests.ports import free_port
 from ticketflow.cli import app as cli
 from ticketflow.settings import Settings
 
@@ -147,30 +145,6 @@ def test_token_bucket() -> None:
     assert all(off.take(1) == 0.0 for _ in range(100))
 
 
-@asynccontextmanager
-async def _serving(settings: Settings, database: str) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, database=database),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="on",
-        )
-    )
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-        await asyncio.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-
-
 async def test_rate_limit_answers_429_with_retry_after(
     dev_settings: Settings, app_database: str, app_engine: Engine
 ) -> None:
@@ -180,7 +154,7 @@ async def test_rate_limit_answers_429_with_retry_after(
     busy = create_key(app_engine, "busy")
     other = create_key(app_engine, "other")
     async with (
-        _serving(settings, app_database) as url,
+        served(create_app(settings, database=app_database)) as url,
         httpx.AsyncClient(base_url=url, timeout=30) as client,
     ):
         statuses = [

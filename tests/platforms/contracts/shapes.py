@@ -115,3 +115,10 @@ class Shape:
 
 def problems(check: Check, value: Any) -> list[str]:
     return check(value, "$")
+
+
+def assert_all(check: Check, values: list[Any]) -> None:
+    """Every value (requests or answers of one operation) fits `check`; there is one at least."""
+    assert values, "no traffic for this operation"
+    found = [p for value in values for p in problems(check, value)]
+    assert found == []

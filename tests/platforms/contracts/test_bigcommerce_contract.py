@@ -28,6 +28,7 @@ from tests.platforms.contracts.shapes import (
     STR,
     Shape,
     any_of,
+    assert_all,
     list_of,
     one_of,
     problems,
@@ -233,12 +234,6 @@ async def bigcommerce(sandbox_settings: Settings):
 
 def traffic(sandbox: SandboxControl, method: str, path_end: str) -> list[dict]:
     return [r for r in sandbox.requests("bigcommerce", method) if r["path"].endswith(path_end)]
-
-
-def assert_all(check: Any, values: list[Any]) -> None:
-    assert values, "no traffic for this operation"
-    found = [p for value in values for p in problems(check, value)]
-    assert found == []
 
 
 async def test_order_reads(bigcommerce: BigCommerceConnector, sandbox: SandboxControl) -> None:

@@ -15,8 +15,6 @@ description) is marked ⚠ in the connector's docstring.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from activities.platforms.base import NotFound
@@ -27,6 +25,7 @@ from tests.platforms.contracts.shapes import (
     NULL_OR_STR,
     STR,
     Shape,
+    assert_all,
     kind,
     list_of,
     one_of,
@@ -164,12 +163,6 @@ async def easypost(sandbox_settings: Settings):
 
 def traffic(sandbox: SandboxControl, method: str, path: str) -> list[dict]:
     return [r for r in sandbox.requests("easypost", method) if r["path"].startswith(path)]
-
-
-def assert_all(check: Any, values: list[Any]) -> None:
-    assert values, "no traffic for this operation"
-    found = [p for value in values for p in problems(check, value)]
-    assert found == []
 
 
 async def test_trackers(easypost: EasyPostConnector, sandbox: SandboxControl) -> None:

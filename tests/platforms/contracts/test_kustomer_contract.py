@@ -30,6 +30,7 @@ from tests.platforms.contracts.shapes import (
     NULL_OR_STR,
     STR,
     Shape,
+    assert_all,
     kind,
     list_of,
     one_of,
@@ -199,12 +200,6 @@ async def kustomer(sandbox_settings: Settings):
 
 def traffic(sandbox: SandboxControl, method: str, path_end: str) -> list[dict]:
     return [r for r in sandbox.requests("kustomer", method) if r["path"].endswith(path_end)]
-
-
-def assert_all(check: Any, values: list[Any]) -> None:
-    assert values, "no traffic for this operation"
-    found = [p for value in values for p in problems(check, value)]
-    assert found == []
 
 
 async def test_customer_lookup(kustomer: KustomerConnector, sandbox: SandboxControl) -> None:

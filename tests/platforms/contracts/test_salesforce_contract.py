@@ -47,6 +47,7 @@ from tests.platforms.contracts.shapes import (
     NULL_OR_STR,
     STR,
     Shape,
+    assert_all,
     kind,
     list_of,
     one_of,
@@ -162,12 +163,6 @@ async def salesforce(sandbox_settings: Settings):
 
 def traffic(sandbox: SandboxControl, method: str, path_part: str) -> list[dict]:
     return [r for r in sandbox.requests("salesforce", method) if path_part in r["path"]]
-
-
-def assert_all(check: Any, values: list[Any]) -> None:
-    assert values, "no traffic for this operation"
-    found = [p for value in values for p in problems(check, value)]
-    assert found == []
 
 
 async def test_token_case_and_contact(

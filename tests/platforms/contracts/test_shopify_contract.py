@@ -40,11 +40,11 @@ from tests.platforms.contracts.shapes import (
     STR,
     Check,
     Shape,
+    assert_all,
     kind,
     list_of,
     one_of,
     pattern,
-    problems,
 )
 from tests.sandbox_fixtures import SandboxControl
 from ticketflow.settings import Settings
@@ -315,12 +315,6 @@ def graphql_traffic(sandbox: SandboxControl) -> list[dict[str, Any]]:
 
 def by_root(sandbox: SandboxControl, field: str) -> list[dict[str, Any]]:
     return [r for r in graphql_traffic(sandbox) if root_field(r["body"]["query"]) == field]
-
-
-def assert_all(check: Any, values: list[Any]) -> None:
-    assert values, "no traffic for this operation"
-    found = [p for value in values for p in problems(check, value)]
-    assert found == []
 
 
 async def every_operation(shopify: ShopifyConnector) -> None:

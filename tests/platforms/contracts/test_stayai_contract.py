@@ -41,6 +41,7 @@ from tests.platforms.contracts.shapes import (
     NUMBER,
     STR,
     Shape,
+    assert_all,
     kind,
     list_of,
     one_of,
@@ -123,12 +124,6 @@ async def stay(sandbox_settings: Settings):
 
 def traffic(sandbox: SandboxControl, method: str, path_end: str) -> list[dict]:
     return [r for r in sandbox.requests("stayai", method) if r["path"].endswith(path_end)]
-
-
-def assert_all(check: Any, values: list[Any]) -> None:
-    assert values, "no traffic for this operation"
-    found = [p for value in values for p in problems(check, value)]
-    assert found == []
 
 
 async def test_subscription_reads(stay: StayAiConnector, sandbox: SandboxControl) -> None:

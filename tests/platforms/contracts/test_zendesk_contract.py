@@ -22,7 +22,6 @@ the connector's docstring says so with ⚠.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
@@ -38,6 +37,7 @@ from tests.platforms.contracts.shapes import (
     INT,
     STR,
     Shape,
+    assert_all,
     kind,
     list_of,
     one_of,
@@ -171,12 +171,6 @@ async def zendesk(sandbox_settings: Settings):
 
 def traffic(sandbox: SandboxControl, method: str, path_end: str) -> list[dict]:
     return [r for r in sandbox.requests("zendesk", method) if r["path"].endswith(path_end)]
-
-
-def assert_all(check: Any, values: list[Any]) -> None:
-    assert values, "no traffic for this operation"
-    found = [p for value in values for p in problems(check, value)]
-    assert found == []
 
 
 async def test_reads(zendesk: ZendeskConnector, sandbox: SandboxControl) -> None:
