@@ -30,16 +30,9 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from policies.plan import Plan
-
-#: Below this combined score nothing is plausible: the menu.
-FLOOR = 0.50
-#: The best candidate routes when it leads the second by at least this much.
-MARGIN = 0.06
-#: Within MARGIN, the second counts as a real alternative (ambiguous) above this score.
-SECOND_FLOOR = 0.45
 
 _YES = re.compile(r"^(y|yes|yeah|yep|yup|sure|correct|right|exactly|that's it|that one)\b")
 _NO_ONLY = re.compile(r"^(n|no|nope|neither|none|nah|not really)[\s.!]*$")
@@ -50,6 +43,28 @@ _JOINS = re.compile(
     r"(?:\s*[.;!?]\s+|\s*,?\s+(?:and also|and then|and|also|plus|then|as well as)\s+)",
     re.IGNORECASE,
 )
+
+
+_STOP = frozenset(
+    "a an the i i'm im my me we our you your it its it's is are was were be been am to of "
+    "in on at for from with and or but so if this that these those there please pls plz "
+    "can could would will just want wanted like i'd id need get got have has had do does "
+    "did don't dont not no yes hi hello hey thanks thank one some any all what when where "
+    "how why which who still now again also".split()
+)
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough to match "damaged"/"damage", "boxes"/"box", "skipping"/"skip"."""
+    word = word.strip("'")
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    return [stem(w) for w in normalise(text).split() if w not in _STOP and len(w) > 1]
 
 
 class Embedder(Protocol):
@@ -103,6 +118,58 @@ class Scored:
     candidate: Candidate
     score: float
     best_policy: Plan
+    semantic: float = 0.0
+    off_topic: float = 0.0
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the signals combine and where the lines are (fitted on the corpus' tune split,
+    benchmarks/understanding_routing.py)."""
+
+    semantic: float = 0.55
+    lexical: float = 0.2
+    keywords: float = 0.25
+    exact: float = 0.15
+    #: Below this combined score nothing is plausible: the menu.
+    floor: float = 0.50
+    #: The best candidate routes when it leads the second by at least this much.
+    margin: float = 0.06
+    #: Within the margin, the second counts as a real alternative above this score.
+    second_floor: float = 0.45
+    #: The menu when the message is this much closer to an off-topic opening than to the
+    #: best candidate's phrases.
+    off_topic_lead: float = 0.0
+
+
+#: Things customers write that no policy handles (account, product and shop questions,
+#: greetings): a message nearer to these than to any policy gets the menu.
+OFF_TOPIC = (
+    "how do I reset my password",
+    "I can't log in to my account",
+    "what are your store hours",
+    "do you ship internationally",
+    "is this product gluten free",
+    "what ingredients are in it",
+    "do you have any promo codes",
+    "I want to change my email address",
+    "update the address on my account",
+    "which payment options do you take",
+    "do you offer wholesale",
+    "are there any jobs available",
+    "how long is delivery to my country",
+    "I have a general question",
+    "just saying thanks, great product",
+    "how do I stop the marketing emails",
+    "can I buy a gift card",
+    "what size should I order",
+    "is it safe for kids",
+    "do you have a shop I can visit",
+    "hi there",
+    "good morning",
+    "can you help me",
+    "what's the warranty",
+)
 
 
 @dataclass
@@ -116,6 +183,12 @@ class Decision:
     @property
     def top(self) -> Scored | None:
         return self.ranked[0] if self.ranked else None
+
+
+def _top_mean(values: list[float]) -> float:
+    """The best similarity, blended with the mean of the best three."""
+    top = sorted(values, reverse=True)[:3]
+    return 0.6 * top[0] + 0.4 * sum(top) / len(top) if top else 0.0
 
 
 def normalise(text: str) -> str:
@@ -135,8 +208,11 @@ class MeaningRouter:
         plans: Sequence[Plan],
         group_of: dict[str, str],
         embedder: Embedder | None = None,
+        tuning: Tuning | None = None,
     ) -> None:
         self.embedder = embedder or default_embedder()
+        self.tuning = tuning or Tuning()
+        self._off_matrix = self.embedder.embed(list(OFF_TOPIC))
         by_key: dict[str, Candidate] = {}
         for plan in plans:
             key = group_of.get(plan.id)
@@ -161,15 +237,30 @@ class MeaningRouter:
         self._owners = owners
         self._matrix = self.embedder.embed(rows) if rows else np.zeros((0, 1), np.float32)
         self._norm_phrases = [[normalise(p) for p in c.phrases] for c in self.candidates]
+        # Which candidates use each content word: a word only one of them uses says a lot.
+        self._vocab: list[set[str]] = []
+        for cand in self.candidates:
+            words: set[str] = set()
+            for plan in cand.policies:
+                for text in [*cand.phrases, *when_to_use_sentences(plan)]:
+                    words.update(content_words(text))
+            self._vocab.append(words)
+        self._df: dict[str, int] = {}
+        for words in self._vocab:
+            for word in words:
+                self._df[word] = self._df.get(word, 0) + 1
+        self._words = sorted(self._df)
 
     # -- scoring ------------------------------------------------------------------------
 
-    def score(self, text: str, among: Sequence[str] | None = None) -> list[Scored]:
-        """Every candidate's score for `text`, best first (only the `among` keys if given)."""
+    def parts(self, text: str) -> tuple[list[tuple[int, dict[str, float], Plan]], float]:
+        """Each candidate's signals for `text` (semantic, lexical, keywords, exact) and the
+        best policy inside it, plus how close the text is to the off-topic openings."""
         low = normalise(text)
         if not low:
-            return []
+            return [], 0.0
         vector = self.embedder.embed([text])[0]
+        words = self._known_words(content_words(text))
         sims = self._matrix @ vector if len(self._matrix) else np.zeros(0)
         per_candidate: dict[int, list[float]] = {}
         per_policy: dict[tuple[int, int], float] = {}
@@ -177,12 +268,8 @@ class MeaningRouter:
             s = float(sims[row]) * weight
             per_candidate.setdefault(ci, []).append(s)
             per_policy[(ci, pi)] = max(per_policy.get((ci, pi), -1.0), s)
-        out: list[Scored] = []
+        out: list[tuple[int, dict[str, float], Plan]] = []
         for ci, cand in enumerate(self.candidates):
-            if among is not None and cand.key not in among:
-                continue
-            top = sorted(per_candidate.get(ci, [0.0]), reverse=True)
-            semantic = 0.6 * top[0] + 0.4 * (sum(top[:3]) / len(top[:3]))
             lexical = max(
                 (
                     fuzz.token_set_ratio(p, low) / 100.0
@@ -193,12 +280,68 @@ class MeaningRouter:
                 ),
                 default=0.0,
             )
-            exact = any(p and re.search(rf"\b{re.escape(p)}\b", low) for p in cand.exact)
-            score = 0.7 * semantic + 0.3 * lexical + (0.15 if exact else 0.0)
+            signals = {
+                "semantic": _top_mean(per_candidate.get(ci, [0.0])),
+                "lexical": lexical,
+                "keywords": self._keyword_share(words, ci),
+                "exact": float(
+                    any(p and re.search(rf"\b{re.escape(p)}\b", low) for p in cand.exact)
+                ),
+            }
             best_pi = max(range(len(cand.policies)), key=lambda pi: per_policy.get((ci, pi), -1.0))
-            out.append(Scored(cand, score, cand.policies[best_pi]))
+            out.append((ci, signals, cand.policies[best_pi]))
+        off = self._off_matrix @ vector
+        return out, _top_mean([float(x) for x in off])
+
+    def score(self, text: str, among: Sequence[str] | None = None) -> list[Scored]:
+        """Every candidate's score for `text`, best first (only the `among` keys if given)."""
+        return self._combine(*self.parts(text), among=among)
+
+    def _combine(
+        self,
+        parts: list[tuple[int, dict[str, float], Plan]],
+        off_topic: float,
+        among: Sequence[str] | None = None,
+    ) -> list[Scored]:
+        t = self.tuning
+        out: list[Scored] = []
+        for ci, signals, best in parts:
+            cand = self.candidates[ci]
+            if among is not None and cand.key not in among:
+                continue
+            score = (
+                t.semantic * signals["semantic"]
+                + t.lexical * signals["lexical"]
+                + t.keywords * signals["keywords"]
+                + t.exact * signals["exact"]
+            )
+            out.append(Scored(cand, score, best, signals["semantic"], off_topic))
         out.sort(key=lambda s: (-s.score, s.candidate.key))
         return out
+
+    def _known_words(self, words: list[str]) -> list[str]:
+        """The message's content words as the library spells them (typos forgiven)."""
+        known: list[str] = []
+        for word in words:
+            if word in self._df:
+                known.append(word)
+            elif len(word) >= 5:
+                hit = process.extractOne(word, self._words, scorer=fuzz.ratio, score_cutoff=80)
+                if hit is not None:
+                    known.append(hit[0])
+        return known
+
+    def _keyword_share(self, words: list[str], ci: int) -> float:
+        """The share of the message's known content words (weighted by how few candidates
+        use them) that this candidate's phrases use."""
+        n = len(self.candidates)
+        total = ours = 0.0
+        for word in words:
+            weight = np.log(1.0 + n / self._df[word])
+            total += weight
+            if word in self._vocab[ci]:
+                ours += weight
+        return float(ours / total) if total else 0.0
 
     def decide(self, text: str) -> Decision:
         """Route the whole message, or its first request when it makes several."""
@@ -220,11 +363,14 @@ class MeaningRouter:
         return first
 
     def _decide_one(self, ranked: list[Scored]) -> Decision:
-        if not ranked or ranked[0].score < FLOOR:
+        t = self.tuning
+        if not ranked or ranked[0].score < t.floor:
             return Decision("none", ranked)
-        if len(ranked) == 1 or ranked[0].score - ranked[1].score >= MARGIN:
+        if ranked[0].off_topic - ranked[0].semantic > t.off_topic_lead:
+            return Decision("none", ranked)
+        if len(ranked) == 1 or ranked[0].score - ranked[1].score >= t.margin:
             return Decision("routed", ranked)
-        if ranked[1].score >= SECOND_FLOOR:
+        if ranked[1].score >= t.second_floor:
             return Decision("ambiguous", ranked)
         return Decision("routed", ranked)
 
@@ -242,8 +388,8 @@ class MeaningRouter:
         if _NO_ONLY.match(low):
             return None
         ranked = self.score(text, among=keys)
-        if len(ranked) == 2 and ranked[0].score - ranked[1].score >= MARGIN / 2:
-            if ranked[0].score >= SECOND_FLOOR:
+        if len(ranked) == 2 and ranked[0].score - ranked[1].score >= self.tuning.margin / 2:
+            if ranked[0].score >= self.tuning.second_floor:
                 return ranked[0].candidate.key
         if _YES.match(low):
             return keys[0]
