@@ -186,6 +186,13 @@ class TicketMemory(BaseModel):
     agent: str | None = None
     escalated: bool = False
     routing_attempts: int = 0
+    routing_choices: list[str] = Field(
+        default_factory=list,
+        description="the two policies the bot asked the customer to choose between",
+    )
+    later_policy_id: str | None = Field(
+        default=None, description="a second request in the opening message: its policy"
+    )
     outcome: str | None = None
     known_slots: dict[str, Any] = Field(default_factory=dict)
     customer_keyed: bool = Field(
