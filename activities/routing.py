@@ -388,8 +388,9 @@ class MeaningRouter:
         if _NO_ONLY.match(low):
             return None
         ranked = self.score(text, among=keys)
+        # Between two plausible candidates already: half the margin, a lower floor.
         if len(ranked) == 2 and ranked[0].score - ranked[1].score >= self.tuning.margin / 2:
-            if ranked[0].score >= self.tuning.second_floor:
+            if ranked[0].score >= 0.6 * self.tuning.floor:
                 return ranked[0].candidate.key
         if _YES.match(low):
             return keys[0]
