@@ -50,6 +50,7 @@ class RouteResult(BaseModel):
     later: str | None = Field(
         default=None, description="a second request in the same message: its policy"
     )
+    later_about: str = Field(default="", description="the second request in customer words")
     score: float | None = None
 
 
@@ -157,9 +158,13 @@ class PolicyActivities:
             plan = self._for_helpdesk(top.best_policy, request.helpdesk)
             later = None
             if decision.later is not None:
-                later = self._for_helpdesk(decision.later.best_policy, request.helpdesk).id
+                later = self._for_helpdesk(decision.later.best_policy, request.helpdesk)
             return RouteResult(
-                policy_id=plan.id, how="meaning", later=later, score=round(top.score, 3)
+                policy_id=plan.id,
+                how="meaning",
+                later=later.id if later else None,
+                later_about=(later.customer_name or later.title) if later else "",
+                score=round(top.score, 3),
             )
         if decision.kind == "ambiguous" and top is not None:
             pair = [

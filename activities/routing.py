@@ -169,6 +169,11 @@ OFF_TOPIC = (
     "good morning",
     "can you help me",
     "what's the warranty",
+    # Vague about an order: which request it is stays open, so the menu asks.
+    "I have a problem with my order",
+    "question about my order",
+    "I need help with an order",
+    "it's about my account",
 )
 
 

@@ -193,6 +193,7 @@ class TicketMemory(BaseModel):
     later_policy_id: str | None = Field(
         default=None, description="a second request in the opening message: its policy"
     )
+    later_about: str = Field(default="", description="that second request in customer words")
     outcome: str | None = None
     known_slots: dict[str, Any] = Field(default_factory=dict)
     customer_keyed: bool = Field(

@@ -76,6 +76,7 @@ class PolicyEntry:
         )
         if route.later and self.asks_between_two:
             mem.later_policy_id = route.later
+            mem.later_about = route.later_about
         return route
 
     def choice_question(self, route: RouteResult) -> str | None:

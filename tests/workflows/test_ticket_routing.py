@@ -108,3 +108,17 @@ async def test_an_unclear_answer_gets_the_menu_not_a_guess(
     assert state.policy_id is None and state.status != "escalated"
     await write(env, handle, "m3", "1")
     assert (await handle.query(TicketWorkflow.state)).policy_id is not None
+
+
+async def test_a_second_request_is_named_when_the_first_is_done(
+    own_time_skipping_env: WorkflowEnvironment, task_queue: str, skipping_worker: Worker
+) -> None:
+    env = own_time_skipping_env
+    handle = await open_ticket(env, task_queue, customer={"email": "rio@example.com"})
+    transcript = await write(
+        env, handle, "m1", "please skip my next shipment and refund my last order"
+    )
+    state = await handle.query(TicketWorkflow.state)
+    assert (state.policy_id, state.outcome) == ("skip_next_shipment", "skipped")
+    bot = [entry.text for entry in transcript if entry.role == "bot"]
+    assert "getting your money back" in bot[-1] and "Write to us again" in bot[-1]
