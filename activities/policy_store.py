@@ -90,6 +90,12 @@ class PolicyActivities:
             )
         return self._router
 
+    def warm(self) -> None:
+        """Load the model and embed the library's phrases now (a worker at start-up), so
+        the first ticket's `route_ticket` does not pay for it."""
+        if self.semantic:
+            self.router  # noqa: B018
+
     def _group(self, plan: Plan) -> str:
         """Policies that share a ticket type (after the entry point) are one candidate."""
         entry = self._entry_point(plan)
