@@ -57,6 +57,9 @@ class PolicyEntry:
         if first and self.start.policy_id and self.takes_starts_policy:
             plan = await self._known_plan(self.start.policy_id)
             if plan is not None:
+                if self.asks_between_two and self.start.later_policy_id:
+                    mem.later_policy_id = self.start.later_policy_id
+                    mem.later_about = self.start.later_about
                 return RouteResult(policy_id=plan.id, how="policy_id")
             # Not in this worker's library (a deploy in between): route as if none was named.
         choices = mem.routing_choices if self.asks_between_two else []

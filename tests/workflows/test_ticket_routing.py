@@ -13,9 +13,13 @@ from __future__ import annotations
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from api.services.tickets import TicketService
+from policies.library import load_library
 from tests.history_events import local_activities, patches
 from tests.workflows.signalled_tickets import open_ticket, write
+from ticketflow.settings import Settings
 from workflows.ticket import CUSTOMER_KEY_PATCH, TicketWorkflow
+from workflows.ticket_models import TicketStart
 from workflows.ticket_routing import FIRST_TURN_TAKES_STARTS_POLICY, ROUTING_ASKS_BETWEEN_TWO
 
 FIRST_MESSAGE = "Please skip my next shipment"
@@ -122,3 +126,24 @@ async def test_a_second_request_is_named_when_the_first_is_done(
     assert (state.policy_id, state.outcome) == ("skip_next_shipment", "skipped")
     bot = [entry.text for entry in transcript if entry.role == "bot"]
     assert "getting your money back" in bot[-1] and "Write to us again" in bot[-1]
+
+
+async def test_the_apis_routing_hands_the_second_request_to_the_workflow(
+    own_time_skipping_env: WorkflowEnvironment, task_queue: str, skipping_worker: Worker
+) -> None:
+    env = own_time_skipping_env
+    service = TicketService(env.client, Settings(), load_library())
+    opening = "skip my next shipment, and I want my money back for the last one"
+    routed = service.route(
+        TicketStart(helpdesk="web", external_id="x", customer={"email": "rio@example.com"}),  # type: ignore[arg-type]
+        opening,
+    )
+    assert (routed.start.policy_id, routed.start.later_policy_id) == (
+        "skip_next_shipment",
+        "refund",
+    )
+    start = routed.start.model_dump(exclude={"helpdesk", "external_id"})
+    handle = await open_ticket(env, task_queue, **start)
+    transcript = await write(env, handle, "m1", opening)
+    assert "route_ticket" not in await local_activities(handle)
+    assert "getting your money back" in transcript[-1].text
