@@ -36,8 +36,9 @@ from policies.plan import Plan
 
 _YES = re.compile(r"^(y|yes|yeah|yep|yup|sure|correct|right|exactly|that's it|that one)\b")
 _NO_ONLY = re.compile(r"^(n|no|nope|neither|none|nah|not really)[\s.!]*$")
-_FIRST = re.compile(r"\b(1|one|first|former|the first one|option 1)\b")
-_SECOND = re.compile(r"\b(2|two|second|latter|the second one|option 2|other one|the other)\b")
+# "one" alone is the first option; inside an answer ("the damaged one") it is not.
+_FIRST = re.compile(r"\b(1|first|former)\b|^(the )?(one|number one|option one)\W*$")
+_SECOND = re.compile(r"\b(2|second|latter|other one|the other)\b|^(the )?(two|number two)\W*$")
 #: Where a message joins two requests.
 _JOINS = re.compile(
     r"(?:\s*[.;!?]\s+|\s*,?\s+(?:and also|and then|and|also|plus|then|as well as)\s+)",

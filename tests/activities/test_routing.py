@@ -105,6 +105,8 @@ def test_the_helpdesks_variant_of_the_ticket_type(
         ("the second one", "reshipment"),
         ("yes", "shipment_not_received"),
         ("it came with a big crack in it", "reshipment"),
+        ("the damaged one", "reshipment"),
+        ("one", "shipment_not_received"),
         ("it's nowhere to be seen, tracking stopped", "shipment_not_received"),
         ("no", None),
         ("hmm", None),
