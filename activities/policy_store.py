@@ -188,11 +188,15 @@ class PolicyActivities:
         )
 
     def _answer_to_choice(self, request: RouteRequest, menu: list[MenuItem]) -> RouteResult:
-        """The customer answered "is it A or B?"; unclear → the menu."""
+        """The customer answered "is it A or B?": one of them, or clearly another request
+        ("actually, I want to skip my next box"); unclear → the menu."""
         known = [pid for pid in request.choices if pid in self.library.plans]
+        keys = [self._group(self.library.plans[pid]) for pid in known]
+        other = self._route_by_meaning(request, menu)
+        if other.how == "meaning" and other.policy_id is not None:
+            if self._group(self.library.plans[other.policy_id]) not in keys:
+                return other
         if len(known) == 2:
-            plans = [self.library.plans[pid] for pid in known]
-            keys = [self._group(plan) for plan in plans]
             chosen = self.router.choose(request.text, keys)
             if chosen is not None:
                 return RouteResult(policy_id=known[keys.index(chosen)], how="choice")

@@ -108,6 +108,7 @@ def test_the_helpdesks_variant_of_the_ticket_type(
         ("the damaged one", "reshipment"),
         ("one", "shipment_not_received"),
         ("it's nowhere to be seen, tracking stopped", "shipment_not_received"),
+        ("actually I just want to skip my upcoming delivery", "skip_next_shipment"),
         ("no", None),
         ("hmm", None),
     ],
