@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.routing import Embedder, MeaningRouter
 from policies.library import PolicyLibrary, load_library
 from policies.plan import Plan
 
@@ -25,17 +26,32 @@ class RouteRequest(BaseModel):
     helpdesk: str
     ticket_type: str | None = None
     policy_id: str | None = None
+    choices: list[str] = Field(
+        default_factory=list,
+        description="the policies a disambiguation question named: `text` answers it",
+    )
 
 
 class MenuItem(BaseModel):
     policy_id: str
     title: str
+    about: str = Field(default="", description="the customer's words for it")
 
 
 class RouteResult(BaseModel):
     policy_id: str | None
-    how: str = Field(description="policy_id | ticket_type | menu | trigger | none")
+    how: str = Field(
+        description="policy_id | ticket_type | menu | trigger | meaning | choice | ambiguous | none"
+    )
     menu: list[MenuItem] = Field(default_factory=list)
+    candidates: list[MenuItem] = Field(
+        default_factory=list, description="ambiguous: the two policies to ask between"
+    )
+    later: str | None = Field(
+        default=None, description="a second request in the same message: its policy"
+    )
+    later_about: str = Field(default="", description="the second request in customer words")
+    score: float | None = None
 
 
 class LoadPolicyRequest(BaseModel):
@@ -50,8 +66,41 @@ class PolicyActivities:
     """The policy library, read once per process: the worker's `route_ticket` and
     `load_policy`, and the API's routing of a new ticket (`route`, the same rules)."""
 
-    def __init__(self, library: PolicyLibrary | None = None) -> None:
+    def __init__(
+        self,
+        library: PolicyLibrary | None = None,
+        *,
+        semantic: bool = True,
+        embedder: Embedder | None = None,
+    ) -> None:
         self.library = library or load_library()
+        #: False: the rule-based router only (triggers and fuzzy match), as before.
+        self.semantic = semantic
+        self._embedder = embedder
+        self._router: MeaningRouter | None = None
+
+    @property
+    def router(self) -> MeaningRouter:
+        """Built on first use (the model loads once per process, the phrases once per
+        library)."""
+        if self._router is None:
+            plans = sorted(self.library.plans.values(), key=lambda p: p.id)
+            self._router = MeaningRouter(
+                plans, {p.id: self._group(p) for p in plans}, embedder=self._embedder
+            )
+        return self._router
+
+    def warm(self) -> None:
+        """Load the model and embed the library's phrases now (a worker at start-up), so
+        the first ticket's `route_ticket` does not pay for it."""
+        if self.semantic:
+            self.router  # noqa: B018
+
+    def _group(self, plan: Plan) -> str:
+        """Policies that share a ticket type (after the entry point) are one candidate."""
+        entry = self._entry_point(plan)
+        types = sorted(_norm(t) for t in entry.ticket_types)
+        return "|".join(types) or entry.id
 
     def menu(self) -> list[MenuItem]:
         """One entry per ticket type (the first policy that handles it), in a stable order."""
@@ -81,19 +130,76 @@ class PolicyActivities:
             if fitting or typed:
                 return RouteResult(policy_id=(fitting or typed)[0].id, how="ticket_type")
         menu = self.menu()
+        if request.choices and self.semantic:
+            return self._answer_to_choice(request, menu)
         picked = re.fullmatch(r"\s*#?(\d{1,2})\s*[.)]?\s*", request.text)
         if picked and 1 <= int(picked.group(1)) <= len(menu):
             return RouteResult(policy_id=menu[int(picked.group(1)) - 1].policy_id, how="menu")
+        if self.semantic:
+            return self._route_by_meaning(request, menu)
         matched = self.library.match(request.text)
         if matched is not None:
-            matched = self._entry_point(matched)
-            # Prefer the variant of the same ticket type built for this helpdesk.
-            for plan in sorted(plans.values(), key=lambda p: p.id):
-                if plan.ticket_types == matched.ticket_types and helpdesk_fits(
-                    plan, request.helpdesk
-                ):
-                    return RouteResult(policy_id=plan.id, how="trigger")
-            return RouteResult(policy_id=matched.id, how="trigger")
+            return RouteResult(
+                policy_id=self._for_helpdesk(matched, request.helpdesk).id, how="trigger"
+            )
+        return RouteResult(policy_id=None, how="none", menu=menu)
+
+    def _for_helpdesk(self, matched: Plan, helpdesk: str) -> Plan:
+        """The entry point, in the variant of the same ticket type built for this helpdesk
+        when there is one."""
+        matched = self._entry_point(matched)
+        for plan in sorted(self.library.plans.values(), key=lambda p: p.id):
+            if plan.ticket_types == matched.ticket_types and helpdesk_fits(plan, helpdesk):
+                return plan
+        return matched
+
+    def _item(self, plan: Plan) -> MenuItem:
+        label = plan.ticket_types[0] if plan.ticket_types else plan.title
+        return MenuItem(policy_id=plan.id, title=label, about=plan.customer_name or plan.title)
+
+    def _route_by_meaning(self, request: RouteRequest, menu: list[MenuItem]) -> RouteResult:
+        decision = self.router.decide(request.text)
+        top = decision.top
+        if decision.kind == "routed" and top is not None:
+            plan = self._for_helpdesk(top.best_policy, request.helpdesk)
+            later = None
+            if decision.later is not None:
+                later = self._for_helpdesk(decision.later.best_policy, request.helpdesk)
+            return RouteResult(
+                policy_id=plan.id,
+                how="meaning",
+                later=later.id if later else None,
+                later_about=(later.customer_name or later.title) if later else "",
+                score=round(top.score, 3),
+            )
+        if decision.kind == "ambiguous" and top is not None:
+            pair = [
+                self._for_helpdesk(s.best_policy, request.helpdesk) for s in decision.ranked[:2]
+            ]
+            return RouteResult(
+                policy_id=None,
+                how="ambiguous",
+                menu=menu,
+                candidates=[self._item(plan) for plan in pair],
+                score=round(top.score, 3),
+            )
+        return RouteResult(
+            policy_id=None, how="none", menu=menu, score=round(top.score, 3) if top else None
+        )
+
+    def _answer_to_choice(self, request: RouteRequest, menu: list[MenuItem]) -> RouteResult:
+        """The customer answered "is it A or B?": one of them, or clearly another request
+        ("actually, I want to skip my next box"); unclear → the menu."""
+        known = [pid for pid in request.choices if pid in self.library.plans]
+        keys = [self._group(self.library.plans[pid]) for pid in known]
+        other = self._route_by_meaning(request, menu)
+        if other.how == "meaning" and other.policy_id is not None:
+            if self._group(self.library.plans[other.policy_id]) not in keys:
+                return other
+        if len(known) == 2:
+            chosen = self.router.choose(request.text, keys)
+            if chosen is not None:
+                return RouteResult(policy_id=known[keys.index(chosen)], how="choice")
         return RouteResult(policy_id=None, how="none", menu=menu)
 
     def _entry_point(self, plan: Plan) -> Plan:

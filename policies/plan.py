@@ -196,6 +196,12 @@ class Plan(BaseModel):
     when_to_use: str = ""
     ticket_types: list[str] = Field(default_factory=list)
     triggers: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(
+        default_factory=list, description="customer openings this policy answers (routing)"
+    )
+    customer_name: str = Field(
+        default="", description="how a customer names it, for a disambiguation question"
+    )
     platforms: list[str] = Field(default_factory=list)
     roles: dict[str, str] = Field(
         default_factory=dict, description="role → platform, e.g. store → bigcommerce"

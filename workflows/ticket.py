@@ -48,7 +48,11 @@ with workflow.unsafe.imports_passed_through():
         TranscriptEntry,
         TurnResult,
     )
-    from workflows.ticket_routing import FIRST_TURN_TAKES_STARTS_POLICY, PolicyEntry
+    from workflows.ticket_routing import (
+        FIRST_TURN_TAKES_STARTS_POLICY,
+        ROUTING_ASKS_BETWEEN_TWO,
+        PolicyEntry,
+    )
     from workflows.ticket_status import set_status, settle_status
     from workflows.ticket_steps import PolicySteps
 
@@ -97,6 +101,7 @@ class TicketWorkflow:
         # other branch.
         self.entry.takes_starts_policy = workflow.patched(FIRST_TURN_TAKES_STARTS_POLICY)
         self._indexes_customer = workflow.patched(CUSTOMER_KEY_PATCH)
+        self.entry.asks_between_two = workflow.patched(ROUTING_ASKS_BETWEEN_TWO)
         if start.carried is None:
             mem.silent_since = workflow.now()
             self._index_start()
@@ -267,9 +272,16 @@ class TicketWorkflow:
         return replies
 
     async def _route(self, message: CustomerMessage, understood: Reply) -> list[str]:
+        answering = bool(self.mem.routing_choices)
         route = await self.entry.route(message)
+        question = self.entry.choice_question(route)
+        if question is not None:
+            # What the opening already says (an order number) waits for the policy chosen.
+            self.entry.prefill(understood)
+            workflow.set_current_details("Waiting for the customer to say which request it is.")
+            return [question]
         if route.policy_id is None:
-            if self.mem.routing_attempts >= 2:
+            if self.mem.routing_attempts >= 2 and not answering:
                 await self.helpdesk.hand_off(
                     reason="no policy matched",
                     note="The customer's request did not match any policy after a "

@@ -55,6 +55,11 @@ class TicketStart(BaseModel):
         description="the policy the first message goes to (the API's routing of it, or the "
         "caller's choice); None: the workflow routes the first message itself",
     )
+    later_policy_id: str | None = Field(
+        default=None,
+        description="the API's routing found a second request in the opening: its policy",
+    )
+    later_about: str = Field(default="", description="that second request in customer words")
     context: dict[str, Any] = Field(default_factory=dict)
     history_limit: int | None = Field(
         default=None,
@@ -186,6 +191,14 @@ class TicketMemory(BaseModel):
     agent: str | None = None
     escalated: bool = False
     routing_attempts: int = 0
+    routing_choices: list[str] = Field(
+        default_factory=list,
+        description="the two policies the bot asked the customer to choose between",
+    )
+    later_policy_id: str | None = Field(
+        default=None, description="a second request in the opening message: its policy"
+    )
+    later_about: str = Field(default="", description="that second request in customer words")
     outcome: str | None = None
     known_slots: dict[str, Any] = Field(default_factory=dict)
     customer_keyed: bool = Field(

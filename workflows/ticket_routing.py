@@ -33,6 +33,10 @@ with workflow.unsafe.imports_passed_through():
 #: instead of routing again (the `route_ticket` local activity); older histories replay
 #: the routing they recorded.
 FIRST_TURN_TAKES_STARTS_POLICY = "first-turn-takes-starts-policy"
+#: Patch id: tickets that start on this code ask the customer which of two close policies
+#: they mean (routing by meaning found two) and route by the answer; older histories
+#: showed the menu instead.
+ROUTING_ASKS_BETWEEN_TWO = "routing-asks-between-two"
 
 
 class PolicyEntry:
@@ -42,6 +46,8 @@ class PolicyEntry:
         # Set by the workflow from `workflow.patched(FIRST_TURN_TAKES_STARTS_POLICY)` at
         # the start of each run.
         self.takes_starts_policy = False
+        # Set from `workflow.patched(ROUTING_ASKS_BETWEEN_TWO)` at the start of each run.
+        self.asks_between_two = False
 
     async def route(self, message: CustomerMessage) -> RouteResult:
         """The policy for this message; the start's ticket type or policy only at first."""
@@ -51,8 +57,13 @@ class PolicyEntry:
         if first and self.start.policy_id and self.takes_starts_policy:
             plan = await self._known_plan(self.start.policy_id)
             if plan is not None:
+                if self.asks_between_two and self.start.later_policy_id:
+                    mem.later_policy_id = self.start.later_policy_id
+                    mem.later_about = self.start.later_about
                 return RouteResult(policy_id=plan.id, how="policy_id")
             # Not in this worker's library (a deploy in between): route as if none was named.
+        choices = mem.routing_choices if self.asks_between_two else []
+        mem.routing_choices = []
         route: RouteResult = await workflow.execute_local_activity(
             "route_ticket",
             RouteRequest(
@@ -60,12 +71,28 @@ class PolicyEntry:
                 policy_id=self.start.policy_id if first else None,
                 text=message.text,
                 helpdesk=self.start.helpdesk,
+                choices=choices,
             ),
             result_type=RouteResult,
             start_to_close_timeout=LOCAL_TIMEOUT,
             retry_policy=LOCAL_RETRY,
         )
+        if route.later and self.asks_between_two:
+            mem.later_policy_id = route.later
+            mem.later_about = route.later_about
         return route
+
+    def choice_question(self, route: RouteResult) -> str | None:
+        """When routing found two close policies: remember them and ask the customer which
+        one it is, in their words; None when the ticket does not ask (an older run)."""
+        if not self.asks_between_two or route.how != "ambiguous" or len(route.candidates) != 2:
+            return None
+        first, second = route.candidates
+        self.mem.routing_choices = [first.policy_id, second.policy_id]
+        return (
+            f"Just to be sure I help with the right thing: is this about "
+            f"{first.about or first.title} (1), or {second.about or second.title} (2)?"
+        )
 
     async def _known_plan(self, policy_id: str) -> Plan | None:
         """The plan `policy_id` names, pinned like `enter` pins it; None if the library has

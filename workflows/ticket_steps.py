@@ -101,7 +101,22 @@ class PolicySteps:
             await self.helpdesk.hand_off(reason=command.reason, note=command.note)
         elif isinstance(command, End):
             self.mem.outcome = command.outcome
+            if command.outcome != "escalated":  # a person takes both requests from here
+                replies.extend(self._later_reminder())
         return None
+
+    def _later_reminder(self) -> list[str]:
+        """The opening asked for two things and the first is done: say how to get the
+        second (a new message starts a new conversation, routed afresh)."""
+        mem = self.mem
+        if not mem.later_policy_id or mem.later_policy_id == mem.policy_id:
+            return []
+        about = mem.later_about or "your other request"
+        mem.later_policy_id = None
+        return [
+            f"You also mentioned {about}. Write to us again about that and I'll help with it "
+            "straight away."
+        ]
 
     def _question_text(self, ask: Ask) -> str:
         """The question, with numbered options (and what each offer means)."""

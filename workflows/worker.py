@@ -43,6 +43,7 @@ def ticket_activities(
     platform tools."""
     connectors = Platforms(settings)
     policy_store = policies or PolicyActivities()
+    policy_store.warm()  # the routing model loads once per worker, before the first ticket
     understanding = UnderstandingActivities()
     keys = customer_keys or CustomerKeys.from_settings(settings)
     return [

@@ -143,9 +143,10 @@ class TicketService:
         plan = self.policies.library.get(route.policy_id)
         kind = plan.ticket_types[0] if plan.ticket_types else plan.title
         platforms = "/".join(PLATFORM_TITLES.get(platform_key(p), p) for p in plan.platforms)
-        return RoutedStart(
-            start=start.model_copy(update={"policy_id": plan.id}), summary=f"{kind} — {platforms}"
-        )
+        update: dict[str, Any] = {"policy_id": plan.id}
+        if route.later:
+            update |= {"later_policy_id": route.later, "later_about": route.later_about}
+        return RoutedStart(start=start.model_copy(update=update), summary=f"{kind} — {platforms}")
 
     def _start_options(self, ticket_id: str, routed: RoutedStart) -> dict[str, Any]:
         start = routed.start

@@ -1,4 +1,5 @@
-"""Front matter: the YAML header's id, title, routing words, platforms and settings."""
+"""Front matter: the YAML header's id, title, routing words (ticket types, triggers, example
+openings, the customer's name for it), platforms and settings."""
 
 from __future__ import annotations
 
@@ -46,7 +47,19 @@ def read_front_matter(p: ParsedPolicy, sink: DiagnosticSink) -> tuple[dict[str, 
     else:
         meta["id"] = pid
     meta["title"] = str(raw.get("title") or pid or "")
-    for key in ("ticket_types", "triggers", "inputs"):
+    # How a customer would name this policy ("a parcel that hasn't arrived"): the router's
+    # disambiguation question uses it; the title stands in when it is missing.
+    customer_name = raw.get("customer_name") or ""
+    if not isinstance(customer_name, str):
+        sink.report(
+            "TF010",
+            "`customer_name` should be a short phrase, e.g. "
+            "`customer_name: a parcel that hasn't arrived`.",
+            line=where("customer_name"),
+        )
+        customer_name = ""
+    meta["customer_name"] = customer_name.strip()
+    for key in ("ticket_types", "triggers", "inputs", "examples"):
         value = raw.get(key, [])
         if isinstance(value, str):
             value = [value]

@@ -20,6 +20,8 @@ KNOWN_KEYS = {
     "variants",
     "inputs",
     "defaults",
+    "examples",
+    "customer_name",
 }
 KNOWN_SETTINGS = {
     "reminder_after",

@@ -114,6 +114,8 @@ class _Pipeline:
             when_to_use=self.parsed.when_to_use,
             ticket_types=meta.get("ticket_types", []),
             triggers=meta.get("triggers", []),
+            examples=meta.get("examples", []),
+            customer_name=meta.get("customer_name", ""),
             platforms=self.state.platforms,
             roles=roles,
             variants=meta.get("variants", []),

@@ -39,7 +39,7 @@ def test_check_reports_errors_and_exits_1(tmp_path: Path) -> None:
 def test_show_prints_the_plan_tree_with_lines() -> None:
     result = runner.invoke(app, ["policy", "show", "reshipment"])
     assert result.exit_code == 0, result.output
-    assert "@create_stayai_order" in result.output and "L29" in result.output
+    assert "@create_stayai_order" in result.output and "L50" in result.output
     assert "order_not_eligible" in result.output
 
 

@@ -1,0 +1,406 @@
+"""Routing by meaning: which policy a customer's opening message is about.
+
+Each policy is described by its example openings, trigger phrases, ticket types and its
+"When to use" text. A message is scored against every description with a local sentence
+embedding model (WordLlama's static token embeddings, shipped inside its PyPI wheel and
+loaded once per process) plus the lexical signals the rule-based router had (an exact
+trigger or ticket type in the message, fuzzy overlap with the phrases). Policies that
+share a ticket type form one candidate (the variants of "Cancel order").
+
+- The best candidate clearly ahead of the second (a margin) and above a floor: routed.
+- Two candidates close to each other, both plausible: ambiguous, naming both, so the
+  workflow can ask the customer which one it is.
+- Nothing plausible: no route (the menu).
+
+A message with two requests ("cancel my order and refund the last one") routes by its first
+clause and names the second in `later`.
+
+Pure functions of the message and the library: the model runs in the worker's activity or
+in the API, never in workflow code.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from policies.plan import Plan
+
+_YES = re.compile(r"^(y|yes|yeah|yep|yup|sure|correct|right|exactly|that's it|that one)\b")
+_NO_ONLY = re.compile(r"^(n|no|nope|neither|none|nah|not really)[\s.!]*$")
+# "one" alone is the first option; inside an answer ("the damaged one") it is not.
+_FIRST = re.compile(r"\b(1|first|former)\b|^(the )?(one|number one|option one)\W*$")
+_SECOND = re.compile(r"\b(2|second|latter|other one|the other)\b|^(the )?(two|number two)\W*$")
+#: Where a message joins two requests.
+_JOINS = re.compile(
+    r"(?:\s*[.;!?]\s+|\s*,?\s+(?:and also|and then|and|also|plus|then|as well as)\s+)",
+    re.IGNORECASE,
+)
+
+
+_STOP = frozenset(
+    "a an the i i'm im my me we our you your it its it's is are was were be been am to of "
+    "in on at for from with and or but so if this that these those there please pls plz "
+    "can could would will just want wanted like i'd id need get got have has had do does "
+    "did don't dont not no yes hi hello hey thanks thank one some any all what when where "
+    "how why which who still now again also".split()
+)
+
+
+def stem(word: str) -> str:
+    """A crude stem, enough to match "damaged"/"damage", "boxes"/"box", "skipping"/"skip"."""
+    word = word.strip("'")
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str) -> list[str]:
+    return [stem(w) for w in normalise(text).split() if w not in _STOP and len(w) > 1]
+
+
+class Embedder(Protocol):
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """One unit-length row per text."""
+
+
+class WordLlamaEmbedder:
+    """WordLlama's default 256-dimension model from the files its wheel ships; downloads
+    are disabled, so a missing file is an error, never a network call."""
+
+    def __init__(self) -> None:
+        import wordllama
+        from wordllama import WordLlama
+
+        package = Path(wordllama.__file__).resolve().parent
+        # The wheel ships weights/… and tokenizers/…; as `cache_dir` the package folder is
+        # where the loader looks for both.
+        self._model = WordLlama.load(cache_dir=package, disable_download=True)
+        self._lock = threading.Lock()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            vectors = self._model.embed(list(texts), norm=True)
+        return np.asarray(vectors, dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def default_embedder() -> Embedder:
+    """The process's one model (the worker's activities and the API share it)."""
+    return WordLlamaEmbedder()
+
+
+@dataclass
+class Candidate:
+    """One routing target: the policies that share a ticket type, scored as one."""
+
+    key: str
+    policies: list[Plan]
+    phrases: list[str] = field(default_factory=list)
+    exact: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        first = self.policies[0]
+        return first.customer_name or first.title
+
+
+@dataclass
+class Scored:
+    candidate: Candidate
+    score: float
+    best_policy: Plan
+    semantic: float = 0.0
+    off_topic: float = 0.0
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How the signals combine and where the lines are (fitted on the corpus' tune split,
+    benchmarks/understanding_routing.py)."""
+
+    semantic: float = 0.55
+    lexical: float = 0.2
+    keywords: float = 0.25
+    exact: float = 0.15
+    #: Below this combined score nothing is plausible: the menu.
+    floor: float = 0.50
+    #: The best candidate routes when it leads the second by at least this much.
+    margin: float = 0.06
+    #: Within the margin, the second counts as a real alternative above this score.
+    second_floor: float = 0.45
+    #: The menu when the message is this much closer to an off-topic opening than to the
+    #: best candidate's phrases.
+    off_topic_lead: float = 0.0
+
+
+#: Things customers write that no policy handles (account, product and shop questions,
+#: greetings): a message nearer to these than to any policy gets the menu.
+OFF_TOPIC = (
+    "how do I reset my password",
+    "I can't log in to my account",
+    "what are your store hours",
+    "do you ship internationally",
+    "is this product gluten free",
+    "what ingredients are in it",
+    "do you have any promo codes",
+    "I want to change my email address",
+    "update the address on my account",
+    "which payment options do you take",
+    "do you offer wholesale",
+    "are there any jobs available",
+    "how long is delivery to my country",
+    "I have a general question",
+    "just saying thanks, great product",
+    "how do I stop the marketing emails",
+    "can I buy a gift card",
+    "what size should I order",
+    "is it safe for kids",
+    "do you have a shop I can visit",
+    "hi there",
+    "good morning",
+    "can you help me",
+    "what's the warranty",
+    # Vague about an order: which request it is stays open, so the menu asks.
+    "I have a problem with my order",
+    "question about my order",
+    "I need help with an order",
+    "it's about my account",
+)
+
+
+@dataclass
+class Decision:
+    """What the router concluded: `routed` (one candidate), `ambiguous` (two), or `none`."""
+
+    kind: str
+    ranked: list[Scored]
+    later: Scored | None = None
+
+    @property
+    def top(self) -> Scored | None:
+        return self.ranked[0] if self.ranked else None
+
+
+def _top_mean(values: list[float]) -> float:
+    """The best similarity, blended with the mean of the best three."""
+    top = sorted(values, reverse=True)[:3]
+    return 0.6 * top[0] + 0.4 * sum(top) / len(top) if top else 0.0
+
+
+def normalise(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower().replace("’", "'")))
+
+
+def when_to_use_sentences(plan: Plan) -> list[str]:
+    text = re.sub(r"[#@$][\w ]+?(?=[.,;]|$)", "", plan.when_to_use)
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 4]
+
+
+class MeaningRouter:
+    """Scores messages against the library's policies; built once per library."""
+
+    def __init__(
+        self,
+        plans: Sequence[Plan],
+        group_of: dict[str, str],
+        embedder: Embedder | None = None,
+        tuning: Tuning | None = None,
+    ) -> None:
+        self.embedder = embedder or default_embedder()
+        self.tuning = tuning or Tuning()
+        self._off_matrix = self.embedder.embed(list(OFF_TOPIC))
+        by_key: dict[str, Candidate] = {}
+        for plan in plans:
+            key = group_of.get(plan.id)
+            if key is None:
+                continue
+            cand = by_key.setdefault(key, Candidate(key=key, policies=[]))
+            cand.policies.append(plan)
+        self.candidates = sorted(by_key.values(), key=lambda c: c.key)
+        rows: list[str] = []
+        owners: list[tuple[int, int, float]] = []  # candidate, policy index, weight
+        for ci, cand in enumerate(self.candidates):
+            for pi, plan in enumerate(cand.policies):
+                phrased = [*plan.examples, *plan.triggers, *plan.ticket_types]
+                cand.phrases += phrased
+                cand.exact += [normalise(p) for p in [*plan.triggers, *plan.ticket_types]]
+                for text in phrased:
+                    rows.append(text)
+                    owners.append((ci, pi, 1.0))
+                for text in when_to_use_sentences(plan):
+                    rows.append(text)
+                    owners.append((ci, pi, 0.85))
+        self._owners = owners
+        self._matrix = self.embedder.embed(rows) if rows else np.zeros((0, 1), np.float32)
+        self._norm_phrases = [[normalise(p) for p in c.phrases] for c in self.candidates]
+        # Which candidates use each content word: a word only one of them uses says a lot.
+        self._vocab: list[set[str]] = []
+        for cand in self.candidates:
+            words: set[str] = set()
+            for plan in cand.policies:
+                for text in [*cand.phrases, *when_to_use_sentences(plan)]:
+                    words.update(content_words(text))
+            self._vocab.append(words)
+        self._df: dict[str, int] = {}
+        for words in self._vocab:
+            for word in words:
+                self._df[word] = self._df.get(word, 0) + 1
+        self._words = sorted(self._df)
+
+    # -- scoring ------------------------------------------------------------------------
+
+    def parts(self, text: str) -> tuple[list[tuple[int, dict[str, float], Plan]], float]:
+        """Each candidate's signals for `text` (semantic, lexical, keywords, exact) and the
+        best policy inside it, plus how close the text is to the off-topic openings."""
+        low = normalise(text)
+        if not low:
+            return [], 0.0
+        vector = self.embedder.embed([text])[0]
+        words = self._known_words(content_words(text))
+        sims = self._matrix @ vector if len(self._matrix) else np.zeros(0)
+        per_candidate: dict[int, list[float]] = {}
+        per_policy: dict[tuple[int, int], float] = {}
+        for row, (ci, pi, weight) in enumerate(self._owners):
+            s = float(sims[row]) * weight
+            per_candidate.setdefault(ci, []).append(s)
+            per_policy[(ci, pi)] = max(per_policy.get((ci, pi), -1.0), s)
+        out: list[tuple[int, dict[str, float], Plan]] = []
+        for ci, cand in enumerate(self.candidates):
+            lexical = max(
+                (
+                    fuzz.token_set_ratio(p, low) / 100.0
+                    if len(low) < 4 * len(p) + 20
+                    else fuzz.partial_ratio(p, low) / 100.0
+                    for p in self._norm_phrases[ci]
+                    if p
+                ),
+                default=0.0,
+            )
+            signals = {
+                "semantic": _top_mean(per_candidate.get(ci, [0.0])),
+                "lexical": lexical,
+                "keywords": self._keyword_share(words, ci),
+                "exact": float(
+                    any(p and re.search(rf"\b{re.escape(p)}\b", low) for p in cand.exact)
+                ),
+            }
+            best_pi = max(range(len(cand.policies)), key=lambda pi: per_policy.get((ci, pi), -1.0))
+            out.append((ci, signals, cand.policies[best_pi]))
+        off = self._off_matrix @ vector
+        return out, _top_mean([float(x) for x in off])
+
+    def score(self, text: str, among: Sequence[str] | None = None) -> list[Scored]:
+        """Every candidate's score for `text`, best first (only the `among` keys if given)."""
+        return self._combine(*self.parts(text), among=among)
+
+    def _combine(
+        self,
+        parts: list[tuple[int, dict[str, float], Plan]],
+        off_topic: float,
+        among: Sequence[str] | None = None,
+    ) -> list[Scored]:
+        t = self.tuning
+        out: list[Scored] = []
+        for ci, signals, best in parts:
+            cand = self.candidates[ci]
+            if among is not None and cand.key not in among:
+                continue
+            score = (
+                t.semantic * signals["semantic"]
+                + t.lexical * signals["lexical"]
+                + t.keywords * signals["keywords"]
+                + t.exact * signals["exact"]
+            )
+            out.append(Scored(cand, score, best, signals["semantic"], off_topic))
+        out.sort(key=lambda s: (-s.score, s.candidate.key))
+        return out
+
+    def _known_words(self, words: list[str]) -> list[str]:
+        """The message's content words as the library spells them (typos forgiven)."""
+        known: list[str] = []
+        for word in words:
+            if word in self._df:
+                known.append(word)
+            elif len(word) >= 5:
+                hit = process.extractOne(word, self._words, scorer=fuzz.ratio, score_cutoff=80)
+                if hit is not None:
+                    known.append(hit[0])
+        return known
+
+    def _keyword_share(self, words: list[str], ci: int) -> float:
+        """The share of the message's known content words (weighted by how few candidates
+        use them) that this candidate's phrases use."""
+        n = len(self.candidates)
+        total = ours = 0.0
+        for word in words:
+            weight = np.log(1.0 + n / self._df[word])
+            total += weight
+            if word in self._vocab[ci]:
+                ours += weight
+        return float(ours / total) if total else 0.0
+
+    def decide(self, text: str) -> Decision:
+        """Route the whole message, or its first request when it makes several."""
+        whole = self._decide_one(self.score(text))
+        clauses = [c for c in _JOINS.split(text) if len(normalise(c).split()) >= 2]
+        if len(clauses) < 2:
+            return whole
+        first = self._decide_one(self.score(clauses[0]))
+        if first.kind != "routed":
+            return whole
+        assert first.top is not None
+        for clause in clauses[1:]:
+            other = self._decide_one(self.score(clause))
+            if other.kind == "routed" and other.top is not None:
+                if other.top.candidate.key != first.top.candidate.key:
+                    return Decision("routed", first.ranked, later=other.top)
+        if whole.kind == "routed":
+            return whole
+        return first
+
+    def _decide_one(self, ranked: list[Scored]) -> Decision:
+        t = self.tuning
+        if not ranked or ranked[0].score < t.floor:
+            return Decision("none", ranked)
+        if ranked[0].off_topic - ranked[0].semantic > t.off_topic_lead:
+            return Decision("none", ranked)
+        if len(ranked) == 1 or ranked[0].score - ranked[1].score >= t.margin:
+            return Decision("routed", ranked)
+        if ranked[1].score >= t.second_floor:
+            return Decision("ambiguous", ranked)
+        return Decision("routed", ranked)
+
+    def choose(self, text: str, keys: Sequence[str]) -> str | None:
+        """The customer's answer to "is it A or B?": a number, yes (to the first), or words
+        closer to one of the two; None when it stays unclear."""
+        low = normalise(text)
+        if not low or len(keys) < 2:
+            return None
+        first, second = _FIRST.search(low), _SECOND.search(low)
+        if first and not second:
+            return keys[0]
+        if second and not first:
+            return keys[1]
+        if _NO_ONLY.match(low):
+            return None
+        ranked = self.score(text, among=keys)
+        # Between two plausible candidates already: half the margin, a lower floor.
+        if len(ranked) == 2 and ranked[0].score - ranked[1].score >= self.tuning.margin / 2:
+            if ranked[0].score >= 0.6 * self.tuning.floor:
+                return ranked[0].candidate.key
+        if _YES.match(low):
+            return keys[0]
+        return None
+
+    def candidate(self, key: str) -> Candidate | None:
+        return next((c for c in self.candidates if c.key == key), None)

@@ -1,0 +1,186 @@
+"""Routing by meaning against the rule-based router, on a labelled corpus of openings.
+
+    python -m benchmarks.understanding_routing [--split heldout|tune|all] [--show-misses]
+
+`benchmarks/data/openings.jsonl`: one customer opening a line, labelled with the policy it
+belongs to (`menu` for requests no policy handles) and, for a message with two requests,
+the policy of the second (`later`). A third is marked `heldout` and is never tuned on: the
+library's `examples:` and the router's thresholds were written against the `tune` lines.
+Both routers run on the same lines in the same process, on the web channel (no helpdesk
+variant preference), through `PolicyActivities.route`, as the worker and the API do.
+
+A route counts as right when it lands on the labelled policy or on a variant of the same
+ticket type (the three "Cancel order" retention policies are one target); a `menu` line is
+right when the router shows the menu. Figures:
+
+- routing accuracy: routed right at once (or, for `menu` lines, not routed);
+- wrong-route rate: routed at once to another policy (an off-topic line routed anywhere
+  counts too); what the issue forbids;
+- disambiguation rate: the router asked between two candidates instead;
+- resolved accuracy: as routing accuracy, counting a disambiguation that names the right
+  policy as right (the customer's answer picks it);
+- later accuracy: of the lines with a second request, the share whose `later` names it.
+
+Also the router's latency per message (p50/p99 over three passes of the whole corpus, the
+model loaded) and the router's build time (model load + embedding the library's phrases).
+Writes `results/understanding_routing.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from activities.policy_store import PolicyActivities, RouteRequest, RouteResult
+from benchmarks.harness import percentile, table, write_results
+from policies.library import PolicyLibrary, load_library
+
+CORPUS = Path(__file__).parent / "data" / "openings.jsonl"
+TARGETS = {"routing_accuracy": 0.97, "wrong_route_rate": 0.01}
+
+
+def load_corpus(path: Path = CORPUS) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def same_target(library: PolicyLibrary, got: str | None, want: str | None) -> bool:
+    if got is None or want is None:
+        return got == want
+    if got == want:
+        return True
+    plans = library.plans
+    a, b = plans.get(got), plans.get(want)
+    return bool(a and b and a.ticket_types and a.ticket_types == b.ticket_types)
+
+
+def evaluate(
+    router: PolicyActivities, lines: list[dict[str, Any]]
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[float]]:
+    library = router.library
+    right = wrong = ambiguous = resolved = later_total = later_right = 0
+    misses: list[dict[str, Any]] = []
+    timings: list[float] = []
+    for line in lines:
+        started = time.perf_counter()
+        result: RouteResult = router.route(RouteRequest(text=line["text"], helpdesk="web"))
+        timings.append((time.perf_counter() - started) * 1000)
+        want = None if line["policy"] == "menu" else line["policy"]
+        verdict = "right"
+        if result.how == "ambiguous":
+            ambiguous += 1
+            named = [c.policy_id for c in result.candidates]
+            if any(same_target(library, pid, want) for pid in named):
+                resolved += 1
+                verdict = "asked (right one named)"
+            else:
+                verdict = "asked (right one missing)"
+        elif same_target(library, result.policy_id, want):
+            right += 1
+            resolved += 1
+        elif result.policy_id is not None:
+            wrong += 1
+            verdict = "WRONG"
+        else:
+            verdict = "menu"
+        if line.get("later"):
+            later_total += 1
+            if same_target(library, result.later, line["later"]):
+                later_right += 1
+        if verdict != "right":
+            misses.append(
+                {"text": line["text"], "want": line["policy"], "got": result.policy_id,
+                 "how": result.how, "verdict": verdict,
+                 "candidates": [c.policy_id for c in result.candidates]}
+            )  # fmt: skip
+    n = max(len(lines), 1)
+    figures = {
+        "lines": len(lines),
+        "routing_accuracy": round(right / n, 4),
+        "wrong_route_rate": round(wrong / n, 4),
+        "disambiguation_rate": round(ambiguous / n, 4),
+        "resolved_accuracy": round(resolved / n, 4),
+        "later_accuracy": round(later_right / later_total, 4) if later_total else None,
+        "misses": len(misses),
+    }
+    return figures, misses, timings
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parser().parse_args(argv)
+    corpus = load_corpus()
+    lines = corpus if args.split == "all" else [x for x in corpus if x["split"] == args.split]
+    library = load_library()
+    old = PolicyActivities(library, semantic=False)
+    started = time.perf_counter()
+    new = PolicyActivities(library)
+    new.warm()  # builds the router: loads the model, embeds the phrases
+    load_ms = (time.perf_counter() - started) * 1000
+    old_figures, old_misses, _ = evaluate(old, lines)
+    new_figures, new_misses, _ = evaluate(new, lines)
+    # Latency over every line of the corpus, three passes (speed is not tuned on).
+    timings: list[float] = []
+    for _ in range(3):
+        timings += evaluate(new, corpus)[2]
+    figures: dict[str, Any] = {"rule_based": old_figures, "meaning": new_figures}
+    figures["latency_ms_per_message"] = {
+        "p50": round(percentile(timings, 50), 3),
+        "p99": round(percentile(timings, 99), 3),
+        "max": round(max(timings, default=0.0), 3),
+        "samples": len(timings),
+        "router_build_ms": round(load_ms, 1),
+    }
+    gain = new_figures["routing_accuracy"] - old_figures["routing_accuracy"]
+    figures["ratios"] = {
+        "accuracy_gain": round(gain, 4),
+        "wrong_route_change": round(
+            new_figures["wrong_route_rate"] - old_figures["wrong_route_rate"], 4
+        ),
+    }
+    figures["targets"] = {
+        "routing_accuracy_ge_97": new_figures["routing_accuracy"] >= TARGETS["routing_accuracy"],
+        "resolved_accuracy_ge_97": new_figures["resolved_accuracy"] >= TARGETS["routing_accuracy"],
+        "wrong_routes_le_1": new_figures["wrong_route_rate"] <= TARGETS["wrong_route_rate"],
+        "p99_le_20ms": figures["latency_ms_per_message"]["p99"] <= 20.0,
+    }
+    figures["misses"] = new_misses
+    rows = [
+        [key, old_figures[key], new_figures[key]]
+        for key in ("lines", "routing_accuracy", "wrong_route_rate", "disambiguation_rate",
+                    "resolved_accuracy", "later_accuracy")
+    ]  # fmt: skip
+    table(f"routing on the {args.split} split", ["", "rule-based", "meaning"], rows)
+    if args.show_misses:
+        for miss in new_misses:
+            print(
+                f"{miss['verdict']:<26} want {miss['want']:<28} got {miss['got']}  {miss['text']!r}"
+            )
+        for miss in old_misses if args.show_misses == "old" else []:
+            print("old", miss)
+    print(f"latency per message: {figures['latency_ms_per_message']}")
+    write_results(
+        "understanding_routing",
+        f"python -m benchmarks.understanding_routing --split {args.split}",
+        {
+            "corpus": str(CORPUS.relative_to(Path(__file__).parent.parent)),
+            "split": args.split,
+            "helpdesk": "web",
+            "model": "wordllama l2_supercat 256-d (weights shipped in the wheel)",
+            "targets": TARGETS,
+        },
+        figures,
+    )
+    return figures
+
+
+def parser() -> argparse.ArgumentParser:
+    result = argparse.ArgumentParser(description=__doc__)
+    result.add_argument("--split", choices=["heldout", "tune", "all"], default="heldout")
+    result.add_argument("--show-misses", nargs="?", const="new", default=None)
+    return result
+
+
+if __name__ == "__main__":
+    main()
