@@ -21,6 +21,7 @@ from policies.compiler.patterns import (
 from policies.compiler.state import CompileState, Scope
 from policies.compiler.wording import customer_message, customer_question, option_label
 from policies.conditions import Condition, Truthy, Vocab
+from policies.customer_text import without_syntax
 from policies.parser import Step
 from policies.plan import (
     AskNode,
@@ -131,7 +132,11 @@ class Builder:
             slot, var = "free_text", _answer_var(step, low)
         if named:
             var = named.group(1)
-        question = quoted.group(1) if quoted else customer_question(text_wo, slot)
+        question = (
+            self.checker.customer_text(step, quoted.group(1), "question")
+            if quoted
+            else customer_question(text_wo, slot)
+        )
         scope.bind(var)
         return AskNode(
             slot=slot,
@@ -161,13 +166,19 @@ class Builder:
             options.append(
                 OfferOption(
                     id=_slug(label),
-                    label=label.strip(),
-                    description=customer_message(body),
+                    label=self.checker.customer_text(child, label.strip(), "option label"),
+                    # derived from the option's action: "Reship the order using #Reshipment"
+                    # reads "Reship your order." (the step is the author's, not the words)
+                    description=without_syntax(customer_message(body), keep_vars=True),
                     line=child.line,
                     steps=steps,
                 )
             )
-        prompt = quoted.group(1) if quoted else (LIST_PROMPT if children else SINGLE_PROMPT)
+        prompt = (
+            self.checker.customer_text(step, quoted.group(1), "offer prompt")
+            if quoted
+            else (LIST_PROMPT if children else SINGLE_PROMPT)
+        )
         scope.bind("offer")
         return OfferNode(
             prompt=prompt, options=options, line=step.line, step=step.label, source=step.text
