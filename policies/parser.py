@@ -21,15 +21,27 @@ Marker = Literal["number", "letter", "bullet", "none", "empty"]
 
 _MD = MarkdownIt("commonmark").disable(["code", "lheading", "html_block", "hr"])
 
-_LETTER_START = re.compile(r"^([a-h])[.)]\s+")
-_NUMBER_START = re.compile(r"^(\d{1,2})[.)]\s+")
+_LETTER_START = re.compile(r"^\(?([a-h])[.)]\s+")
+_NUMBER_START = re.compile(r"^\(?(\d{1,2})[.)]\s+")
 _BULLET_START = re.compile(r"^(?:[•·▪◦]|[-*+](?=\s))\s*")
 _INLINE_LETTER = re.compile(r"(?<=[.:!?”\"])\s+([a-h])\.\s+(?=[A-Z“\"@#$])")
 _COLON_BULLET = re.compile(r":\s*-\s*(?=\S)")
+_INLINE_OPTION = re.compile(r"(?<=[.!?”\"])\s+[-–•]\s+(?=[A-Z][^:.@#$]{0,40}:\s)")
 _RUN_ON = re.compile(r"\s*(?<!-)-$")
 _CONDITIONAL = re.compile(r"^(?:if|when|in (?:the )?cases? (?:where|when)|otherwise|else)\b", re.I)
 _REF = re.compile(r"[@#$]")
 _LOGIC_HEADINGS = re.compile(r"^(?:policy\s+)?(?:logic|steps|procedure|example logic)\b", re.I)
+#: How a step that does something starts; a short line without a full stop that starts
+#: otherwise ("Confirm the damage", "Find the subscriber") is a section title in an export.
+_RUNNABLE = re.compile(
+    r"^(?:ask|request|collect|find out|inform|notify|tell|let|thank|route|escalate|transfer|"
+    r"assign|offer|present|propose|provide|give|use|call|run|proceed|continue|follow|end|close|"
+    r"send|reply|respond|say|reship|refund|issue|apply|cancel|skip|swap|exchange|restart|"
+    r"reactivate|pause|file|open|update|upgrade|check|verify|look up|mark|set|create|process|"
+    r"hand|apologi[sz]e|explain|remind|reassure|acknowledge|otherwise|else|"
+    r"confirm (?:with|that|the (?:customer|user)|whether|if))\b",
+    re.I,
+)
 _WHEN_HEADINGS = re.compile(r"^(?:when|use|overview|description)", re.I)
 
 
@@ -69,7 +81,11 @@ class Step:
         capitals = sum(1 for w in words if w[:1].isupper() or not w[:1].isalpha())
         small = {"a", "an", "the", "and", "or", "of", "from", "to", "for", "with", "in", "on"}
         title_case = all(w[:1].isupper() or w.lower() in small for w in words)
-        return title_case or (text.endswith(":") and capitals == len(words) and len(words) <= 3)
+        return (
+            title_case
+            or (text.endswith(":") and capitals == len(words) and len(words) <= 3)
+            or (len(words) <= 5 and words[0][:1].isupper() and not _RUNNABLE.match(body))
+        )
 
     @property
     def labelled(self) -> bool:
@@ -209,13 +225,21 @@ def _segments(line: _Line) -> list[_Line]:
     for (start, mk, lb), end in zip(starts, ends, strict=True):
         chunk = text[start:end]
         # bullets glued after a colon: "If the user accepts: - Apply …"
-        sub = _COLON_BULLET.split(chunk)
+        glued = _COLON_BULLET.split(chunk)
+        # (part, whether a colon ended it); options may run inline after the colon:
+        # "… choice:- Replacement: Reship … - Refund: Issue …"
+        sub: list[tuple[str, bool]] = []
+        for g, part in enumerate(glued):
+            options = _INLINE_OPTION.split(part) if g else [part]
+            sub += [
+                (opt, o == len(options) - 1 and g < len(glued) - 1) for o, opt in enumerate(options)
+            ]
         offset = start
-        for k, part in enumerate(sub):
+        for k, (part, colon) in enumerate(sub):
             col = column + text.find(part, offset) if part else column + offset
             clean = part.strip()
             if clean:
-                suffix = ":" if k < len(sub) - 1 else ""
+                suffix = ":" if colon else ""
                 pieces.append(
                     _Line(
                         clean + suffix,
@@ -340,9 +364,25 @@ def _label(steps: list[Step], prefix: str = "") -> None:
         _label(step.children, step.label)
 
 
+#: What Google Docs, Notion and Word exports add that means nothing: non-breaking and
+#: narrow spaces read as spaces; zero-width characters, a byte-order mark and bold/italic
+#: markers (`**`, `__`) go. Applied before parsing, so lines and columns point into the
+#: text the author sees in diagnostics.
+_EXPORT_ARTEFACTS = str.maketrans(
+    {"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u200b": None, "\ufeff": None}
+)
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+
+
+def normalise_export(text: str) -> str:
+    """A policy as exported from a document editor, as plain Markdown lines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_EXPORT_ARTEFACTS)
+    return _BOLD.sub(r"\2", text)
+
+
 def parse_policy(text: str) -> ParsedPolicy:
     """Front matter + "when to use" prose + the step tree."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = normalise_export(text)
     meta, error, key_lines, body_start = split_front_matter(text)
     lines, _headings = _block_lines(text, body_start)
     when: list[str] = []

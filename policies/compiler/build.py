@@ -25,6 +25,7 @@ from policies.customer_text import without_syntax
 from policies.parser import Step
 from policies.plan import (
     AskNode,
+    AskSlot,
     BranchNode,
     EscalateNode,
     FollowUpClaimNode,
@@ -33,6 +34,7 @@ from policies.plan import (
     OfferNode,
     OfferOption,
     SayNode,
+    SlotKind,
 )
 
 if TYPE_CHECKING:
@@ -110,16 +112,21 @@ class Builder:
         named = RESULT_AS.search(text)
         text_wo = RESULT_AS.sub("", text) if named else text
         quoted = QUOTED.search(text_wo)
-        slot: str
+        slot: SlotKind
         var: str
         options: list[str] = []
         skip = False
+        more: list[tuple[SlotKind, str, bool]] = []
         if children and all(
             c.marker == "bullet" and not REFS.search(c.text) and len(c.text.split()) <= 8
             for c in children
         ):
             slot, options = "choice", [_clean_option(c.text) for c in children]
             var = "issue" if "issue" in low else "reason" if "reason" in low else "choice"
+        elif len(facts := _facts(low)) > 1:
+            # "Ask for the user's email address and the order number": one question,
+            # several facts, each stored as if asked alone
+            (slot, var, skip), *more = facts
         elif "email" in low:
             slot, var, skip = "email", "email", True
         elif re.search(r"order (?:number|id|#)", low):
@@ -138,12 +145,19 @@ class Builder:
             else customer_question(text_wo, slot)
         )
         scope.bind(var)
+        also = [
+            AskSlot(slot=kind, var=name, question=FACT_QUESTIONS[kind])
+            for kind, name, _ in (more if not options and len(_facts(low)) > 1 else [])
+        ]
+        for extra in also:
+            scope.bind(extra.var)
         return AskNode(
             slot=slot,
             question=question,
             var=var,
             options=options,
             skip_if_known=skip,
+            also=also,
             **base,
         )
 
@@ -243,6 +257,32 @@ def _guaranteed_vars(cond: Condition) -> list[str]:
     if isinstance(cond, Vocab) and isinstance(cond.expansion, Truthy):
         return [cond.expansion.value.path[0]]
     return []
+
+
+#: The facts a compound ask can hold, how each is found in the step and stored.
+_FACT_WORDS: tuple[tuple[SlotKind, str, bool, str], ...] = (
+    ("email", "email", True, r"\be-?mail\b"),
+    ("order_number", "order_id", True, r"\border (?:number|id|no\b|#)"),
+    ("address", "new_address", False, r"(?<!mail )\b(?:shipping|delivery|new|mailing) address\b"),
+)
+FACT_QUESTIONS: dict[str, str] = {
+    "email": "Could you also share the email address on your account?",
+    "order_number": "Could you also share the order number?",
+    "address": "Could you also share the address we should ship to?",
+}
+
+
+def _facts(low: str) -> list[tuple[SlotKind, str, bool]]:
+    """The data facts an ask step names, in the order it names them, when it joins
+    several ("… email address and the order number")."""
+    found = sorted(
+        (m.start(), kind, var, skip)
+        for kind, var, skip, pattern in _FACT_WORDS
+        if (m := re.search(pattern, low))
+    )
+    if len(found) < 2 or not re.search(r"\band\b|,|&|\bplus\b|\bas well as\b", low):
+        return []
+    return [(kind, var, skip) for _, kind, var, skip in found]
 
 
 def _answer_var(step: Step, low: str) -> str:
