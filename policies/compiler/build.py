@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 
 from policies.compiler.check import Checker
 from policies.compiler.patterns import (
+    CANCELLING,
     LIST_PROMPT,
     MERGED_PROMPT,
+    OPTIONS_PROMPT,
     QUOTED,
     REFS,
     RESULT_AS,
@@ -191,12 +193,16 @@ class Builder:
         prompt = (
             self.checker.customer_text(step, quoted.group(1), "offer prompt")
             if quoted
-            else (LIST_PROMPT if children else SINGLE_PROMPT)
+            else (self._list_prompt() if children else SINGLE_PROMPT)
         )
         scope.bind("offer")
         return OfferNode(
             prompt=prompt, options=options, line=step.line, step=step.label, source=step.text
         )
+
+    def _list_prompt(self) -> str:
+        """ "Before we go ahead …" where the customer came to cancel; plain elsewhere."""
+        return LIST_PROMPT if CANCELLING.search(self.state.situation) else OPTIONS_PROMPT
 
     def follow_up(
         self, step: Step, text: str, scope: Scope, children: list[Step]

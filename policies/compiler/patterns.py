@@ -84,6 +84,10 @@ LEADING_IF = re.compile(
 )
 
 LIST_PROMPT = "Before we go ahead, here are some options we can offer you:"
+#: An offer's prompt outside cancellations ("before we go ahead" is retention talk).
+OPTIONS_PROMPT = "Here are the options we can offer you:"
+#: A policy whose id, title or ticket types say this is a cancellation is "cancelling".
+CANCELLING = re.compile(r"cancel", re.I)
 SINGLE_PROMPT = "We can also offer you this:"
 MERGED_PROMPT = "Before you decide, here are some options we can offer you:"
 

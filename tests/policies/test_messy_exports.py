@@ -11,7 +11,7 @@ import pytest
 from policies.compiler import CompileResult, compile_policy
 from policies.plan import AskNode, BranchNode, OfferNode, SayNode, UsePolicyNode
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, compile_body
 
 MESSY = sorted((FIXTURES / "messy").glob("*.md"))
 
@@ -132,3 +132,12 @@ def test_non_breaking_spaces_do_not_hide_a_macro() -> None:
     say = plan.steps[4]
     assert isinstance(say, SayNode) and say.macro
     assert say.text == "All set! Your next box will go to the new address."
+
+
+def test_offer_prompt_is_phrased_for_the_policys_situation() -> None:
+    body = "1. Offer the customer a choice:\n   - Refund: Issue a refund using #Refund.\n"
+    lost = compile_body(body, extra="ticket_types: [Shipment not received]\n").plan
+    cancel = compile_body(body, extra="ticket_types: [Cancel order]\n").plan
+    assert lost is not None and cancel is not None
+    assert lost.steps[0].prompt == "Here are the options we can offer you:"  # type: ignore[union-attr]
+    assert cancel.steps[0].prompt.startswith("Before we go ahead")  # type: ignore[union-attr]
