@@ -21,9 +21,12 @@ Marker = Literal["number", "letter", "bullet", "none", "empty"]
 
 _MD = MarkdownIt("commonmark").disable(["code", "lheading", "html_block", "hr"])
 
-_LETTER_START = re.compile(r"^\(?([a-h])[.)]\s+")
-_NUMBER_START = re.compile(r"^\(?(\d{1,2})[.)]\s+")
-_BULLET_START = re.compile(r"^(?:[•·▪◦]|[-*+](?=\s))\s*")
+# "a.", "a)", "(a)", and roman "i." … "viii." (sub-steps in Word outlines)
+_LETTER_START = re.compile(r"^\(?([a-h]|i{1,3}|iv|vi{0,3})[.)]\s+")
+# "1.", "1)", "(1)", "Step 1:", "Step 1 -", "1 -"
+_NUMBER_START = re.compile(r"^(?:step\s+)?\(?(\d{1,2})(?:[.):]|\s+[-–—])\s+", re.I)
+# bullets, and Notion / Google Docs checklists: "[ ]", "[x]", "☐"
+_BULLET_START = re.compile(r"^(?:[•·▪◦☐☑✓✔]|\[[ xX]?\]|[-*+](?=\s))\s*")
 _INLINE_LETTER = re.compile(r"(?<=[.:!?”\"])\s+([a-h])\.\s+(?=[A-Z“\"@#$])")
 _COLON_BULLET = re.compile(r":\s*-\s*(?=\S)")
 _INLINE_OPTION = re.compile(r"(?<=[.!?”\"])\s+[-–•]\s+(?=[A-Z][^:.@#$]{0,40}:\s)")

@@ -132,8 +132,9 @@ class Classifier:
         # 2. macro
         macro = MACRO.search(text)
         if macro:
-            self.checker.check_vars(step, macro.group(1), scope)
-            said = self.checker.customer_text(step, macro.group(1).strip(), "message")
+            words = macro.group(1) or macro.group(2)
+            self.checker.check_vars(step, words, scope)
+            said = self.checker.customer_text(step, words.strip(), "message")
             return [SayNode(text=said, macro=True, **base), *tail]
         # 3. hand over to another policy
         # "Tell the customer “… #Refund …”": the quote is what is said, not a hand-over

@@ -141,3 +141,22 @@ def test_offer_prompt_is_phrased_for_the_policys_situation() -> None:
     assert lost is not None and cancel is not None
     assert lost.steps[0].prompt == "Here are the options we can offer you:"  # type: ignore[union-attr]
     assert cancel.steps[0].prompt.startswith("Before we go ahead")  # type: ignore[union-attr]
+
+
+def test_step_n_prefixes_roman_sub_steps_checklists_and_single_curly_quotes() -> None:
+    plan = compiled("word_outline_step_numbers").plan
+    assert plan is not None
+    assert [(n.kind, n.step) for n in plan.steps] == [
+        ("ask", "1"),
+        ("call", "2"),
+        ("ask", "3"),
+        ("branch", "3.a"),
+        ("branch", "3.b"),
+        ("say", "4"),
+        ("branch", "5"),
+        ("end", ""),
+    ]
+    say = plan.steps[5]
+    assert (
+        isinstance(say, SayNode) and say.text == "Thanks for waiting — we’re sorry it took so long."
+    )
