@@ -41,7 +41,8 @@ _RUNNABLE = re.compile(
     r"assign|offer|present|propose|provide|give|use|call|run|proceed|continue|follow|end|close|"
     r"send|reply|respond|say|reship|refund|issue|apply|cancel|skip|swap|exchange|restart|"
     r"reactivate|pause|file|open|update|upgrade|check|verify|look up|mark|set|create|process|"
-    r"hand|apologi[sz]e|explain|remind|reassure|acknowledge|otherwise|else|"
+    r"hand|apologi[sz]e|explain|remind|reassure|acknowledge|otherwise|else|greet|welcome|wait|"
+    r"review|gather|get|obtain|search|determine|document|log|add|remove|tag|note|"
     r"confirm (?:with|that|the (?:customer|user)|whether|if))\b",
     re.I,
 )

@@ -566,15 +566,15 @@ class Interpreter:
                 self._trace(state, address, node, "skipped", now, f"${node.var} already known")
                 self._step_over(state)
                 return
-            out.append(
-                Ask(
-                    node=address,
-                    slot=node.slot,
-                    question=render(node.question, ctx),
-                    options=node.options,
-                )
+            # the first fact known already (volunteered earlier): ask only for what's missing
+            rest = missing_facts(node, ctx)[:1] if known and node.skip_if_known else []
+            slot, question = (
+                (rest[0].slot, rest[0].question) if rest else (node.slot, node.question)
             )
-            state.waiting = Waiting(kind="reply", node=address, slot=node.slot)
+            out.append(
+                Ask(node=address, slot=slot, question=render(question, ctx), options=node.options)
+            )
+            state.waiting = Waiting(kind="reply", node=address, slot=slot)
             self._trace(state, address, node, "waiting", now, f"for {node.slot}")
         elif isinstance(node, OfferNode):
             labels = [o.label for o in node.options]

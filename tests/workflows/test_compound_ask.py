@@ -39,3 +39,12 @@ def test_known_facts_are_not_asked_again() -> None:
     run = Run(plan_of(LOGIC), {"email": "a@b.co", "order_id": "5001"})
     [call] = run.send(Started())
     assert isinstance(call, CallTool)
+
+
+def test_a_fact_given_earlier_leaves_only_the_other_to_ask() -> None:
+    run = Run(plan_of(LOGIC), {"email": "a@b.co"})
+    [ask] = run.send(Started())
+    assert isinstance(ask, Ask) and ask.slot == "order_number"
+    assert ask.question == "Could you also share the order number?"
+    [call] = run.send(Reply(text="#5001", slots={"order_number": "5001"}))
+    assert isinstance(call, CallTool) and call.args == {"order_id": "5001"}
