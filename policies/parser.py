@@ -30,6 +30,9 @@ _BULLET_START = re.compile(r"^(?:[•·▪◦☐☑✓✔]|\[[ xX]?\]|[-*+](?=\s
 _INLINE_LETTER = re.compile(r"(?<=[.:!?”\"])\s+([a-h])\.\s+(?=[A-Z“\"@#$])")
 _COLON_BULLET = re.compile(r":\s*-\s*(?=\S)")
 _INLINE_OPTION = re.compile(r"(?<=[.!?”\"])\s+[-–•]\s+(?=[A-Z][^:.@#$]{0,40}:\s)")
+_OFFER_DASH = re.compile(
+    r"(\b(?:offer|present|propose)\b[^:\-–]*?) [-–] (?=[A-Z][^:.@#$]{0,40}:\s)", re.I
+)
 _RUN_ON = re.compile(r"\s*(?<!-)-$")
 _CONDITIONAL = re.compile(r"^(?:if|when|in (?:the )?cases? (?:where|when)|otherwise|else)\b", re.I)
 _REF = re.compile(r"[@#$]")
@@ -229,6 +232,8 @@ def _segments(line: _Line) -> list[_Line]:
     for (start, mk, lb), end in zip(starts, ends, strict=True):
         chunk = text[start:end]
         # bullets glued after a colon: "If the user accepts: - Apply …"
+        if _OFFER_DASH.search(chunk):  # "Offer a choice - Replacement: …" (lost colon)
+            chunk = _OFFER_DASH.sub(r"\1:- ", chunk, count=1)
         glued = _COLON_BULLET.split(chunk)
         # (part, whether a colon ended it); options may run inline after the colon:
         # "… choice:- Replacement: Reship … - Refund: Issue …"

@@ -14,6 +14,7 @@ from policies.compiler.patterns import (
     CANCELLING,
     LIST_PROMPT,
     MERGED_PROMPT,
+    OFFER,
     OPTIONS_PROMPT,
     QUOTED,
     REFS,
@@ -90,7 +91,11 @@ class Builder:
         for var in _guaranteed_vars(cond):
             inner.bind(var)
         then: list[Node] = []
-        if rest:
+        if rest and children and OFFER.match(rest) and not in_offer:
+            # "If yes → offer a choice:- A: … - B: …": the bullets are the offer's options
+            then += self.steps.compile_text(step, rest, inner, children=children)
+            children = []
+        elif rest:
             then += self.steps.compile_text(step, rest, inner, in_offer=in_offer)
         then += self.steps.compile_steps(children, inner)
         if not then:

@@ -258,7 +258,7 @@ def _split_condition(text: str) -> tuple[str, str]:
             depth += 1
         elif ch == ")":
             depth = max(0, depth - 1)
-        elif ch in ",:" and not quote and depth == 0:
+        elif ch in ",:→⇒" and not quote and depth == 0:  # "If yes → thank them"
             return text[:i].strip(), text[i + 1 :].strip()
     return text.strip(), ""
 

@@ -160,3 +160,16 @@ def test_step_n_prefixes_roman_sub_steps_checklists_and_single_curly_quotes() ->
     assert (
         isinstance(say, SayNode) and say.text == "Thanks for waiting — we’re sorry it took so long."
     )
+
+
+def test_arrows_after_a_condition_and_options_after_a_dash() -> None:
+    plan = compiled("chat_paste_arrows").plan
+    assert plan is not None
+    ask = plan.steps[0]
+    assert isinstance(ask, AskNode) and len(ask.facts) == 2  # "email address, and the order number"
+    yes = plan.steps[3]
+    # "If yes → offer a choice - Right size: … - Money back: …"
+    assert isinstance(yes, BranchNode) and isinstance(yes.then[0], OfferNode)
+    assert [o.label for o in yes.then[0].options] == ["Right size", "Money back"]
+    thanks = plan.steps[5]
+    assert isinstance(thanks, BranchNode) and thanks.then[0].text == "Thank you for your patience."
