@@ -389,11 +389,35 @@ def normalise_export(text: str) -> str:
     return _BOLD.sub(r"\2", text)
 
 
+_TABLE_RULE = re.compile(r"^:?-{2,}:?$")
+_TABLE_STEP = re.compile(r"^(?:step\s+)?(?:(\d{1,2})|([a-h]))[.)]?$", re.I)
+
+
+def _table_rows(lines: list[_Line]) -> list[_Line]:
+    """An SOP pasted as a table (Notion, Confluence): `| 2 | Use @tool … | notes |` is step
+    2 (the first cell after the number is the step; later cells are notes); the header
+    row and the `|---|` rule are dropped."""
+    out: list[_Line] = []
+    for ln in lines:
+        if ln.marker != "none" or not (ln.text.startswith("|") and ln.text.endswith("|")):
+            out.append(ln)
+            continue
+        cells = [c.strip() for c in ln.text.strip("|").split("|")]
+        step = _TABLE_STEP.match(cells[0]) if len(cells) > 1 else None
+        if step is None or all(_TABLE_RULE.match(c) for c in cells) or not cells[1]:
+            continue
+        marker: Marker = "number" if step.group(1) else "letter"
+        column = ln.column + ln.text.find(cells[1], len(cells[0]) + 1)
+        out.append(_Line(cells[1], ln.line, column, marker, step.group(1) or step.group(2)))
+    return out
+
+
 def parse_policy(text: str) -> ParsedPolicy:
     """Front matter + "when to use" prose + the step tree."""
     text = normalise_export(text)
     meta, error, key_lines, body_start = split_front_matter(text)
     lines, _headings = _block_lines(text, body_start)
+    lines = _table_rows(lines)
     when: list[str] = []
     logic: list[_Line] = []
     in_logic = False

@@ -173,3 +173,18 @@ def test_arrows_after_a_condition_and_options_after_a_dash() -> None:
     assert [o.label for o in yes.then[0].options] == ["Right size", "Money back"]
     thanks = plan.steps[5]
     assert isinstance(thanks, BranchNode) and thanks.then[0].text == "Thank you for your patience."
+
+
+def test_a_policy_pasted_as_a_table() -> None:
+    plan = compiled("notion_table").plan
+    assert plan is not None
+    # the header row and the |---| rule are dropped; the notes column is not a step
+    assert [(n.kind, n.step) for n in plan.steps] == [
+        ("ask", "1"),
+        ("call", "2"),
+        ("branch", "2.a"),
+        ("call", "3"),
+        ("say", "4"),
+        ("end", ""),
+    ]
+    assert plan.steps[1].line == 12 and "tier 2" not in str(plan.model_dump())
