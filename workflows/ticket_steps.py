@@ -116,7 +116,9 @@ class PolicySteps:
         if isinstance(node, OfferNode) and plan is not None:
             context = self.mem.interpreter.context if self.mem.interpreter else {}
             options = [(o.label, render(o.description, context)) for o in node.options]
-            return offer_message(ask.question, options, situation=f"{plan.id} {plan.title}")
+            return offer_message(
+                ask.question, options, situation=" ".join([plan.id, plan.title, *plan.ticket_types])
+            )
         lines = [ask.question, *(f"{i}. {label}" for i, label in enumerate(ask.options, 1))]
         return "\n".join(lines)
 
