@@ -188,3 +188,17 @@ def test_a_policy_pasted_as_a_table() -> None:
         ("end", ""),
     ]
     assert plan.steps[1].line == 12 and "tier 2" not in str(plan.model_dump())
+
+
+def test_unnumbered_section_lines_group_the_lettered_steps_under_them() -> None:
+    plan = compiled("gdocs_sections_unnumbered").plan
+    assert plan is not None
+    assert [(n.kind, n.step) for n in plan.steps] == [
+        ("ask", "1"),
+        ("call", "2"),
+        ("ask", "3.a"),  # "Confirm the damage" → a., b.
+        ("ask", "3.b"),
+        ("offer", "4.a"),  # "Put it right" → the offer
+        ("end", ""),
+    ]
+    assert len(plan.steps[4].options) == 2  # type: ignore[union-attr]
