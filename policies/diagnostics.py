@@ -35,6 +35,7 @@ CODES: dict[str, tuple[str, Severity]] = {
     "TF018": ("duplicate-policy-id", "error"),
     "TF019": ("unknown-setting", "warning"),
     "TF020": ("unknown-outcome", "error"),
+    "TF021": ("customer-facing-syntax", "warning"),
 }
 
 

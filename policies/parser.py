@@ -21,15 +21,34 @@ Marker = Literal["number", "letter", "bullet", "none", "empty"]
 
 _MD = MarkdownIt("commonmark").disable(["code", "lheading", "html_block", "hr"])
 
-_LETTER_START = re.compile(r"^([a-h])[.)]\s+")
-_NUMBER_START = re.compile(r"^(\d{1,2})[.)]\s+")
-_BULLET_START = re.compile(r"^(?:[•·▪◦]|[-*+](?=\s))\s*")
+# "a.", "a)", "(a)", and roman "i." … "viii." (sub-steps in Word outlines)
+_LETTER_START = re.compile(r"^\(?([a-h]|i{1,3}|iv|vi{0,3})[.)]\s+")
+# "1.", "1)", "(1)", "Step 1:", "Step 1 -", "1 -"
+_NUMBER_START = re.compile(r"^(?:step\s+)?\(?(\d{1,2})(?:[.):]|\s+[-–—])\s+", re.I)
+# bullets, and Notion / Google Docs checklists: "[ ]", "[x]", "☐"
+_BULLET_START = re.compile(r"^(?:[•·▪◦☐☑✓✔]|\[[ xX]?\]|[-*+](?=\s))\s*")
 _INLINE_LETTER = re.compile(r"(?<=[.:!?”\"])\s+([a-h])\.\s+(?=[A-Z“\"@#$])")
 _COLON_BULLET = re.compile(r":\s*-\s*(?=\S)")
+_INLINE_OPTION = re.compile(r"(?<=[.!?”\"])\s+[-–•]\s+(?=[A-Z][^:.@#$]{0,40}:\s)")
+_OFFER_DASH = re.compile(
+    r"(\b(?:offer|present|propose)\b[^:\-–]*?) [-–] (?=[A-Z][^:.@#$]{0,40}:\s)", re.I
+)
 _RUN_ON = re.compile(r"\s*(?<!-)-$")
 _CONDITIONAL = re.compile(r"^(?:if|when|in (?:the )?cases? (?:where|when)|otherwise|else)\b", re.I)
 _REF = re.compile(r"[@#$]")
 _LOGIC_HEADINGS = re.compile(r"^(?:policy\s+)?(?:logic|steps|procedure|example logic)\b", re.I)
+#: How a step that does something starts; a short line without a full stop that starts
+#: otherwise ("Confirm the damage", "Find the subscriber") is a section title in an export.
+_RUNNABLE = re.compile(
+    r"^(?:ask|request|collect|find out|inform|notify|tell|let|thank|route|escalate|transfer|"
+    r"assign|offer|present|propose|provide|give|use|call|run|proceed|continue|follow|end|close|"
+    r"send|reply|respond|say|reship|refund|issue|apply|cancel|skip|swap|exchange|restart|"
+    r"reactivate|pause|file|open|update|upgrade|check|verify|look up|mark|set|create|process|"
+    r"hand|apologi[sz]e|explain|remind|reassure|acknowledge|otherwise|else|greet|welcome|wait|"
+    r"review|gather|get|obtain|search|determine|document|log|add|remove|tag|note|"
+    r"confirm (?:with|that|the (?:customer|user)|whether|if))\b",
+    re.I,
+)
 _WHEN_HEADINGS = re.compile(r"^(?:when|use|overview|description)", re.I)
 
 
@@ -69,7 +88,11 @@ class Step:
         capitals = sum(1 for w in words if w[:1].isupper() or not w[:1].isalpha())
         small = {"a", "an", "the", "and", "or", "of", "from", "to", "for", "with", "in", "on"}
         title_case = all(w[:1].isupper() or w.lower() in small for w in words)
-        return title_case or (text.endswith(":") and capitals == len(words) and len(words) <= 3)
+        return (
+            title_case
+            or (text.endswith(":") and capitals == len(words) and len(words) <= 3)
+            or (len(words) <= 5 and words[0][:1].isupper() and not _RUNNABLE.match(body))
+        )
 
     @property
     def labelled(self) -> bool:
@@ -209,13 +232,23 @@ def _segments(line: _Line) -> list[_Line]:
     for (start, mk, lb), end in zip(starts, ends, strict=True):
         chunk = text[start:end]
         # bullets glued after a colon: "If the user accepts: - Apply …"
-        sub = _COLON_BULLET.split(chunk)
+        if _OFFER_DASH.search(chunk):  # "Offer a choice - Replacement: …" (lost colon)
+            chunk = _OFFER_DASH.sub(r"\1:- ", chunk, count=1)
+        glued = _COLON_BULLET.split(chunk)
+        # (part, whether a colon ended it); options may run inline after the colon:
+        # "… choice:- Replacement: Reship … - Refund: Issue …"
+        sub: list[tuple[str, bool]] = []
+        for g, part in enumerate(glued):
+            options = _INLINE_OPTION.split(part) if g else [part]
+            sub += [
+                (opt, o == len(options) - 1 and g < len(glued) - 1) for o, opt in enumerate(options)
+            ]
         offset = start
-        for k, part in enumerate(sub):
+        for k, (part, colon) in enumerate(sub):
             col = column + text.find(part, offset) if part else column + offset
             clean = part.strip()
             if clean:
-                suffix = ":" if k < len(sub) - 1 else ""
+                suffix = ":" if colon else ""
                 pieces.append(
                     _Line(
                         clean + suffix,
@@ -340,11 +373,51 @@ def _label(steps: list[Step], prefix: str = "") -> None:
         _label(step.children, step.label)
 
 
+#: What Google Docs, Notion and Word exports add that means nothing: non-breaking and
+#: narrow spaces read as spaces; zero-width characters, a byte-order mark and bold/italic
+#: markers (`**`, `__`) go. Applied before parsing, so lines and columns point into the
+#: text the author sees in diagnostics.
+_EXPORT_ARTEFACTS = str.maketrans(
+    {"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u200b": None, "\ufeff": None}
+)
+_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+
+
+def normalise_export(text: str) -> str:
+    """A policy as exported from a document editor, as plain Markdown lines."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_EXPORT_ARTEFACTS)
+    return _BOLD.sub(r"\2", text)
+
+
+_TABLE_RULE = re.compile(r"^:?-{2,}:?$")
+_TABLE_STEP = re.compile(r"^(?:step\s+)?(?:(\d{1,2})|([a-h]))[.)]?$", re.I)
+
+
+def _table_rows(lines: list[_Line]) -> list[_Line]:
+    """An SOP pasted as a table (Notion, Confluence): `| 2 | Use @tool … | notes |` is step
+    2 (the first cell after the number is the step; later cells are notes); the header
+    row and the `|---|` rule are dropped."""
+    out: list[_Line] = []
+    for ln in lines:
+        if ln.marker != "none" or not (ln.text.startswith("|") and ln.text.endswith("|")):
+            out.append(ln)
+            continue
+        cells = [c.strip() for c in ln.text.strip("|").split("|")]
+        step = _TABLE_STEP.match(cells[0]) if len(cells) > 1 else None
+        if step is None or all(_TABLE_RULE.match(c) for c in cells) or not cells[1]:
+            continue
+        marker: Marker = "number" if step.group(1) else "letter"
+        column = ln.column + ln.text.find(cells[1], len(cells[0]) + 1)
+        out.append(_Line(cells[1], ln.line, column, marker, step.group(1) or step.group(2)))
+    return out
+
+
 def parse_policy(text: str) -> ParsedPolicy:
     """Front matter + "when to use" prose + the step tree."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = normalise_export(text)
     meta, error, key_lines, body_start = split_front_matter(text)
     lines, _headings = _block_lines(text, body_start)
+    lines = _table_rows(lines)
     when: list[str] = []
     logic: list[_Line] = []
     in_logic = False

@@ -28,7 +28,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 from policies.conditions import Condition, Value
 
@@ -69,6 +75,16 @@ class SayNode(_Node):
     generated: bool = Field(default=False, description="default wording written by the compiler")
 
 
+class AskSlot(BaseModel):
+    """A further fact one question asks for ("your email address and the order number")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    slot: SlotKind
+    var: str
+    question: str = Field(description="asked on its own when the answer left it out")
+
+
 class AskNode(_Node):
     kind: Literal["ask"] = "ask"
     slot: SlotKind
@@ -76,6 +92,23 @@ class AskNode(_Node):
     var: str = Field(description="context name the answer is stored under")
     options: list[str] = Field(default_factory=list, description="choices for a choice slot")
     skip_if_known: bool = Field(default=False, description="skip when $var is already bound")
+    also: list[AskSlot] = Field(
+        default_factory=list,
+        description="further facts the same question asks for; the step is done when all are "
+        "known (left out of the JSON when empty, so one-fact plans keep their bytes)",
+    )
+
+    @model_serializer(mode="wrap")
+    def _without_empty_also(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not data.get("also"):
+            data.pop("also", None)
+        return data
+
+    @property
+    def facts(self) -> list[tuple[str, str]]:
+        """(slot, var) of every fact the question asks for, the first one first."""
+        return [(self.slot, self.var), *((a.slot, a.var) for a in self.also)]
 
 
 class CallNode(_Node):

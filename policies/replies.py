@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from policies.plan import AskNode, AskSlot
+
 
 class Reply(BaseModel):
     """The customer's message as understood by the reply-understanding activity."""
@@ -23,3 +25,17 @@ class Reply(BaseModel):
         default_factory=dict, description="slot kind → value found in the message"
     )
     choice: str | None = Field(default=None, description="offer option id the customer chose")
+
+
+def take_facts(node: AskNode, reply: Reply, context: dict[str, Any], first: Any) -> Any:
+    """A compound ask ("your email address and the order number"): store every further
+    fact the reply gives; returns the first fact's value, this reply's or an earlier one's."""
+    for fact in node.also:
+        if reply.slots.get(fact.slot) not in (None, ""):
+            context[fact.var] = reply.slots[fact.slot]
+    return first if first is not None else context.get(node.var)
+
+
+def missing_facts(node: AskNode, context: dict[str, Any]) -> list[AskSlot]:
+    """The further facts of a compound ask that are not known yet."""
+    return [fact for fact in node.also if context.get(fact.var) in (None, "")]

@@ -48,7 +48,7 @@ from policies.plan import (
     SayNode,
     UsePolicyNode,
 )
-from policies.replies import Reply
+from policies.replies import Reply, missing_facts, take_facts
 
 # How many times a slot is asked before the ticket goes to a person.
 MAX_ATTEMPTS = 2
@@ -452,6 +452,15 @@ class Interpreter:
         state.last_intent = event.intent
         if isinstance(node, AskNode):
             value = _slot_value(node.slot, event)
+            if node.also:  # one question, several facts: keep what came, ask for the rest
+                value = take_facts(node, event, state.context, value)
+                if value is not None and (missing := missing_facts(node, state.context)):
+                    state.context[node.var] = value
+                    waiting.slot = missing[0].slot
+                    out.append(
+                        Ask(node=waiting.node, slot=waiting.slot, question=missing[0].question)
+                    )
+                    return False
             if value is not None:
                 state.context[node.var] = value
                 self._trace(state, waiting.node, node, "ran", now, f"{node.slot} received")
@@ -552,19 +561,20 @@ class Interpreter:
             self._trace(state, address, node, "skipped", now, "note: runs nothing")
             self._step_over(state)
         elif isinstance(node, AskNode):
-            if node.skip_if_known and lookup(ctx, node.var.split(".")) not in (_MISSING, None):
+            known = lookup(ctx, node.var.split(".")) not in (_MISSING, None)
+            if node.skip_if_known and known and not missing_facts(node, ctx):
                 self._trace(state, address, node, "skipped", now, f"${node.var} already known")
                 self._step_over(state)
                 return
-            out.append(
-                Ask(
-                    node=address,
-                    slot=node.slot,
-                    question=render(node.question, ctx),
-                    options=node.options,
-                )
+            # the first fact known already (volunteered earlier): ask only for what's missing
+            rest = missing_facts(node, ctx)[:1] if known and node.skip_if_known else []
+            slot, question = (
+                (rest[0].slot, rest[0].question) if rest else (node.slot, node.question)
             )
-            state.waiting = Waiting(kind="reply", node=address, slot=node.slot)
+            out.append(
+                Ask(node=address, slot=slot, question=render(question, ctx), options=node.options)
+            )
+            state.waiting = Waiting(kind="reply", node=address, slot=slot)
             self._trace(state, address, node, "waiting", now, f"for {node.slot}")
         elif isinstance(node, OfferNode):
             labels = [o.label for o in node.options]

@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.redaction import redact
     from activities.tools import ticket_tool_call
     from policies.catalog import CATALOG
+    from policies.customer_text import for_customer, offer_message
     from policies.plan import OfferNode
     from workflows.activity_options import platform_activity
     from workflows.interpreter import (
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         ToolFailed,
         ToolSucceeded,
         node_at,
+        render,
     )
     from workflows.interpreter import Interpreter as PlanInterpreter
     from workflows.ticket_claims import ClaimFollowUp
@@ -82,7 +84,9 @@ class PolicySteps:
                 if follow_up is not None:
                     pending.append(follow_up)
         self._describe_wait()
-        return replies
+        # Nothing the customer reads shows policy syntax (`#Policy`, `@tool`, an unfilled
+        # `$var`), whatever an author or a template left in it.
+        return [for_customer(r) for r in replies]
 
     async def _carry_out(self, command: Command, replies: list[str]) -> Event | None:
         if isinstance(command, Say):
@@ -124,14 +128,13 @@ class PolicySteps:
             return ask.question
         plan = self.mem.current_plan()
         node = node_at(plan, ask.node) if plan else None
-        lines = [ask.question]
-        if isinstance(node, OfferNode):
-            for i, option in enumerate(node.options, 1):
-                about = option.description if "@" not in option.description else ""
-                lines.append(f"{i}. {option.label}" + (f": {about}" if about else ""))
-            lines.append("Reply with a number, or tell me if you'd still like to cancel.")
-        else:
-            lines += [f"{i}. {label}" for i, label in enumerate(ask.options, 1)]
+        if isinstance(node, OfferNode) and plan is not None:
+            context = self.mem.interpreter.context if self.mem.interpreter else {}
+            options = [(o.label, render(o.description, context)) for o in node.options]
+            return offer_message(
+                ask.question, options, situation=" ".join([plan.id, plan.title, *plan.ticket_types])
+            )
+        lines = [ask.question, *(f"{i}. {label}" for i, label in enumerate(ask.options, 1))]
         return "\n".join(lines)
 
     def idempotency_key(self, node: str) -> str:

@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING
 
 from policies.compiler.check import Checker
 from policies.compiler.patterns import (
+    CANCELLING,
     LIST_PROMPT,
     MERGED_PROMPT,
+    OFFER,
+    OPTIONS_PROMPT,
     QUOTED,
     REFS,
     RESULT_AS,
@@ -21,9 +24,11 @@ from policies.compiler.patterns import (
 from policies.compiler.state import CompileState, Scope
 from policies.compiler.wording import customer_message, customer_question, option_label
 from policies.conditions import Condition, Truthy, Vocab
+from policies.customer_text import without_syntax
 from policies.parser import Step
 from policies.plan import (
     AskNode,
+    AskSlot,
     BranchNode,
     EscalateNode,
     FollowUpClaimNode,
@@ -32,6 +37,7 @@ from policies.plan import (
     OfferNode,
     OfferOption,
     SayNode,
+    SlotKind,
 )
 
 if TYPE_CHECKING:
@@ -85,7 +91,11 @@ class Builder:
         for var in _guaranteed_vars(cond):
             inner.bind(var)
         then: list[Node] = []
-        if rest:
+        if rest and children and OFFER.match(rest) and not in_offer:
+            # "If yes → offer a choice:- A: … - B: …": the bullets are the offer's options
+            then += self.steps.compile_text(step, rest, inner, children=children)
+            children = []
+        elif rest:
             then += self.steps.compile_text(step, rest, inner, in_offer=in_offer)
         then += self.steps.compile_steps(children, inner)
         if not then:
@@ -109,16 +119,21 @@ class Builder:
         named = RESULT_AS.search(text)
         text_wo = RESULT_AS.sub("", text) if named else text
         quoted = QUOTED.search(text_wo)
-        slot: str
+        slot: SlotKind
         var: str
         options: list[str] = []
         skip = False
+        more: list[tuple[SlotKind, str, bool]] = []
         if children and all(
             c.marker == "bullet" and not REFS.search(c.text) and len(c.text.split()) <= 8
             for c in children
         ):
             slot, options = "choice", [_clean_option(c.text) for c in children]
             var = "issue" if "issue" in low else "reason" if "reason" in low else "choice"
+        elif len(facts := _facts(low)) > 1:
+            # "Ask for the user's email address and the order number": one question,
+            # several facts, each stored as if asked alone
+            (slot, var, skip), *more = facts
         elif "email" in low:
             slot, var, skip = "email", "email", True
         elif re.search(r"order (?:number|id|#)", low):
@@ -131,14 +146,25 @@ class Builder:
             slot, var = "free_text", _answer_var(step, low)
         if named:
             var = named.group(1)
-        question = quoted.group(1) if quoted else customer_question(text_wo, slot)
+        question = (
+            self.checker.customer_text(step, quoted.group(1), "question")
+            if quoted
+            else customer_question(text_wo, slot)
+        )
         scope.bind(var)
+        also = [
+            AskSlot(slot=kind, var=name, question=FACT_QUESTIONS[kind])
+            for kind, name, _ in (more if not options and len(_facts(low)) > 1 else [])
+        ]
+        for extra in also:
+            scope.bind(extra.var)
         return AskNode(
             slot=slot,
             question=question,
             var=var,
             options=options,
             skip_if_known=skip,
+            also=also,
             **base,
         )
 
@@ -161,17 +187,27 @@ class Builder:
             options.append(
                 OfferOption(
                     id=_slug(label),
-                    label=label.strip(),
-                    description=customer_message(body),
+                    label=self.checker.customer_text(child, label.strip(), "option label"),
+                    # derived from the option's action: "Reship the order using #Reshipment"
+                    # reads "Reship your order." (the step is the author's, not the words)
+                    description=without_syntax(customer_message(body), keep_vars=True),
                     line=child.line,
                     steps=steps,
                 )
             )
-        prompt = quoted.group(1) if quoted else (LIST_PROMPT if children else SINGLE_PROMPT)
+        prompt = (
+            self.checker.customer_text(step, quoted.group(1), "offer prompt")
+            if quoted
+            else (self._list_prompt() if children else SINGLE_PROMPT)
+        )
         scope.bind("offer")
         return OfferNode(
             prompt=prompt, options=options, line=step.line, step=step.label, source=step.text
         )
+
+    def _list_prompt(self) -> str:
+        """ "Before we go ahead …" where the customer came to cancel; plain elsewhere."""
+        return LIST_PROMPT if CANCELLING.search(self.state.situation) else OPTIONS_PROMPT
 
     def follow_up(
         self, step: Step, text: str, scope: Scope, children: list[Step]
@@ -232,6 +268,32 @@ def _guaranteed_vars(cond: Condition) -> list[str]:
     if isinstance(cond, Vocab) and isinstance(cond.expansion, Truthy):
         return [cond.expansion.value.path[0]]
     return []
+
+
+#: The facts a compound ask can hold, how each is found in the step and stored.
+_FACT_WORDS: tuple[tuple[SlotKind, str, bool, str], ...] = (
+    ("email", "email", True, r"\be-?mail\b"),
+    ("order_number", "order_id", True, r"\border (?:number|id|no\b|#)"),
+    ("address", "new_address", False, r"(?<!mail )\b(?:shipping|delivery|new|mailing) address\b"),
+)
+FACT_QUESTIONS: dict[str, str] = {
+    "email": "Could you also share the email address on your account?",
+    "order_number": "Could you also share the order number?",
+    "address": "Could you also share the address we should ship to?",
+}
+
+
+def _facts(low: str) -> list[tuple[SlotKind, str, bool]]:
+    """The data facts an ask step names, in the order it names them, when it joins
+    several ("… email address and the order number")."""
+    found = sorted(
+        (m.start(), kind, var, skip)
+        for kind, var, skip, pattern in _FACT_WORDS
+        if (m := re.search(pattern, low))
+    )
+    if len(found) < 2 or not re.search(r"\band\b|,|&|\bplus\b|\bas well as\b", low):
+        return []
+    return [(kind, var, skip) for _, kind, var, skip in found]
 
 
 def _answer_var(step: Step, low: str) -> str:

@@ -20,6 +20,7 @@ from policies.conditions import (
     parse_expression,
     variables_in,
 )
+from policies.customer_text import syntax_in, without_syntax
 from policies.parser import Step
 from policies.plan import Outcome
 
@@ -28,6 +29,27 @@ class Checker:
     def __init__(self, state: CompileState) -> None:
         self.state = state
         self.sink = state.sink
+
+    def customer_text(self, step: Step, text: str, what: str) -> str:
+        """Words the customer will read, without policy syntax; when the author's wording
+        has some, say so (TF021) and show the rewrite that will be sent instead.
+        `$vars` are filled from context when the text is sent, so they stay."""
+        found = syntax_in(text, vars_filled=what != "option label")
+        if not found:
+            return text
+        clean = without_syntax(text, keep_vars=what != "option label")
+        shown = ", ".join(f"`{f}`" for f in dict.fromkeys(found))
+        self.sink.report(
+            "TF021",
+            f"The {what} of step {step.label} would show {shown} to the customer, who "
+            f"can't follow a policy reference. I'll send “{clean}” instead.",
+            step,
+            needle=found[0],
+            fix=f"Write it in the customer's words: “{clean}”. Keep tools and policies "
+            "in the step itself (`- Replacement: Reship the order using #Reshipment`), "
+            "not in the words the customer reads.",
+        )
+        return clean
 
     def outcome(self, word: str, step: Step | None = None) -> Outcome:
         """An ending's outcome must be one the metrics know; anything else is a diagnostic."""

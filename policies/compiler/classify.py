@@ -132,10 +132,14 @@ class Classifier:
         # 2. macro
         macro = MACRO.search(text)
         if macro:
-            self.checker.check_vars(step, macro.group(1), scope)
-            return [SayNode(text=macro.group(1).strip(), macro=True, **base), *tail]
+            words = macro.group(1) or macro.group(2)
+            self.checker.check_vars(step, words, scope)
+            said = self.checker.customer_text(step, words.strip(), "message")
+            return [SayNode(text=said, macro=True, **base), *tail]
         # 3. hand over to another policy
-        refs = list(POLICY_RE.finditer(text))
+        # "Tell the customer “… #Refund …”": the quote is what is said, not a hand-over
+        said_only = QUOTED.sub("", text) if SAY.match(text) else text
+        refs = list(POLICY_RE.finditer(said_only))
         if refs:
             resolved = [self.checker.policy_ref(step, r.group(1)) for r in refs]
             if SUBJECT.match(text) or not HANDOVER_VERB.match(text):
@@ -179,8 +183,8 @@ class Classifier:
             return [self.builder.follow_up(step, text, scope, children)]
         # 6. end
         if END.match(text):
-            said = re.search(r"(?:as|outcome:?)\s+[“\"]?([a-z_ ]+?)[”\"]?\.?$", text, re.I)
-            word = said.group(1).strip().replace(" ", "_").lower() if said else "resolved"
+            ending = re.search(r"(?:as|outcome:?)\s+[“\"]?([a-z_ ]+?)[”\"]?\.?$", text, re.I)
+            word = ending.group(1).strip().replace(" ", "_").lower() if ending else "resolved"
             return [EndNode(outcome=self.checker.outcome(word, step), **base)]
         tools = list(dict.fromkeys(t.group(1) for t in TOOL_RE.finditer(text)))
         # 7. ask
@@ -226,9 +230,11 @@ class Classifier:
             quoted = QUOTED.search(text)
             if quoted and re.search(r"\b(?:say|reply|respond|with)\b", text, re.I):
                 self.checker.check_vars(step, quoted.group(1), scope)
-                return [SayNode(text=quoted.group(1), macro=True, **base), *tail]
+                said = self.checker.customer_text(step, quoted.group(1), "message")
+                return [SayNode(text=said, macro=True, **base), *tail]
             self.checker.check_vars(step, text, scope)
-            return [SayNode(text=customer_message(text), generated=True, **base), *tail]
+            said = self.checker.customer_text(step, customer_message(text), "message")
+            return [SayNode(text=said, generated=True, **base), *tail]
         # 11. informational lines
         if _is_informational(text):
             return [self.builder.note(step), *tail]
@@ -252,7 +258,7 @@ def _split_condition(text: str) -> tuple[str, str]:
             depth += 1
         elif ch == ")":
             depth = max(0, depth - 1)
-        elif ch in ",:" and not quote and depth == 0:
+        elif ch in ",:→⇒" and not quote and depth == 0:  # "If yes → thank them"
             return text[:i].strip(), text[i + 1 :].strip()
     return text.strip(), ""
 

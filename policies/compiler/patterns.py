@@ -44,7 +44,8 @@ TOOL_RE = re.compile(r"@([A-Za-z_]\w*)(\(([^()]*)\))?")
 VAR_RE = re.compile(r"\$([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
 POLICY_RE = re.compile(r"#([A-Za-z][\w-]*(?:[ ][A-Za-z][\w-]*){0,5})")
 QUOTED = re.compile(r"[“\"]([^”\"]{2,})[”\"]")
-MACRO = re.compile(r"\bmacro\b[:\s]*[“\"]([^”\"]+)[”\"]", re.I)
+# double quotes, or single curly ones up to the last ’ ("‘Sorry, we can’t …’")
+MACRO = re.compile(r"\bmacro\b[:\s]*(?:[“\"]([^”\"]+)[”\"]|‘(.+)’)", re.I)
 PERCENT = re.compile(r"(\d{1,3})\s*%")
 RESULT_AS = re.compile(r"\s*(?:\bas\b|→|->)\s*\$([A-Za-z_]\w*)\s*\.?$")
 EG = re.compile(r"\s*\((?:e\.g\.|i\.e\.|for example|such as)[^)]*\)", re.I)
@@ -86,6 +87,10 @@ LEADING_IF = re.compile(
 )
 
 LIST_PROMPT = "Before we go ahead, here are some options we can offer you:"
+#: An offer's prompt outside cancellations ("before we go ahead" is retention talk).
+OPTIONS_PROMPT = "Here are the options we can offer you:"
+#: A policy whose id, title or ticket types say this is a cancellation is "cancelling".
+CANCELLING = re.compile(r"cancel", re.I)
 SINGLE_PROMPT = "We can also offer you this:"
 MERGED_PROMPT = "Before you decide, here are some options we can offer you:"
 

@@ -80,6 +80,10 @@ class _Pipeline:
 
     def run(self) -> CompileResult:
         meta, self.state.platforms = read_front_matter(self.parsed, self.sink)
+        self.state.situation = " ".join(
+            str(v)
+            for v in [meta.get("id", ""), meta.get("title", ""), *meta.get("ticket_types", [])]
+        )
         scope = Scope({n: None for n in INITIAL_CONTEXT})
         for name in [*meta.get("inputs", []), *meta.get("defaults", {})]:
             scope.bind(str(name))

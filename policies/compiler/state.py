@@ -36,3 +36,5 @@ class CompileState:
     platforms: list[str] = field(default_factory=list)
     tools_used: set[str] = field(default_factory=set)
     policies_used: list[str] = field(default_factory=list)
+    #: what the policy is about (id, title, ticket types), for wording that depends on it
+    situation: str = ""

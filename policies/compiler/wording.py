@@ -101,7 +101,7 @@ def customer_message(step_text: str) -> str:
     text = _first_rewrite(text, rules)
     if text.startswith("Thank you"):
         text = re.sub(r"\s+and\s+(?:reiterate|ensure|remind|mention|confirm)\b.*$", "", text)
-    if text.strip() == "Thank you":
+    if text.strip().rstrip(" .") == "Thank you":  # "thank the customer."
         text = "Thank you for your patience"
     # "… has been skipped and that the following one …": the second "that" reported
     # speech, not the message.

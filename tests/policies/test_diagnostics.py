@@ -188,3 +188,42 @@ def test_a_successful_call_says_its_outcome_from_the_catalog_not_the_tool_name()
     assert r.plan is not None, [d.render() for d in r.diagnostics]
     call = r.plan.steps[1]
     assert call.kind == "call" and call.outcome == "retained"
+
+
+def test_customer_facing_syntax_is_flagged_with_the_rewrite_that_is_sent() -> None:
+    r = compile_body(
+        "1. Ask for the order number.\n"
+        '2. Reply with "We will reship your order using #Reshipment policy."\n'
+        '3. Offer the customer a choice "Which do you prefer? See @get_order_details":\n'
+        "   - Replacement: Reship the order using #Reshipment.\n"
+        "   - Refund: Issue a refund using #Refund.\n",
+    )
+    found = [d for d in r.diagnostics if d.code == "TF021"]
+    assert [d.severity for d in found] == ["warning", "warning"], [
+        d.render() for d in r.diagnostics
+    ]
+    message, prompt = found
+    assert (message.line, message.column) == (7, 48)  # points at the reference itself
+    assert "`#Reshipment policy`" in message.message
+    assert "I'll send “We will reship your order.” instead" in message.message
+    assert "“We will reship your order.”" in (message.fix or "")
+    assert "CUSTOMER FACING SYNTAX" in message.render()
+    assert "`@get_order_details`" in prompt.message and "“Which do you prefer? See”" in (
+        prompt.fix or ""
+    )
+    assert r.plan is not None
+    say = r.plan.steps[1]
+    assert say.kind == "say" and say.text == "We will reship your order."
+    offer = r.plan.steps[2]
+    assert [o.label for o in offer.options] == ["Replacement", "Refund"]
+    # derived from the option's action, not written for the customer: rewritten silently
+    assert [o.description for o in offer.options] == ["Reship your order.", "Issue a refund."]
+
+
+def test_filled_vars_in_a_message_are_not_customer_facing_syntax() -> None:
+    r = compile_body(
+        "1. Ask for the order number.\n"
+        "2. Use @bigcommerce_order_details(order_id: str).\n"
+        "3. Use macro: “Order $order_id is $order.status.”\n"
+    )
+    assert "TF021" not in codes(r)
