@@ -32,8 +32,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
-    model_serializer,
 )
 
 from policies.conditions import Condition, Value
@@ -92,18 +90,13 @@ class AskNode(_Node):
     var: str = Field(description="context name the answer is stored under")
     options: list[str] = Field(default_factory=list, description="choices for a choice slot")
     skip_if_known: bool = Field(default=False, description="skip when $var is already bound")
+    # Left out of the JSON when empty, so one-fact plans keep their bytes (and the node's
+    # schema stays exact: the API documents plans, and a custom serializer would blur it).
     also: list[AskSlot] = Field(
         default_factory=list,
-        description="further facts the same question asks for; the step is done when all are "
-        "known (left out of the JSON when empty, so one-fact plans keep their bytes)",
+        exclude_if=lambda also: not also,
+        description="further facts the same question asks for; the step is done when all are known",
     )
-
-    @model_serializer(mode="wrap")
-    def _without_empty_also(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if not data.get("also"):
-            data.pop("also", None)
-        return data
 
     @property
     def facts(self) -> list[tuple[str, str]]:
