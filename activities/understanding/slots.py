@@ -1,0 +1,175 @@
+"""Facts in a customer's message: email, order number, shipping address.
+
+Every usual way of writing an order number ("#5001", "order 5001", "order no. 5001",
+"ORD-5001", "# 5001", "5001.") is read; a correction ("sorry, I meant 5002", "not
+a@x.com, use b@x.com") picks the value the customer settled on and says so, so a fact
+given earlier is replaced rather than kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+from email_validator import EmailNotValidError, validate_email
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A number introduced as an order: "order 5001", "order #5001", "order no. 5001",
+# "order number: 5001", "no. 5001", "#5001", "# 5001", "ORD-5001", "ord5001".
+_ORDER_MARKED = re.compile(
+    r"(?:\border(?:\s*(?:number|num|nr|no\.?|id|ref(?:erence)?))?|\bord\b|\bord(?=[-#\d])"
+    r"|\bnumber|\bno\.|\bnum\b|\bnr\.?|#|\bref(?:erence)?|\bconfirmation)"
+    r"\s*(?:is|was|should\s+be|=|:)?\s*(?:#|no\.?\s*)?\s*-?\s*(?P<num>\d[\d ]{2,12}\d|\d{3,})"
+    r"(?![\d])",
+    re.I,
+)
+_BARE_NUMBER = re.compile(
+    r"(?<![\w@.$€£/:-])#?(?P<num>\d{3,10})(?![\w@%$€£/:-]|\.\d|\s*(?:days?|weeks?|months?|"
+    r"hours?|mins?|minutes?|dollars?|usd|eur|bucks|items?|units?|pcs|x\b|am|pm))",
+    re.I,
+)
+_PREFIXED_ID = re.compile(r"\b(?:ORD|ORDER|SO|PO)[-_ ]?(?P<num>\d{3,10})\b", re.I)
+# Words after which the customer's next value replaces what came before it.
+CORRECTION = re.compile(
+    r"\b(?:i\s+meant|meant\s+to\s+say|i\s+mean|actually|correction|sorry|oops|typo|"
+    r"instead|rather|wrong\s+(?:one|number|email|address)|not\s+that|my\s+bad|"
+    r"should\s+(?:be|have\s+been)|use|scratch\s+that|make\s+that|change\s+it\s+to|"
+    r"the\s+right\s+one|the\s+correct\s+one|new\s+one)\b",
+    re.I,
+)
+_NEGATED_BEFORE = re.compile(
+    r"(?:\bnot|\bisn'?t|\bwasn'?t|\binstead\s+of|\brather\s+than|\bold|\bprevious|\bwrong|"
+    r"\bforget|\bignore|\bscratch)\W+"
+    r"(?:(?:the|that|order|number|no|email|address|my|one|was|is|it|which|#)\W+){0,3}$",
+    re.I,
+)
+_STREET = re.compile(
+    r"\b\d+[A-Za-z]?\s+(?:[A-Za-z0-9.'-]+\s+){0,4}"
+    r"(?:street|st|avenue|ave|road|rd|lane|ln|boulevard|blvd|drive|dr|way|court|ct|place|pl|"
+    r"terrace|square|sq|parkway|pkwy|highway|hwy)\b\.?[^\n]*",
+    re.I,
+)
+_REGION_POSTAL = re.compile(
+    r"^(?P<city>[A-Za-z .'-]+?)[,\s]+(?P<region>[A-Z]{2})\s+(?P<postal>\d{5}(?:-\d{4})?)"
+    r"(?:[,\s]+(?P<country>[A-Za-z .]+))?$"
+)
+_UNIT = re.compile(r"^(?:apt|apartment|unit|suite|ste|#|floor|fl)\b", re.I)
+
+
+def _settled(candidates: list[tuple[int, str]], text: str) -> tuple[str | None, bool]:
+    """Of the values found (position, value), the one the customer settled on, and whether
+    the message corrects an earlier one. Values named as wrong ("not 5001") drop out; after
+    a correction word the last value stands."""
+    if not candidates:
+        return None, False
+    kept = [(pos, value) for pos, value in candidates if not _NEGATED_BEFORE.search(text[:pos])]
+    dropped = len(kept) < len(candidates)
+    corrected = bool(CORRECTION.search(text)) or dropped
+    if not kept:
+        return None, corrected
+    distinct = {value for _, value in kept}
+    if len(distinct) == 1:
+        return kept[0][1], corrected
+    # Several different values: the one after the last correction word, else the last.
+    last_correction = max((m.end() for m in CORRECTION.finditer(text)), default=-1)
+    after = [value for pos, value in kept if pos >= last_correction]
+    return (after[0] if after else kept[-1][1]), True
+
+
+def find_emails(text: str) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for m in EMAIL.finditer(text):
+        try:
+            email = validate_email(m.group(0).rstrip("."), check_deliverability=False).normalized
+        except EmailNotValidError:
+            continue
+        found.append((m.start(), email))
+    return found
+
+
+def find_email(text: str) -> str | None:
+    return _settled(find_emails(text), text)[0]
+
+
+def email_with_correction(text: str) -> tuple[str | None, bool]:
+    return _settled(find_emails(text), text)
+
+
+def _digits(raw: str) -> str:
+    return re.sub(r"\s", "", raw)
+
+
+def order_numbers(text: str, *, expecting: bool) -> list[tuple[int, str]]:
+    """Every order number in the message with its position; bare numbers only when the
+    bot asked for one (a bare "5001" is an answer, "I have 2 kids" is not)."""
+    without_emails = EMAIL.sub(lambda m: " " * len(m.group(0)), text)
+    found: dict[int, str] = {}
+    for m in _PREFIXED_ID.finditer(without_emails):
+        found[m.start("num")] = m.group("num")
+    for m in _ORDER_MARKED.finditer(without_emails):
+        raw = m.group("num")
+        # "order 5001 2 items": a space only joins digit groups of 3+ ("5 001" is not it).
+        groups = raw.split()
+        number = _digits(raw) if all(len(g) >= 3 for g in groups[1:]) else groups[0]
+        if len(number) >= 3:
+            found.setdefault(m.start("num"), number)
+    if expecting or found:
+        for m in _BARE_NUMBER.finditer(without_emails):
+            start = m.start("num")
+            if any(pos <= start < pos + len(num) + 2 for pos, num in found.items()):
+                continue
+            if not expecting and not CORRECTION.search(without_emails[:start]):
+                continue
+            if _in_address(without_emails, m.start("num")):
+                continue
+            found[start] = m.group("num")
+    return sorted(found.items())
+
+
+def _in_address(text: str, pos: int) -> bool:
+    """A house number or a ZIP code is no order number."""
+    for m in _STREET.finditer(text):
+        if m.start() <= pos < m.end():
+            return True
+    return bool(re.match(r"[A-Z]{2}\s+$", text[max(0, pos - 4) : pos]))
+
+
+def find_order_number(text: str, *, expecting: bool) -> str | None:
+    return _settled(order_numbers(text, expecting=expecting), text)[0]
+
+
+def order_with_correction(text: str, *, expecting: bool) -> tuple[str | None, bool]:
+    return _settled(order_numbers(text, expecting=expecting), text)
+
+
+def parse_address(text: str) -> dict[str, str] | None:
+    """`12 Elm Street, Apt 4, Springfield, IL 62704` → the catalog's Address fields.
+
+    US-style lines (street, optional unit, city, state, ZIP); anything it cannot split
+    with confidence is not taken, so the bot asks again rather than ship to a guess.
+    """
+    parts = [p.strip() for p in text.strip().rstrip(".").split(",") if p.strip()]
+    if len(parts) < 2 or not re.match(r"^\d+[A-Za-z]?\s+\S", parts[0]):
+        return None
+    line1, rest = parts[0], parts[1:]
+    line2 = rest.pop(0) if rest and _UNIT.match(rest[0]) else None
+    m = _REGION_POSTAL.match(" ".join(rest).replace(" ,", ","))
+    if not m and len(rest) >= 2:
+        m = _REGION_POSTAL.match(f"{rest[0]}, {' '.join(rest[1:])}")
+    if not m:
+        return None
+    address = {
+        "line1": line1,
+        "city": m.group("city").strip(" ,"),
+        "region": m.group("region"),
+        "postal_code": m.group("postal"),
+        "country": "US",
+    }
+    if line2:
+        address["line2"] = line2
+    return address
+
+
+def find_address(text: str, *, expecting: bool) -> dict[str, str] | None:
+    m = _STREET.search(text)
+    candidate = m.group(0) if m else (text if expecting else "")
+    return parse_address(candidate) if candidate else None
