@@ -174,6 +174,11 @@ class InterpreterState(BaseModel):
     outcome_hint: str | None = None
     outcome: str | None = None
     trace: list[TraceEntry] = Field(default_factory=list)
+    answered: list[str] = Field(
+        default_factory=list,
+        description="vars of choice asks the customer already answered in an earlier message: "
+        "skipped like a known slot",
+    )
 
     @property
     def finished(self) -> bool:
@@ -552,7 +557,8 @@ class Interpreter:
             self._trace(state, address, node, "skipped", now, "note: runs nothing")
             self._step_over(state)
         elif isinstance(node, AskNode):
-            if node.skip_if_known and lookup(ctx, node.var.split(".")) not in (_MISSING, None):
+            known = lookup(ctx, node.var.split(".")) not in (_MISSING, None)
+            if known and (node.skip_if_known or node.var in state.answered):
                 self._trace(state, address, node, "skipped", now, f"${node.var} already known")
                 self._step_over(state)
                 return

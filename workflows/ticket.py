@@ -48,7 +48,11 @@ with workflow.unsafe.imports_passed_through():
         TranscriptEntry,
         TurnResult,
     )
-    from workflows.ticket_routing import FIRST_TURN_TAKES_STARTS_POLICY, PolicyEntry
+    from workflows.ticket_routing import (
+        FIRST_TURN_TAKES_STARTS_POLICY,
+        REPLIES_BY_MEANING,
+        PolicyEntry,
+    )
     from workflows.ticket_status import set_status, settle_status
     from workflows.ticket_steps import PolicySteps
 
@@ -97,6 +101,7 @@ class TicketWorkflow:
         # other branch.
         self.entry.takes_starts_policy = workflow.patched(FIRST_TURN_TAKES_STARTS_POLICY)
         self._indexes_customer = workflow.patched(CUSTOMER_KEY_PATCH)
+        self.entry.by_meaning = workflow.patched(REPLIES_BY_MEANING)
         if start.carried is None:
             mem.silent_since = workflow.now()
             self._index_start()
@@ -282,6 +287,7 @@ class TicketWorkflow:
         await self.entry.enter(route.policy_id)
         # The first message often already says what the policy will ask for.
         self.entry.prefill(understood)
+        await self.entry.answer_choices_from_earlier()
         return await self.steps.advance(Started())
 
     async def _on_agent(self, action: AgentAction) -> None:

@@ -30,6 +30,7 @@ from activities.understanding.slots import (
 from policies.replies import Reply
 
 __all__ = [
+    "EARLIER_CHOICE",
     "ChoiceOption",
     "UnderstandRequest",
     "UnderstandingActivities",
@@ -55,9 +56,16 @@ class UnderstandRequest(BaseModel):
     options: list[ChoiceOption] = Field(default_factory=list)
 
 
+#: `expecting` for a choice ask read against what the customer wrote before it was asked.
+EARLIER_CHOICE = "earlier_choice"
+
+
 def understand(request: UnderstandRequest) -> Reply:
     text = request.text
     expecting = request.expecting
+    if expecting == EARLIER_CHOICE:
+        choice = find_choice(text, request.options, by_position=False)
+        return Reply(text=text, choice=choice)
     slots: dict[str, Any] = {}
     corrected: list[str] = []
     email, email_fixed = email_with_correction(text)

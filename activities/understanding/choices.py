@@ -112,6 +112,10 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"in transit",
         r"nowhere to be found",
         r"no sign",
+        r"(?:says|shows|marked(?: as)?|showing) delivered",
+        r"(?:have|got|received) nothing",
+        r"(?:isn't|is not|wasn't|not) (?:here|there)",
+        r"no (?:package|parcel|box)",
     ),
     "damaged": (
         r"damag\w*",
@@ -162,6 +166,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     ),
     "cancel": (r"cancel\w*", r"end (?:it|my subscription)", r"stop (?:it|everything)"),
 }
+# "the wrong address" is a typo of the customer's, not a wrong item.
+_NOT_ITEMS = "address|email|number|card|account|zip|postcode|name|size chart"
 _COMPILED = {
     name: re.compile(r"(?<![\w])(?:" + "|".join(parts) + r")(?![\w])")
     for name, parts in CONCEPTS.items()
@@ -332,7 +338,9 @@ def _by_attribute(t: str, options: Sequence[Option]) -> int | None:
     percents = [_numbers(x, r"(\d+(?:\.\d+)?)\s*%") for x in texts]
     days = [_numbers(x, r"(\d+)(?:\s*-\s*\d+)?[\s-]*(?:business\s+)?days?") for x in texts]
     days = [
-        d or ([1.0] if re.search(r"overnight|next[- ]day", x) else [])
+        d
+        or ([1.0] if re.search(r"overnight|next[- ]day", x) else [])
+        or ([0.0] if re.search(r"same[- ]day|today", x) else [])
         for d, x in zip(days, texts, strict=True)
     ]
 
@@ -378,7 +386,8 @@ def _negated(t: str) -> tuple[str, str]:
 
 
 def score_options(text: str, options: Sequence[Option]) -> list[float]:
-    t, fixed = _fixed_phrases(normalise(text))
+    t = re.sub(r"\bwrong (" + _NOT_ITEMS + r")\b", r"mistaken \1", normalise(text))
+    t, fixed = _fixed_phrases(t)
     kept, ruled_out = _negated(t)
     reply_words, reply_concepts = _words(kept), concepts(kept) | fixed
     out_words, out_concepts = _words(ruled_out), concepts(ruled_out)
@@ -408,12 +417,15 @@ def score_options(text: str, options: Sequence[Option]) -> list[float]:
     return scores
 
 
-def find_choice(text: str, options: Sequence[Option]) -> str | None:
-    """The option the reply chooses, or None when it names none or two equally."""
+def find_choice(text: str, options: Sequence[Option], *, by_position: bool = True) -> str | None:
+    """The option the reply chooses, or None when it names none or two equally.
+
+    `by_position=False` reads meaning only: for messages written before the options were
+    shown ("1" then answered a menu, not this question)."""
     if not options:
         return None
     t = normalise(text).strip()
-    position = _by_position(t, len(options))
+    position = _by_position(t, len(options)) if by_position else None
     if position is not None:
         return options[position].id
     attribute = _by_attribute(t, options)
@@ -424,7 +436,7 @@ def find_choice(text: str, options: Sequence[Option]) -> str | None:
     best = ranked[0]
     if scores[best] >= 1.0 and (len(ranked) == 1 or scores[best] - scores[ranked[1]] >= 0.5):
         return options[best].id
-    if scores[best] >= 1.0:
+    if scores[best] >= 1.0 or not by_position:
         return None  # two options fit as well as each other: ask, do not guess
     fuzzy = [fuzz.partial_ratio(t, o.label.lower()) for o in options]
     top = max(range(len(options)), key=lambda i: fuzzy[i])

@@ -1,0 +1,172 @@
+"""Replies read by meaning: phrasings written for these tests, in none of the benchmark's
+corpus, so they check the general case rather than the examples tuned on."""
+
+from __future__ import annotations
+
+import pytest
+
+from activities.understanding import (
+    EARLIER_CHOICE,
+    ChoiceOption,
+    UnderstandRequest,
+    understand,
+)
+
+RETENTION = [
+    ChoiceOption(
+        id="discount",
+        label="Discount",
+        description="Use @set_discount_to_order(order_id: str, percent: $percent) to take "
+        "15% off this order.",
+    ),
+    ChoiceOption(
+        id="faster_shipping",
+        label="Faster shipping",
+        description="Use @upgrade_shipping(order_id: str) to ship it expedited at no charge.",
+    ),
+    ChoiceOption(
+        id="product_swap",
+        label="Product swap",
+        description="Use @swap_product(order_id: str, to_product_id: str) to switch to "
+        "another product of the same or higher value.",
+    ),
+    ChoiceOption(
+        id="coupon_for_next_time",
+        label="Coupon for next time",
+        description="Use @create_future_discount(email: str, percent: $future_percent) to give "
+        "20% off their next order.",
+    ),
+]
+ISSUES = [
+    ChoiceOption(id=o, label=o) for o in ("Lost in transit", "Damaged on arrival", "Wrong item")
+]
+DELIVERY = [
+    ChoiceOption(id="economy", label="Economy", description="free, 6-8 business days"),
+    ChoiceOption(id="priority", label="Priority", description="$9.50, 3 business days"),
+    ChoiceOption(id="same_day", label="Same day courier", description="$24, delivered today"),
+]
+
+
+def _choice(text: str, options: list[ChoiceOption]) -> str | None:
+    return understand(UnderstandRequest(text=text, expecting="choice", options=options)).choice
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [
+        ("I'd keep the order if it's a bit cheaper", "discount"),
+        ("could it just get here quicker", "faster_shipping"),
+        ("the voucher for another time", "coupon_for_next_time"),
+        ("swap the flavour maybe", "product_swap"),
+        ("not a coupon, knock the price down now", "discount"),
+        ("I'll stay if you expedite it", "faster_shipping"),
+        ("the 20% for later", "coupon_for_next_time"),
+        ("ok option two", "faster_shipping"),
+    ],
+)
+def test_a_retention_offer_is_chosen_by_what_the_customer_describes(text: str, choice: str) -> None:
+    assert _choice(text, RETENTION) == choice
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [
+        ("it showed up all smashed", "Damaged on arrival"),
+        ("the courier says delivered, I have nothing", "Lost in transit"),
+        ("they sent a totally different thing, wrong item", "Wrong item"),
+    ],
+)
+def test_what_went_wrong_is_read_from_a_description(text: str, choice: str) -> None:
+    assert _choice(text, ISSUES) == choice
+
+
+@pytest.mark.parametrize(
+    ("text", "choice"),
+    [
+        ("whichever costs least", None),  # no comparison word it knows: asks again
+        ("the cheapest please", "economy"),
+        ("I need it fastest", "same_day"),
+        ("the $9.50 one", "priority"),
+    ],
+)
+def test_options_are_compared_on_the_prices_and_days_they_state(
+    text: str, choice: str | None
+) -> None:
+    assert _choice(text, DELIVERY) == choice
+
+
+def test_two_options_fitting_equally_is_no_choice() -> None:
+    # Both fit: the bot asks again (one clarifying question) rather than guess.
+    assert _choice("it got lost, then came back damaged", ISSUES) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "yes_no"),
+    [
+        ("yeah I reckon so", True),
+        ("fine, go on then", True),
+        ("no worries, do it", True),
+        ("eh, maybe not", False),
+        ("nah, all good thanks", False),
+        ("I'd rather you didn't", False),
+        ("hmm not sure yet", None),
+    ],
+)
+def test_hedged_yes_and_no(text: str, yes_no: bool | None) -> None:
+    intent = understand(UnderstandRequest(text=text, expecting="yes_no")).intent
+    said = True if intent in {"yes", "accept"} else False if intent in {"no", "decline"} else None
+    assert said is yes_no
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [
+        ("Order N° 4410", None),  # an unusual marker is not guessed outside an ask
+        ("order # 4411", "4411"),
+        ("ORD_4412 is the one", "4412"),
+        ("the order was no. 4413.", "4413"),
+        ("for order4414", "4414"),
+    ],
+)
+def test_order_numbers_in_the_usual_forms_even_unasked(text: str, order: str | None) -> None:
+    assert understand(UnderstandRequest(text=text)).slots.get("order_number") == order
+
+
+def test_a_correction_replaces_the_earlier_value_and_says_so() -> None:
+    reply = understand(
+        UnderstandRequest(text="4420, ugh no, make that 4421", expecting="order_number")
+    )
+    assert reply.slots == {"order_number": "4421"}
+    assert reply.corrects == ["order_number"]
+    reply = understand(UnderstandRequest(text="scratch that, it's kit@example.com"))
+    assert reply.slots == {"email": "kit@example.com"}
+    assert reply.corrects == ["email"]
+
+
+def test_a_plain_answer_corrects_nothing() -> None:
+    reply = understand(UnderstandRequest(text="4422", expecting="order_number"))
+    assert reply.corrects == []
+
+
+def test_several_facts_in_one_message() -> None:
+    reply = understand(
+        UnderstandRequest(
+            text="it's for ord 4430, email nia@example.com, ship to 5 Hill Road, Boise, ID 83702",
+            expecting="order_number",
+        )
+    )
+    assert reply.slots["order_number"] == "4430"
+    assert reply.slots["email"] == "nia@example.com"
+    assert reply.slots["address"]["postal_code"] == "83702"
+
+
+def test_earlier_messages_answer_a_choice_by_meaning_only() -> None:
+    def earlier(text: str) -> str | None:
+        request = UnderstandRequest(text=text, expecting=EARLIER_CHOICE, options=ISSUES)
+        return understand(request).choice
+
+    assert earlier("hi, my parcel came with the lid cracked open") == "Damaged on arrival"
+    # "2" answered a menu before this question was asked: it is not option 2.
+    assert earlier("2") is None
+    # A wrong address is not a wrong item.
+    assert earlier("I typed the wrong address, can you resend?") is None
