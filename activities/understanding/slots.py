@@ -38,8 +38,8 @@ CORRECTION = re.compile(
 )
 _NEGATED_BEFORE = re.compile(
     r"(?:\bnot|\bisn'?t|\bwasn'?t|\binstead\s+of|\brather\s+than|\bold|\bprevious|\bwrong|"
-    r"\bforget|\bignore|\bscratch)\W+"
-    r"(?:(?:the|that|order|number|no|email|address|my|one|was|is|it|which|#)\W+){0,3}$",
+    r"\bforget|\bignore|\bscratch)[ \t,:#'\"-]+"
+    r"(?:(?:the|that|order|number|no|email|address|my|one|was|is|it|which)[ \t,:#'\"-]+){0,3}$",
     re.I,
 )
 _STREET = re.compile(
@@ -67,9 +67,10 @@ def _settled(candidates: list[tuple[int, str]], text: str) -> tuple[str | None, 
     if not kept:
         return None, corrected
     distinct = {value for _, value in kept}
-    if len(distinct) == 1:
+    if len(distinct) == 1 or not corrected:
+        # One value, or several without a correction ("7024 and 7025"): the first.
         return kept[0][1], corrected
-    # Several different values: the one after the last correction word, else the last.
+    # Several different values and a correction: the one after the last correction word.
     last_correction = max((m.end() for m in CORRECTION.finditer(text)), default=-1)
     after = [value for pos, value in kept if pos >= last_correction]
     return (after[0] if after else kept[-1][1]), True
@@ -98,6 +99,23 @@ def _digits(raw: str) -> str:
     return re.sub(r"\s", "", raw)
 
 
+# An opening that is about an order: a bare long number in it is the order's
+# ("refund 6142 please", "6144 never came"); a year is not.
+_ORDER_TALK = re.compile(
+    r"\b(?:order\w*|package|parcel|shipment|delivery|box|item|refund\w*|cancel\w*|return\w*|"
+    r"reship\w*|track\w*|arriv\w*|came|deliver\w*|purchase\w*|bought|charged|ship\w*|"
+    r"never|missing|lost|late|damaged|broken|wrong|turned\s+up|showed\s+up)\b",
+    re.I,
+)
+_NOT_AN_ORDER = re.compile(
+    r"\b(?:zip|zip\s*code|post\s*code|postal\s*code|phone|tel|mobile|cell|call\s+me\s+(?:at|on)|"
+    r"apt|apartment|unit|suite|room|po\s+box|card|account|sku|item\s+no|paid|pay|cost|costs|"
+    r"spent|charged|price|total|worth)\W*(?:is\W+|was\W+|me\W+|about\W+|around\W+)?$",
+    re.I,
+)
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
 def order_numbers(text: str, *, expecting: bool) -> list[tuple[int, str]]:
     """Every order number in the message with its position; bare numbers only when the
     bot asked for one (a bare "5001" is an answer, "I have 2 kids" is not)."""
@@ -112,16 +130,22 @@ def order_numbers(text: str, *, expecting: bool) -> list[tuple[int, str]]:
         number = _digits(raw) if all(len(g) >= 3 for g in groups[1:]) else groups[0]
         if len(number) >= 3:
             found.setdefault(m.start("num"), number)
-    if expecting or found:
-        for m in _BARE_NUMBER.finditer(without_emails):
-            start = m.start("num")
-            if any(pos <= start < pos + len(num) + 2 for pos, num in found.items()):
-                continue
-            if not expecting and not CORRECTION.search(without_emails[:start]):
-                continue
-            if _in_address(without_emails, m.start("num")):
-                continue
-            found[start] = m.group("num")
+    for m in _BARE_NUMBER.finditer(without_emails):
+        start = m.start("num")
+        if any(pos <= start < pos + len(num) + 2 for pos, num in found.items()):
+            continue
+        unasked = not expecting and not CORRECTION.search(without_emails[:start])
+        if unasked and not (
+            _ORDER_TALK.search(without_emails)
+            and len(m.group("num")) >= 4
+            and not _YEAR.match(m.group("num"))
+        ):
+            continue
+        if _in_address(without_emails, m.start("num")):
+            continue
+        if _NOT_AN_ORDER.search(without_emails[:start]):
+            continue
+        found[start] = m.group("num")
     return sorted(found.items())
 
 
@@ -141,13 +165,42 @@ def order_with_correction(text: str, *, expecting: bool) -> tuple[str | None, bo
     return _settled(order_numbers(text, expecting=expecting), text)
 
 
+_STATE_NAMES = {
+    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
+    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA",
+    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA",
+    "kansas": "KS", "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD",
+    "massachusetts": "MA", "michigan": "MI", "minnesota": "MN", "mississippi": "MS",
+    "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
+    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york": "NY",
+    "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK",
+    "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC",
+    "south dakota": "SD", "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT",
+    "virginia": "VA", "washington": "WA", "west virginia": "WV", "wisconsin": "WI",
+    "wyoming": "WY",
+}  # fmt: skip
+_STATE_NAME = re.compile(
+    r",?\s+(" + "|".join(sorted(_STATE_NAMES, key=len, reverse=True)) + r")\s+(?=\d{5}\b)",
+    re.I,
+)
+_AFTER_ZIP = re.compile(r"^(.*?\b[A-Z]{2}\s+\d{5}(?:-\d{4})?)\b", re.S)
+
+
+def _tidy_address(text: str) -> str:
+    """One line; a state written out ("Ohio") as its code; nothing after the ZIP."""
+    text = re.sub(r"\s*\n\s*", ", ", text.strip())
+    text = _STATE_NAME.sub(lambda m: f", {_STATE_NAMES[m.group(1).lower()]} ", text)
+    m = _AFTER_ZIP.match(text)
+    return m.group(1) if m else text
+
+
 def parse_address(text: str) -> dict[str, str] | None:
     """`12 Elm Street, Apt 4, Springfield, IL 62704` → the catalog's Address fields.
 
     US-style lines (street, optional unit, city, state, ZIP); anything it cannot split
     with confidence is not taken, so the bot asks again rather than ship to a guess.
     """
-    parts = [p.strip() for p in text.strip().rstrip(".").split(",") if p.strip()]
+    parts = [p.strip() for p in _tidy_address(text).rstrip(".").split(",") if p.strip()]
     if len(parts) < 2 or not re.match(r"^\d+[A-Za-z]?\s+\S", parts[0]):
         return None
     line1, rest = parts[0], parts[1:]
@@ -169,7 +222,42 @@ def parse_address(text: str) -> dict[str, str] | None:
     return address
 
 
+_STATES = (
+    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
+    "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY PR"
+).split()
+_SUFFIX = (
+    r"street|st|avenue|ave|road|rd|lane|ln|boulevard|blvd|drive|dr|way|court|ct|place|pl|"
+    r"terrace|square|sq|parkway|pkwy|highway|hwy"
+)
+# "12 elm st apt 4 springfield il 62704": one line, no commas.
+_ONE_LINE = re.compile(
+    rf"(?P<line1>\b\d+[A-Za-z]?\s+(?:[A-Za-z0-9.'-]+\s+){{0,4}}?(?:{_SUFFIX})\b\.?)"
+    r"(?:\s+(?P<line2>(?:apt|apartment|unit|suite|ste|#)\.?\s*\w+))?"
+    r"\s+(?P<city>[A-Za-z .'-]+?)\s+(?P<region>[A-Za-z]{2})\s+(?P<postal>\d{5}(?:-\d{4})?)\b",
+    re.I,
+)
+
+
+def _one_line_address(text: str) -> dict[str, str] | None:
+    m = _ONE_LINE.search(text)
+    if not m or m.group("region").upper() not in _STATES:
+        return None
+    address = {
+        "line1": m.group("line1").strip(),
+        "city": m.group("city").strip().title(),
+        "region": m.group("region").upper(),
+        "postal_code": m.group("postal"),
+        "country": "US",
+    }
+    if m.group("line2"):
+        address["line2"] = m.group("line2")
+    return address
+
+
 def find_address(text: str, *, expecting: bool) -> dict[str, str] | None:
+    text = _tidy_address(text) if expecting else text
     m = _STREET.search(text)
     candidate = m.group(0) if m else (text if expecting else "")
-    return parse_address(candidate) if candidate else None
+    parsed = parse_address(candidate) if candidate else None
+    return parsed or _one_line_address(text)

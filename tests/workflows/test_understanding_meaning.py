@@ -121,7 +121,9 @@ def test_hedged_yes_and_no(text: str, yes_no: bool | None) -> None:
 @pytest.mark.parametrize(
     ("text", "order"),
     [
-        ("Order N° 4410", None),  # an unusual marker is not guessed outside an ask
+        ("Order N° 4410", "4410"),
+        ("refund 4415 please", "4415"),
+        ("I ordered in 2023 and paid 4000", None),
         ("order # 4411", "4411"),
         ("ORD_4412 is the one", "4412"),
         ("the order was no. 4413.", "4413"),
@@ -170,3 +172,45 @@ def test_earlier_messages_answer_a_choice_by_meaning_only() -> None:
     assert earlier("2") is None
     # A wrong address is not a wrong item.
     assert earlier("I typed the wrong address, can you resend?") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [
+        ("my box is 3 days late, zip 30301", None),
+        ("you can call me on 5550123", None),
+        ("the tracking hasn't moved since 2024", None),
+        ("4460 never turned up", "4460"),
+    ],
+)
+def test_numbers_that_are_not_order_numbers_in_an_opening(text: str, order: str | None) -> None:
+    assert understand(UnderstandRequest(text=text)).slots.get("order_number") == order
+
+
+def test_two_orders_named_together_are_no_correction() -> None:
+    reply = understand(UnderstandRequest(text="4470 and 4471", expecting="order_number"))
+    assert (reply.slots["order_number"], reply.corrects) == ("4470", [])
+
+
+def test_a_correction_after_a_full_stop() -> None:
+    reply = understand(UnderstandRequest(text="Oops, wrong address. It's rue@example.com"))
+    assert reply.slots == {"email": "rue@example.com"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "21 Cedar Lane\nBoulder, CO 80302",
+        "21 Cedar Lane, Boulder, Colorado 80302",
+        "21 cedar lane boulder co 80302",
+        "send it to 21 Cedar Lane, Boulder, CO 80302, and thanks!",
+    ],
+)
+def test_addresses_on_several_lines_spelt_out_or_without_commas(text: str) -> None:
+    address = understand(UnderstandRequest(text=text, expecting="address")).slots["address"]
+    assert (address["line1"].lower(), address["city"], address["region"]) == (
+        "21 cedar lane",
+        "Boulder",
+        "CO",
+    )
+    assert address["postal_code"] == "80302"
