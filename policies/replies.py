@@ -28,3 +28,7 @@ class Reply(BaseModel):
         description='slot kinds this message corrects ("sorry, I meant 5002"): they replace '
         "what the customer said before",
     )
+    unsure_between: list[str] = Field(
+        default_factory=list,
+        description="option ids the reply fits equally well: the clarifying question names them",
+    )

@@ -463,7 +463,7 @@ class Interpreter:
                 state.waiting = None
                 self._step_over(state)
                 return True
-            return self._retry(state, node, node.question, node.options, now, out)
+            return self._retry(state, node, node.question, node.options, now, out, event)
         if isinstance(node, OfferNode):
             if event.intent in {"decline", "no", "insist_cancel"} and not event.choice:
                 state.context[node.var] = {"accepted": False, "choice": None}
@@ -481,7 +481,7 @@ class Interpreter:
                     self._step_over(state)
                     state.stack.append(Frame(list_path=f"{waiting.node}/options/{index}/steps"))
                     return True
-            return self._retry(state, node, node.prompt, node.options, now, out)
+            return self._retry(state, node, node.prompt, node.options, now, out, event)
         return False
 
     def _retry(
@@ -492,6 +492,7 @@ class Interpreter:
         options: list[str] | list[OfferOption],
         now: datetime,
         out: list[Command],
+        event: Reply | None = None,
     ) -> bool:
         waiting = state.waiting
         assert waiting is not None
@@ -515,11 +516,18 @@ class Interpreter:
                 f"understood after {waiting.attempts} attempts.",
             )
             return False
+        clarify = f"Sorry, I didn't quite get that. {render(question, state.context)}"
+        labels = {o.id: o.label for o in options if isinstance(o, OfferOption)}
+        labels.update({o: o for o in options if isinstance(o, str)})
+        close = [labels[i] for i in (event.unsure_between if event else []) if i in labels]
+        if len(close) >= 2:
+            # One clarifying question naming the options the reply fits equally.
+            clarify = f"Just to be sure: did you mean {', '.join(close[:-1])} or {close[-1]}?"
         out.append(
             Ask(
                 node=waiting.node,
                 slot=waiting.slot or "free_text",
-                question=f"Sorry, I didn't quite get that. {render(question, state.context)}",
+                question=clarify,
                 options=[o.label if isinstance(o, OfferOption) else o for o in options],
             )
         )

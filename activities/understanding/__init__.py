@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from temporalio import activity
 
-from activities.understanding.choices import find_choice
+from activities.understanding.choices import close_options, find_choice
 from activities.understanding.intents import find_intent
 from activities.understanding.slots import (
     email_with_correction,
@@ -89,7 +89,17 @@ def understand(request: UnderstandRequest) -> Reply:
     if choice and intent == "insist_cancel" and expecting == "choice":
         # "keep it, don't cancel, faster please": naming an option is taking it.
         intent = "accept"
-    return Reply(text=text, intent=intent, slots=slots, choice=choice, corrects=corrected)
+    unsure: list[str] = []
+    if request.options and choice is None and intent not in {"decline", "no", "insist_cancel"}:
+        unsure = close_options(text, request.options)
+    return Reply(
+        text=text,
+        intent=intent,
+        slots=slots,
+        choice=choice,
+        corrects=corrected,
+        unsure_between=unsure,
+    )
 
 
 class UnderstandingActivities:

@@ -437,9 +437,22 @@ def find_choice(text: str, options: Sequence[Option], *, by_position: bool = Tru
     if scores[best] >= 1.0 and (len(ranked) == 1 or scores[best] - scores[ranked[1]] >= 0.5):
         return options[best].id
     if scores[best] >= 1.0 or not by_position:
-        return None  # two options fit as well as each other: ask, do not guess
+        return None  # two options fit as well as each other: ask, do not guess (`close_options`)
     fuzzy = [fuzz.partial_ratio(t, o.label.lower()) for o in options]
     top = max(range(len(options)), key=lambda i: fuzzy[i])
     if fuzzy[top] >= 85 and sorted(fuzzy)[-2] < fuzzy[top]:
         return options[top].id
     return None
+
+
+def close_options(text: str, options: Sequence[Option]) -> list[str]:
+    """When a reply fits two or more options equally well, their ids (best first): the
+    clarifying question names them. Empty when one fits clearly or none does."""
+    if len(options) < 2:
+        return []
+    scores = score_options(text, options)
+    best = max(scores)
+    if best < 1.0:
+        return []
+    tied = [o.id for o, score in zip(options, scores, strict=True) if best - score < 0.5]
+    return tied if len(tied) >= 2 else []
