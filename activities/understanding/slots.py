@@ -24,7 +24,8 @@ _ORDER_MARKED = re.compile(
 )
 _BARE_NUMBER = re.compile(
     r"(?<![\w@.$€£/:-])#?(?P<num>\d{3,10})(?![\w@%$€£/:-]|\.\d|\s*(?:days?|weeks?|months?|"
-    r"hours?|mins?|minutes?|dollars?|usd|eur|bucks|items?|units?|pcs|x\b|am|pm))",
+    r"hours?|mins?|minutes?|dollars?|usd|eur|bucks|items?|units?|pcs|x\b|am|pm|packs?|pk|count|ct|"
+    r"oz|ml|g|kg|lbs?|inch(?:es)?|cm|mm|calories|kcal))",
     re.I,
 )
 _PREFIXED_ID = re.compile(r"\b(?:ORD|ORDER|SO|PO)[-_ ]?(?P<num>\d{3,10})\b", re.I)
@@ -76,8 +77,18 @@ def _settled(candidates: list[tuple[int, str]], text: str) -> tuple[str | None, 
     return (after[0] if after else kept[-1][1]), True
 
 
+_SPELT_EMAIL = re.compile(
+    r"\b([\w.+-]+)\s*(?:\(at\)|\[at\]|\sat\s)\s*([\w-]+)\s*(?:\(dot\)|\[dot\]|\sdot\s|\.)\s*"
+    r"(com|net|org|io|co|us|uk|de|fr|ca|au|edu)\b",
+    re.I,
+)
+
+
 def find_emails(text: str) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
+    if "@" not in text:
+        # "kay at example dot com", written so a bot would not harvest it.
+        text = _SPELT_EMAIL.sub(lambda m: f"{m.group(1)}@{m.group(2)}.{m.group(3)}", text)
     for m in EMAIL.finditer(text):
         try:
             email = validate_email(m.group(0).rstrip("."), check_deliverability=False).normalized
@@ -110,7 +121,8 @@ _ORDER_TALK = re.compile(
 _NOT_AN_ORDER = re.compile(
     r"\b(?:zip|zip\s*code|post\s*code|postal\s*code|phone|tel|mobile|cell|call\s+me\s+(?:at|on)|"
     r"apt|apartment|unit|suite|room|po\s+box|card|account|sku|item\s+no|paid|pay|cost|costs|"
-    r"spent|charged|price|total|worth)\W*(?:is\W+|was\W+|me\W+|about\W+|around\W+)?$",
+    r"spent|charged|price|total|worth|tracking(?:\s+(?:number|no\.?|code|id|#))?|size|"
+    r"since|in\s+the\s+year)\W*(?:is\W+|was\W+|me\W+|about\W+|around\W+)?$",
     re.I,
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -125,6 +137,8 @@ def order_numbers(text: str, *, expecting: bool) -> list[tuple[int, str]]:
         found[m.start("num")] = m.group("num")
     for m in _ORDER_MARKED.finditer(without_emails):
         raw = m.group("num")
+        if len(_digits(raw)) > 12 or _NOT_AN_ORDER.search(without_emails[: m.start()]):
+            continue  # a tracking number, a phone number: not an order
         # "order 5001 2 items": a space only joins digit groups of 3+ ("5 001" is not it).
         groups = raw.split()
         number = _digits(raw) if all(len(g) >= 3 for g in groups[1:]) else groups[0]
@@ -133,6 +147,10 @@ def order_numbers(text: str, *, expecting: bool) -> list[tuple[int, str]]:
     for m in _BARE_NUMBER.finditer(without_emails):
         start = m.start("num")
         if any(pos <= start < pos + len(num) + 2 for pos, num in found.items()):
+            continue
+        if _YEAR.match(m.group("num")) and re.search(
+            r"\b(?:in|from|since|of|year)\s+$", without_emails[:start], re.I
+        ):
             continue
         unasked = not expecting and not CORRECTION.search(without_emails[:start])
         if unasked and not (

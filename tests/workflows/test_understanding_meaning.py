@@ -214,3 +214,24 @@ def test_addresses_on_several_lines_spelt_out_or_without_commas(text: str) -> No
         "CO",
     )
     assert address["postal_code"] == "80302"
+
+
+@pytest.mark.parametrize(
+    ("text", "expecting", "order"),
+    [
+        ("my tracking number is 9400100000000000009001", None, None),
+        ("it came in the 100 pack", "order_number", None),
+        ("the one from 2025", "order_number", None),
+        ("I bought 3 at 20 dollars each, order 4480", None, "4480"),
+    ],
+)
+def test_tracking_numbers_pack_sizes_and_years_are_not_order_numbers(
+    text: str, expecting: str | None, order: str | None
+) -> None:
+    reply = understand(UnderstandRequest(text=text, expecting=expecting))
+    assert reply.slots.get("order_number") == order
+
+
+def test_an_email_spelt_out_to_dodge_harvesters() -> None:
+    reply = understand(UnderstandRequest(text="lin at example dot org", expecting="email"))
+    assert reply.slots == {"email": "lin@example.org"}
