@@ -67,6 +67,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"different (?:product|item|flavou?r|one|thing|size|colou?r|variant)",
         r"another (?:product|item|flavou?r|variant)",
         r"something else",
+        r"something different",
+        r"different",
         r"other (?:product|item|flavou?r)",
         r"change (?:the|my) (?:product|item|flavou?r)",
         r"instead of (?:this|the) (?:product|item)",
@@ -77,7 +79,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"promo\w*",
         r"codes?",
         r"next time",
-        r"next (?:order|purchase|box|one)",
+        r"next (?:order|purchase|box|one|month|week|year)",
         r"future",
         r"later on",
         r"(?:store )?credit",
@@ -90,6 +92,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"back (?:on|to) my (?:card|account)",
         r"get (?:my )?money",
         r"pay(?:ment)? back",
+        r"(?:my|the) money(?! off)",
     ),
     "reship": (
         r"replac\w+",
@@ -99,6 +102,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"new one",
         r"ship (?:it )?again",
         r"another one",
+        r"same (?:thing|item|one|product)(?: again)?",
+        r"send .{0,20}\bagain",
     ),
     "lost": (
         r"lost",
@@ -108,7 +113,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"not (?:received|delivered|arrived)",
         r"missing",
         r"disappeared",
-        r"stolen",
+        r"stol(?:en|e)",
         r"in transit",
         r"nowhere to be found",
         r"no sign",
@@ -143,6 +148,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"mix(?:ed)?[- ]?up",
         r"not mine",
         r"different (?:item|product) than",
+        r"different",
+        r"sent (?:me )?.{1,30}\b(?:i|but i) (?:ordered|wanted|asked for|bought)",
+        r"(?:ordered|wanted|bought) .{1,30}\b(?:got|received|they sent)",
     ),
     "standard": (
         r"standard",
@@ -240,11 +248,14 @@ _STOP = {
     "equal",
 }
 _CHEAPER = re.compile(
-    r"\b(?:cheap(?:er|est)|less expensive|lowest price|lower price|least expensive|"
+    r"\b(?:cheap(?:er|est)?|smaller|smallest|less expensive|lowest price|lower price|"
+    r"least expensive|"
     r"(?:saves?|save me) (?:the )?most|(?:bigger|biggest|larger|more) (?:discount|savings?|off)|"
     r"most (?:off|money off|savings?))\b"
 )
-_PRICIER = re.compile(r"\b(?:more expensive|priciest|pricier|most expensive|premium)\b")
+_PRICIER = re.compile(
+    r"\b(?:more expensive|priciest|pricier|most expensive|premium|bigger|biggest|larger|largest)\b"
+)
 _FASTER = re.compile(r"\b(?:fast(?:er|est)|quick(?:er|est)|soon(?:er|est)|speedier)\b")
 
 
@@ -252,6 +263,22 @@ class Option(Protocol):
     id: str
     label: str
     description: str
+
+
+def _tidy(text: str) -> str:
+    """Choice wording in one shape: "15 percent" → "15%", "two-day" → "2 day",
+    "discount code" → "coupon"."""
+    t = normalise(text)
+    t = re.sub(r"(\d+)\s*(?:percent|per cent|pct)\b", r"\1%", t)
+    t = re.sub(
+        r"\b(one|two|three|four|five)[- ](day|week)",
+        lambda m: f"{_NUMBER_WORDS[m.group(1)]} {m.group(2)}",
+        t,
+    )
+    t = re.sub(r"(\d+)-(day|week)", r"\1 \2", t)
+    t = re.sub(r"\bbusiness (days?)\b", r"\1", t)
+    t = re.sub(r"\b(?:discount|promo|money[- ]off) (?:code|voucher|coupon)\b", "coupon", t)
+    return t
 
 
 def _words(text: str) -> set[str]:
@@ -274,6 +301,12 @@ def _option_text(option: Option) -> tuple[str, str]:
     return option.label, description
 
 
+_AFTER_NUMBER = (
+    r"(?:please|pls|plz|thanks|thank|thx|sounds|works|is|would|will|for|looks|seems|then|it|"
+    r"one|option|choice)\b"
+)
+
+
 def _by_position(t: str, n: int) -> int | None:
     m = re.fullmatch(
         r"(?:(?:option|number|choice|no\.?)\s*|#)?(\d)\s*(?:please|pls|plz|thanks|thank you)?"
@@ -281,8 +314,17 @@ def _by_position(t: str, n: int) -> int | None:
         t.strip(),
     ) or re.search(r"\b(?:option|number|choice|#|no\.?)\s*(\d)\b(?!\s*%)", t)
     if not m:
-        lone = re.findall(r"(?<![\w%$.,])(\d)(?![\w%$.,]|\s*%)", t)
-        m = re.search(r"(?<![\w%$.,])(\d)(?![\w%$.,]|\s*%)", t) if len(lone) == 1 else None
+        # A lone digit is an option's number, unless it counts something ("3 days").
+        lone = re.findall(
+            r"(?<![\w%$.,])(\d)(?![\w%$.,]|\s*%|\s+(?!" + _AFTER_NUMBER + r")[a-z]{3,})", t
+        )
+        m = (
+            re.search(
+                r"(?<![\w%$.,])(\d)(?![\w%$.,]|\s*%|\s+(?!" + _AFTER_NUMBER + r")[a-z]{3,})", t
+            )
+            if len(lone) == 1
+            else None
+        )
     if m and 1 <= int(m.group(1)) <= n:
         return int(m.group(1)) - 1
     m = re.search(r"\b(?:option|number|choice)\s+(one|two|three|four|five)\b", t)
@@ -321,7 +363,7 @@ def _by_figure(t: str, options: Sequence[Option]) -> int | None:
     said = _figures(t)
     if not said:
         return None
-    hits = [i for i, o in enumerate(options) if said & _figures(" ".join(_option_text(o)).lower())]
+    hits = [i for i, o in enumerate(options) if said & _figures(_tidy(" ".join(_option_text(o))))]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -329,7 +371,7 @@ def _by_attribute(t: str, options: Sequence[Option]) -> int | None:
     """ "the cheaper one", "the faster one": compared on what the options state."""
     if (by_figure := _by_figure(t, options)) is not None:
         return by_figure
-    texts = [" ".join(_option_text(o)).lower() for o in options]
+    texts = [_tidy(" ".join(_option_text(o))) for o in options]
     prices = [_numbers(x, r"[$€£]\s*(\d+(?:\.\d+)?)") for x in texts]
     prices = [
         p or ([0.0] if re.search(r"\bfree\b", x) else [])
@@ -386,7 +428,7 @@ def _negated(t: str) -> tuple[str, str]:
 
 
 def score_options(text: str, options: Sequence[Option]) -> list[float]:
-    t = re.sub(r"\bwrong (" + _NOT_ITEMS + r")\b", r"mistaken \1", normalise(text))
+    t = re.sub(r"\bwrong (" + _NOT_ITEMS + r")\b", r"mistaken \1", _tidy(text))
     t, fixed = _fixed_phrases(t)
     kept, ruled_out = _negated(t)
     reply_words, reply_concepts = _words(kept), concepts(kept) | fixed
@@ -424,7 +466,7 @@ def find_choice(text: str, options: Sequence[Option], *, by_position: bool = Tru
     shown ("1" then answered a menu, not this question)."""
     if not options:
         return None
-    t = normalise(text).strip()
+    t = _tidy(text).strip()
     position = _by_position(t, len(options)) if by_position else None
     if position is not None:
         return options[position].id
@@ -432,6 +474,8 @@ def find_choice(text: str, options: Sequence[Option], *, by_position: bool = Tru
     if attribute is not None:
         return options[attribute].id
     scores = score_options(text, options)
+    if len(named_options(t, options)) >= 2 and re.search(r"\b(?:both|and|or|either|plus)\b", t):
+        return None  # "the discount and faster shipping": two at once is no one choice
     ranked = sorted(range(len(options)), key=lambda i: -scores[i])
     best = ranked[0]
     if scores[best] >= 1.0 and (len(ranked) == 1 or scores[best] - scores[ranked[1]] >= 0.5):
@@ -445,11 +489,23 @@ def find_choice(text: str, options: Sequence[Option], *, by_position: bool = Tru
     return None
 
 
+def named_options(t: str, options: Sequence[Option]) -> list[str]:
+    """Options the reply names by a word of their label (not ruled out)."""
+    kept, _ = _negated(t)
+    said = _words(kept)
+    return [
+        o.id for o in options if _words(o.label) & said or _words(o.id.replace("_", " ")) & said
+    ]
+
+
 def close_options(text: str, options: Sequence[Option]) -> list[str]:
     """When a reply fits two or more options equally well, their ids (best first): the
     clarifying question names them. Empty when one fits clearly or none does."""
     if len(options) < 2:
         return []
+    named = named_options(_tidy(text), options)
+    if len(named) >= 2:
+        return named
     scores = score_options(text, options)
     best = max(scores)
     if best < 1.0:

@@ -235,3 +235,57 @@ def test_tracking_numbers_pack_sizes_and_years_are_not_order_numbers(
 def test_an_email_spelt_out_to_dodge_harvesters() -> None:
     reply = understand(UnderstandRequest(text="lin at example dot org", expecting="email"))
     assert reply.slots == {"email": "lin@example.org"}
+
+
+RESOLUTIONS = [
+    ChoiceOption(id="replacement", label="Replacement", description="A new one, free."),
+    ChoiceOption(id="refund", label="Refund", description="Back to the original payment."),
+    ChoiceOption(id="credit", label="Store credit", description="110% to spend later."),
+]
+SUBSCRIPTION = [
+    ChoiceOption(id="skip", label="Skip the next box"),
+    ChoiceOption(id="pause", label="Pause for a month"),
+    ChoiceOption(id="cancel", label="Cancel the subscription"),
+]
+PLANS = [
+    ChoiceOption(id="solo", label="Solo", description="$15 a month, one bag"),
+    ChoiceOption(id="family", label="Family", description="$35 a month, three bags"),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "text", "choice"),
+    [
+        (RETENTION, "I prefer a discount code for next month", "coupon_for_next_time"),
+        (RETENTION, "ok fine, the 15 percent", "discount"),
+        (RETENTION, "something different instead of this item", "product_swap"),
+        (RETENTION, "can you do both the discount and faster shipping?", None),
+        (ISSUES, "someone stole it off the step", "Lost in transit"),
+        (ISSUES, "they sent me shampoo, I ordered conditioner", "Wrong item"),
+        (DELIVERY, "the cheap one", "economy"),
+        (DELIVERY, "three day is fine", "priority"),
+        (RESOLUTIONS, "I want the money", "refund"),
+        (RESOLUTIONS, "send the same thing again", "replacement"),
+        (RESOLUTIONS, "credit on my account", "credit"),
+        (SUBSCRIPTION, "take a month off", "pause"),
+        (SUBSCRIPTION, "I have too many, delay the next delivery", "skip"),
+        (SUBSCRIPTION, "stop it for good, cancel", "cancel"),
+        (PLANS, "the smaller plan", "solo"),
+        (PLANS, "the bigger one", "family"),
+        (PLANS, "3 bags", "family"),
+    ],
+)
+def test_choices_across_kinds_of_options(
+    options: list[ChoiceOption], text: str, choice: str | None
+) -> None:
+    assert _choice(text, options) == choice
+
+
+def test_naming_two_options_at_once_asks_which() -> None:
+    reply = understand(
+        UnderstandRequest(
+            text="can I have the discount and the coupon?", expecting="choice", options=RETENTION
+        )
+    )
+    assert reply.choice is None
+    assert reply.unsure_between == ["discount", "coupon_for_next_time"]
