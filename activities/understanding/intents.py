@@ -195,6 +195,20 @@ YES = (
     "true",
     "same address",
     "that one",
+    "mhm",
+    "mm-hmm",
+    "mmhm",
+    "uh huh",
+    "uh-huh",
+    "you bet",
+    "believe so",
+    "it is",
+    "it does",
+    "i do",
+    "they did",
+    "aye",
+    "roger",
+    "for sure",
 )
 NO = (
     "no",
@@ -245,6 +259,19 @@ NO = (
     "not correct",
     "👎",
     "false",
+    "prefer not",
+    "is not",
+    "are not",
+    "was not",
+    "does not",
+    "not here",
+    "not that i know",
+    "it isn't",
+    "it's not",
+    "isn't",
+    "doesn't",
+    "i don't",
+    "nothing",
 )
 CONCERN = ("but ", "however", "concern", "worried", "problem", "issue", "question")
 
@@ -285,7 +312,9 @@ def find_intent(text: str) -> str | None:
         return "insist_cancel"
     yes_despite_no = has_phrase(t, YES_DESPITE_NO)
     t = _without(t, YES_DESPITE_NO)
-    if has_phrase(t, UNSURE) and not has_phrase(t, ("yes", "no", "nope", "yeah")):
+    if has_phrase(t, UNSURE) and not has_phrase(
+        _without(t, UNSURE), ("yes", "no", "nope", "yeah", "yep", "nah")
+    ):
         return None
     if has_phrase(t, DECLINE):
         return "decline"

@@ -289,3 +289,23 @@ def test_naming_two_options_at_once_asks_which() -> None:
     )
     assert reply.choice is None
     assert reply.unsure_between == ["discount", "coupon_for_next_time"]
+
+
+@pytest.mark.parametrize(
+    ("text", "yes_no"),
+    [
+        ("mhm", True),
+        ("you bet", True),
+        ("I believe so", True),
+        ("aye", True),
+        ("I'd prefer not", False),
+        ("not that I know of", False),
+        ("it is not here", False),
+        ("no idea", None),
+        ("no, I don't know", False),
+    ],
+)
+def test_more_ways_of_saying_yes_and_no(text: str, yes_no: bool | None) -> None:
+    intent = understand(UnderstandRequest(text=text, expecting="yes_no")).intent
+    said = True if intent in {"yes", "accept"} else False if intent in {"no", "decline"} else None
+    assert said is yes_no
