@@ -115,14 +115,16 @@ def _digits(raw: str) -> str:
 _ORDER_TALK = re.compile(
     r"\b(?:order\w*|package|parcel|shipment|delivery|box|item|refund\w*|cancel\w*|return\w*|"
     r"reship\w*|track\w*|arriv\w*|came|deliver\w*|purchase\w*|bought|charged|ship\w*|"
-    r"never|missing|lost|late|damaged|broken|wrong|turned\s+up|showed\s+up)\b",
+    r"never|missing|lost|late|damaged|broken|wrong|turned\s+up|showed\s+up|chang\w*|updat\w*|"
+    r"address|status)\b",
     re.I,
 )
 _NOT_AN_ORDER = re.compile(
     r"\b(?:zip|zip\s*code|post\s*code|postal\s*code|phone|tel|mobile|cell|call\s+me\s+(?:at|on)|"
     r"apt|apartment|unit|suite|room|po\s+box|card|account|sku|item\s+no|paid|pay|cost|costs|"
     r"spent|charged|price|total|worth|tracking(?:\s+(?:number|no\.?|code|id|#))?|size|"
-    r"since|in\s+the\s+year)\W*(?:is\W+|was\W+|me\W+|about\W+|around\W+)?$",
+    r"since|in\s+the\s+year)(?:\s+(?:number|no\.?|#|id|code))?"
+    r"\W*(?:is\W+|was\W+|me\W+|about\W+|around\W+)?$",
     re.I,
 )
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
@@ -223,6 +225,9 @@ def parse_address(text: str) -> dict[str, str] | None:
         return None
     line1, rest = parts[0], parts[1:]
     line2 = rest.pop(0) if rest and _UNIT.match(rest[0]) else None
+    unit = re.search(r"\s+((?:apt|apartment|unit|suite|ste|#)\.?\s*\w+)$", line1, re.I)
+    if unit and line2 is None:
+        line1, line2 = line1[: unit.start()], unit.group(1)
     m = _REGION_POSTAL.match(" ".join(rest).replace(" ,", ","))
     if not m and len(rest) >= 2:
         m = _REGION_POSTAL.match(f"{rest[0]}, {' '.join(rest[1:])}")

@@ -309,3 +309,14 @@ def test_more_ways_of_saying_yes_and_no(text: str, yes_no: bool | None) -> None:
     intent = understand(UnderstandRequest(text=text, expecting="yes_no")).intent
     said = True if intent in {"yes", "accept"} else False if intent in {"no", "decline"} else None
     assert said is yes_no
+
+
+def test_an_account_number_is_not_the_order_number() -> None:
+    reply = understand(UnderstandRequest(text="account no 66612, and it's order 4490"))
+    assert reply.slots == {"order_number": "4490"}
+
+
+def test_a_unit_written_after_the_street_is_line2() -> None:
+    text = "31 Harbor Street Suite 7, Salem OR 97301"
+    address = understand(UnderstandRequest(text=text, expecting="address")).slots["address"]
+    assert (address["line1"], address["line2"]) == ("31 Harbor Street", "Suite 7")
