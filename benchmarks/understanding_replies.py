@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,24 @@ def evaluate(rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str,
     return figures, failures
 
 
+def _latency(rows: list[dict[str, Any]], rounds: int = 3) -> dict[str, float]:
+    """Time per reply understood (one process, warm), over every line `rounds` times."""
+    requests = [_request(row) for row in rows]
+    for request in requests:
+        understand(request)
+    times: list[float] = []
+    for _ in range(rounds):
+        for request in requests:
+            started = time.perf_counter()
+            understand(request)
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "p50": round(times[len(times) // 2], 3),
+        "p99": round(times[int(len(times) * 0.99)], 3),
+    }
+
+
 def _commit() -> str:
     try:
         out = subprocess.run(
@@ -127,7 +146,8 @@ def main() -> None:
         "tune": [r for r in rows if not r["heldout"]],
     }
     results = {name: evaluate(split) for name, split in splits.items()}
-    figures = {name: result[0] for name, result in results.items()}
+    figures: dict[str, Any] = {name: result[0] for name, result in results.items()}
+    figures["latency_ms"] = _latency(rows)
     if args.write_baseline:
         BASELINE.parent.mkdir(parents=True, exist_ok=True)
         BASELINE.write_text(json.dumps({"commit": _commit(), "figures": figures}, indent=2) + "\n")
@@ -140,6 +160,7 @@ def main() -> None:
         ["metric", "old rule-based", "new", "target"],
         [[m, old.get(m, "-"), figures["heldout"][m], TARGETS.get(m, "")] for m in metrics],
     )
+    console.print(f"latency per reply: {figures['latency_ms']}")
     if args.show_failures:
         for failure in results[args.show_failures][1]:
             console.print(failure)
