@@ -23,7 +23,7 @@ _ORDER_MARKED = re.compile(
     re.I,
 )
 _BARE_NUMBER = re.compile(
-    r"(?<![\w@.$€£/:-])#?(?P<num>\d{3,10})(?![\w@%$€£/:-]|\.\d|\s*(?:days?|weeks?|months?|"
+    r"(?<![\w@.$€£/:-])(?<!\d,)#?(?P<num>\d{3,10})(?![\w@%$€£/:-]|\.\d|\s*(?:days?|weeks?|months?|"
     r"hours?|mins?|minutes?|dollars?|usd|eur|bucks|items?|units?|pcs|x\b|am|pm|packs?|pk|count|ct|"
     r"oz|ml|g|kg|lbs?|inch(?:es)?|cm|mm|calories|kcal))",
     re.I,
