@@ -287,7 +287,6 @@ class TicketWorkflow:
         await self.entry.enter(route.policy_id)
         # The first message often already says what the policy will ask for.
         self.entry.prefill(understood)
-        await self.entry.answer_choices_from_earlier()
         return await self.steps.advance(Started())
 
     async def _on_agent(self, action: AgentAction) -> None:

@@ -131,6 +131,8 @@ class PolicyEntry:
             "policy entered",
             extra={"policy_id": plan.id, "policy_version": plan.version, "entry": mem.entry},
         )
+        # Routed or handed over to: a choice the customer already answered is not asked.
+        await self.answer_choices_from_earlier()
 
     def _initial_context(self) -> dict[str, Any]:
         """`$ticket`, `$customer` and `$message` always exist; the caller's context joins."""
