@@ -34,6 +34,15 @@ from benchmarks.harness import RESULTS_DIR, console, table, write_results
 CORPUS = Path(__file__).parent / "data" / "replies.jsonl"
 BASELINE = RESULTS_DIR / "understanding_replies_baseline.json"
 TARGETS = {"slot_f1": 0.97, "choice_accuracy": 0.97}
+#: The held-out figures when its failures were first read (commit da7ea71): the last clean
+#: measurement. Its two failures ("5001 - no wait, 5012" kept 5001; "hasn't arrived yet"
+#: chose "Damaged on arrival") were fixed after, so later held-out figures have seen them.
+HELDOUT_FIRST_READ: dict[str, Any] = {
+    "commit": "da7ea71",
+    "slot_f1": 0.9667,
+    "choice_accuracy": 0.9796,
+    "yes_no_accuracy": 1.0,
+}
 
 
 def load(path: Path = CORPUS) -> list[dict[str, Any]]:
@@ -157,8 +166,17 @@ def main() -> None:
     old = baseline["figures"]["heldout"] if baseline else {}
     table(
         "Reply understanding, held-out third",
-        ["metric", "old rule-based", "new", "target"],
-        [[m, old.get(m, "-"), figures["heldout"][m], TARGETS.get(m, "")] for m in metrics],
+        ["metric", "old rule-based", "new (first read)", "new", "target"],
+        [
+            [
+                m,
+                old.get(m, "-"),
+                HELDOUT_FIRST_READ.get(m, "-"),
+                figures["heldout"][m],
+                TARGETS.get(m, ""),
+            ]
+            for m in metrics
+        ],
     )
     console.print(f"latency per reply: {figures['latency_ms']}")
     if args.show_failures:
@@ -183,6 +201,10 @@ def main() -> None:
                 "old": baseline["figures"] if baseline else None,
                 "targets_heldout": TARGETS,
                 "targets_met": all(figures["heldout"][k] >= v for k, v in TARGETS.items()),
+                "heldout_first_read": HELDOUT_FIRST_READ,
+                "heldout_first_read_targets_met": all(
+                    HELDOUT_FIRST_READ[k] >= v for k, v in TARGETS.items()
+                ),
                 "heldout_failures": results["heldout"][1],
             },
         )

@@ -108,8 +108,8 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
     "lost": (
         r"lost",
         r"never (?:arrived|came|showed|got here|turned up|got it|received)",
-        r"(?:didn't|did not|hasn't|has not|haven't|have not) (?:arrive|come|show|shown|turned? up|"
-        r"received|get|gotten|got)",
+        r"(?:didn't|did not|hasn't|has not|haven't|have not|never|not yet) (?:been )?"
+        r"(?:arriv\w*|c[oa]me|show\w*|turn\w* up|receiv\w*|get|gotten|got|deliver\w*)",
         r"not (?:received|delivered|arrived)",
         r"missing",
         r"disappeared",

@@ -31,7 +31,8 @@ _BARE_NUMBER = re.compile(
 _PREFIXED_ID = re.compile(r"\b(?:ORD|ORDER|SO|PO)[-_ ]?(?P<num>\d{3,10})\b", re.I)
 # Words after which the customer's next value replaces what came before it.
 CORRECTION = re.compile(
-    r"\b(?:i\s+meant|meant\s+to\s+say|i\s+mean|actually|correction|sorry|oops|typo|"
+    r"\b(?:i\s+meant|meant\s+to\s+say|i\s+mean|actually|correction|sorry|oops|typo|wait|"
+    r"hang\s+on|hold\s+on|"
     r"instead|rather|wrong\s+(?:one|number|email|address)|not\s+that|my\s+bad|"
     r"should\s+(?:be|have\s+been)|use|scratch\s+that|make\s+that|change\s+it\s+to|"
     r"the\s+right\s+one|the\s+correct\s+one|new\s+one)\b",

@@ -320,3 +320,19 @@ def test_a_unit_written_after_the_street_is_line2() -> None:
     text = "31 Harbor Street Suite 7, Salem OR 97301"
     address = understand(UnderstandRequest(text=text, expecting="address")).slots["address"]
     assert (address["line1"], address["line2"]) == ("31 Harbor Street", "Suite 7")
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [("4501, hang on, 4510", "4510"), ("4502... wait, it's 4520", "4520")],
+)
+def test_a_pause_then_another_number_is_a_correction(text: str, order: str) -> None:
+    reply = understand(UnderstandRequest(text=text, expecting="order_number"))
+    assert (reply.slots["order_number"], reply.corrects) == (order, ["order_number"])
+
+
+@pytest.mark.parametrize(
+    "text", ["still hasn't been delivered", "it has not arrived", "not yet received"]
+)
+def test_not_arrived_is_lost_whatever_the_tense(text: str) -> None:
+    assert _choice(text, ISSUES) == "Lost in transit"
