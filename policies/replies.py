@@ -25,6 +25,15 @@ class Reply(BaseModel):
         default_factory=dict, description="slot kind → value found in the message"
     )
     choice: str | None = Field(default=None, description="offer option id the customer chose")
+    corrects: list[str] = Field(
+        default_factory=list,
+        description='slot kinds this message corrects ("sorry, I meant 5002"): they replace '
+        "what the customer said before",
+    )
+    unsure_between: list[str] = Field(
+        default_factory=list,
+        description="option ids the reply fits equally well: the clarifying question names them",
+    )
 
 
 def take_facts(node: AskNode, reply: Reply, context: dict[str, Any], first: Any) -> Any:

@@ -12,7 +12,6 @@ the trace and, by the workflow, in idempotency keys.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -24,12 +23,8 @@ from policies.conditions import (
     AnyOf,
     Compare,
     Condition,
-    LiteralValue,
     Not,
-    TemplateValue,
     Truthy,
-    Value,
-    VarRef,
     Vocab,
 )
 from policies.plan import (
@@ -49,6 +44,8 @@ from policies.plan import (
     UsePolicyNode,
 )
 from policies.replies import Reply, missing_facts, take_facts
+from workflows.context_values import MISSING as _MISSING
+from workflows.context_values import lookup, render, resolve_value
 
 # How many times a slot is asked before the ticket goes to a person.
 MAX_ATTEMPTS = 2
@@ -174,6 +171,11 @@ class InterpreterState(BaseModel):
     outcome_hint: str | None = None
     outcome: str | None = None
     trace: list[TraceEntry] = Field(default_factory=list)
+    answered: list[str] = Field(
+        default_factory=list,
+        description="vars of choice asks the customer already answered in an earlier message: "
+        "skipped like a known slot",
+    )
 
     @property
     def finished(self) -> bool:
@@ -224,71 +226,6 @@ def _address(frame: Frame) -> str:
 # ---------------------------------------------------------------------------
 # Values, templates and conditions
 # ---------------------------------------------------------------------------
-
-_MISSING = object()
-
-
-def lookup(context: dict[str, Any], path: list[str]) -> Any:
-    value: Any = context
-    for part in path:
-        if isinstance(value, dict) and part in value:
-            value = value[part]
-        else:
-            return _MISSING
-    return value
-
-
-_ISO_DATE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
-)
-
-
-def human(value: Any) -> str:
-    """How a value reads in a message: dates as "December 22, 2026", not ISO strings."""
-    if isinstance(value, datetime):
-        return f"{value:%B} {value.day}, {value.year}"
-    if isinstance(value, str) and _ISO_DATE.match(value):
-        try:
-            return human(datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except ValueError:
-            return value
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-_PLACEHOLDER = re.compile(r"\$([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)|\[([^\]]+)\]")
-
-
-def render(text: str, context: dict[str, Any]) -> str:
-    """Fill ``$var.field`` and ``[placeholder]`` from context; unknown ones stay visible."""
-
-    def fill(m: re.Match[str]) -> str:
-        if m.group(1):
-            value = lookup(context, m.group(1).split("."))
-            return m.group(0) if value is _MISSING else human(value)
-        key = m.group(2).strip().lower().replace(" ", "_")
-        value = lookup(context, key.split("."))
-        if value is _MISSING:
-            value = context.get("placeholders", {}).get(key, _MISSING)
-        return m.group(0) if value is _MISSING else human(value)
-
-    return _PLACEHOLDER.sub(fill, text)
-
-
-def resolve_value(value: Value, context: dict[str, Any]) -> Any:
-    if isinstance(value, VarRef):
-        for path in [value.path, *value.fallbacks]:
-            found = lookup(context, path)
-            # "" is an answer that means "nothing new" (keep the address on file): fall back.
-            if found is not _MISSING and found is not None and found != "":
-                return found
-        return None
-    if isinstance(value, LiteralValue):
-        return value.value
-    if isinstance(value, TemplateValue):
-        return render(value.text, context)
-    raise TypeError(f"unknown value {value!r}")
 
 
 def _compare(op: str, left: Any, right: Any) -> bool:
@@ -467,7 +404,7 @@ class Interpreter:
                 state.waiting = None
                 self._step_over(state)
                 return True
-            return self._retry(state, node, node.question, node.options, now, out)
+            return self._retry(state, node, node.question, node.options, now, out, event)
         if isinstance(node, OfferNode):
             if event.intent in {"decline", "no", "insist_cancel"} and not event.choice:
                 state.context[node.var] = {"accepted": False, "choice": None}
@@ -485,7 +422,7 @@ class Interpreter:
                     self._step_over(state)
                     state.stack.append(Frame(list_path=f"{waiting.node}/options/{index}/steps"))
                     return True
-            return self._retry(state, node, node.prompt, node.options, now, out)
+            return self._retry(state, node, node.prompt, node.options, now, out, event)
         return False
 
     def _retry(
@@ -496,6 +433,7 @@ class Interpreter:
         options: list[str] | list[OfferOption],
         now: datetime,
         out: list[Command],
+        event: Reply | None = None,
     ) -> bool:
         waiting = state.waiting
         assert waiting is not None
@@ -519,11 +457,18 @@ class Interpreter:
                 f"understood after {waiting.attempts} attempts.",
             )
             return False
+        clarify = f"Sorry, I didn't quite get that. {render(question, state.context)}"
+        labels = {o.id: o.label for o in options if isinstance(o, OfferOption)}
+        labels.update({o: o for o in options if isinstance(o, str)})
+        close = [labels[i] for i in (event.unsure_between if event else []) if i in labels]
+        if len(close) >= 2:
+            # One clarifying question naming the options the reply fits equally.
+            clarify = f"Just to be sure: did you mean {', '.join(close[:-1])} or {close[-1]}?"
         out.append(
             Ask(
                 node=waiting.node,
                 slot=waiting.slot or "free_text",
-                question=f"Sorry, I didn't quite get that. {render(question, state.context)}",
+                question=clarify,
                 options=[o.label if isinstance(o, OfferOption) else o for o in options],
             )
         )
@@ -562,7 +507,11 @@ class Interpreter:
             self._step_over(state)
         elif isinstance(node, AskNode):
             known = lookup(ctx, node.var.split(".")) not in (_MISSING, None)
-            if node.skip_if_known and known and not missing_facts(node, ctx):
+            if (
+                known
+                and (node.skip_if_known or node.var in state.answered)
+                and not missing_facts(node, ctx)
+            ):
                 self._trace(state, address, node, "skipped", now, f"${node.var} already known")
                 self._step_over(state)
                 return

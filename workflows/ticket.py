@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.ticket_routing import (
         FIRST_TURN_TAKES_STARTS_POLICY,
+        REPLIES_BY_MEANING,
         ROUTING_ASKS_BETWEEN_TWO,
         PolicyEntry,
     )
@@ -102,6 +103,7 @@ class TicketWorkflow:
         self.entry.takes_starts_policy = workflow.patched(FIRST_TURN_TAKES_STARTS_POLICY)
         self._indexes_customer = workflow.patched(CUSTOMER_KEY_PATCH)
         self.entry.asks_between_two = workflow.patched(ROUTING_ASKS_BETWEEN_TWO)
+        self.entry.by_meaning = workflow.patched(REPLIES_BY_MEANING)
         if start.carried is None:
             mem.silent_since = workflow.now()
             self._index_start()

@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         RouteRequest,
         RouteResult,
     )
-    from activities.understanding import ChoiceOption, UnderstandRequest
+    from activities.understanding import EARLIER_CHOICE, ChoiceOption, UnderstandRequest
     from policies.plan import AskNode, OfferNode, Plan
     from workflows import search_attributes as sa
     from workflows.activity_options import LOCAL_RETRY, LOCAL_TIMEOUT
@@ -38,6 +38,12 @@ FIRST_TURN_TAKES_STARTS_POLICY = "first-turn-takes-starts-policy"
 #: showed the menu instead.
 ROUTING_ASKS_BETWEEN_TWO = "routing-asks-between-two"
 
+#: Patch id: tickets that start on this code let a correction ("sorry, I meant 5002")
+#: replace the fact it corrects, and answer a choice ask from what earlier messages said
+#: ("it arrived damaged" → the "what went wrong?" choice), one `understand_reply` per choice
+#: ask on entering a policy; older histories replay without either.
+REPLIES_BY_MEANING = "replies-by-meaning"
+
 
 class PolicyEntry:
     def __init__(self, start: TicketStart, mem: TicketMemory) -> None:
@@ -48,6 +54,8 @@ class PolicyEntry:
         self.takes_starts_policy = False
         # Set from `workflow.patched(ROUTING_ASKS_BETWEEN_TWO)` at the start of each run.
         self.asks_between_two = False
+        # Set by the workflow from `workflow.patched(REPLIES_BY_MEANING)`.
+        self.by_meaning = False
 
     async def route(self, message: CustomerMessage) -> RouteResult:
         """The policy for this message; the start's ticket type or policy only at first."""
@@ -151,6 +159,8 @@ class PolicyEntry:
             "policy entered",
             extra={"policy_id": plan.id, "policy_version": plan.version, "entry": mem.entry},
         )
+        # Routed or handed over to: a choice the customer already answered is not asked.
+        await self.answer_choices_from_earlier()
 
     def _initial_context(self) -> dict[str, Any]:
         """`$ticket`, `$customer` and `$message` always exist; the caller's context joins."""
@@ -179,7 +189,10 @@ class PolicyEntry:
             ask_slot = waiting.slot
             node = node_at(plan, waiting.node)
             if isinstance(node, OfferNode):
-                options = [ChoiceOption(id=o.id, label=o.label) for o in node.options]
+                options = [
+                    ChoiceOption(id=o.id, label=o.label, description=o.description)
+                    for o in node.options
+                ]
             elif isinstance(node, AskNode) and node.options:
                 options = [ChoiceOption(id=o, label=o) for o in node.options]
         reply: Reply = await workflow.execute_local_activity(
@@ -193,15 +206,51 @@ class PolicyEntry:
 
     def prefill(self, reply: Reply | None = None) -> None:
         """Bind what the customer already told us (in any message, to any policy) to every
-        data slot the current plan would ask for: the bot never asks twice."""
+        data slot the current plan would ask for: the bot never asks twice. A correction
+        replaces the value it corrects, in what the plan will use next too."""
         mem = self.mem
+        corrected: set[str] = set()
         if reply is not None:
             mem.known_slots.update(reply.slots)
+            if self.by_meaning:
+                corrected = {slot for slot in reply.corrects if slot in reply.slots}
         plan = mem.current_plan()
         if plan is None or mem.interpreter is None:
             return
         context = mem.interpreter.context
         for node in plan.walk():
             if isinstance(node, AskNode) and node.skip_if_known:
-                if node.slot in mem.known_slots:
+                if node.slot in corrected:
+                    context[node.var] = mem.known_slots[node.slot]
+                elif node.slot in mem.known_slots:
                     context.setdefault(node.var, mem.known_slots[node.slot])
+
+    async def answer_choices_from_earlier(self) -> None:
+        """A choice ask whose answer the customer already gave ("my package arrived
+        damaged" before "what went wrong? 1. Lost 2. Damaged 3. Wrong item") is answered
+        from their earlier messages, read against its options, and then not asked."""
+        mem = self.mem
+        plan = mem.current_plan()
+        state = mem.interpreter
+        if not self.by_meaning or plan is None or state is None:
+            return
+        said = " ".join(e.text for e in mem.transcript if e.role == "customer")
+        for node in plan.walk():
+            if not (isinstance(node, AskNode) and node.slot == "choice" and node.options):
+                continue
+            if node.var in state.context or not said:
+                continue
+            reply: Reply = await workflow.execute_local_activity(
+                "understand_reply",
+                UnderstandRequest(
+                    text=said,
+                    expecting=EARLIER_CHOICE,
+                    options=[ChoiceOption(id=o, label=o) for o in node.options],
+                ),
+                result_type=Reply,
+                start_to_close_timeout=LOCAL_TIMEOUT,
+                retry_policy=LOCAL_RETRY,
+            )
+            if reply.choice is not None:
+                state.context[node.var] = reply.choice
+                state.answered.append(node.var)

@@ -237,3 +237,34 @@ def test_the_same_events_give_the_same_commands(retention: Plan) -> None:
     a = first.send(Reply(text="2", choice="faster_shipping"))
     b = second.send(Reply(text="2", choice="faster_shipping"))
     assert a == b and first.state == second.state
+
+
+def test_a_reply_fitting_two_offers_gets_one_clarifying_question_then_escalates(
+    retention: Plan,
+) -> None:
+    run = _to_offer(retention)
+    (clarify,) = run.send(
+        Reply(text="money off", unsure_between=["discount", "coupon_for_next_time"])
+    )
+    assert isinstance(clarify, Ask)
+    assert clarify.question == "Just to be sure: did you mean Discount or Coupon for next time?"
+    assert clarify.options[0] == "Discount"
+    # Still unclear: the existing two strikes hand it to a person.
+    commands = run.send(Reply(text="either I guess"))
+    assert isinstance(commands[-1], Escalate) and commands[-1].reason == "reply not understood"
+
+
+def test_a_choice_answered_in_an_earlier_message_is_not_asked() -> None:
+    plan = plan_of(
+        "1. Ask the customer what went wrong: → $issue\n"
+        "   - Lost in transit\n   - Damaged on arrival\n"
+        '2. Say "Noted: $issue."\n'
+    )
+    run = Run(plan, {"issue": "Damaged on arrival"})
+    run.state.answered.append("issue")
+    commands = run.send(Started())
+    assert not any(isinstance(c, Ask) for c in commands)
+    assert run.said() == ["Noted: Damaged on arrival."]
+    # Without the mark (an older ticket), a bound choice is asked as before.
+    again = Run(plan, {"issue": "Damaged on arrival"})
+    assert isinstance(again.send(Started())[0], Ask)

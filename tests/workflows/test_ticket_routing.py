@@ -20,7 +20,11 @@ from tests.workflows.signalled_tickets import open_ticket, write
 from ticketflow.settings import Settings
 from workflows.ticket import CUSTOMER_KEY_PATCH, TicketWorkflow
 from workflows.ticket_models import TicketStart
-from workflows.ticket_routing import FIRST_TURN_TAKES_STARTS_POLICY, ROUTING_ASKS_BETWEEN_TWO
+from workflows.ticket_routing import (
+    FIRST_TURN_TAKES_STARTS_POLICY,
+    REPLIES_BY_MEANING,
+    ROUTING_ASKS_BETWEEN_TWO,
+)
 
 FIRST_MESSAGE = "Please skip my next shipment"
 
@@ -41,6 +45,7 @@ async def test_the_starts_policy_is_entered_without_routing_again(
         FIRST_TURN_TAKES_STARTS_POLICY,
         CUSTOMER_KEY_PATCH,
         ROUTING_ASKS_BETWEEN_TWO,
+        REPLIES_BY_MEANING,
     ]
 
 
