@@ -98,8 +98,29 @@ def stem(word: str) -> str:
     return word
 
 
+#: Words that negate what follows ("I didn't receive it", "never arrived").
+_NEGATIONS = frozenset(
+    "not never no didn't didnt haven't havent hasn't hasnt isn't isnt wasn't wasnt don't dont "
+    "doesn't doesnt won't wont can't cant nothing".split()
+)
+
+
 def content_words(text: str) -> list[str]:
-    return [stem(w) for w in normalise(text).split() if w not in _STOP and len(w) > 1]
+    """The message's stemmed content words; a word right after a negation (at most one
+    stop word between) is marked as negated: "didn't receive" → `not_receiv`, which is
+    what a parcel that has not arrived says and a wrong item received does not."""
+    out: list[str] = []
+    negated = 0
+    for w in normalise(text).split():
+        if w in _NEGATIONS:
+            negated = 2
+            continue
+        if w in _STOP or len(w) <= 1:
+            negated = max(negated - 1, 0)
+            continue
+        out.append(f"not_{stem(w)}" if negated else stem(w))
+        negated = 0
+    return out
 
 
 class Embedder(Protocol):
@@ -176,10 +197,6 @@ class Tuning:
     #: The menu when the message is this much closer to an off-topic opening than to the
     #: best candidate's phrases.
     off_topic_lead: float = 0.0
-    #: ... raised by this much per unit of the best candidate's keyword share: a message
-    #: made of one policy's own words ("cancle my order pls") is not off-topic because
-    #: its typos pull the embedding away.
-    off_topic_keywords: float = 0.0
     #: A clause of a longer message counts as a request of its own only with at least
     #: this keyword share ("Hi, I'd like to come back and restart my plan" is one request).
     clause_keywords: float = 0.5
@@ -470,7 +487,7 @@ class MeaningRouter:
         if not ranked or ranked[0].score < t.floor:
             return Decision("none", ranked)
         top = ranked[0]
-        if top.off_topic - top.semantic > t.off_topic_lead + t.off_topic_keywords * top.keywords:
+        if top.off_topic - top.semantic > t.off_topic_lead:
             return Decision("none", ranked)
         ranked, settled = self._between_siblings(ranked, text)
         if settled:

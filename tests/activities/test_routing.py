@@ -10,7 +10,7 @@ import socket
 import pytest
 
 from activities.policy_store import PolicyActivities, RouteRequest, RouteResult
-from activities.routing import WordLlamaEmbedder, without_negated_requests
+from activities.routing import WordLlamaEmbedder, content_words, without_negated_requests
 from policies.library import load_library
 
 
@@ -162,3 +162,8 @@ def test_of_two_sibling_policies_the_kind_of_order_decides(
     policies: PolicyActivities, text: str, policy_id: str
 ) -> None:
     assert route(policies, text).policy_id == policy_id
+
+
+def test_a_negated_word_is_its_own_keyword() -> None:
+    assert content_words("I didn't receive the items") == ["not_receiv", "item"]
+    assert content_words("I received the wrong items") == ["receiv", "wrong", "item"]
