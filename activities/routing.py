@@ -85,7 +85,7 @@ _STOP = frozenset(
     "in on at for from with and or but so if this that these those there please pls plz "
     "can could would will just want wanted like i'd id need get got have has had do does "
     "did don't dont not no yes hi hello hey thanks thank one some any all what when where "
-    "how why which who still now again also".split()
+    "how why which who still now also".split()
 )
 
 
@@ -197,6 +197,9 @@ class Tuning:
     #: The menu when the message is this much closer to an off-topic opening than to the
     #: best candidate's phrases.
     off_topic_lead: float = 0.0
+    #: ... unless the best candidate scores at least this (its own words, its typos
+    #: forgiven: "cancle my order pls").
+    off_topic_below: float = 0.65
     #: A clause of a longer message counts as a request of its own only with at least
     #: this keyword share ("Hi, I'd like to come back and restart my plan" is one request).
     clause_keywords: float = 0.5
@@ -487,7 +490,7 @@ class MeaningRouter:
         if not ranked or ranked[0].score < t.floor:
             return Decision("none", ranked)
         top = ranked[0]
-        if top.off_topic - top.semantic > t.off_topic_lead:
+        if top.score < t.off_topic_below and top.off_topic - top.semantic > t.off_topic_lead:
             return Decision("none", ranked)
         ranked, settled = self._between_siblings(ranked, text)
         if settled:
