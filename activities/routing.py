@@ -46,12 +46,46 @@ _JOINS = re.compile(
 )
 
 
+#: What a customer asks for, by the head words of the library's ticket types and their
+#: everyday forms: after a negation ("without cancelling", "not a refund but …",
+#: "instead of a replacement") the word names what they do *not* want, so it is left out
+#: of the scoring.
+_REQUEST_WORDS = (
+    r"cancel\w*|refund\w*|reship\w*|restart\w*|skip\w*|swap\w*|replace\w*|resend\w*|"
+    r"money|return\w*|pause\w*|subscription"
+)
+_NEGATED_REQUEST = re.compile(
+    r"\b(?:without|instead of|rather than|not|no|never|don'?t|do not|no need (?:for|to)|"
+    r"not interested in|not looking for|don'?t want(?: to)?|do not want(?: to)?)\s+"
+    r"((?:(?:a|an|the|my|to|any|for)\s+)*)(" + _REQUEST_WORDS + r")\b",
+    re.IGNORECASE,
+)
+#: Words that place a request in a subscription (a box that comes every month) rather
+#: than a one-off order: between two policies that differ only in that, they decide.
+_SUBSCRIPTION = re.compile(
+    r"\b(subs?cr\w*|sub|monthly|weekly|quarterly|recurring|auto-?ship\w*|auto[- ]deliver\w*|"
+    r"autoship\w*|refills?|membership|plan)\b",
+    re.IGNORECASE,
+)
+
+
+def without_negated_requests(text: str) -> str:
+    """The message with what it says it does not want taken out ("skip a box without
+    cancelling" → "skip a box without")."""
+    kept = _NEGATED_REQUEST.sub(lambda m: m.group(0)[: m.start(2) - m.start(0)], text)
+    return re.sub(r" {2,}", " ", kept)
+
+
+def mentions_subscription(text: str) -> bool:
+    return bool(_SUBSCRIPTION.search(text))
+
+
 _STOP = frozenset(
     "a an the i i'm im my me we our you your it its it's is are was were be been am to of "
     "in on at for from with and or but so if this that these those there please pls plz "
     "can could would will just want wanted like i'd id need get got have has had do does "
     "did don't dont not no yes hi hello hey thanks thank one some any all what when where "
-    "how why which who still now again also".split()
+    "how why which who still now also".split()
 )
 
 
@@ -64,8 +98,29 @@ def stem(word: str) -> str:
     return word
 
 
+#: Words that negate what follows ("I didn't receive it", "never arrived").
+_NEGATIONS = frozenset(
+    "not never no didn't didnt haven't havent hasn't hasnt isn't isnt wasn't wasnt don't dont "
+    "doesn't doesnt won't wont can't cant nothing".split()
+)
+
+
 def content_words(text: str) -> list[str]:
-    return [stem(w) for w in normalise(text).split() if w not in _STOP and len(w) > 1]
+    """The message's stemmed content words; a word right after a negation (at most one
+    stop word between) is marked as negated: "didn't receive" → `not_receiv`, which is
+    what a parcel that has not arrived says and a wrong item received does not."""
+    out: list[str] = []
+    negated = 0
+    for w in normalise(text).split():
+        if w in _NEGATIONS:
+            negated = 2
+            continue
+        if w in _STOP or len(w) <= 1:
+            negated = max(negated - 1, 0)
+            continue
+        out.append(f"not_{stem(w)}" if negated else stem(w))
+        negated = 0
+    return out
 
 
 class Embedder(Protocol):
@@ -121,6 +176,7 @@ class Scored:
     best_policy: Plan
     semantic: float = 0.0
     off_topic: float = 0.0
+    keywords: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -141,6 +197,20 @@ class Tuning:
     #: The menu when the message is this much closer to an off-topic opening than to the
     #: best candidate's phrases.
     off_topic_lead: float = 0.0
+    #: ... unless the best candidate scores at least this (its own words, its typos
+    #: forgiven: "cancle my order pls").
+    off_topic_below: float = 0.65
+    #: A clause of a longer message counts as a request of its own only with at least
+    #: this keyword share ("Hi, I'd like to come back and restart my plan" is one request).
+    clause_keywords: float = 0.5
+    #: ... and at least this combined score: a clause routes on its own only when sure.
+    clause_floor: float = 0.7
+    #: Two sibling policies (the same request, one for subscriptions): the one the message's
+    #: wording fits wins when both lead the third by this much.
+    sibling_margin: float = 0.06
+    #: Taken from the sibling whose kind of order (subscription or not) the message does
+    #: not name.
+    subscription_fit: float = 0.05
 
 
 #: Things customers write that no policy handles (account, product and shop questions,
@@ -251,10 +321,39 @@ class MeaningRouter:
                 for text in [*cand.phrases, *when_to_use_sentences(plan)]:
                     words.update(content_words(text))
             self._vocab.append(words)
-        self._df: dict[str, int] = {}
-        for words in self._vocab:
+        #: Pairs of candidates that are one request, one of them for subscriptions
+        #: ("Reship subscription order" and "Reship order"), subscription one first.
+        self._siblings: set[tuple[str, str]] = set()
+        for sub in self.candidates:
+            for plain in self.candidates:
+                if sub is plain:
+                    continue
+                sub_types = {
+                    normalise(t.lower().replace("subscription", ""))
+                    for p in sub.policies
+                    for t in p.ticket_types
+                    if "subscription" in t.lower()
+                }
+                plain_types = {normalise(t) for p in plain.policies for t in p.ticket_types}
+                if sub_types & plain_types:
+                    self._siblings.add((sub.key, plain.key))
+        # A word both siblings use still tells their request apart from the others: the
+        # word counts by families of candidates (siblings are one family).
+        family = {c.key: c.key for c in self.candidates}
+        for sub_key, plain_key in self._siblings:
+            family[sub_key] = family[plain_key] = min(sub_key, plain_key)
+        self._families = len(set(family.values()))
+        users: dict[str, set[str]] = {}
+        for cand, words in zip(self.candidates, self._vocab, strict=True):
             for word in words:
-                self._df[word] = self._df.get(word, 0) + 1
+                users.setdefault(word, set()).add(family[cand.key])
+        self._df: dict[str, int] = {word: len(fams) for word, fams in users.items()}
+        merged: dict[str, set[str]] = {}
+        for cand, words in zip(self.candidates, self._vocab, strict=True):
+            merged.setdefault(family[cand.key], set()).update(words)
+        #: Each candidate's family's words: the keyword signal tells families apart, the
+        #: kind of order (subscription or not) tells siblings apart.
+        self._family_vocab = [merged[family[c.key]] for c in self.candidates]
         self._words = sorted(self._df)
 
     # -- scoring ------------------------------------------------------------------------
@@ -262,6 +361,7 @@ class MeaningRouter:
     def parts(self, text: str) -> tuple[list[tuple[int, dict[str, float], Plan]], float]:
         """Each candidate's signals for `text` (semantic, lexical, keywords, exact) and the
         best policy inside it, plus how close the text is to the off-topic openings."""
+        text = without_negated_requests(text)
         low = normalise(text)
         if not low:
             return [], 0.0
@@ -301,15 +401,18 @@ class MeaningRouter:
 
     def score(self, text: str, among: Sequence[str] | None = None) -> list[Scored]:
         """Every candidate's score for `text`, best first (only the `among` keys if given)."""
-        return self._combine(*self.parts(text), among=among)
+        return self._combine(*self.parts(text), among=among, subscribed=mentions_subscription(text))
 
     def _combine(
         self,
         parts: list[tuple[int, dict[str, float], Plan]],
         off_topic: float,
         among: Sequence[str] | None = None,
+        subscribed: bool = False,
     ) -> list[Scored]:
         t = self.tuning
+        sub_keys = {a for a, _ in self._siblings}
+        plain_keys = {b for _, b in self._siblings}
         out: list[Scored] = []
         for ci, signals, best in parts:
             cand = self.candidates[ci]
@@ -321,7 +424,12 @@ class MeaningRouter:
                 + t.keywords * signals["keywords"]
                 + t.exact * signals["exact"]
             )
-            out.append(Scored(cand, score, best, signals["semantic"], off_topic))
+            # Of two sibling policies, the one whose kind of order the message names.
+            if (cand.key in sub_keys and not subscribed) or (cand.key in plain_keys and subscribed):
+                score -= t.subscription_fit
+            out.append(
+                Scored(cand, score, best, signals["semantic"], off_topic, signals["keywords"])
+            )
         out.sort(key=lambda s: (-s.score, s.candidate.key))
         return out
 
@@ -338,47 +446,78 @@ class MeaningRouter:
         return known
 
     def _keyword_share(self, words: list[str], ci: int) -> float:
-        """The share of the message's known content words (weighted by how few candidates
-        use them) that this candidate's phrases use."""
-        n = len(self.candidates)
+        """The share of the message's known content words (weighted by how few families of
+        candidates use them) that this candidate's phrases use."""
+        n = self._families
         total = ours = 0.0
         for word in words:
             weight = np.log(1.0 + n / self._df[word])
             total += weight
-            if word in self._vocab[ci]:
+            if word in self._family_vocab[ci]:
                 ours += weight
         return float(ours / total) if total else 0.0
 
     def decide(self, text: str) -> Decision:
         """Route the whole message, or its first request when it makes several."""
-        whole = self._decide_one(self.score(text))
+        whole = self._decide_one(self.score(text), text)
         clauses = [c for c in _JOINS.split(text) if len(normalise(c).split()) >= 2]
         if len(clauses) < 2:
             return whole
-        first = self._decide_one(self.score(clauses[0]))
-        if first.kind != "routed":
+        first = self._decide_one(self.score(clauses[0]), clauses[0])
+        if not self._a_request(first):
             return whole
         assert first.top is not None
         for clause in clauses[1:]:
-            other = self._decide_one(self.score(clause))
-            if other.kind == "routed" and other.top is not None:
+            other = self._decide_one(self.score(clause), clause)
+            if self._a_request(other) and other.top is not None:
                 if other.top.candidate.key != first.top.candidate.key:
                     return Decision("routed", first.ranked, later=other.top)
         if whole.kind == "routed":
             return whole
         return first
 
-    def _decide_one(self, ranked: list[Scored]) -> Decision:
+    def _a_request(self, decision: Decision) -> bool:
+        top = decision.top
+        return (
+            decision.kind == "routed"
+            and top is not None
+            and top.keywords >= self.tuning.clause_keywords
+            and top.score >= self.tuning.clause_floor
+        )
+
+    def _decide_one(self, ranked: list[Scored], text: str = "") -> Decision:
         t = self.tuning
         if not ranked or ranked[0].score < t.floor:
             return Decision("none", ranked)
-        if ranked[0].off_topic - ranked[0].semantic > t.off_topic_lead:
+        top = ranked[0]
+        if top.score < t.off_topic_below and top.off_topic - top.semantic > t.off_topic_lead:
             return Decision("none", ranked)
+        ranked, settled = self._between_siblings(ranked, text)
+        if settled:
+            return Decision("routed", ranked)
         if len(ranked) == 1 or ranked[0].score - ranked[1].score >= t.margin:
             return Decision("routed", ranked)
         if ranked[1].score >= t.second_floor:
             return Decision("ambiguous", ranked)
         return Decision("routed", ranked)
+
+    def _between_siblings(self, ranked: list[Scored], text: str) -> tuple[list[Scored], bool]:
+        """The top two are one request, one for subscriptions: the message's own wording
+        (a subscription, a monthly box, a plan …) picks between them, and the pair routes
+        when it is clearly ahead of the third."""
+        if len(ranked) < 2:
+            return ranked, False
+        a, b = ranked[0], ranked[1]
+        pair = (a.candidate.key, b.candidate.key)
+        if pair not in self._siblings and pair[::-1] not in self._siblings:
+            return ranked, False
+        third = ranked[2].score if len(ranked) > 2 else 0.0
+        if b.score - third < self.tuning.sibling_margin:
+            return ranked, False
+        sub, plain = (a, b) if pair in self._siblings else (b, a)
+        first = sub if mentions_subscription(text) else plain
+        second = plain if first is sub else sub
+        return [first, second, *ranked[2:]], True
 
     def choose(self, text: str, keys: Sequence[str]) -> str | None:
         """The customer's answer to "is it A or B?": a number, yes (to the first), or words
