@@ -1,0 +1,151 @@
+"""The policy store's tables, and the worker's read-only view of them.
+
+The store lives in the app database (owned by the API: `api/services/policy_store.py`
+writes it, `api/migrations/versions/0003_policy_store.py` creates it). The table models
+are here, in the activities layer, because the worker reads them too: `load_policy` takes
+a plan by (policy id, version hash) from `policy_version`, and a hand-over takes the
+version published at that moment. Nothing here writes.
+
+- `policy`: one row per policy id, with the published pointer (`published_version_id`)
+  and `deleted_at` (a deleted policy keeps its versions: running tickets may hand over to
+  a version they already know).
+- `policy_version`: immutable; the source, the compiled plan's JSON, the version hash
+  (the plan's `version`), author, message, time. Unique per (policy, hash).
+- `policy_draft`: at most one per policy (its primary key is the policy id).
+- `policy_audit`: every save, publish, rollback, import and delete, in order; its highest
+  id doubles as a change counter (the API reloads its published set when it moves).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from threading import Lock
+from typing import Any
+
+from sqlalchemy import DateTime, Engine, Text, UniqueConstraint, event
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Field, Session, SQLModel, create_engine, select
+
+from policies.plan import Plan
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StoredPolicy(SQLModel, table=True):
+    __tablename__ = "policy"
+
+    id: str = Field(primary_key=True, max_length=100)
+    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+    published_version_id: int | None = Field(default=None, foreign_key="policy_version.id")
+    deleted_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class PolicyVersion(SQLModel, table=True):
+    __tablename__ = "policy_version"
+    __table_args__ = (UniqueConstraint("policy_id", "version_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    policy_id: str = Field(max_length=100, index=True)
+    version_hash: str = Field(max_length=64)
+    source: str = Field(sa_type=Text)
+    plan_json: str = Field(sa_type=Text)
+    author: str = Field(default="", max_length=100)
+    message: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+
+    def plan(self) -> Plan:
+        return Plan.model_validate_json(self.plan_json)
+
+
+class PolicyDraft(SQLModel, table=True):
+    __tablename__ = "policy_draft"
+
+    policy_id: str = Field(primary_key=True, max_length=100)
+    source: str = Field(sa_type=Text)
+    author: str = Field(default="", max_length=100)
+    updated_at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+
+
+class PolicyAudit(SQLModel, table=True):
+    __tablename__ = "policy_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    policy_id: str = Field(max_length=100, index=True)
+    action: str = Field(max_length=32, description="save | publish | rollback | import | delete")
+    version_hash: str | None = Field(default=None, max_length=64)
+    author: str = Field(default="", max_length=100)
+    message: str = Field(default="", max_length=1000)
+    at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
+
+
+def read_engine(url: str) -> Engine:
+    """An engine on the app database for reading (the API process migrates it)."""
+    if url.startswith("sqlite"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+
+        @event.listens_for(engine, "connect")
+        def _wal(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class PolicyVersions:
+    """The worker's read-only access: a plan by (policy id, version hash), cached per hash
+    (versions are immutable, so the cache never goes stale), and the version published now.
+
+    Every method returns None when the store has no answer (no such row, or no store
+    tables yet): the caller falls back to the bundled library."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._plans: dict[tuple[str, str], Plan] = {}
+        self._lock = Lock()
+
+    @classmethod
+    def from_url(cls, url: str) -> PolicyVersions:
+        return cls(read_engine(url))
+
+    def plan(self, policy_id: str, version_hash: str) -> Plan | None:
+        key = (policy_id, version_hash)
+        with self._lock:
+            cached = self._plans.get(key)
+        if cached is not None:
+            return cached
+        try:
+            with Session(self.engine) as session:
+                row = session.exec(
+                    select(PolicyVersion).where(
+                        PolicyVersion.policy_id == policy_id,
+                        PolicyVersion.version_hash == version_hash,
+                    )
+                ).first()
+        except SQLAlchemyError:
+            return None
+        if row is None:
+            return None
+        plan = row.plan()
+        with self._lock:
+            self._plans[key] = plan
+        return plan
+
+    def published(self, policy_id: str) -> Plan | None:
+        """The plan published for `policy_id` now (None: not in the store, or deleted)."""
+        try:
+            with Session(self.engine) as session:
+                policy = session.get(StoredPolicy, policy_id)
+                if policy is None or policy.deleted_at or policy.published_version_id is None:
+                    return None
+                row = session.get(PolicyVersion, policy.published_version_id)
+        except SQLAlchemyError:
+            return None
+        if row is None:
+            return None
+        with self._lock:
+            cached = self._plans.setdefault((row.policy_id, row.version_hash), row.plan())
+        return cached
