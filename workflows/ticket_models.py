@@ -55,6 +55,11 @@ class TicketStart(BaseModel):
         description="the policy the first message goes to (the API's routing of it, or the "
         "caller's choice); None: the workflow routes the first message itself",
     )
+    policy_version: str | None = Field(
+        default=None,
+        description="the version hash of `policy_id` published when the ticket started "
+        "(the API sets it); None: the version published when the worker loads it",
+    )
     context: dict[str, Any] = Field(default_factory=dict)
     history_limit: int | None = Field(
         default=None,

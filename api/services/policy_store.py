@@ -238,12 +238,22 @@ def plan_changes(old: Plan, new: Plan) -> list[dict[str, Any]]:
         if tag in ("replace", "delete"):
             for node in old_nodes[i1:i2]:
                 changes.append(
-                    {"change": "removed", "kind": node.kind, "line": node.line, "node": node}
+                    {
+                        "change": "removed",
+                        "kind": node.kind,
+                        "line": node.line,
+                        "node": node.model_dump(mode="json"),
+                    }
                 )
         if tag in ("replace", "insert"):
             for node in new_nodes[j1:j2]:
                 changes.append(
-                    {"change": "added", "kind": node.kind, "line": node.line, "node": node}
+                    {
+                        "change": "added",
+                        "kind": node.kind,
+                        "line": node.line,
+                        "node": node.model_dump(mode="json"),
+                    }
                 )
     return changes
 

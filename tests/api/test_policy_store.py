@@ -4,6 +4,7 @@ refusals, versions, rollback, references, import."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine
@@ -22,8 +23,25 @@ def source(policy_id: str, body: str = "Tell the customer: Thanks for writing.")
     )
 
 
+CREATED: list[str] = []
+
+
 def fresh_id() -> str:
-    return f"p_{uuid.uuid4().hex[:8]}"
+    policy_id = f"p_{uuid.uuid4().hex[:8]}"
+    CREATED.append(policy_id)
+    return policy_id
+
+
+@pytest.fixture(autouse=True)
+def _forget_test_policies(app_engine: Engine) -> Iterator[None]:
+    """Delete what a test created (callers first), so the shared database lists only the
+    library's policies to the other tests."""
+    yield
+    while CREATED:
+        try:
+            store.delete(app_engine, CREATED.pop(), "tests")
+        except StoreError:
+            pass
 
 
 def publish(engine: Engine, policy_id: str, text: str, **kw: str) -> str:
