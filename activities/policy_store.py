@@ -7,12 +7,14 @@ the version it started with even after the library changes.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.policy_versions import PolicyVersions
 from policies.library import PolicyLibrary, load_library
 from policies.plan import Plan
 
@@ -40,6 +42,11 @@ class RouteResult(BaseModel):
 
 class LoadPolicyRequest(BaseModel):
     policy_id: str
+    version: str | None = Field(
+        default=None,
+        description="the version hash to load (from the ticket's start); None: the version "
+        "published now (a hand-over pins the one published at first use)",
+    )
 
 
 def _norm(text: str) -> str:
@@ -50,8 +57,13 @@ class PolicyActivities:
     """The policy library, read once per process: the worker's `route_ticket` and
     `load_policy`, and the API's routing of a new ticket (`route`, the same rules)."""
 
-    def __init__(self, library: PolicyLibrary | None = None) -> None:
+    def __init__(
+        self, library: PolicyLibrary | None = None, versions: PolicyVersions | None = None
+    ) -> None:
         self.library = library or load_library()
+        # The policy store (the app database), when the worker has one: `load_policy` takes
+        # plans from it, by version hash or as published now; the library is the fallback.
+        self.versions = versions
 
     def menu(self) -> list[MenuItem]:
         """One entry per ticket type (the first policy that handles it), in a stable order."""
@@ -111,8 +123,21 @@ class PolicyActivities:
     async def route_ticket(self, request: RouteRequest) -> RouteResult:
         return self.route(request)
 
+    def _stored(self, request: LoadPolicyRequest) -> Plan | None:
+        if self.versions is None:
+            return None
+        policy_id = self.library.index.resolve(request.policy_id.lstrip("#")) or request.policy_id
+        if request.version:
+            plan = self.versions.plan(policy_id.lstrip("#"), request.version)
+            if plan is not None:
+                return plan
+        return self.versions.published(policy_id.lstrip("#"))
+
     @activity.defn(name="load_policy")
     async def load_policy(self, request: LoadPolicyRequest) -> Plan:
+        stored = await asyncio.to_thread(self._stored, request)
+        if stored is not None:
+            return stored
         try:
             return self.library.get(request.policy_id)
         except KeyError:

@@ -48,7 +48,11 @@ with workflow.unsafe.imports_passed_through():
         TranscriptEntry,
         TurnResult,
     )
-    from workflows.ticket_routing import FIRST_TURN_TAKES_STARTS_POLICY, PolicyEntry
+    from workflows.ticket_routing import (
+        FIRST_TURN_TAKES_STARTS_POLICY,
+        POLICY_VERSION_FROM_START,
+        PolicyEntry,
+    )
     from workflows.ticket_status import set_status, settle_status
     from workflows.ticket_steps import PolicySteps
 
@@ -96,6 +100,7 @@ class TicketWorkflow:
         # (the activity's result marker moves the boundary), and replay then takes the
         # other branch.
         self.entry.takes_starts_policy = workflow.patched(FIRST_TURN_TAKES_STARTS_POLICY)
+        self.entry.loads_starts_version = workflow.patched(POLICY_VERSION_FROM_START)
         self._indexes_customer = workflow.patched(CUSTOMER_KEY_PATCH)
         if start.carried is None:
             mem.silent_since = workflow.now()

@@ -33,6 +33,10 @@ with workflow.unsafe.imports_passed_through():
 #: instead of routing again (the `route_ticket` local activity); older histories replay
 #: the routing they recorded.
 FIRST_TURN_TAKES_STARTS_POLICY = "first-turn-takes-starts-policy"
+#: Patch id: tickets that start on this code load the start's policy at the version the
+#: start names (the one published when the API took the ticket, from the policy store);
+#: older histories replay the plan their `load_policy` marker recorded.
+POLICY_VERSION_FROM_START = "policy-version-from-start"
 
 
 class PolicyEntry:
@@ -42,6 +46,8 @@ class PolicyEntry:
         # Set by the workflow from `workflow.patched(FIRST_TURN_TAKES_STARTS_POLICY)` at
         # the start of each run.
         self.takes_starts_policy = False
+        # Set from `workflow.patched(POLICY_VERSION_FROM_START)` at the start of each run.
+        self.loads_starts_version = False
 
     async def route(self, message: CustomerMessage) -> RouteResult:
         """The policy for this message; the start's ticket type or policy only at first."""
@@ -49,7 +55,8 @@ class PolicyEntry:
         mem.routing_attempts += 1
         first = mem.routing_attempts == 1
         if first and self.start.policy_id and self.takes_starts_policy:
-            plan = await self._known_plan(self.start.policy_id)
+            version = self.start.policy_version if self.loads_starts_version else None
+            plan = await self._known_plan(self.start.policy_id, version)
             if plan is not None:
                 return RouteResult(policy_id=plan.id, how="policy_id")
             # Not in this worker's library (a deploy in between): route as if none was named.
@@ -67,11 +74,11 @@ class PolicyEntry:
         )
         return route
 
-    async def _known_plan(self, policy_id: str) -> Plan | None:
-        """The plan `policy_id` names, pinned like `enter` pins it; None if the library has
-        no such policy."""
+    async def _known_plan(self, policy_id: str, version: str | None = None) -> Plan | None:
+        """The plan `policy_id` names (at `version` when given), pinned like `enter` pins
+        it; None if the library has no such policy."""
         try:
-            plan = await self._load(policy_id)
+            plan = await self._load(policy_id, version)
         except ApplicationError as err:  # a failed local activity raises its own error
             if err.type == POLICY_NOT_FOUND:
                 return None
@@ -79,12 +86,12 @@ class PolicyEntry:
         self.mem.plans[plan.id] = plan
         return plan
 
-    async def _load(self, policy_id: str) -> Plan:
+    async def _load(self, policy_id: str, version: str | None = None) -> Plan:
         # Local: the worker holds the library; the plan still lands in history (a marker),
         # so the ticket stays pinned to it, without an extra task round trip.
         plan: Plan = await workflow.execute_local_activity(
             "load_policy",
-            LoadPolicyRequest(policy_id=policy_id),
+            LoadPolicyRequest(policy_id=policy_id, version=version),
             result_type=Plan,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LOCAL_RETRY,
