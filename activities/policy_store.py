@@ -121,6 +121,11 @@ class PolicyActivities:
 
     @activity.defn(name="route_ticket")
     async def route_ticket(self, request: RouteRequest) -> RouteResult:
+        if self.versions is not None:
+            # The set published now, as the API routes (the same rules, the store's plans).
+            published = await asyncio.to_thread(self.versions.published_set.current)
+            if published is not None:
+                return PolicyActivities(published).route(request)
         return self.route(request)
 
     def _stored(self, request: LoadPolicyRequest) -> Plan | None:

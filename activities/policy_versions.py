@@ -13,21 +13,30 @@ version published at that moment. Nothing here writes.
   (the plan's `version`), author, message, time. Unique per (policy, hash).
 - `policy_draft`: at most one per policy (its primary key is the policy id).
 - `policy_audit`: every save, publish, rollback, import and delete, in order; its highest
-  id doubles as a change counter (the API reloads its published set when it moves).
+  id doubles as a change counter: `PublishedSet` (the API's routing, and the worker's
+  `route_ticket`) rebuilds the published library when it moves.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Text, UniqueConstraint, event
+from sqlalchemy import DateTime, Engine, Text, UniqueConstraint, event, func
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
+from policies.compiler import CompileResult, PolicyIndex
+from policies.library import DEFAULT_LIBRARY_DIR, PolicyLibrary
+from policies.parser import split_front_matter
 from policies.plan import Plan
+
+#: A publish through another process reaches routing within this long.
+CHECK_EVERY = 0.5
 
 
 def _now() -> datetime:
@@ -95,6 +104,76 @@ def read_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def published_rows(session: Session) -> list[PolicyVersion]:
+    """The published version of every live policy, by policy id."""
+    rows = session.exec(
+        select(PolicyVersion)
+        .join(StoredPolicy, col(StoredPolicy.published_version_id) == col(PolicyVersion.id))
+        .where(col(StoredPolicy.deleted_at).is_(None))
+        .order_by(col(PolicyVersion.policy_id))
+    ).all()
+    return list(rows)
+
+
+def change_counter(engine: Engine) -> int:
+    """Moves on every write to the store."""
+    with Session(engine) as session:
+        value = session.exec(select(func.max(PolicyAudit.id))).one()
+    return int(value or 0)
+
+
+def library_from_store(engine: Engine) -> PolicyLibrary | None:
+    """The published versions as a library, from their stored plans (no recompiling);
+    None when the store is empty."""
+    with Session(engine) as session:
+        rows = published_rows(session)
+    if not rows:
+        return None
+    library = PolicyLibrary(directory=DEFAULT_LIBRARY_DIR, index=PolicyIndex())
+    for row in rows:
+        meta = split_front_matter(row.source)[0]
+        library.index.add(row.policy_id, str(meta.get("title") or ""))
+        library.results.append(CompileResult(plan=row.plan(), diagnostics=[], path=None))
+    return library
+
+
+class PublishedSet:
+    """The published policies as a `PolicyLibrary`, rebuilt when the store's change
+    counter moves (checked at most every `CHECK_EVERY` seconds; `invalidate()` forces the
+    next check). `fallback` (the bundled library, loaded on demand) while the store is
+    empty or unreadable."""
+
+    def __init__(self, engine: Engine, fallback: Callable[[], PolicyLibrary] | None = None) -> None:
+        self.engine = engine
+        self._fallback = fallback
+        self._library: PolicyLibrary | None = None
+        self._counter = -1
+        self._checked = 0.0
+        self._lock = Lock()
+
+    def invalidate(self) -> None:
+        self._checked = 0.0
+        self._counter = -1
+
+    def current(self) -> PolicyLibrary | None:
+        now = time.monotonic()
+        library = self._library
+        if library is not None and now - self._checked < CHECK_EVERY:
+            return library
+        with self._lock:
+            try:
+                counter = change_counter(self.engine)
+                if self._library is None or counter != self._counter:
+                    self._library = library_from_store(self.engine)
+                    self._counter = counter
+            except SQLAlchemyError:
+                self._library, self._counter = None, -1
+            if self._library is None and self._fallback is not None:
+                self._library = self._fallback()
+            self._checked = now
+            return self._library
+
+
 class PolicyVersions:
     """The worker's read-only access: a plan by (policy id, version hash), cached per hash
     (versions are immutable, so the cache never goes stale), and the version published now.
@@ -106,6 +185,7 @@ class PolicyVersions:
         self.engine = engine
         self._plans: dict[tuple[str, str], Plan] = {}
         self._lock = Lock()
+        self.published_set = PublishedSet(engine)
 
     @classmethod
     def from_url(cls, url: str) -> PolicyVersions:

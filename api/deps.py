@@ -18,7 +18,7 @@ from temporalio.client import Client
 from api.auth import KeyInfo, Scope, authenticate
 from api.problems import problem_responses
 from api.ratelimit import RateLimiter, retry_after
-from api.services.published_policies import PublishedSet
+from api.services.published_policies import ApiPublishedSet as PublishedSet
 from api.services.tickets import TicketService
 from policies.library import PolicyLibrary
 from ticketflow.settings import Settings

@@ -19,7 +19,7 @@ from api.log_context import TicketLogContext
 from api.ratelimit import RateLimiter
 from api.routes import codec, customers, health, policies, policy_versions, tickets
 from api.services.policy_store import import_on_first_start
-from api.services.published_policies import PublishedSet
+from api.services.published_policies import ApiPublishedSet as PublishedSet
 from api.services.tickets import TicketService
 from api.webhooks import easypost, kustomer, salesforce, zendesk
 from ticketflow.settings import PLATFORM_NAMES, Settings, get_settings

@@ -22,11 +22,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from activities.policy_versions import PolicyAudit, PolicyDraft, PolicyVersion, StoredPolicy
+from activities.policy_versions import (
+    PolicyAudit,
+    PolicyDraft,
+    PolicyVersion,
+    StoredPolicy,
+    published_rows,
+)
 from policies.compiler import CompileResult, PolicyIndex, compile_policy
 from policies.diagnostics import Diagnostic
 from policies.library import load_library
@@ -115,17 +121,6 @@ def _version_row(session: Session, policy_id: str, version: str) -> PolicyVersio
     return row
 
 
-def published_rows(session: Session) -> list[PolicyVersion]:
-    """The published version of every live policy, by policy id."""
-    rows = session.exec(
-        select(PolicyVersion)
-        .join(StoredPolicy, col(StoredPolicy.published_version_id) == col(PolicyVersion.id))
-        .where(col(StoredPolicy.deleted_at).is_(None))
-        .order_by(col(PolicyVersion.policy_id))
-    ).all()
-    return list(rows)
-
-
 def store_index(session: Session, also: str | None = None) -> PolicyIndex:
     """Ids and titles of the live policies (their published sources, else their drafts),
     for compiling `#references`; `also` adds the draft being checked."""
@@ -152,13 +147,6 @@ def referrers(session: Session, policy_id: str) -> list[str]:
         for row in published_rows(session)
         if row.policy_id != policy_id and policy_id in row.plan().policies
     )
-
-
-def change_counter(engine: Engine) -> int:
-    """Moves on every write to the store (the API reloads its published set then)."""
-    with Session(engine) as session:
-        value = session.exec(select(func.max(PolicyAudit.id))).one()
-    return int(value or 0)
 
 
 # -- reads -------------------------------------------------------------------------------

@@ -6,6 +6,10 @@ from __future__ import annotations
 import uuid
 
 import httpx
+from temporalio.client import Client
+
+from tests.history_events import patches
+from workflows.ticket_routing import POLICY_VERSION_FROM_START
 
 
 def speaking(policy_id: str, version: str) -> str:
@@ -29,7 +33,7 @@ async def _publish(http: httpx.AsyncClient, policy_id: str, source: str) -> str:
 
 
 async def test_a_running_ticket_keeps_its_version_and_a_new_one_takes_the_published(
-    http: httpx.AsyncClient,
+    http: httpx.AsyncClient, dev_client: Client
 ) -> None:
     pid = f"rt_{uuid.uuid4().hex[:8]}"
     try:
@@ -59,5 +63,8 @@ async def test_a_running_ticket_keeps_its_version_and_a_new_one_takes_the_publis
             (await http.get(f"/tickets/{t['ticket_id']}")).json()["state"] for t in (old, new)
         ]
         assert [s["policy_id"] for s in states] == [pid, pid]
+        # Decided at the start of the run, with the run's other patches.
+        handle = dev_client.get_workflow_handle(new["ticket_id"])
+        assert POLICY_VERSION_FROM_START in await patches(handle)
     finally:
         await http.delete(f"/policies/{pid}")

@@ -9,7 +9,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
+from temporalio.exceptions import ApplicationError
 
+from activities.policy_store import LoadPolicyRequest, PolicyActivities, RouteRequest
 from activities.policy_versions import PolicyVersion, PolicyVersions
 from api.services import policy_store as store
 from api.services.policy_store import StoreError
@@ -150,3 +152,24 @@ def test_import_is_idempotent_by_hash(
     written = store.export_directory(app_engine, out)
     assert {p.name for p in written} >= {"refund.md", "skip_next_shipment.md"}
     assert (out / "refund.md").read_text() == (DEFAULT_LIBRARY_DIR / "refund.md").read_text()
+
+
+async def test_the_worker_loads_by_hash_or_as_published_and_routes_with_the_store(
+    app_engine: Engine,
+) -> None:
+    pid = fresh_id()
+    v1 = publish(app_engine, pid, source(pid))
+    v2 = publish(app_engine, pid, source(pid, "Tell the customer: Two."))
+    worker = PolicyActivities(versions=PolicyVersions(app_engine))
+    pinned = await worker.load_policy(LoadPolicyRequest(policy_id=pid, version=v1))
+    assert pinned.version == v1
+    # No version (a hand-over): the one published at first use.
+    assert (await worker.load_policy(LoadPolicyRequest(policy_id=pid))).version == v2
+    # A policy only the store knows routes like the API would route it.
+    routed = await worker.route_ticket(
+        RouteRequest(text="hi", helpdesk="web", ticket_type=f"{pid} request")
+    )
+    assert routed.policy_id == pid
+    # Without a store the worker keeps the bundled library (tests, conversation scripts).
+    with pytest.raises(ApplicationError):
+        await PolicyActivities().load_policy(LoadPolicyRequest(policy_id=pid))
