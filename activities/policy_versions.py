@@ -30,7 +30,7 @@ from sqlalchemy import DateTime, Engine, Text, UniqueConstraint, event, func
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Field, Session, SQLModel, col, create_engine, select
 
-from policies.compiler import CompileResult, PolicyIndex
+from policies.compiler import CompileResult, PolicyIndex, compile_policy
 from policies.library import DEFAULT_LIBRARY_DIR, PolicyLibrary
 from policies.parser import split_front_matter
 from policies.plan import Plan
@@ -122,8 +122,9 @@ def change_counter(engine: Engine) -> int:
     return int(value or 0)
 
 
-def library_from_store(engine: Engine) -> PolicyLibrary | None:
-    """The published versions as a library, from their stored plans (no recompiling);
+def library_from_store(engine: Engine, *, diagnose: bool = False) -> PolicyLibrary | None:
+    """The published versions as a library, from their stored plans (no recompiling, but
+    with `diagnose` each source is compiled again for its warnings, which the API lists);
     None when the store is empty."""
     with Session(engine) as session:
         rows = published_rows(session)
@@ -133,7 +134,11 @@ def library_from_store(engine: Engine) -> PolicyLibrary | None:
     for row in rows:
         meta = split_front_matter(row.source)[0]
         library.index.add(row.policy_id, str(meta.get("title") or ""))
-        library.results.append(CompileResult(plan=row.plan(), diagnostics=[], path=None))
+    for row in rows:
+        diagnostics = (
+            compile_policy(row.source, library=library.index).diagnostics if diagnose else []
+        )
+        library.results.append(CompileResult(plan=row.plan(), diagnostics=diagnostics))
     return library
 
 
@@ -143,9 +148,16 @@ class PublishedSet:
     next check). `fallback` (the bundled library, loaded on demand) while the store is
     empty or unreadable."""
 
-    def __init__(self, engine: Engine, fallback: Callable[[], PolicyLibrary] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        fallback: Callable[[], PolicyLibrary] | None = None,
+        *,
+        diagnose: bool = False,
+    ) -> None:
         self.engine = engine
         self._fallback = fallback
+        self._diagnose = diagnose
         self._library: PolicyLibrary | None = None
         self._counter = -1
         self._checked = 0.0
@@ -164,7 +176,7 @@ class PublishedSet:
             try:
                 counter = change_counter(self.engine)
                 if self._library is None or counter != self._counter:
-                    self._library = library_from_store(self.engine)
+                    self._library = library_from_store(self.engine, diagnose=self._diagnose)
                     self._counter = counter
             except SQLAlchemyError:
                 self._library, self._counter = None, -1

@@ -17,7 +17,8 @@ from policies.library import PolicyLibrary, load_library
 
 class ApiPublishedSet:
     def __init__(self, engine: Engine) -> None:
-        self._set = PublishedSet(engine, fallback=load_library)
+        # Diagnosed: `GET /policies` counts each published policy's warnings.
+        self._set = PublishedSet(engine, fallback=load_library, diagnose=True)
 
     def invalidate(self) -> None:
         self._set.invalidate()
