@@ -18,6 +18,7 @@ from api.deps import document_auth
 from api.log_context import TicketLogContext
 from api.ratelimit import RateLimiter
 from api.routes import codec, customers, health, policies, policy_versions, tickets
+from api.routes.policy_versions import PolicyScripts
 from api.services.policy_store import import_on_first_start
 from api.services.published_policies import ApiPublishedSet as PublishedSet
 from api.services.tickets import TicketService
@@ -33,8 +34,11 @@ def create_app(
     settings: Settings | None = None,
     *,
     database: str | None = None,
+    policy_scripts: PolicyScripts | None = None,
 ) -> FastAPI:
-    """`database` overrides TICKETFLOW_DATABASE_URL / the SQLite default (tests)."""
+    """`database` overrides TICKETFLOW_DATABASE_URL / the SQLite default (tests);
+    `policy_scripts` runs a policy's conversation scripts against a draft before it is
+    published (the composition root's, ticketflow/policy_gate.py; None: publish without)."""
     settings = settings or get_settings()
     keyring_from_settings(settings)  # no keys and encryption on: refuse to start, saying why
 
@@ -74,6 +78,7 @@ def create_app(
         lifespan=lifespan,
     )
     # Per-key token buckets, in this process (api/ratelimit.py).
+    app.state.policy_scripts = policy_scripts
     app.state.rate_limiter = RateLimiter(
         settings.api_rate_limit_per_second, settings.api_rate_limit_burst
     )

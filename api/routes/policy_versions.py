@@ -8,6 +8,8 @@ unknown version (404), deleting or renaming a policy others hand over to (409 na
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -16,12 +18,13 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.auth import KeyInfo, Scope
-from api.deps import EngineDep, PublishedDep, require_api_key, require_scope
-from api.problems import problem_responses
+from api.deps import EngineDep, LibraryDep, PublishedDep, require_api_key, require_scope
+from api.problems import ProblemError, problem_responses
 from api.routes.policies import PolicyDraft, read_source, store_problem
 from api.services import policy_store
 from api.services.policy_store import StoreError
 from policies.diagnostics import Diagnostic
+from policies.library import PolicyLibrary
 from policies.plan import Plan
 
 router = APIRouter(
@@ -30,6 +33,10 @@ router = APIRouter(
     dependencies=[Depends(require_api_key)],
     responses=problem_responses(401),
 )
+
+#: Plays a policy's conversation scripts against a draft plan (with the published set for
+#: the rest); returns each failed expectation, [] when they pass.
+PolicyScripts = Callable[[str, Plan, PolicyLibrary], Awaitable[list[str]]]
 
 Writer = Annotated[KeyInfo, Depends(require_scope(Scope.POLICIES_WRITE))]
 
@@ -144,22 +151,41 @@ async def save_draft(
 
 
 @router.post("/{policy_id}/publish", responses=problem_responses(400, 404, 409, 422))
-def publish(
+async def publish(
     policy_id: str,
     body: PublishRequest,
+    request: Request,
     key: Writer,
     engine: EngineDep,
+    library: LibraryDep,
     published: PublishedDep,
 ) -> Published:
     """Publish the draft: the next ticket takes it. 422 with the diagnostics when it has
-    errors; 409 when `expected_version` is stale. Running tickets stay on their version."""
+    errors, or with the failures when the policy's conversation scripts fail against it;
+    409 when `expected_version` is stale. Running tickets stay on their version."""
+    scripts: PolicyScripts | None = request.app.state.policy_scripts
     try:
-        version = policy_store.publish(
-            engine,
-            policy_id,
-            message=body.message,
-            author=key.name,
-            expected_version=body.expected_version,
+        if scripts is not None:
+            plan = await run_in_threadpool(
+                policy_store.draft_plan, engine, policy_id, body.expected_version
+            )
+            failures = await scripts(policy_id, plan, library)
+            if failures:
+                raise ProblemError(
+                    422,
+                    f"the draft of {policy_id!r} fails its conversation scripts; nothing "
+                    "was published",
+                    [{"code": "script", "message": line} for line in failures],
+                )
+        version = await run_in_threadpool(
+            functools.partial(
+                policy_store.publish,
+                engine,
+                policy_id,
+                message=body.message,
+                author=key.name,
+                expected_version=body.expected_version,
+            )
         )
     except StoreError as err:
         raise store_problem(err) from None

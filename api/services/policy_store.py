@@ -334,6 +334,43 @@ def _locked(session: Session, policy_id: str) -> StoredPolicy:
     return policy
 
 
+def _ready(
+    session: Session, policy_id: str, expected_version: str | None
+) -> tuple[StoredPolicy, PolicyDraft, Plan]:
+    """What publishing checks first: 409 when `expected_version` is not the published one
+    (someone published in between) or there is no draft, 422 with the diagnostics when the
+    draft has errors, 409/422 when it renames the policy."""
+    policy = _locked(session, policy_id)
+    current = _published_row(session, policy)
+    current_hash = current.version_hash if current else None
+    if expected_version is not None and expected_version != current_hash:
+        raise StoreError(
+            409,
+            f"policy {policy_id!r} is at version {current_hash!r}, not the expected "
+            f"{expected_version!r}: someone published in between; review and retry",
+        )
+    draft = session.get(PolicyDraft, policy_id)
+    if draft is None:
+        raise StoreError(409, f"policy {policy_id!r} has no draft to publish")
+    result = compile_policy(draft.source, library=store_index(session, also=draft.source))
+    if not result.ok or result.plan is None:
+        errors = result.errors
+        raise StoreError(
+            422,
+            f"the draft of {policy_id!r} has {len(errors)} error(s); nothing was published",
+            errors,
+        )
+    _check_id(session, policy_id, result.plan)
+    return policy, draft, result.plan
+
+
+def draft_plan(engine: Engine, policy_id: str, expected_version: str | None = None) -> Plan:
+    """The plan the draft would publish, after the same checks as `publish` (for running
+    its conversation scripts first); changes nothing."""
+    with Session(engine) as session:
+        return _ready(session, policy_id, expected_version)[2]
+
+
 def publish(
     engine: Engine,
     policy_id: str,
@@ -342,32 +379,11 @@ def publish(
     author: str,
     expected_version: str | None = None,
 ) -> str:
-    """Publish the draft: 409 when `expected_version` is not the published one (someone
-    published in between) or there is no draft, 422 with the diagnostics when the draft
-    has errors. Nothing changes on an error. Returns the published version hash."""
+    """Publish the draft (the refusals of `_ready`; nothing changes on one). Returns the
+    published version hash."""
     with Session(engine) as session:
-        policy = _locked(session, policy_id)
-        current = _published_row(session, policy)
-        current_hash = current.version_hash if current else None
-        if expected_version is not None and expected_version != current_hash:
-            raise StoreError(
-                409,
-                f"policy {policy_id!r} is at version {current_hash!r}, not the expected "
-                f"{expected_version!r}: someone published in between; review and retry",
-            )
-        draft = session.get(PolicyDraft, policy_id)
-        if draft is None:
-            raise StoreError(409, f"policy {policy_id!r} has no draft to publish")
-        result = compile_policy(draft.source, library=store_index(session, also=draft.source))
-        if not result.ok or result.plan is None:
-            errors = result.errors
-            raise StoreError(
-                422,
-                f"the draft of {policy_id!r} has {len(errors)} error(s); nothing was published",
-                errors,
-            )
-        _check_id(session, policy_id, result.plan)
-        row = _add_version(session, policy_id, draft.source, result.plan, author, message)
+        policy, draft, plan = _ready(session, policy_id, expected_version)
+        row = _add_version(session, policy_id, draft.source, plan, author, message)
         policy.published_version_id = row.id
         session.add(policy)
         session.delete(draft)
