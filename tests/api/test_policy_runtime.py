@@ -63,6 +63,11 @@ async def test_a_running_ticket_keeps_its_version_and_a_new_one_takes_the_publis
             (await http.get(f"/tickets/{t['ticket_id']}")).json()["state"] for t in (old, new)
         ]
         assert [s["policy_id"] for s in states] == [pid, pid]
+        # A rollback: the next ticket speaks v1 again.
+        back = await http.post(f"/policies/{pid}/rollback", json={"version": v1})
+        assert back.status_code == 200, back.text
+        third = await http.post("/tickets", json={"message": "hi", "ticket_type": f"{pid} request"})
+        assert any("Version one: hello." in r for r in third.json()["replies"]), third.json()
         # Decided at the start of the run, with the run's other patches.
         handle = dev_client.get_workflow_handle(new["ticket_id"])
         assert POLICY_VERSION_FROM_START in await patches(handle)
