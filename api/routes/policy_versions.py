@@ -164,6 +164,7 @@ async def publish(
     errors, or with the failures when the policy's conversation scripts fail against it;
     409 when `expected_version` is stale. Running tickets stay on their version."""
     scripts: PolicyScripts | None = request.app.state.policy_scripts
+    tested: str | None = None
     try:
         if scripts is not None:
             plan = await run_in_threadpool(
@@ -177,6 +178,7 @@ async def publish(
                     "was published",
                     [{"code": "script", "message": line} for line in failures],
                 )
+            tested = plan.version
         version = await run_in_threadpool(
             functools.partial(
                 policy_store.publish,
@@ -185,6 +187,7 @@ async def publish(
                 message=body.message,
                 author=key.name,
                 expected_version=body.expected_version,
+                tested_version=tested,
             )
         )
     except StoreError as err:

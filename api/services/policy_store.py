@@ -122,12 +122,11 @@ def _version_row(session: Session, policy_id: str, version: str) -> PolicyVersio
 
 
 def store_index(session: Session, also: str | None = None) -> PolicyIndex:
-    """Ids and titles of the live policies (their published sources, else their drafts),
-    for compiling `#references`; `also` adds the draft being checked."""
+    """Ids and titles of the published policies, for compiling `#references` (a hand-over
+    to a policy that is only a draft would find nothing to load); `also` adds the draft
+    being checked."""
     index = PolicyIndex()
     sources = {row.policy_id: row.source for row in published_rows(session)}
-    for draft in session.exec(select(PolicyDraft)).all():
-        sources.setdefault(draft.policy_id, draft.source)
     if also is not None:
         sources["\0draft"] = also
     seen: set[str] = set()
@@ -378,11 +377,19 @@ def publish(
     message: str,
     author: str,
     expected_version: str | None = None,
+    tested_version: str | None = None,
 ) -> str:
-    """Publish the draft (the refusals of `_ready`; nothing changes on one). Returns the
-    published version hash."""
+    """Publish the draft (the refusals of `_ready`; nothing changes on one);
+    `tested_version`: 409 unless the draft still compiles to the plan whose scripts ran.
+    Returns the published version hash."""
     with Session(engine) as session:
         policy, draft, plan = _ready(session, policy_id, expected_version)
+        if tested_version is not None and plan.version != tested_version:
+            raise StoreError(
+                409,
+                f"the draft of {policy_id!r} changed while its conversation scripts ran; "
+                "publish again",
+            )
         row = _add_version(session, policy_id, draft.source, plan, author, message)
         policy.published_version_id = row.id
         session.add(policy)
