@@ -7,8 +7,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import Engine
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, SQLModel, col, func, select
 from temporalio.exceptions import ApplicationError
 
 from activities.policy_store import LoadPolicyRequest, PolicyActivities, RouteRequest
@@ -173,3 +175,9 @@ async def test_the_worker_loads_by_hash_or_as_published_and_routes_with_the_stor
     # Without a store the worker keeps the bundled library (tests, conversation scripts).
     with pytest.raises(ApplicationError):
         await PolicyActivities().load_policy(LoadPolicyRequest(policy_id=pid))
+
+
+def test_the_migrations_match_the_table_models(app_engine: Engine) -> None:
+    with app_engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, SQLModel.metadata) == []
