@@ -3,6 +3,11 @@
 The library is compiled here, outside the workflow, and a plan reaches the workflow as an
 activity result, so it lands in the ticket's history: a running ticket stays pinned to
 the version it started with even after the library changes.
+
+With a policy store (`PolicyVersions`, activities/policy_versions.py; the production
+worker has one) plans come from the app database: by (policy id, version hash) when the
+ticket's start names the version, else the version published now; routing uses the
+published set. The bundled library is the fallback.
 """
 
 from __future__ import annotations
