@@ -3,16 +3,23 @@
 The library is compiled here, outside the workflow, and a plan reaches the workflow as an
 activity result, so it lands in the ticket's history: a running ticket stays pinned to
 the version it started with even after the library changes.
+
+With a policy store (`PolicyVersions`, activities/policy_versions.py; the production
+worker has one) plans come from the app database: by (policy id, version hash) when the
+ticket's start names the version, else the version published now; routing uses the
+published set. The bundled library is the fallback.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.policy_versions import PolicyVersions
 from activities.routing import Embedder, MeaningRouter
 from policies.library import PolicyLibrary, load_library
 from policies.plan import Plan
@@ -56,6 +63,11 @@ class RouteResult(BaseModel):
 
 class LoadPolicyRequest(BaseModel):
     policy_id: str
+    version: str | None = Field(
+        default=None,
+        description="the version hash to load (from the ticket's start); None: the version "
+        "published now (a hand-over pins the one published at first use)",
+    )
 
 
 def _norm(text: str) -> str:
@@ -69,11 +81,15 @@ class PolicyActivities:
     def __init__(
         self,
         library: PolicyLibrary | None = None,
+        versions: PolicyVersions | None = None,
         *,
         semantic: bool = True,
         embedder: Embedder | None = None,
     ) -> None:
         self.library = library or load_library()
+        # The policy store (the app database), when the worker has one: `load_policy` takes
+        # plans from it, by version hash or as published now; the library is the fallback.
+        self.versions = versions
         #: False: the rule-based router only (triggers and fuzzy match), as before.
         self.semantic = semantic
         self._embedder = embedder
@@ -215,10 +231,28 @@ class PolicyActivities:
 
     @activity.defn(name="route_ticket")
     async def route_ticket(self, request: RouteRequest) -> RouteResult:
+        if self.versions is not None:
+            # The set published now, as the API routes (the same rules, the store's plans).
+            published = await asyncio.to_thread(self.versions.published_set.current)
+            if published is not None:
+                return PolicyActivities(published).route(request)
         return self.route(request)
+
+    def _stored(self, request: LoadPolicyRequest) -> Plan | None:
+        if self.versions is None:
+            return None
+        policy_id = self.library.index.resolve(request.policy_id.lstrip("#")) or request.policy_id
+        if request.version:
+            plan = self.versions.plan(policy_id.lstrip("#"), request.version)
+            if plan is not None:
+                return plan
+        return self.versions.published(policy_id.lstrip("#"))
 
     @activity.defn(name="load_policy")
     async def load_policy(self, request: LoadPolicyRequest) -> Plan:
+        stored = await asyncio.to_thread(self._stored, request)
+        if stored is not None:
+            return stored
         try:
             return self.library.get(request.policy_id)
         except KeyError:

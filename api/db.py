@@ -1,4 +1,5 @@
-"""The app database: webhook deliveries (dedupe) and API keys, on SQLite or PostgreSQL.
+"""The app database: webhook deliveries (dedupe), API keys and the policy store (its
+tables in activities/policy_versions.py), on SQLite or PostgreSQL.
 
 SQLite at ``{state_dir}/app.db`` by default; ``TICKETFLOW_DATABASE_URL`` (any SQLAlchemy
 URL, e.g. ``postgresql+psycopg://user:pw@host/db``) moves it to PostgreSQL. The schema is
@@ -24,9 +25,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 def database_url(settings: Settings) -> str:
     """``TICKETFLOW_DATABASE_URL`` if set, else the SQLite file in the state directory."""
-    if settings.database_url:
-        return settings.database_url
-    return f"sqlite:///{settings.state_dir / 'app.db'}"
+    return settings.app_database_url
 
 
 def now() -> datetime:

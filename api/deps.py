@@ -18,6 +18,7 @@ from temporalio.client import Client
 from api.auth import KeyInfo, Scope, authenticate
 from api.problems import problem_responses
 from api.ratelimit import RateLimiter, retry_after
+from api.services.published_policies import ApiPublishedSet as PublishedSet
 from api.services.tickets import TicketService
 from policies.library import PolicyLibrary
 from ticketflow.settings import Settings
@@ -38,9 +39,14 @@ def get_engine(request: Request) -> Engine:
     return engine
 
 
+def get_published(request: Request) -> PublishedSet:
+    published: PublishedSet = request.app.state.published
+    return published
+
+
 def get_library(request: Request) -> PolicyLibrary:
-    library: PolicyLibrary = request.app.state.library
-    return library
+    """The published policy set now (a cheap check of the store per request)."""
+    return get_published(request).current()
 
 
 def get_ticket_service(request: Request) -> TicketService:
@@ -52,6 +58,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 TemporalDep = Annotated[Client, Depends(get_temporal_client)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 LibraryDep = Annotated[PolicyLibrary, Depends(get_library)]
+PublishedDep = Annotated[PublishedSet, Depends(get_published)]
 TicketServiceDep = Annotated[TicketService, Depends(get_ticket_service)]
 
 bearer = HTTPBearer(auto_error=False, description="an API key from `ticketflow apikey create`")

@@ -1,5 +1,6 @@
-"""The ticketflow HTTP API: one Temporal client, one database engine, one policy library
-and the ticket service over them, for the app's lifetime."""
+"""The ticketflow HTTP API: one Temporal client, one database engine, the published policy
+set (reloaded from the policy store when it changes) and the ticket service over them,
+for the app's lifetime."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from api.db import database_url, open_database
 from api.deps import document_auth
 from api.log_context import TicketLogContext
 from api.ratelimit import RateLimiter
-from api.routes import codec, customers, health, policies, tickets
+from api.routes import codec, customers, health, policies, policy_versions, tickets
+from api.routes.policy_versions import PolicyScripts
+from api.services.policy_store import import_on_first_start
+from api.services.published_policies import ApiPublishedSet as PublishedSet
 from api.services.tickets import TicketService
 from api.webhooks import easypost, kustomer, salesforce, zendesk
-from policies.library import load_library
 from ticketflow.settings import PLATFORM_NAMES, Settings, get_settings
 from workflows.payload_codec import keyring_from_settings
 from workflows.temporal_client import connect_temporal
@@ -31,8 +34,11 @@ def create_app(
     settings: Settings | None = None,
     *,
     database: str | None = None,
+    policy_scripts: PolicyScripts | None = None,
 ) -> FastAPI:
-    """`database` overrides TICKETFLOW_DATABASE_URL / the SQLite default (tests)."""
+    """`database` overrides TICKETFLOW_DATABASE_URL / the SQLite default (tests);
+    `policy_scripts` runs a policy's conversation scripts against a draft before it is
+    published (the composition root's, ticketflow/policy_gate.py; None: publish without)."""
     settings = settings or get_settings()
     keyring_from_settings(settings)  # no keys and encryption on: refuse to start, saying why
 
@@ -46,9 +52,15 @@ def create_app(
         app.state.engine = await run_in_threadpool(
             open_database, database or database_url(settings)
         )
-        app.state.library = await run_in_threadpool(load_library)
+        # The bundled library seeds an empty policy store; from then on the store is the
+        # truth, and routing follows what is published there (no restart).
+        imported = await run_in_threadpool(import_on_first_start, app.state.engine)
+        if imported:
+            log.info("imported %d library policies into the policy store", len(imported))
+        app.state.published = PublishedSet(app.state.engine)
+        await run_in_threadpool(app.state.published.current)
         app.state.temporal = await connect_temporal(settings)
-        app.state.tickets = TicketService(app.state.temporal, settings, app.state.library)
+        app.state.tickets = TicketService(app.state.temporal, settings, app.state.published.current)
         app.state.customer_keys = await run_in_threadpool(CustomerKeys.from_settings, settings)
         yield
         app.state.engine.dispose()
@@ -66,6 +78,7 @@ def create_app(
         lifespan=lifespan,
     )
     # Per-key token buckets, in this process (api/ratelimit.py).
+    app.state.policy_scripts = policy_scripts
     app.state.rate_limiter = RateLimiter(
         settings.api_rate_limit_per_second, settings.api_rate_limit_burst
     )
@@ -75,6 +88,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(tickets.router)
     app.include_router(policies.router)
+    app.include_router(policy_versions.router)
     app.include_router(customers.router)
     app.include_router(codec.router)
     for webhook in (zendesk, kustomer, salesforce, easypost):

@@ -10,7 +10,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -67,11 +67,20 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+class ProblemError(HTTPException):
+    """An HTTP error whose problem+json carries `errors` (e.g. a draft's diagnostics)."""
+
+    def __init__(self, status: int, detail: str, errors: list[dict[str, Any]]) -> None:
+        super().__init__(status, detail)
+        self.errors = errors
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else None
     headers = dict(exc.headers) if exc.headers else None
-    return problem_response(request, exc.status_code, detail, headers=headers)
+    errors = exc.errors if isinstance(exc, ProblemError) else None
+    return problem_response(request, exc.status_code, detail, headers=headers, errors=errors)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

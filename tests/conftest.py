@@ -19,6 +19,8 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.policy_store import PolicyActivities
+from activities.policy_versions import PolicyVersions
 from api.main import create_app
 from tests.api_server import served
 from tests.codec_keys import TEST_CODEC_KEYS, codec_converter
@@ -90,12 +92,19 @@ def dev_settings(dev_env: WorkflowEnvironment, task_queue: str) -> Settings:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def dev_worker(
-    dev_env: WorkflowEnvironment, dev_settings: Settings, sandbox_settings: Settings
+    dev_env: WorkflowEnvironment,
+    dev_settings: Settings,
+    sandbox_settings: Settings,
+    app_database: str,
 ) -> AsyncIterator[Worker]:
     """The production worker (same workflows and activities) on its own task queue, with
-    every platform pointed at the test sandbox."""
+    every platform pointed at the test sandbox, reading plans from the policy store in
+    the app database the API under test uses."""
+    policies = PolicyActivities(versions=PolicyVersions.from_url(app_database))
     worker = build_worker(
-        dev_env.client, dev_settings, activities=ticket_activities(sandbox_settings)
+        dev_env.client,
+        dev_settings,
+        activities=ticket_activities(sandbox_settings, policies=policies),
     )
     async with worker:
         yield worker

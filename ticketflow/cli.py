@@ -62,7 +62,7 @@ def api() -> None:
     configure_logging(settings, service="api")
     _require_codec_keys()
     uvicorn.run(
-        "api.main:create_app",
+        "ticketflow.policy_gate:create_gated_app",
         factory=True,
         host=settings.api_host,
         port=settings.api_port,

@@ -628,8 +628,10 @@ async def run_script_files(
     sandbox_url: str | None = None,
     reset_sandbox: bool = True,
     on_result: Any = None,
+    policies: Any = None,
 ) -> list[ScriptResult]:
-    """Start what is missing (sandbox, Temporal, worker) and run every script in turn.
+    """Start what is missing (sandbox, Temporal, worker) and run every script in turn;
+    `policies` (a `PolicyActivities`) replaces the worker's bundled library (a draft).
 
     Scripts that do not parse are reported as failed results, not exceptions."""
     scripts: list[Script] = []
@@ -650,7 +652,9 @@ async def run_script_files(
     async with (
         _sandbox_at(sandbox_url) as url,
         temporal_server(server) as (client, mode),
-        serving_runner(client, url, mode=mode, reset_sandbox=reset_sandbox) as runner,
+        serving_runner(
+            client, url, mode=mode, reset_sandbox=reset_sandbox, policies=policies
+        ) as runner,
     ):
         for script in scripts:
             result = await runner.run(script)
@@ -668,6 +672,7 @@ async def serving_runner(
     mode: Mode,
     reset_sandbox: bool = True,
     queue_prefix: str = "policy-tests",
+    policies: Any = None,
 ) -> AsyncIterator[ConversationRunner]:
     """A `ConversationRunner` on `client`, served by a ticket worker on its own task
     queue whose activities talk to the sandbox at `sandbox_url`."""
@@ -681,7 +686,7 @@ async def serving_runner(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=ticket_activities(Settings().for_sandbox(sandbox_url)),
+        activities=ticket_activities(Settings().for_sandbox(sandbox_url), policies=policies),
     )
     async with worker:
         yield ConversationRunner(

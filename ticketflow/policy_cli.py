@@ -30,6 +30,7 @@ from policies.plan import (
     UsePolicyNode,
 )
 from policies.platforms import PLATFORM_TITLES
+from ticketflow.settings import get_settings
 
 policy_app = typer.Typer(help="Check, list and show the policies in the library.")
 
@@ -276,3 +277,42 @@ def test_scripts(
     )
     print_summary(results, console)
     raise typer.Exit(0 if all(r.ok for r in results) else 1)
+
+
+@policy_app.command("import")
+def import_policies(
+    directory: Path = typer.Argument(..., help="A directory of policy files (*.md)."),
+) -> None:
+    """Publish every policy file of DIR to the policy store (the app database) whose
+    version it does not already publish; running it again changes nothing."""
+    from api.db import database_url, open_database
+    from api.services.policy_store import import_directory
+
+    engine = open_database(database_url(get_settings()))
+    try:
+        done, failed = import_directory(engine, directory, author="ticketflow policy import")
+    finally:
+        engine.dispose()
+    for item in done:
+        typer.echo(f"{item.action:10} {item.policy_id} {item.version}")
+    for result in failed:
+        errors = "; ".join(f"{d.line}:{d.column} {d.code} {d.message}" for d in result.errors)
+        typer.echo(f"skipped    {result.path}: {errors}", err=True)
+    raise typer.Exit(1 if failed else 0)
+
+
+@policy_app.command("export")
+def export_policies(
+    directory: Path = typer.Argument(..., help="Where to write {id}.md per policy."),
+) -> None:
+    """Write the published source of every policy in the store to DIR."""
+    from api.db import database_url, open_database
+    from api.services.policy_store import export_directory
+
+    engine = open_database(database_url(get_settings()))
+    try:
+        written = export_directory(engine, directory)
+    finally:
+        engine.dispose()
+    for path in written:
+        typer.echo(str(path))

@@ -212,7 +212,7 @@ class Settings(BaseSettings):
     # How long `ticketflow dev` waits for each child to become ready.
     ready_timeout_seconds: float = 60.0
 
-    # The app database (webhook deliveries, API keys): any SQLAlchemy URL, e.g.
+    # The app database (webhook deliveries, API keys, the policy store): any SQLAlchemy URL, e.g.
     # ``postgresql+psycopg://user:pw@host/db``; None means SQLite in the state directory.
     database_url: str | None = None
 
@@ -276,6 +276,12 @@ class Settings(BaseSettings):
             endpoint = settings.platform(name)
             endpoint.use_sandbox(f"{sandbox_url.rstrip('/')}/{name}")
         return settings
+
+    @property
+    def app_database_url(self) -> str:
+        """`database_url`, else the SQLite file in the state directory (the API and the
+        worker, which reads the policy store there, agree on it)."""
+        return self.database_url or f"sqlite:///{self.state_dir / 'app.db'}"
 
     @property
     def temporal_host(self) -> str:

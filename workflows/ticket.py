@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.ticket_routing import (
         FIRST_TURN_TAKES_STARTS_POLICY,
+        POLICY_VERSION_FROM_START,
         REPLIES_BY_MEANING,
         ROUTING_ASKS_BETWEEN_TWO,
         PolicyEntry,
@@ -101,6 +102,7 @@ class TicketWorkflow:
         # (the activity's result marker moves the boundary), and replay then takes the
         # other branch.
         self.entry.takes_starts_policy = workflow.patched(FIRST_TURN_TAKES_STARTS_POLICY)
+        self.entry.loads_starts_version = workflow.patched(POLICY_VERSION_FROM_START)
         self._indexes_customer = workflow.patched(CUSTOMER_KEY_PATCH)
         self.entry.asks_between_two = workflow.patched(ROUTING_ASKS_BETWEEN_TWO)
         self.entry.by_meaning = workflow.patched(REPLIES_BY_MEANING)

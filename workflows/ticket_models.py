@@ -60,6 +60,11 @@ class TicketStart(BaseModel):
         description="the API's routing found a second request in the opening: its policy",
     )
     later_about: str = Field(default="", description="that second request in customer words")
+    policy_version: str | None = Field(
+        default=None,
+        description="the version hash of `policy_id` published when the ticket started "
+        "(the API sets it); None: the version published when the worker loads it",
+    )
     context: dict[str, Any] = Field(default_factory=dict)
     history_limit: int | None = Field(
         default=None,

@@ -44,6 +44,11 @@ ROUTING_ASKS_BETWEEN_TWO = "routing-asks-between-two"
 #: ask on entering a policy; older histories replay without either.
 REPLIES_BY_MEANING = "replies-by-meaning"
 
+#: Patch id: tickets that start on this code load the start's policy at the version the
+#: start names (the one published when the API took the ticket, from the policy store);
+#: older histories replay the plan their `load_policy` marker recorded.
+POLICY_VERSION_FROM_START = "policy-version-from-start"
+
 
 class PolicyEntry:
     def __init__(self, start: TicketStart, mem: TicketMemory) -> None:
@@ -56,6 +61,8 @@ class PolicyEntry:
         self.asks_between_two = False
         # Set by the workflow from `workflow.patched(REPLIES_BY_MEANING)`.
         self.by_meaning = False
+        # Set from `workflow.patched(POLICY_VERSION_FROM_START)` at the start of each run.
+        self.loads_starts_version = False
 
     async def route(self, message: CustomerMessage) -> RouteResult:
         """The policy for this message; the start's ticket type or policy only at first."""
@@ -63,7 +70,8 @@ class PolicyEntry:
         mem.routing_attempts += 1
         first = mem.routing_attempts == 1
         if first and self.start.policy_id and self.takes_starts_policy:
-            plan = await self._known_plan(self.start.policy_id)
+            version = self.start.policy_version if self.loads_starts_version else None
+            plan = await self._known_plan(self.start.policy_id, version)
             if plan is not None:
                 if self.asks_between_two and self.start.later_policy_id:
                     mem.later_policy_id = self.start.later_policy_id
@@ -102,11 +110,11 @@ class PolicyEntry:
             f"{first.about or first.title} (1), or {second.about or second.title} (2)?"
         )
 
-    async def _known_plan(self, policy_id: str) -> Plan | None:
-        """The plan `policy_id` names, pinned like `enter` pins it; None if the library has
-        no such policy."""
+    async def _known_plan(self, policy_id: str, version: str | None = None) -> Plan | None:
+        """The plan `policy_id` names (at `version` when given), pinned like `enter` pins
+        it; None if the library has no such policy."""
         try:
-            plan = await self._load(policy_id)
+            plan = await self._load(policy_id, version)
         except ApplicationError as err:  # a failed local activity raises its own error
             if err.type == POLICY_NOT_FOUND:
                 return None
@@ -114,12 +122,12 @@ class PolicyEntry:
         self.mem.plans[plan.id] = plan
         return plan
 
-    async def _load(self, policy_id: str) -> Plan:
+    async def _load(self, policy_id: str, version: str | None = None) -> Plan:
         # Local: the worker holds the library; the plan still lands in history (a marker),
         # so the ticket stays pinned to it, without an extra task round trip.
         plan: Plan = await workflow.execute_local_activity(
             "load_policy",
-            LoadPolicyRequest(policy_id=policy_id),
+            LoadPolicyRequest(policy_id=policy_id, version=version),
             result_type=Plan,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LOCAL_RETRY,

@@ -17,6 +17,7 @@ from activities.claims import ClaimActivities
 from activities.customer_key import CustomerKeys
 from activities.log_context import LogContext
 from activities.policy_store import PolicyActivities
+from activities.policy_versions import PolicyVersions
 from activities.tools import Platforms, tool_activities
 from activities.understanding import UnderstandingActivities
 from ticketflow.settings import Settings
@@ -96,7 +97,11 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with build_worker(client, settings):
+    # Plans come from the policy store in the app database (by the version the ticket's
+    # start names, or as published now), the bundled library where the store has none.
+    policies = PolicyActivities(versions=PolicyVersions.from_url(settings.app_database_url))
+    activities = ticket_activities(settings, policies=policies)
+    async with build_worker(client, settings, activities=activities):
         # `ticketflow dev` waits for this exact line before it calls the worker ready.
         log.info("worker ready on task queue %s", settings.task_queue)
         await stop.wait()

@@ -3,14 +3,14 @@ for a draft before it is published."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from api.auth import Scope
-from api.deps import LibraryDep, require_api_key, require_scope
-from api.problems import problem_responses
+from api.deps import EngineDep, LibraryDep, require_api_key, require_scope
+from api.problems import ProblemError, problem_responses
+from api.services import policy_store
+from api.services.policy_store import StoreError
 from policies.compiler import CompileResult, compile_policy
 from policies.diagnostics import Diagnostic
 from policies.plan import Plan
@@ -42,6 +42,10 @@ class PolicyDetail(BaseModel):
     source: str = Field(description="the Markdown as written")
     plan: Plan = Field(description="the compiled plan a ticket runs")
     diagnostics: list[Diagnostic]
+    draft: str | None = Field(default=None, description="the unpublished draft, if any")
+    draft_diagnostics: list[Diagnostic] | None = Field(
+        default=None, description="the draft's diagnostics (None: no draft)"
+    )
 
 
 class PolicyDraft(BaseModel):
@@ -54,6 +58,42 @@ class CheckResult(BaseModel):
     warnings: int
     diagnostics: list[Diagnostic]
     plan: Plan | None = Field(description="the compiled plan, None when there are errors")
+
+
+async def read_source(request: Request) -> str:
+    """A policy body: `text/markdown` (UTF-8) or JSON `{"source": …}`; 413 past 256 KiB."""
+    raw = await request.body()
+    if len(raw) > MAX_SOURCE_BYTES:
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "policy source is over 256 KiB")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if content_type.startswith("text/"):
+            return raw.decode("utf-8")
+        return PolicyDraft.model_validate_json(raw).source
+    except ValueError as err:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            'send the policy as text/markdown (UTF-8) or as JSON {"source": "…"}: '
+            + str(err).splitlines()[0],
+        ) from None
+
+
+def store_problem(err: StoreError) -> HTTPException:
+    """A store refusal as problem+json; a draft's diagnostics go in `errors`."""
+    if err.diagnostics:
+        errors = [
+            {
+                "code": d.code,
+                "line": d.line,
+                "column": d.column,
+                "message": d.message,
+                "severity": d.severity,
+                "fix": d.fix,
+            }
+            for d in err.diagnostics
+        ]
+        return ProblemError(err.status, err.detail, errors)
+    return HTTPException(err.status, err.detail)
 
 
 def _compiled(library: LibraryDep) -> dict[str, CompileResult]:
@@ -79,20 +119,23 @@ def list_policies(library: LibraryDep) -> list[PolicySummary]:
 
 
 @router.get("/{policy_id}", responses=problem_responses(404))
-def get_policy(policy_id: str, library: LibraryDep) -> PolicyDetail:
-    """The policy's source, its compiled plan and the version tickets are pinned to."""
-    resolved = library.index.resolve(policy_id.lstrip("#")) or policy_id
-    result = _compiled(library).get(resolved)
-    if result is None or result.plan is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no policy {policy_id!r}")
-    source = Path(result.path).read_text(encoding="utf-8") if result.path else ""
+def get_policy(policy_id: str, library: LibraryDep, engine: EngineDep) -> PolicyDetail:
+    """The published version (the one new tickets take), its source and compiled plan,
+    and the draft when there is one, with its diagnostics."""
+    resolved = library.index.resolve(policy_id.lstrip("#")) or policy_id.lstrip("#")
+    try:
+        shown = policy_store.get_policy(engine, resolved)
+    except StoreError as err:
+        raise store_problem(err) from None
     return PolicyDetail(
-        id=result.plan.id,
-        title=result.plan.title,
-        version=result.plan.version,
-        source=source,
-        plan=result.plan,
-        diagnostics=result.diagnostics,
+        id=shown.id,
+        title=shown.plan.title,
+        version=shown.version,
+        source=shown.source,
+        plan=shown.plan,
+        diagnostics=compile_policy(shown.source, library=library.index).diagnostics,
+        draft=shown.draft,
+        draft_diagnostics=shown.draft_diagnostics if shown.draft is not None else None,
     )
 
 
@@ -114,21 +157,7 @@ def get_policy(policy_id: str, library: LibraryDep) -> PolicyDetail:
 async def check_policy(request: Request, library: LibraryDep) -> CheckResult:
     """Compile a draft (Markdown as `text/markdown`, or JSON `{"source": …}`) against the
     library: every diagnostic with line and column, and the plan it would run."""
-    raw = await request.body()
-    if len(raw) > MAX_SOURCE_BYTES:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, "policy source is over 256 KiB")
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    try:
-        if content_type.startswith("text/"):
-            source = raw.decode("utf-8")
-        else:
-            source = PolicyDraft.model_validate_json(raw).source
-    except ValueError as err:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            'send the policy as text/markdown (UTF-8) or as JSON {"source": "…"}: '
-            + str(err).splitlines()[0],
-        ) from None
+    source = await read_source(request)
     result = compile_policy(source, library=library.index)
     return CheckResult(
         ok=result.ok,

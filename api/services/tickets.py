@@ -8,6 +8,7 @@ unreachable); `api/problems.py` renders them as problem+json.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -116,12 +117,23 @@ def _unreachable(err: RPCError) -> HTTPException:
 
 
 class TicketService:
-    """One Temporal client, the task queue, and the policy library the app loaded."""
+    """One Temporal client, the task queue, and the policy library: a fixed one, or a
+    callable giving the published set at this moment (the API's, which follows the store)."""
 
-    def __init__(self, client: Client, settings: Settings, library: PolicyLibrary) -> None:
+    def __init__(
+        self,
+        client: Client,
+        settings: Settings,
+        library: PolicyLibrary | Callable[[], PolicyLibrary],
+    ) -> None:
         self.client = client
         self.settings = settings
-        self.policies = PolicyActivities(library)
+        self._library = library
+
+    @property
+    def policies(self) -> PolicyActivities:
+        library = self._library if isinstance(self._library, PolicyLibrary) else self._library()
+        return PolicyActivities(library)
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -129,7 +141,8 @@ class TicketService:
         """Pick the policy from the opening message, with the routing the workflow would
         do, and say without PII what the ticket is: "Cancel order — BigCommerce/Kustomer"
         in the Temporal UI's summary column. Unrouted, the workflow routes (or asks)."""
-        route = self.policies.route(
+        policies = self.policies
+        route = policies.route(
             RouteRequest(
                 text=text,
                 helpdesk=start.helpdesk,
@@ -140,10 +153,11 @@ class TicketService:
         if route.policy_id is None:
             helpdesk = PLATFORM_TITLES.get(start.helpdesk, start.helpdesk)
             return RoutedStart(start=start, summary=f"{helpdesk} ticket — not routed yet")
-        plan = self.policies.library.get(route.policy_id)
+        plan = policies.library.get(route.policy_id)
         kind = plan.ticket_types[0] if plan.ticket_types else plan.title
         platforms = "/".join(PLATFORM_TITLES.get(platform_key(p), p) for p in plan.platforms)
-        update: dict[str, Any] = {"policy_id": plan.id}
+        # The version too: the worker loads exactly the one published now.
+        update: dict[str, Any] = {"policy_id": plan.id, "policy_version": plan.version}
         if route.later:
             update |= {"later_policy_id": route.later, "later_about": route.later_about}
         return RoutedStart(start=start.model_copy(update=update), summary=f"{kind} — {platforms}")

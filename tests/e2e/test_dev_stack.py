@@ -174,3 +174,46 @@ def test_taken_port_fails_with_a_clear_message(stack: DevStack) -> None:
     assert result.returncode == 1
     assert f"127.0.0.1:{stack.api_port} is already in use" in result.stdout
     assert "TICKETFLOW_API_PORT" in result.stdout
+
+
+def _speaking(version: str) -> str:
+    return (
+        "---\nid: e2e_speaker\ntitle: E2E speaker\nticket_types: [E2E speaker]\n---\n"
+        "## Logic\n\n"
+        f"1. Say “Version {version}: hello.”\n"
+        "2. Ask for the customer's email address.\n"
+        f"3. Say “Version {version}: goodbye.”\n"
+        "4. End the conversation as resolved.\n"
+    )
+
+
+def test_publish_rollback_and_pinning_with_no_restart(stack: DevStack) -> None:
+    """The API and the worker are separate processes sharing the app database: a publish
+    reaches the next ticket, a running ticket keeps its version, a rollback is next."""
+    stack.start()
+    api = httpx.Client(base_url=stack.api, headers=stack.headers, timeout=60)
+
+    def publish(version: str) -> str:
+        assert api.put("/policies/e2e_speaker", json={"source": _speaking(version)}).json()["ok"]
+        published = api.post("/policies/e2e_speaker/publish", json={"message": version})
+        assert published.status_code == 200, published.text
+        return str(published.json()["version"])
+
+    def start() -> dict:
+        created = api.post("/tickets", json={"message": "hi", "ticket_type": "E2E speaker"})
+        assert created.status_code == 201, created.text
+        return dict(created.json())
+
+    v1 = publish("one")
+    old = start()
+    assert "Version one: hello." in " ".join(old["replies"])
+    publish("two")
+    new = start()
+    assert "Version two: hello." in " ".join(new["replies"])
+    for ticket, version in ((old, "one"), (new, "two")):
+        turn = api.post(f"/tickets/{ticket['ticket_id']}/messages", json={"text": "a@b.co"})
+        assert f"Version {version}: goodbye." in " ".join(turn.json()["replies"]), turn.text
+    assert api.post("/policies/e2e_speaker/rollback", json={"version": v1}).status_code == 200
+    assert "Version one: hello." in " ".join(start()["replies"])
+    api.close()
+    assert stack.stop() == 0

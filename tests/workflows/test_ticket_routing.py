@@ -22,6 +22,7 @@ from workflows.ticket import CUSTOMER_KEY_PATCH, TicketWorkflow
 from workflows.ticket_models import TicketStart
 from workflows.ticket_routing import (
     FIRST_TURN_TAKES_STARTS_POLICY,
+    POLICY_VERSION_FROM_START,
     REPLIES_BY_MEANING,
     ROUTING_ASKS_BETWEEN_TWO,
 )
@@ -43,6 +44,7 @@ async def test_the_starts_policy_is_entered_without_routing_again(
     # Decided at the start of the run, with the run's other patches.
     assert await patches(handle) == [
         FIRST_TURN_TAKES_STARTS_POLICY,
+        POLICY_VERSION_FROM_START,
         CUSTOMER_KEY_PATCH,
         ROUTING_ASKS_BETWEEN_TWO,
         REPLIES_BY_MEANING,
