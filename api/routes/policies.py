@@ -3,6 +3,8 @@ for a draft before it is published."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
@@ -60,6 +62,11 @@ class CheckResult(BaseModel):
     plan: Plan | None = Field(description="the compiled plan, None when there are errors")
 
 
+#: Characters no policy text has (tabs, line breaks and form feeds aside); PostgreSQL cannot
+#: even store a NUL.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
 async def read_source(request: Request) -> str:
     """A policy body: `text/markdown` (UTF-8) or JSON `{"source": …}`; 413 past 256 KiB."""
     raw = await request.body()
@@ -68,14 +75,25 @@ async def read_source(request: Request) -> str:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
         if content_type.startswith("text/"):
-            return raw.decode("utf-8")
-        return PolicyDraft.model_validate_json(raw).source
+            source = raw.decode("utf-8")
+        else:
+            source = PolicyDraft.model_validate_json(raw).source
     except ValueError as err:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             'send the policy as text/markdown (UTF-8) or as JSON {"source": "…"}: '
             + str(err).splitlines()[0],
         ) from None
+    control = CONTROL_CHARACTER.search(source)
+    if control is not None:
+        line = source.count("\n", 0, control.start()) + 1
+        column = control.start() - (source.rfind("\n", 0, control.start()) + 1) + 1
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"the policy has a control character (U+{ord(control.group()):04X}) at line {line}, "
+            f"column {column}, most likely from a copy and paste: delete it and send it again",
+        )
+    return source
 
 
 def store_problem(err: StoreError) -> HTTPException:

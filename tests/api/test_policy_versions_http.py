@@ -3,6 +3,7 @@ refusal's status and problem+json, with nothing changed (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
 
@@ -119,3 +120,22 @@ async def test_refusals_change_nothing(
         assert (await other.get(f"/policies/{target}/versions")).status_code == 200
         assert (await other.delete(f"/policies/{caller}")).status_code == 403
         assert (await other.put(f"/policies/{caller}", json={"source": "x"})).status_code == 403
+
+
+async def test_a_draft_with_control_characters_is_refused_with_where_they_are(
+    http: httpx.AsyncClient, policy_ids: list[str]
+) -> None:
+    """A paste that carried a NUL or another control character (PostgreSQL cannot store a NUL
+    in text) is a 422 naming its line and column, not a server error; nothing is saved."""
+    pid = "test_control_chars"
+    policy_ids.append(pid)
+    broken = source(pid).replace("\n\n", "\n\nbad\x00byte here\n\n", 1)
+    line = broken[: broken.index("\x00")].count("\n") + 1
+    for body, headers in (
+        (broken.encode(), MARKDOWN),
+        (json.dumps({"source": broken}).encode(), {"content-type": "application/json"}),
+    ):
+        refused = await http.put(f"/policies/{pid}", content=body, headers=headers)
+        assert refused.status_code == 422, refused.text
+        assert f"line {line}" in refused.json()["detail"]
+    assert (await http.get(f"/policies/{pid}")).status_code == 404
