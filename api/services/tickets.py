@@ -129,11 +129,16 @@ class TicketService:
         self.client = client
         self.settings = settings
         self._library = library
+        self._policies: PolicyActivities | None = None
 
     @property
     def policies(self) -> PolicyActivities:
+        """Routing over the library as published now; kept while that set stands, so the
+        router embeds its phrases once per publish, not once per request."""
         library = self._library if isinstance(self._library, PolicyLibrary) else self._library()
-        return PolicyActivities(library)
+        if self._policies is None or self._policies.library is not library:
+            self._policies = PolicyActivities(library)
+        return self._policies
 
     # -- routing ---------------------------------------------------------------------------
 
