@@ -90,8 +90,9 @@ class PolicyAudit(SQLModel, table=True):
     at: datetime = Field(default_factory=_now, sa_type=DateTime(timezone=True))
 
 
-def read_engine(url: str) -> Engine:
-    """An engine on the app database for reading (the API process migrates it)."""
+def app_database_engine(url: str) -> Engine:
+    """An engine on the app database (SQLite in WAL mode, so the API, the worker and
+    `ticketflow apikey` may use it at once; or PostgreSQL). Only the API migrates it."""
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
@@ -201,7 +202,7 @@ class PolicyVersions:
 
     @classmethod
     def from_url(cls, url: str) -> PolicyVersions:
-        return cls(read_engine(url))
+        return cls(app_database_engine(url))
 
     def plan(self, policy_id: str, version_hash: str) -> Plan | None:
         key = (policy_id, version_hash)

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import DateTime, Engine, UniqueConstraint, event
-from sqlmodel import Field, SQLModel, create_engine
+from sqlalchemy import DateTime, Engine, UniqueConstraint
+from sqlmodel import Field, SQLModel
 
+from activities.policy_versions import app_database_engine
 from ticketflow.settings import Settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -63,20 +63,6 @@ class ApiKey(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
 
 
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
-
-        @event.listens_for(engine, "connect")
-        def _wal(dbapi_connection: Any, _record: Any) -> None:
-            # The API and `ticketflow apikey create` may write at once.
-            dbapi_connection.execute("PRAGMA journal_mode=WAL")
-
-        return engine
-    return create_engine(url, pool_pre_ping=True)
-
-
 def migrate(engine: Engine) -> None:
     """Upgrade the schema to the latest Alembic revision (no-op when it is current)."""
     config = Config()
@@ -87,6 +73,6 @@ def migrate(engine: Engine) -> None:
 
 
 def open_database(url: str) -> Engine:
-    engine = make_engine(url)
+    engine = app_database_engine(url)
     migrate(engine)
     return engine

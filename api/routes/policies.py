@@ -67,6 +67,18 @@ class CheckResult(BaseModel):
 CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
+#: The documented body of every endpoint that takes a policy's source (`read_source`).
+POLICY_SOURCE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": PolicyDraft.model_json_schema()},
+            "text/markdown": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
 async def read_source(request: Request) -> str:
     """A policy body: `text/markdown` (UTF-8) or JSON `{"source": …}`; 413 past 256 KiB."""
     raw = await request.body()
@@ -162,15 +174,7 @@ def get_policy(policy_id: str, library: LibraryDep, engine: EngineDep) -> Policy
     # Authoring: compiling drafts is for policy writers, not for a ticket integration.
     dependencies=[Depends(require_scope(Scope.POLICIES_WRITE))],
     responses=problem_responses(413, 422),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": PolicyDraft.model_json_schema()},
-                "text/markdown": {"schema": {"type": "string"}},
-            },
-        }
-    },
+    openapi_extra=POLICY_SOURCE_BODY,
 )
 async def check_policy(request: Request, library: LibraryDep) -> CheckResult:
     """Compile a draft (Markdown as `text/markdown`, or JSON `{"source": …}`) against the

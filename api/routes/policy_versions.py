@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from api.auth import KeyInfo, Scope
 from api.deps import EngineDep, LibraryDep, PublishedDep, require_api_key, require_scope
 from api.problems import ProblemError, problem_responses
-from api.routes.policies import PolicyDraft, read_source, store_problem
+from api.routes.policies import POLICY_SOURCE_BODY, read_source, store_problem
 from api.services import policy_store
 from api.services.policy_store import StoreError
 from policies.diagnostics import Diagnostic
@@ -117,15 +117,7 @@ def _valid_id(policy_id: str) -> str:
 @router.put(
     "/{policy_id}",
     responses=problem_responses(400, 413, 422),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": PolicyDraft.model_json_schema()},
-                "text/markdown": {"schema": {"type": "string"}},
-            },
-        }
-    },
+    openapi_extra=POLICY_SOURCE_BODY,
 )
 async def save_draft(
     policy_id: str, request: Request, key: Writer, engine: EngineDep
