@@ -29,6 +29,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sandbox import credentials as demo
 
 
+def _plain(value: str | SecretStr | None) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else (value or "")
+
+
 class PlatformEndpoint(BaseModel):
     """Where a platform lives (``base_url`` None: the sandbox) and the credentials to use.
 
@@ -46,19 +50,14 @@ class PlatformEndpoint(BaseModel):
     def use_sandbox(self, url: str) -> None:
         """Point at a sandbox at ``url`` with its demo credentials for whatever is unset."""
         self.base_url = url
-        for name, value in self.SANDBOX.items():
-            current = getattr(self, name)
-            if not (current.get_secret_value() if isinstance(current, SecretStr) else current):
-                setattr(self, name, SecretStr(value) if isinstance(current, SecretStr) else value)
+        for name in self.unset(tuple(self.SANDBOX)):
+            secret = isinstance(getattr(self, name), SecretStr)
+            value = self.SANDBOX[name]
+            setattr(self, name, SecretStr(value) if secret else value)
 
     def unset(self, names: tuple[str, ...]) -> list[str]:
         """Which of ``names`` have no value."""
-        missing = []
-        for name in names:
-            value = getattr(self, name)
-            if not (value.get_secret_value() if isinstance(value, SecretStr) else value):
-                missing.append(name)
-        return missing
+        return [name for name in names if not _plain(getattr(self, name))]
 
 
 class BigCommerceSettings(PlatformEndpoint):
