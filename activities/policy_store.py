@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.language_model import LanguageModel
 from activities.policy_versions import PolicyVersions
 from activities.routing import Embedder, MeaningRouter
 from policies.library import PolicyLibrary, load_library
@@ -48,7 +49,8 @@ class MenuItem(BaseModel):
 class RouteResult(BaseModel):
     policy_id: str | None
     how: str = Field(
-        description="policy_id | ticket_type | menu | trigger | meaning | choice | ambiguous | none"
+        description="policy_id | ticket_type | menu | trigger | meaning | choice | ambiguous | "
+        "none | model (the language model picked one of the candidates the router named)"
     )
     menu: list[MenuItem] = Field(default_factory=list)
     candidates: list[MenuItem] = Field(
@@ -85,8 +87,12 @@ class PolicyActivities:
         *,
         semantic: bool = True,
         embedder: Embedder | None = None,
+        model: LanguageModel | None = None,
     ) -> None:
         self.library = library or load_library()
+        #: The optional language model: asked only to pick between the policies the router
+        #: hesitated between (or that a disambiguation question named), never another.
+        self.model = model
         # The policy store (the app database), when the worker has one: `load_policy` takes
         # plans from it, by version hash or as published now; the library is the fallback.
         self.versions = versions
@@ -231,12 +237,40 @@ class PolicyActivities:
 
     @activity.defn(name="route_ticket")
     async def route_ticket(self, request: RouteRequest) -> RouteResult:
+        router = self
         if self.versions is not None:
             # The set published now, as the API routes (the same rules, the store's plans).
             published = await asyncio.to_thread(self.versions.published_set.current)
             if published is not None:
-                return PolicyActivities(published).route(request)
-        return self.route(request)
+                router = PolicyActivities(published)
+        return await router.second_opinion(request, router.route(request), self.model)
+
+    async def second_opinion(
+        self, request: RouteRequest, result: RouteResult, model: LanguageModel | None
+    ) -> RouteResult:
+        """Where the router hesitated between two policies (or could not read the answer
+        to "is it A or B?"), the language model may pick one of those two; nothing else."""
+        if model is None:
+            return result
+        if result.how == "ambiguous" and len(result.candidates) == 2:
+            named = result.candidates
+        elif request.choices and result.how == "none":
+            plans = self.library.plans
+            named = [self._item(plans[pid]) for pid in request.choices if pid in plans]
+        else:
+            return result
+        if len(named) < 2:
+            return result
+        lines = "\n".join(f"- {item.policy_id}: {item.about or item.title}" for item in named)
+        instructions = (
+            "A customer wrote to support. Which of these requests is the message about? "
+            "Answer the id, or null if it is neither or unclear.\n" + lines
+        )
+        ids = [item.policy_id for item in named]
+        picked = await model.choose(instructions, request.text, ids, field="policy")
+        if picked is None:
+            return result
+        return RouteResult(policy_id=picked, how="model", score=result.score)
 
     def _stored(self, request: LoadPolicyRequest) -> Plan | None:
         if self.versions is None:

@@ -20,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, SerializeAsAny
 from temporalio import activity
 
+from activities.language_model import LanguageModel
 from activities.platforms.base import PlatformConnector, PlatformRejected, named_errors
 from activities.platforms.bigcommerce import BigCommerceConnector
 from activities.platforms.carrier import StoreCarrier
@@ -113,6 +114,9 @@ class Platforms:
         self.connectors = {
             name: build(getattr(settings, name)) for name, build in CONNECTORS.items()
         }
+        #: Rephrases bot messages before they go out (TICKETFLOW_LLM_REPHRASE, off by
+        #: default): the original text whenever the rephrasing changes a number or an id.
+        self.rephraser = LanguageModel.from_settings(settings) if settings.llm_rephrase else None
 
     @property
     def easypost(self) -> EasyPostConnector:
@@ -140,6 +144,8 @@ class Platforms:
     async def aclose(self) -> None:
         for connector in self.connectors.values():
             await connector.aclose()
+        if self.rephraser is not None:
+            await self.rephraser.aclose()
 
 
 def tool_activity(spec: ToolSpec, platforms: Platforms) -> Callable[..., Awaitable[Any]]:
@@ -162,6 +168,8 @@ def tool_activity(spec: ToolSpec, platforms: Platforms) -> Callable[..., Awaitab
                     f"@{spec.name} needs the ticket it answers", platform="ticketflow"
                 )
             arguments["ticket_id"] = call.ticket_id
+        if spec.name == "send_async_message" and platforms.rephraser is not None:
+            arguments["message"] = await platforms.rephraser.rephrase(arguments["message"])
         result: BaseModel = await method(**arguments)
         return result
 

@@ -19,6 +19,7 @@ PLATFORM_MODULES: tuple[str, ...] = (
     "zendesk",
     "kustomer",
     "salesforce",
+    "openai",
 )
 
 # The emulators that post webhooks to a receiver configured up front (the helpdesks); the

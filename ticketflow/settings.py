@@ -225,6 +225,18 @@ class Settings(BaseSettings):
     kustomer: KustomerSettings = Field(default_factory=KustomerSettings)
     salesforce: SalesforceSettings = Field(default_factory=SalesforceSettings)
 
+    # An optional language model (any OpenAI-compatible chat completions endpoint, e.g.
+    # https://api.openai.com/v1), asked only when the local understanding is unsure; off
+    # while the base URL is unset. Never required: every answer it gives is checked against
+    # what the plan allows, and anything else falls back to the deterministic path.
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr = SecretStr("")
+    #: One call's budget; past it the deterministic answer stands.
+    llm_timeout_seconds: float = 3.0
+    #: Also let it rephrase bot messages (numbers, ids and amounts kept, or the original).
+    llm_rephrase: bool = False
+
     @model_validator(mode="after")
     def _unset_platforms_are_the_sandbox(self) -> Settings:
         for name in PLATFORM_NAMES:

@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
 from activities.customer_key import CustomerKeys
+from activities.language_model import LanguageModel
 from activities.log_context import LogContext
 from activities.policy_store import PolicyActivities
 from activities.policy_versions import PolicyVersions
@@ -45,7 +46,12 @@ def ticket_activities(
     connectors = Platforms(settings)
     policy_store = policies or PolicyActivities()
     policy_store.warm()  # the routing model loads once per worker, before the first ticket
-    understanding = UnderstandingActivities()
+    # The optional language model (off unless TICKETFLOW_LLM_BASE_URL is set): a second
+    # opinion where routing or reply understanding is unsure.
+    model = LanguageModel.from_settings(settings)
+    if policy_store.model is None:
+        policy_store.model = model
+    understanding = UnderstandingActivities(model)
     keys = customer_keys or CustomerKeys.from_settings(settings)
     return [
         keys.customer_key,

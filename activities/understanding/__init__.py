@@ -17,8 +17,10 @@ from typing import Any
 from pydantic import BaseModel, Field
 from temporalio import activity
 
+from activities.language_model import LanguageModel
 from activities.understanding.choices import close_options, find_choice
 from activities.understanding.intents import find_intent
+from activities.understanding.second_opinion import second_opinion
 from activities.understanding.slots import (
     email_with_correction,
     find_address,
@@ -103,8 +105,16 @@ def understand(request: UnderstandRequest) -> Reply:
 
 
 class UnderstandingActivities:
-    """Activity wrapper; holds nothing today, a model client tomorrow."""
+    """Activity wrapper: the rule-based reading, and the optional language model's second
+    opinion on what it left open (a choice, a yes/no, the fact an ask wants)."""
+
+    def __init__(self, model: LanguageModel | None = None) -> None:
+        self.model = model
 
     @activity.defn(name="understand_reply")
     async def understand_reply(self, request: UnderstandRequest) -> Reply:
-        return understand(request)
+        reply = understand(request)
+        if self.model is None or request.expecting == EARLIER_CHOICE:
+            return reply
+        options = [(o.id, o.label, o.description) for o in request.options]
+        return await second_opinion(self.model, request.text, request.expecting, options, reply)
