@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+from pydantic import SecretStr
 
 from activities.language_model import LanguageModel
 from activities.policy_store import PolicyActivities, RouteRequest
@@ -18,7 +19,9 @@ from activities.understanding import (
     understand,
 )
 from policies.library import load_library
+from policies.tool_models import MessageParams
 from sandbox.credentials import SANDBOX_OPENAI_API_KEY
+from tests.platforms.tool_runner import TicketCall, tool_runner
 from tests.sandbox_fixtures import SandboxControl
 from ticketflow.settings import Settings
 
@@ -199,3 +202,35 @@ async def test_a_rephrasing_that_loses_a_number_is_not_used(
     script(sandbox, {"content": kept}, {"content": lost})
     assert await model.rephrase(original) == kept
     assert await model.rephrase(original) == original
+
+
+async def test_rephrasing_on_sends_the_rephrased_reply_through_the_helpdesk(
+    sandbox: SandboxControl, sandbox_settings: Settings, sandbox_url: str
+) -> None:
+    settings = sandbox_settings.model_copy(
+        update={
+            "llm_base_url": f"{sandbox_url}/openai/v1",
+            "llm_api_key": SecretStr(SANDBOX_OPENAI_API_KEY),
+            "llm_rephrase": True,
+        }
+    )
+    original = "Your order #5001 is cancelled."
+    kept = "All done: order #5001 has been cancelled."
+    script(sandbox, {"content": kept}, {"content": "All done, it's cancelled."})
+    async with tool_runner(settings) as helpdesk:
+        for key in ("kept", "lost"):
+            await helpdesk.run(
+                "send_async_message",
+                TicketCall(
+                    helpdesk="zendesk",
+                    ticket_id="1003",
+                    idempotency_key=f"t/{key}",
+                    params=MessageParams(message=original),
+                ),
+            )
+    sent = [
+        r["body"]["ticket"]["comment"]["body"]
+        for r in sandbox.requests("zendesk", "PUT")
+        if "comment" in (r["body"] or {}).get("ticket", {})
+    ]
+    assert sent == [kept, original]
