@@ -248,6 +248,16 @@ OFF_TOPIC = (
     "question about my order",
     "I need help with an order",
     "it's about my account",
+    "do you deliver abroad",
+    "remove me from your newsletter",
+    "change the delivery address for my next orders",
+    "I want to write a review",
+    "I'd like to talk to a real person",
+    "can I pay with PayPal",
+    "are you open at the weekend",
+    "how do I use my discount code",
+    "where do you send orders from",
+    "is it back in stock",
 )
 
 
