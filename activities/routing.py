@@ -211,6 +211,9 @@ class Tuning:
     #: Taken from the sibling whose kind of order (subscription or not) the message does
     #: not name.
     subscription_fit: float = 0.05
+    #: The weight in the keyword share of a content word no policy uses (a known word
+    #: weighs between 0.7 and 2.3, by how few families use it).
+    unknown_word: float = 0.5
 
 
 #: Things customers write that no policy handles (account, product and shop questions,
@@ -245,6 +248,16 @@ OFF_TOPIC = (
     "question about my order",
     "I need help with an order",
     "it's about my account",
+    "do you deliver abroad",
+    "remove me from your newsletter",
+    "change the delivery address for my next orders",
+    "I want to write a review",
+    "I'd like to talk to a real person",
+    "can I pay with PayPal",
+    "are you open at the weekend",
+    "how do I use my discount code",
+    "where do you send orders from",
+    "is it back in stock",
 )
 
 
@@ -366,7 +379,9 @@ class MeaningRouter:
         if not low:
             return [], 0.0
         vector = self.embedder.embed([text])[0]
-        words = self._known_words(content_words(text))
+        said = content_words(text)
+        words = self._known_words(said)
+        unknown = len(said) - len(words)
         sims = self._matrix @ vector if len(self._matrix) else np.zeros(0)
         per_candidate: dict[int, list[float]] = {}
         per_policy: dict[tuple[int, int], float] = {}
@@ -389,7 +404,7 @@ class MeaningRouter:
             signals = {
                 "semantic": _top_mean(per_candidate.get(ci, [0.0])),
                 "lexical": lexical,
-                "keywords": self._keyword_share(words, ci),
+                "keywords": self._keyword_share(words, ci, unknown),
                 "exact": float(
                     any(p and re.search(rf"\b{re.escape(p)}\b", low) for p in cand.exact)
                 ),
@@ -445,11 +460,14 @@ class MeaningRouter:
                     known.append(hit[0])
         return known
 
-    def _keyword_share(self, words: list[str], ci: int) -> float:
+    def _keyword_share(self, words: list[str], ci: int, unknown: int = 0) -> float:
         """The share of the message's known content words (weighted by how few families of
-        candidates use them) that this candidate's phrases use."""
+        candidates use them) that this candidate's phrases use. Words no policy uses count
+        in the whole too (`Tuning.unknown_word` each): "leave a review" shares one word of
+        two with "leave out next month's delivery", not all it says."""
         n = self._families
         total = ours = 0.0
+        total += self.tuning.unknown_word * unknown
         for word in words:
             weight = np.log(1.0 + n / self._df[word])
             total += weight

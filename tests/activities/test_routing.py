@@ -48,12 +48,7 @@ def test_unseen_phrasings_route_by_meaning(
     [
         "Can I change the name on my account?",
         "qwerty zxcv",
-        pytest.param(
-            "do you deliver on Sundays?",
-            marks=pytest.mark.xfail(
-                strict=True, reason="known miss: 'deliver' pulls it to shipment not received"
-            ),
-        ),
+        "do you deliver on Sundays?",
     ],
 )
 def test_what_no_policy_handles_gets_the_menu(policies: PolicyActivities, text: str) -> None:

@@ -39,7 +39,9 @@ def test_check_reports_errors_and_exits_1(tmp_path: Path) -> None:
 def test_show_prints_the_plan_tree_with_lines() -> None:
     result = runner.invoke(app, ["policy", "show", "reshipment"])
     assert result.exit_code == 0, result.output
-    assert "@create_stayai_order" in result.output and "L50" in result.output
+    source = (DEFAULT_LIBRARY_DIR / "reshipment.md").read_text().splitlines()
+    line = next(n for n, text in enumerate(source, 1) if "@create_stayai_order" in text)
+    assert "@create_stayai_order" in result.output and f"L{line} " in result.output
     assert "order_not_eligible" in result.output
 
 
