@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.experiments import Assignment, assign
 from activities.language_model import LanguageModel
 from activities.policy_versions import PolicyVersions
 from activities.routing import Embedder, MeaningRouter
@@ -70,6 +71,20 @@ class LoadPolicyRequest(BaseModel):
         description="the version hash to load (from the ticket's start); None: the version "
         "published now (a hand-over pins the one published at first use)",
     )
+
+
+class EnterPolicyRequest(LoadPolicyRequest):
+    unit: str = Field(
+        description="who a running experiment assigns: the CustomerKey, else the ticket id"
+    )
+
+
+class PolicyEntered(BaseModel):
+    """The plan a ticket runs, and its experiment variant when an experiment splits the
+    policy (its version then replaces the requested one)."""
+
+    plan: Plan
+    assignment: Assignment = Field(default_factory=Assignment)
 
 
 def _norm(text: str) -> str:
@@ -272,15 +287,38 @@ class PolicyActivities:
             return result
         return RouteResult(policy_id=picked, how="model", score=result.score)
 
+    def _canonical(self, policy_id: str) -> str:
+        return (self.library.index.resolve(policy_id.lstrip("#")) or policy_id).lstrip("#")
+
     def _stored(self, request: LoadPolicyRequest) -> Plan | None:
         if self.versions is None:
             return None
-        policy_id = self.library.index.resolve(request.policy_id.lstrip("#")) or request.policy_id
+        policy_id = self._canonical(request.policy_id)
         if request.version:
             plan = self.versions.plan(policy_id.lstrip("#"), request.version)
             if plan is not None:
                 return plan
         return self.versions.published(policy_id.lstrip("#"))
+
+    def _assigned(self, request: EnterPolicyRequest) -> PolicyEntered | None:
+        """The variant a running experiment on the policy gives this customer, with its
+        plan; None when no experiment runs (or its version is gone)."""
+        if self.versions is None:
+            return None
+        policy_id = self._canonical(request.policy_id)
+        assignment = assign(self.versions.engine, policy_id, request.unit)
+        if assignment.version is None:
+            return None
+        plan = self.versions.plan(policy_id, assignment.version)
+        return PolicyEntered(plan=plan, assignment=assignment) if plan is not None else None
+
+    @activity.defn(name="enter_policy")
+    async def enter_policy(self, request: EnterPolicyRequest) -> PolicyEntered:
+        """`load_policy`, and the experiment variant of the customer when one runs."""
+        assigned = await asyncio.to_thread(self._assigned, request)
+        if assigned is not None:
+            return assigned
+        return PolicyEntered(plan=await self.load_policy(request))
 
     @activity.defn(name="load_policy")
     async def load_policy(self, request: LoadPolicyRequest) -> Plan:

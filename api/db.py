@@ -17,6 +17,9 @@ from alembic.config import Config
 from sqlalchemy import DateTime, Engine, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# The worker-side tables join this metadata (the migrations create them all).
+from activities import experiments as experiments
+from activities import outcomes as outcomes
 from activities.policy_versions import app_database_engine
 from ticketflow.settings import Settings
 

@@ -17,7 +17,16 @@ from api.db import database_url, open_database
 from api.deps import document_auth
 from api.log_context import TicketLogContext
 from api.ratelimit import RateLimiter
-from api.routes import codec, customers, health, policies, policy_versions, tickets
+from api.routes import (
+    codec,
+    customers,
+    experiments,
+    health,
+    outcomes,
+    policies,
+    policy_versions,
+    tickets,
+)
 from api.routes.policy_versions import PolicyScripts
 from api.services.policy_store import import_on_first_start
 from api.services.published_policies import ApiPublishedSet as PublishedSet
@@ -89,6 +98,8 @@ def create_app(
     app.include_router(tickets.router)
     app.include_router(policies.router)
     app.include_router(policy_versions.router)
+    app.include_router(outcomes.router)
+    app.include_router(experiments.router)
     app.include_router(customers.router)
     app.include_router(codec.router)
     for webhook in (zendesk, kustomer, salesforce, easypost):

@@ -138,4 +138,7 @@ app.add_typer(policy_app, name="policy")
 app.command("tools")(tools)
 app.add_typer(__import__("api.auth", fromlist=["apikey_app"]).apikey_app, name="apikey")
 app.add_typer(__import__("ticketflow.customer_cli", fromlist=["x"]).customer_app, name="customer")
+app.add_typer(
+    __import__("ticketflow.experiments_cli", fromlist=["x"]).experiments_app, name="experiments"
+)
 app.command("claims")(__import__("workflows.claims_cli", fromlist=["x"]).claims_command)

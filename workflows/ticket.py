@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.interpreter import Reply, Started
     from workflows.ticket_claims import ClaimFollowUp
     from workflows.ticket_helpdesk import HelpdeskIO
+    from workflows.ticket_measures import MEASURES_OUTCOMES, TicketMeasures
     from workflows.ticket_models import (
         MAX_MESSAGE_CHARS,
         AgentAction,
@@ -90,6 +91,7 @@ class TicketWorkflow:
         self.entry = PolicyEntry(start, self.mem)
         self.claims = ClaimFollowUp(start, self.mem, self.helpdesk)
         self.steps = PolicySteps(start, self.mem, self.helpdesk, self.entry, self.claims)
+        self.measures = TicketMeasures(start, self.mem, self.helpdesk)
         self._indexes_customer = False
 
     # -- the main loop ----------------------------------------------------------------
@@ -106,8 +108,10 @@ class TicketWorkflow:
         self._indexes_customer = workflow.patched(CUSTOMER_KEY_PATCH)
         self.entry.asks_between_two = workflow.patched(ROUTING_ASKS_BETWEEN_TWO)
         self.entry.by_meaning = workflow.patched(REPLIES_BY_MEANING)
+        self.measures.on = self.entry.assigns_variants = workflow.patched(MEASURES_OUTCOMES)
         if start.carried is None:
             mem.silent_since = workflow.now()
+            mem.started_at = workflow.now()
             self._index_start()
         while True:
             await self._index_customer()
@@ -115,7 +119,15 @@ class TicketWorkflow:
             if mem.inbox:
                 await self._take(mem.inbox.pop(0))
                 continue
-            if mem.outcome is not None or self._should_continue_as_new():
+            if self.measures.wants_csat():  # an ending reached outside a customer turn
+                await self.helpdesk.tell([self.measures.ask_csat()], key="csat-question")
+            finished = mem.outcome is not None and not mem.csat_waiting
+            if finished and not mem.outcome_recorded:
+                # Awaited here, not after the loop: whatever arrives meanwhile is still
+                # answered before the run ends.
+                await self.measures.record()
+                continue
+            if finished or self._should_continue_as_new():
                 # Only with an empty inbox and every handler returned; anything that
                 # arrives meanwhile is handled first.
                 await workflow.wait_condition(
@@ -123,7 +135,7 @@ class TicketWorkflow:
                 )
                 if self._pending():
                     continue
-                if mem.outcome is not None:
+                if finished:
                     break
                 workflow.continue_as_new(start.model_copy(update={"carried": mem}))
             await self._wait_for_inbox()
@@ -166,6 +178,7 @@ class TicketWorkflow:
             return
         workflow.upsert_search_attributes([sa.CUSTOMER_KEY.value_set(key)])
         self.mem.customer_keyed = True
+        self.mem.customer_key = key
 
     def _customer_email(self) -> str | None:
         """The helpdesk's or web channel's customer email, else one the caller put in the
@@ -218,6 +231,8 @@ class TicketWorkflow:
 
     def _silence_left(self) -> timedelta | None:
         mem = self.mem
+        if mem.csat_waiting and mem.csat_until is not None:
+            return max(mem.csat_until - workflow.now(), timedelta(seconds=1))
         if mem.held or mem.waiting_for_claim:
             return None  # an agent or the carrier has the next word
         plan = mem.current_plan()
@@ -231,6 +246,9 @@ class TicketWorkflow:
 
     async def _on_silence(self) -> None:
         mem = self.mem
+        if mem.csat_waiting:
+            mem.csat_waiting = False  # no rating: the ticket ends as it was
+            return
         if bool(mem.seen) and not mem.reminded:
             mem.reminded = True
             mem.reminders_sent += 1
@@ -247,6 +265,10 @@ class TicketWorkflow:
         mem = self.mem
         mem.silent_since = workflow.now()
         mem.reminded = False
+        if mem.csat_waiting:
+            rated = await self.measures.answer(message.text, message.message_id)
+            if rated is not None:
+                return rated
         if mem.outcome is not None:
             # It came after the ending: answered, never left waiting.
             await self.helpdesk.tell([AFTER_THE_END], key=f"msg-{message.message_id}")
@@ -272,6 +294,8 @@ class TicketWorkflow:
         else:
             self.entry.prefill(reply)
             replies = await self.steps.advance(reply)
+        if self.measures.wants_csat():
+            replies = [*replies, self.measures.ask_csat()]
         await self.helpdesk.tell(replies, key=f"msg-{message.message_id}")
         return replies
 
@@ -305,6 +329,7 @@ class TicketWorkflow:
         now = workflow.now()
         if action.action == "takeover":
             mem.agent = action.agent or "agent"
+            mem.agent_took_over = True
             set_status(mem, TicketStatus.ESCALATED)
         elif action.action == "release":
             if not mem.held:
@@ -329,6 +354,7 @@ class TicketWorkflow:
     async def _close(self) -> None:
         """Closed from outside (an operator, the helpdesk): ends whatever it waits for."""
         mem = self.mem
+        mem.csat_waiting = False  # a rating that never came
         if mem.outcome is not None:
             return
         if mem.waiting_for_claim:

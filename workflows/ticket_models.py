@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
+from activities.experiments import Assignment
 from policies.plan import Outcome as Outcome  # re-exported: callers read outcomes here
 from policies.plan import Plan
 from workflows.claim_models import ClaimProgress
@@ -210,6 +211,20 @@ class TicketMemory(BaseModel):
         default=False, description="the CustomerKey search attribute is set (for this email)"
     )
     variants: dict[str, str] = Field(default_factory=dict)
+    assignments: dict[str, Assignment] = Field(
+        default_factory=dict, description="policy id → its running experiment's variant"
+    )
+    customer_key: str | None = Field(
+        default=None, description="the CustomerKey (keyed hash of the email): assigns variants"
+    )
+    started_at: datetime | None = Field(default=None, description="the first run's start")
+    agent_took_over: bool = False
+    # The satisfaction question (`csat: true`): asked once, answered 1–5 or not at all.
+    csat_asked: bool = False
+    csat_waiting: bool = False
+    csat_until: datetime | None = None
+    csat: int | None = None
+    outcome_recorded: bool = False
     # Silence: when the customer last wrote (or the ticket started), reminders since then.
     silent_since: datetime | None = None
     reminded: bool = False

@@ -18,7 +18,9 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.policy_store import (
         POLICY_NOT_FOUND,
+        EnterPolicyRequest,
         LoadPolicyRequest,
+        PolicyEntered,
         RouteRequest,
         RouteResult,
     )
@@ -63,6 +65,9 @@ class PolicyEntry:
         self.by_meaning = False
         # Set from `workflow.patched(POLICY_VERSION_FROM_START)` at the start of each run.
         self.loads_starts_version = False
+        # Set from `workflow.patched(MEASURES_OUTCOMES)`: entering a policy takes the
+        # variant of a running experiment (`enter_policy`).
+        self.assigns_variants = False
 
     async def route(self, message: CustomerMessage) -> RouteResult:
         """The policy for this message; the start's ticket type or policy only at first."""
@@ -125,6 +130,21 @@ class PolicyEntry:
     async def _load(self, policy_id: str, version: str | None = None) -> Plan:
         # Local: the worker holds the library; the plan still lands in history (a marker),
         # so the ticket stays pinned to it, without an extra task round trip.
+        if self.assigns_variants:
+            entered: PolicyEntered = await workflow.execute_local_activity(
+                "enter_policy",
+                EnterPolicyRequest(
+                    policy_id=policy_id,
+                    version=version,
+                    unit=self.mem.customer_key or workflow.info().workflow_id,
+                ),
+                result_type=PolicyEntered,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=LOCAL_RETRY,
+            )
+            if entered.assignment.experiment_id is not None:
+                self.mem.assignments.setdefault(entered.plan.id, entered.assignment)
+            return entered.plan
         plan: Plan = await workflow.execute_local_activity(
             "load_policy",
             LoadPolicyRequest(policy_id=policy_id, version=version),
@@ -156,7 +176,11 @@ class PolicyEntry:
         self.prefill()
         if not self.start.ticket_type and plan.ticket_types:
             attributes.append(sa.TICKET_TYPE.value_set(plan.ticket_types[0]))
-        if plan.variants and policy_id not in mem.variants:
+        assignment = mem.assignments.get(plan.id)
+        if assignment is not None and assignment.variant is not None:
+            # An experiment's variant (a version of its own), assigned per customer.
+            mem.variants.setdefault(policy_id, assignment.variant)
+        elif plan.variants and policy_id not in mem.variants:
             # A/B variants: drawn once per ticket and policy, deterministically on replay.
             mem.variants[policy_id] = workflow.random().choice(plan.variants).name
         if policy_id in mem.variants:

@@ -18,6 +18,7 @@ from activities.claims import ClaimActivities
 from activities.customer_key import CustomerKeys
 from activities.language_model import LanguageModel
 from activities.log_context import LogContext
+from activities.outcomes import OutcomeActivities
 from activities.policy_store import PolicyActivities
 from activities.policy_versions import PolicyVersions
 from activities.tools import Platforms, tool_activities
@@ -43,7 +44,7 @@ def ticket_activities(
     customer_keys: CustomerKeys | None = None,
 ) -> list[Callable[..., Any]]:
     """Everything a ticket calls: policy loading, reply understanding, the customer key,
-    platform tools."""
+    platform tools, the outcome row (in the policy store's database; none without one)."""
     connectors = Platforms(settings)
     policy_store = policies or PolicyActivities()
     policy_store.warm()  # the routing model loads once per worker, before the first ticket
@@ -54,10 +55,13 @@ def ticket_activities(
         policy_store.model = model
     understanding = UnderstandingActivities(model)
     keys = customer_keys or CustomerKeys.from_settings(settings)
+    store = policy_store.versions.engine if policy_store.versions is not None else None
     return [
         keys.customer_key,
         policy_store.route_ticket,
         policy_store.load_policy,
+        policy_store.enter_policy,
+        OutcomeActivities(store).record_outcome,
         understanding.understand_reply,
         *tool_activities(connectors),
         *ClaimActivities(connectors.easypost).activities(),

@@ -37,6 +37,9 @@ KNOWN_SETTINGS = {
     "language",
     "owner",
     "description",
+    # a 1–5 satisfaction question at the end (workflows/ticket_measures.py)
+    "csat",
+    "csat_wait",
 }
 
 REFS = re.compile(r"[@#$]")

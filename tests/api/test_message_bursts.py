@@ -29,7 +29,7 @@ async def test_a_burst_of_messages_at_the_last_step_all_get_answers(
     answers = await asyncio.wait_for(
         asyncio.gather(*(say(text, 0.05 * i) for i, text in enumerate(texts))), timeout=60
     )
-    assert [a.status_code for a in answers] == [200] * len(texts), [a.text for a in answers]
+    assert [a.status_code for a in answers] == [200] * len(texts), [a.text[-300:] for a in answers]
     # Each call answers its own message (an empty reply is an agent's turn to speak).
     assert len({a.json()["message_id"] for a in answers}) == len(texts)
     assert any(

@@ -73,7 +73,7 @@ async def test_the_api_routes_a_new_ticket_and_the_workflow_does_not_again(
     described = await handle.describe()
     assert await described.static_summary() == "Skip next shipment — Skio/Kustomer"
     ran = await local_activities(handle)
-    assert "route_ticket" not in ran and "load_policy" in ran
+    assert "route_ticket" not in ran and "enter_policy" in ran
 
 
 async def test_resent_message_id_is_answered_once(http: httpx.AsyncClient) -> None:

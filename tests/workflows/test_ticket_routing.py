@@ -19,6 +19,7 @@ from tests.history_events import local_activities, patches
 from tests.workflows.signalled_tickets import open_ticket, write
 from ticketflow.settings import Settings
 from workflows.ticket import CUSTOMER_KEY_PATCH, TicketWorkflow
+from workflows.ticket_measures import MEASURES_OUTCOMES
 from workflows.ticket_models import TicketStart
 from workflows.ticket_routing import (
     FIRST_TURN_TAKES_STARTS_POLICY,
@@ -40,7 +41,7 @@ async def test_the_starts_policy_is_entered_without_routing_again(
     assert (await handle.query(TicketWorkflow.state)).policy_id == "skip_next_shipment"
     ran = await local_activities(handle)
     assert "route_ticket" not in ran
-    assert ran.count("load_policy") == 1
+    assert ran.count("enter_policy") == 1  # loads the plan (and any experiment variant)
     # Decided at the start of the run, with the run's other patches.
     assert await patches(handle) == [
         FIRST_TURN_TAKES_STARTS_POLICY,
@@ -48,6 +49,7 @@ async def test_the_starts_policy_is_entered_without_routing_again(
         CUSTOMER_KEY_PATCH,
         ROUTING_ASKS_BETWEEN_TWO,
         REPLIES_BY_MEANING,
+        MEASURES_OUTCOMES,
     ]
 
 
@@ -70,7 +72,7 @@ async def test_a_policy_the_library_lacks_is_routed_by_the_workflow(
     assert transcript[-1].role == "bot"
     assert (await handle.query(TicketWorkflow.state)).policy_id == "skip_next_shipment"
     ran = await local_activities(handle)
-    assert ran.index("load_policy") < ran.index("route_ticket")
+    assert ran.index("enter_policy") < ran.index("route_ticket")
 
 
 #: Fits "a parcel that hasn't arrived" and "a parcel that arrived damaged" about equally.
