@@ -9,7 +9,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+import prometheus_client
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 from temporalio.worker import Worker
 
@@ -17,6 +19,7 @@ from activities.claims import ClaimActivities
 from activities.customer_key import CustomerKeys
 from activities.language_model import LanguageModel
 from activities.log_context import LogContext
+from activities.metrics import ActivityMetrics
 from activities.policy_store import PolicyActivities
 from activities.policy_versions import PolicyVersions
 from activities.tools import Platforms, tool_activities
@@ -30,6 +33,8 @@ from workflows.temporal_client import (
     ensure_search_attributes,
 )
 from workflows.ticket import TicketWorkflow
+from workflows.ticket_counts import TicketCounts
+from workflows.tracing import start_tracing
 
 log = logging.getLogger("ticketflow.worker")
 
@@ -79,9 +84,39 @@ def build_worker(
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=activities if activities is not None else ticket_activities(settings),
-        # Activity log lines carry the ticket, run and policy ids.
-        interceptors=[LogContext()],
+        # Activity log lines carry the ticket, run and policy ids; the ticketflow_*
+        # metrics count tickets, tool calls and understanding (a client's tracing
+        # interceptor, when tracing is on, comes with the client).
+        interceptors=[LogContext(), ActivityMetrics(), TicketCounts()],
     )
+
+
+class WorkerMetrics:
+    """What the settings ask for: the ticketflow_* metrics on TICKETFLOW_WORKER_METRICS_PORT
+    (``/metrics``), and a Temporal runtime whose SDK metrics (``temporal_*``: task latencies,
+    slots, polls, activity and workflow counts) Prometheus scrapes on
+    TICKETFLOW_TEMPORAL_METRICS_PORT. Both off unless set."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._server: Any = None
+        if settings.worker_metrics_port is not None:
+            self._server, _ = prometheus_client.start_http_server(
+                settings.worker_metrics_port, addr=settings.metrics_host
+            )
+            log.info("worker metrics on port %d", settings.worker_metrics_port)
+        #: The runtime to connect the worker's client with (None: the SDK's default).
+        self.runtime: Runtime | None = None
+        if settings.temporal_metrics_port is not None:
+            bind = f"{settings.metrics_host}:{settings.temporal_metrics_port}"
+            self.runtime = Runtime(
+                telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind))
+            )
+            log.info("Temporal SDK metrics on %s", bind)
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
 
 
 async def run_worker(settings: Settings) -> None:
@@ -92,7 +127,9 @@ async def run_worker(settings: Settings) -> None:
     # them, a third of the worker's time in the open-tickets benchmark.
     sys.dont_write_bytecode = False
     settings.require_credentials()
-    client = await connect_temporal(settings)
+    start_tracing("ticketflow-worker")
+    metrics = WorkerMetrics(settings)
+    client = await connect_temporal(settings, runtime=metrics.runtime)
     try:
         await ensure_search_attributes(client, create=False)
     except MissingSearchAttributes as err:
@@ -112,3 +149,4 @@ async def run_worker(settings: Settings) -> None:
         log.info("worker ready on task queue %s", settings.task_queue)
         await stop.wait()
         log.info("worker stopping")
+    metrics.close()
