@@ -172,3 +172,44 @@ async def test_webhook_deliveries_are_counted_by_source_and_result(
     assert moved("accepted") == 1
     assert moved("duplicate") == 1
     assert moved("unauthorized") >= 1
+
+
+async def test_a_ticket_is_counted_once_though_a_new_worker_replays_it(
+    dev_settings: Settings,
+    sandbox: SandboxControl,
+    sandbox_settings: Settings,
+    app_database: str,
+    api_key: str,
+    dev_client: Client,
+) -> None:
+    """The counts come from workflow code: a worker that picks a ticket up from its history
+    (after a restart) or replays an ended one for a query must not count it again."""
+    stack = (dev_settings, sandbox_settings, app_database, api_key)
+    web = {"policy": CANCEL_POLICY, "helpdesk": "web"}
+    async with worker_and_api(*stack) as http:
+        before = samples((await http.get("/metrics")).text)
+        created = await http.post(
+            "/tickets",
+            json={"message": "I want to cancel order 5001", "ticket_type": "Cancel order"},
+        )
+        assert created.status_code == 201, created.text
+        ticket_id = created.json()["ticket_id"]
+    # A new worker: the ticket's first turn is replayed from history before the next one.
+    async with worker_and_api(*stack) as http:
+        chose = await http.post(f"/tickets/{ticket_id}/messages", json={"text": "the discount"})
+        assert chose.status_code == 200, chose.text
+        await dev_client.get_workflow_handle(ticket_id).result()
+        ended = samples((await http.get("/metrics")).text)
+    # And another, which replays the ended ticket to answer queries.
+    async with worker_and_api(*stack) as http:
+        shown = await http.get(f"/tickets/{ticket_id}")
+        assert shown.status_code == 200 and shown.json()["outcome"], shown.text
+        after = samples((await http.get("/metrics")).text)
+
+    def moved(scrape: dict, name: str) -> float:
+        return value(scrape, name, **web) - value(before, name, **web)
+
+    assert moved(ended, "ticketflow_tickets_started_total") == 1
+    assert moved(ended, "ticketflow_tickets_ended_total") == 1
+    assert moved(after, "ticketflow_tickets_started_total") == 1
+    assert moved(after, "ticketflow_tickets_ended_total") == 1
