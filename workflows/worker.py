@@ -11,9 +11,10 @@ from typing import Any
 
 import prometheus_client
 from temporalio.client import Client
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.claims import ClaimActivities
 from activities.customer_key import CustomerKeys
@@ -68,6 +69,25 @@ def ticket_activities(
     ]
 
 
+def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
+    """Worker versioning from the settings, or None (unversioned, as in dev and tests)."""
+    if not settings.worker_deployment_name:
+        return None
+    assert settings.worker_build_id  # Settings refuses a deployment name without one
+    behavior = {
+        "auto_upgrade": VersioningBehavior.AUTO_UPGRADE,
+        "pinned": VersioningBehavior.PINNED,
+    }[settings.worker_versioning_behavior]
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(
+            deployment_name=settings.worker_deployment_name,
+            build_id=settings.worker_build_id,
+        ),
+        use_worker_versioning=True,
+        default_versioning_behavior=behavior,
+    )
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -88,6 +108,7 @@ def build_worker(
         # metrics count tickets, tool calls and understanding (a client's tracing
         # interceptor, when tracing is on, comes with the client).
         interceptors=[LogContext(), ActivityMetrics(), TicketCounts()],
+        deployment_config=deployment_config(settings),
     )
 
 
@@ -146,7 +167,14 @@ async def run_worker(settings: Settings) -> None:
     activities = ticket_activities(settings, policies=policies)
     async with build_worker(client, settings, activities=activities):
         # `ticketflow dev` waits for this exact line before it calls the worker ready.
-        log.info("worker ready on task queue %s", settings.task_queue)
+        log.info(
+            "worker ready on task queue %s",
+            settings.task_queue,
+            extra={
+                "deployment": settings.worker_deployment_name,
+                "build_id": settings.worker_build_id,
+            },
+        )
         await stop.wait()
         log.info("worker stopping")
     metrics.close()
