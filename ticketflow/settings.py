@@ -395,9 +395,9 @@ class Settings(BaseSettings):
     )
 
     # Metrics (README "Observability"). The API serves /metrics without an API key (turn it
-    # off with TICKETFLOW_API_METRICS=false); a worker serves its own on
-    # TICKETFLOW_WORKER_METRICS_PORT, and the Temporal SDK's runtime metrics on
-    # TICKETFLOW_TEMPORAL_METRICS_PORT; both off unless set.
+    # off with TICKETFLOW_API_METRICS=false); a worker serves its own and the Temporal SDK's
+    # runtime metrics together on TICKETFLOW_WORKER_METRICS_PORT (the SDK's alone on
+    # TICKETFLOW_TEMPORAL_METRICS_PORT, if set); both off unless set.
     api_metrics: bool = True
     metrics_host: str = Field(
         default="0.0.0.0",

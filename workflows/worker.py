@@ -9,10 +9,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-import prometheus_client
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.service import RPCError
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
@@ -36,6 +34,7 @@ from workflows.temporal_client import (
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_counts import TicketCounts
 from workflows.tracing import start_tracing
+from workflows.worker_metrics import WorkerMetrics
 
 log = logging.getLogger("ticketflow.worker")
 
@@ -110,34 +109,6 @@ def build_worker(
         interceptors=[LogContext(), ActivityMetrics(), TicketCounts()],
         deployment_config=deployment_config(settings),
     )
-
-
-class WorkerMetrics:
-    """What the settings ask for: the ticketflow_* metrics on TICKETFLOW_WORKER_METRICS_PORT
-    (``/metrics``), and a Temporal runtime whose SDK metrics (``temporal_*``: task latencies,
-    slots, polls, activity and workflow counts) Prometheus scrapes on
-    TICKETFLOW_TEMPORAL_METRICS_PORT. Both off unless set."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._server: Any = None
-        if settings.worker_metrics_port is not None:
-            self._server, _ = prometheus_client.start_http_server(
-                settings.worker_metrics_port, addr=settings.metrics_host
-            )
-            log.info("worker metrics on port %d", settings.worker_metrics_port)
-        #: The runtime to connect the worker's client with (None: the SDK's default).
-        self.runtime: Runtime | None = None
-        if settings.temporal_metrics_port is not None:
-            bind = f"{settings.metrics_host}:{settings.temporal_metrics_port}"
-            self.runtime = Runtime(
-                telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind))
-            )
-            log.info("Temporal SDK metrics on %s", bind)
-
-    def close(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
 
 
 async def run_worker(settings: Settings) -> None:

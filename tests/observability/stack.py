@@ -19,7 +19,8 @@ from api.main import create_app
 from tests.api_server import served
 from ticketflow.settings import Settings
 from workflows.temporal_client import connect_temporal
-from workflows.worker import WorkerMetrics, build_worker, ticket_activities
+from workflows.worker import build_worker, ticket_activities
+from workflows.worker_metrics import WorkerMetrics
 
 T = TypeVar("T")
 
