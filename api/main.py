@@ -16,6 +16,7 @@ from api import problems
 from api.db import database_url, open_database
 from api.deps import document_auth
 from api.log_context import TicketLogContext
+from api.metrics import router as metrics_router
 from api.ratelimit import RateLimiter
 from api.routes import (
     codec,
@@ -35,6 +36,7 @@ from api.webhooks import easypost, kustomer, salesforce, zendesk
 from ticketflow.settings import PLATFORM_NAMES, Settings, get_settings
 from workflows.payload_codec import keyring_from_settings
 from workflows.temporal_client import connect_temporal
+from workflows.tracing import start_tracing
 
 log = logging.getLogger("ticketflow.api")
 
@@ -104,5 +106,14 @@ def create_app(
     app.include_router(codec.router)
     for webhook in (zendesk, kustomer, salesforce, easypost):
         app.include_router(webhook.router)
+    app.include_router(metrics_router)
     document_auth(app)
+    # Traces (workflows/tracing.py): on when OTEL_EXPORTER_OTLP_ENDPOINT says where to.
+    provider = start_tracing("ticketflow-api")
+    if provider is not None:
+        from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+        FastAPIInstrumentor.instrument_app(
+            app, tracer_provider=provider, excluded_urls="health,metrics"
+        )
     return app

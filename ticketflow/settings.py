@@ -394,6 +394,18 @@ class Settings(BaseSettings):
         "loopback address and one of the UI origins (`ticketflow dev` turns it on).",
     )
 
+    # Metrics (README "Observability"). The API serves /metrics without an API key (turn it
+    # off with TICKETFLOW_API_METRICS=false); a worker serves its own and the Temporal SDK's
+    # runtime metrics together on TICKETFLOW_WORKER_METRICS_PORT (the SDK's alone on
+    # TICKETFLOW_TEMPORAL_METRICS_PORT, if set); both off unless set.
+    api_metrics: bool = True
+    metrics_host: str = Field(
+        default="0.0.0.0",
+        description="address the worker's metrics endpoints bind (TICKETFLOW_METRICS_HOST)",
+    )
+    worker_metrics_port: int | None = None
+    temporal_metrics_port: int | None = None
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -9,10 +9,12 @@ uses the same data converter.
 from __future__ import annotations
 
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from ticketflow.settings import Settings
 from workflows.payload_codec import data_converter
+from workflows.tracing import tracing_interceptor
 
 
 def tls_config(settings: Settings) -> TLSConfig | bool:
@@ -24,13 +26,19 @@ def tls_config(settings: Settings) -> TLSConfig | bool:
     return settings.temporal_tls or bool(settings.temporal_api_key)
 
 
-async def connect_temporal(settings: Settings) -> Client:
+async def connect_temporal(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+    """A client with the payload codec and, when tracing is on (workflows/tracing.py),
+    Temporal's tracing interceptor, which a worker built on it takes too; `runtime` carries
+    the SDK's own metrics (the worker's, ``workflows/worker.py``)."""
+    tracing = tracing_interceptor()
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         tls=tls_config(settings),
         api_key=settings.temporal_api_key,
         data_converter=data_converter(settings),
+        interceptors=[tracing] if tracing is not None else [],
+        runtime=runtime,
     )
 
 

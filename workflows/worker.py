@@ -18,6 +18,7 @@ from activities.claims import ClaimActivities
 from activities.customer_key import CustomerKeys
 from activities.language_model import LanguageModel
 from activities.log_context import LogContext
+from activities.metrics import ActivityMetrics
 from activities.outcomes import OutcomeActivities
 from activities.policy_store import PolicyActivities
 from activities.policy_versions import PolicyVersions
@@ -32,6 +33,9 @@ from workflows.temporal_client import (
     ensure_search_attributes,
 )
 from workflows.ticket import TicketWorkflow
+from workflows.ticket_counts import TicketCounts
+from workflows.tracing import start_tracing
+from workflows.worker_metrics import WorkerMetrics
 
 log = logging.getLogger("ticketflow.worker")
 
@@ -103,8 +107,10 @@ def build_worker(
         task_queue=settings.task_queue,
         workflows=WORKFLOWS,
         activities=activities if activities is not None else ticket_activities(settings),
-        # Activity log lines carry the ticket, run and policy ids.
-        interceptors=[LogContext()],
+        # Activity log lines carry the ticket, run and policy ids; the ticketflow_*
+        # metrics count tickets, tool calls and understanding (a client's tracing
+        # interceptor, when tracing is on, comes with the client).
+        interceptors=[LogContext(), ActivityMetrics(), TicketCounts()],
         deployment_config=deployment_config(settings),
     )
 
@@ -117,7 +123,9 @@ async def run_worker(settings: Settings) -> None:
     # them, a third of the worker's time in the open-tickets benchmark.
     sys.dont_write_bytecode = False
     settings.require_credentials()
-    client = await connect_temporal(settings)
+    start_tracing("ticketflow-worker")
+    metrics = WorkerMetrics(settings)
+    client = await connect_temporal(settings, runtime=metrics.runtime)
     try:
         await ensure_search_attributes(client, create=False)
     except MissingSearchAttributes as err:
@@ -144,3 +152,4 @@ async def run_worker(settings: Settings) -> None:
         )
         await stop.wait()
         log.info("worker stopping")
+    metrics.close()

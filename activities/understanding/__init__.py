@@ -33,6 +33,7 @@ from policies.replies import Reply
 
 __all__ = [
     "EARLIER_CHOICE",
+    "UNDERSTAND_REPLY",
     "ChoiceOption",
     "UnderstandRequest",
     "UnderstandingActivities",
@@ -42,6 +43,7 @@ __all__ = [
     "find_intent",
     "find_order_number",
     "parse_address",
+    "reply_confidence",
     "understand",
 ]
 
@@ -60,6 +62,8 @@ class UnderstandRequest(BaseModel):
 
 #: `expecting` for a choice ask read against what the customer wrote before it was asked.
 EARLIER_CHOICE = "earlier_choice"
+#: The activity's name, as the workflow calls it.
+UNDERSTAND_REPLY = "understand_reply"
 
 
 def understand(request: UnderstandRequest) -> Reply:
@@ -104,6 +108,24 @@ def understand(request: UnderstandRequest) -> Reply:
     )
 
 
+def reply_confidence(request: UnderstandRequest, reply: Reply) -> float | None:
+    """How much of what the bot asked the reading answered: 1 for the asked fact, a named
+    option or a clear yes/no, 1/n when it fits n options equally, 0 for nothing it can use.
+    None when nothing was asked (free text, or a look back for an earlier choice)."""
+    expecting = request.expecting
+    if expecting is None or expecting in {EARLIER_CHOICE, "free_text"}:
+        return None
+    if request.options:
+        if reply.choice:
+            return 1.0
+        if reply.unsure_between:
+            return 1.0 / len(reply.unsure_between)
+        return 1.0 if reply.intent is not None else 0.0
+    if expecting == "yes_no":
+        return 1.0 if reply.intent is not None else 0.0
+    return 1.0 if reply.slots.get(expecting) not in (None, "") else 0.0
+
+
 class UnderstandingActivities:
     """Activity wrapper: the rule-based reading, and the optional language model's second
     opinion on what it left open (a choice, a yes/no, the fact an ask wants)."""
@@ -111,7 +133,7 @@ class UnderstandingActivities:
     def __init__(self, model: LanguageModel | None = None) -> None:
         self.model = model
 
-    @activity.defn(name="understand_reply")
+    @activity.defn(name=UNDERSTAND_REPLY)
     async def understand_reply(self, request: UnderstandRequest) -> Reply:
         reply = understand(request)
         if self.model is None or request.expecting == EARLIER_CHOICE:

@@ -8,6 +8,7 @@ unreachable); `api/problems.py` renders them as problem+json.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from temporalio.common import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.metrics import TURN_SECONDS
 from activities.policy_store import PolicyActivities, RouteRequest
 from api.log_context import bind_ticket, log
 from policies.library import PolicyLibrary
@@ -210,6 +212,7 @@ class TicketService:
     ) -> TurnResult:
         """Deliver a message and wait for the bot's replies to it (update-with-start); 422
         if the workflow refuses the message."""
+        began = time.perf_counter()
         routed = self.route(start, message.text)
         bind_ticket(ticket_id)
         for attempt in range(UPDATE_ATTEMPTS):
@@ -233,6 +236,7 @@ class TicketService:
                 # The ticket ended before it took this message in: the message never reached
                 # it, so sending it again starts the customer's next conversation.
                 continue
+            TURN_SECONDS.observe(time.perf_counter() - began)
             handle = await operation.workflow_handle()
             run_id = handle.run_id or handle.result_run_id
             bind_ticket(ticket_id, policy_id=result.policy_id, run_id=run_id)

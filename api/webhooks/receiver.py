@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from activities.metrics import WEBHOOK_DELIVERIES
 from api.db import WebhookDelivery
 from api.deps import EngineDep, SettingsDep, TicketServiceDep
 from api.problems import problem_responses
@@ -87,6 +88,13 @@ def _record(engine: Engine, source: str, key: str, ticket_id: str | None) -> Non
             session.rollback()  # a concurrent copy got there first: same outcome
 
 
+def delivery_result(ack: WebhookAck) -> str:
+    """The `result` label of ``ticketflow_webhook_deliveries_total`` for one acked item."""
+    if ack.duplicate:
+        return "duplicate"
+    return "accepted" if ack.accepted else "ignored"
+
+
 async def deliver(item: Delivery | Ignored, tickets: TicketService, engine: Engine) -> WebhookAck:
     """Dedupe, then hand the item to its ticket; the workflow does the rest."""
     if isinstance(item, Ignored):
@@ -139,10 +147,12 @@ def webhook_router(
         engine: EngineDep,
         settings: SettingsDep,
     ) -> Response:
+        deliveries = WEBHOOK_DELIVERIES.labels
         # Fail closed: without its secret, no delivery from the platform can be trusted.
         missing = settings.missing_webhook_secret(platform)
         if missing is not None:
             log.error("rejected a %s webhook: %s is not set", platform, missing)
+            deliveries(platform, "unconfigured").inc()
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED, f"{platform} webhooks are not configured here"
             )
@@ -150,10 +160,21 @@ def webhook_router(
             webhooks.verify(request, raw)
             items = webhooks.parse(raw)
         except Unauthorized as err:
+            deliveries(platform, "unauthorized").inc()
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(err)) from None
         except Malformed as err:
+            deliveries(platform, "malformed").inc()
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from None
-        return reply([await deliver(item, tickets, engine) for item in items])
+        acks = []
+        for item in items:
+            try:
+                ack = await deliver(item, tickets, engine)
+            except HTTPException:
+                deliveries(platform, "unavailable").inc()  # Temporal did not take it: 503
+                raise
+            deliveries(platform, delivery_result(ack)).inc()
+            acks.append(ack)
+        return reply(acks)
 
     parameters = [
         {"name": name, "in": where, "required": False, "description": text, "schema": STRING}
