@@ -13,6 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from activities.customer_key import CustomerKeys
 from api import problems
+from api.console import pages as console_pages
+from api.console import rendering as console_rendering
 from api.db import database_url, open_database
 from api.deps import document_auth
 from api.log_context import TicketLogContext
@@ -93,5 +95,8 @@ def create_app(
     app.include_router(codec.router)
     for webhook in (zendesk, kustomer, salesforce, easypost):
         app.include_router(webhook.router)
+    # The console (/console): HTML pages over the same services, signed in by session.
+    console_rendering.install(app)
+    app.include_router(console_pages.router)
     document_auth(app)
     return app
