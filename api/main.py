@@ -15,6 +15,7 @@ from activities.customer_key import CustomerKeys
 from api import problems
 from api.console import pages as console_pages
 from api.console import rendering as console_rendering
+from api.console import ticket_pages as console_tickets
 from api.db import database_url, open_database
 from api.deps import document_auth
 from api.log_context import TicketLogContext
@@ -98,5 +99,6 @@ def create_app(
     # The console (/console): HTML pages over the same services, signed in by session.
     console_rendering.install(app)
     app.include_router(console_pages.router)
+    app.include_router(console_tickets.router)
     document_auth(app)
     return app

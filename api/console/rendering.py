@@ -35,6 +35,8 @@ SECURITY_HEADERS = {
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     user = getattr(request.state, "console_user", None)
+    section = "tickets" if request.url.path.startswith("/console/tickets") else "policies"
+    context.setdefault("section", section)
     response = templates.TemplateResponse(
         request,
         template,
