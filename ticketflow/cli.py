@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 
 import typer
 
@@ -70,6 +72,41 @@ def api() -> None:
         # Not uvicorn's own handlers: its lines go through the structured pipeline too.
         log_config=None,
     )
+
+
+@app.command()
+def setup(
+    wait: float = typer.Option(120.0, help="Seconds to wait for the Temporal frontend."),
+) -> None:
+    """One-shot cluster setup: migrate and seed the app database, register search attributes."""
+    from ticketflow.cluster import set_up_cluster
+
+    settings = get_settings()
+    configure_logging(settings, service="setup")
+    asyncio.run(set_up_cluster(settings, wait_seconds=wait))
+
+
+@app.command()
+def probe(
+    role: str = typer.Argument(..., help="`api` or `worker`"),
+    max_age: float = typer.Option(120.0, help="worker: seconds since this host last polled"),
+) -> None:
+    """Health probe for containers: exit 0 when this host's API or worker is doing its job."""
+    from ticketflow.cluster import api_is_healthy, worker_is_polling
+
+    settings = get_settings()
+    if role == "api":
+        healthy = api_is_healthy(settings)
+    elif role == "worker":
+        healthy = asyncio.run(worker_is_polling(settings, max_age_seconds=max_age))
+    else:
+        raise typer.BadParameter("role must be `api` or `worker`")
+    typer.echo(f"{role}: {'healthy' if healthy else 'unhealthy'}")
+    sys.stdout.flush()
+    # Straight out: a probe runs every few seconds, and letting the interpreter finalize
+    # while the Temporal core's threads still hold callbacks crashes it now and then
+    # (SIGABRT, "PyGILState_Release"), which would read as "unhealthy".
+    os._exit(0 if healthy else 1)
 
 
 @app.command("sandbox")

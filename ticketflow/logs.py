@@ -48,6 +48,8 @@ EXTRA_FIELDS = (
     "run_id",
     "ticket_id",
     "message_id",
+    "deployment",
+    "build_id",
 )
 # Libraries that log a whole URL (query string included) on every request at INFO.
 URL_LOGGERS = ("httpx", "httpcore")

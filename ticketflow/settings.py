@@ -200,6 +200,26 @@ class Settings(BaseSettings):
     temporal_ui_port: int = 8233
     temporal_db_file: str = "temporal.db"
 
+    # Worker versioning (deploy/README.md, "Safe upgrades"): off unless a deployment name is
+    # set; then the worker polls as version (deployment name, build id) and the server routes
+    # each workflow by its versioning behavior. The image bakes the build id in.
+    worker_deployment_name: str | None = Field(
+        default=None,
+        description="Temporal worker deployment name; unset: no worker versioning "
+        "(TICKETFLOW_WORKER_DEPLOYMENT_NAME).",
+    )
+    worker_build_id: str | None = Field(
+        default=None,
+        description="this worker's build id within the deployment, required with a deployment "
+        "name (TICKETFLOW_WORKER_BUILD_ID; the image sets it from its build argument).",
+    )
+    worker_versioning_behavior: Literal["auto_upgrade", "pinned"] = Field(
+        default="auto_upgrade",
+        description="the default behavior of workflows this worker runs: `auto_upgrade` moves "
+        "open tickets to the current version (guarded by the replay tests and patches), "
+        "`pinned` keeps each on the build it started on until it ends.",
+    )
+
     # The HTTP API.
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -236,6 +256,15 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = 3.0
     #: Also let it rephrase bot messages (numbers, ids and amounts kept, or the original).
     llm_rephrase: bool = False
+
+    @model_validator(mode="after")
+    def _build_id_with_deployment(self) -> Settings:
+        if self.worker_deployment_name and not self.worker_build_id:
+            raise ValueError(
+                "TICKETFLOW_WORKER_DEPLOYMENT_NAME is set but TICKETFLOW_WORKER_BUILD_ID is "
+                "not: a versioned worker needs its build id"
+            )
+        return self
 
     @model_validator(mode="after")
     def _unset_platforms_are_the_sandbox(self) -> Settings:

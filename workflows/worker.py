@@ -10,8 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio.client import Client
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.service import RPCError
-from temporalio.worker import Worker
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.claims import ClaimActivities
 from activities.customer_key import CustomerKeys
@@ -63,6 +64,25 @@ def ticket_activities(
     ]
 
 
+def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
+    """Worker versioning from the settings, or None (unversioned, as in dev and tests)."""
+    if not settings.worker_deployment_name:
+        return None
+    assert settings.worker_build_id  # Settings refuses a deployment name without one
+    behavior = {
+        "auto_upgrade": VersioningBehavior.AUTO_UPGRADE,
+        "pinned": VersioningBehavior.PINNED,
+    }[settings.worker_versioning_behavior]
+    return WorkerDeploymentConfig(
+        version=WorkerDeploymentVersion(
+            deployment_name=settings.worker_deployment_name,
+            build_id=settings.worker_build_id,
+        ),
+        use_worker_versioning=True,
+        default_versioning_behavior=behavior,
+    )
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -81,6 +101,7 @@ def build_worker(
         activities=activities if activities is not None else ticket_activities(settings),
         # Activity log lines carry the ticket, run and policy ids.
         interceptors=[LogContext()],
+        deployment_config=deployment_config(settings),
     )
 
 
@@ -109,6 +130,13 @@ async def run_worker(settings: Settings) -> None:
     activities = ticket_activities(settings, policies=policies)
     async with build_worker(client, settings, activities=activities):
         # `ticketflow dev` waits for this exact line before it calls the worker ready.
-        log.info("worker ready on task queue %s", settings.task_queue)
+        log.info(
+            "worker ready on task queue %s",
+            settings.task_queue,
+            extra={
+                "deployment": settings.worker_deployment_name,
+                "build_id": settings.worker_build_id,
+            },
+        )
         await stop.wait()
         log.info("worker stopping")
