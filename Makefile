@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench ui-deps contract-schemas deploy-schemas clean
+.PHONY: run test lint typecheck pytest bench ui-deps contract-schemas deploy-schemas console-assets clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) console-assets
 	$(BIN)/ticketflow dev
 
 test: lint typecheck pytest
@@ -25,7 +25,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) contract-schemas deploy-schemas
+pytest: $(STAMP) contract-schemas deploy-schemas console-assets
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Vendor API schemas for the contract tests (tests/platforms/contracts/schemas/package.json):
@@ -45,6 +45,19 @@ $(DEPLOY_SCHEMAS)/node_modules/.package-lock.json: $(DEPLOY_SCHEMAS)/package-loc
 
 deploy-schemas: $(DEPLOY_SCHEMAS)/node_modules/.package-lock.json
 
+# The console's policy editor (api/console/editor): CodeMirror 6 from the npm lockfile,
+# bundled by esbuild into api/console/static/build/ (git-ignored; the API serves it).
+EDITOR := api/console/editor
+EDITOR_BUNDLE := api/console/static/build/editor.js
+$(EDITOR)/node_modules/.package-lock.json: $(EDITOR)/package-lock.json
+	npm ci --prefix $(EDITOR) --no-audit --no-fund --loglevel=error
+
+$(EDITOR_BUNDLE): $(EDITOR)/editor.js $(EDITOR)/node_modules/.package-lock.json
+	$(EDITOR)/node_modules/.bin/esbuild $(EDITOR)/editor.js --bundle --minify --format=iife \
+		--target=es2020 --log-level=warning --outfile=$@
+
+console-assets: $(EDITOR_BUNDLE)
+
 # Benchmarks against bare Temporal (benchmarks/README.md); each on its own dev server.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
@@ -55,4 +68,4 @@ ui-deps:
 
 clean:
 	rm -rf $(VENV) .ticketflow .pytest_cache .mypy_cache .ruff_cache $(SCHEMAS)/node_modules \
-		$(DEPLOY_SCHEMAS)/node_modules
+		$(DEPLOY_SCHEMAS)/node_modules $(EDITOR)/node_modules api/console/static/build

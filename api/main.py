@@ -13,6 +13,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from activities.customer_key import CustomerKeys
 from api import problems
+from api.console import pages as console_pages
+from api.console import rendering as console_rendering
+from api.console import ticket_pages as console_tickets
 from api.db import database_url, open_database
 from api.deps import document_auth
 from api.log_context import TicketLogContext
@@ -107,6 +110,10 @@ def create_app(
     for webhook in (zendesk, kustomer, salesforce, easypost):
         app.include_router(webhook.router)
     app.include_router(metrics_router)
+    # The console (/console): HTML pages over the same services, signed in by session.
+    console_rendering.install(app)
+    app.include_router(console_pages.router)
+    app.include_router(console_tickets.router)
     document_auth(app)
     # Traces (workflows/tracing.py): on when OTEL_EXPORTER_OTLP_ENDPOINT says where to.
     provider = start_tracing("ticketflow-api")

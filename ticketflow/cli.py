@@ -137,6 +137,7 @@ from ticketflow.policy_cli import policy_app, tools  # noqa: E402
 app.add_typer(policy_app, name="policy")
 app.command("tools")(tools)
 app.add_typer(__import__("api.auth", fromlist=["apikey_app"]).apikey_app, name="apikey")
+app.add_typer(__import__("api.console.user_cli", fromlist=["x"]).user_app, name="user")
 app.add_typer(__import__("ticketflow.customer_cli", fromlist=["x"]).customer_app, name="customer")
 app.add_typer(
     __import__("ticketflow.experiments_cli", fromlist=["x"]).experiments_app, name="experiments"

@@ -275,9 +275,10 @@ async def _stop(children: list[Child]) -> None:
             await asyncio.wait({child.pump}, timeout=2)
 
 
-def _banner(settings: Settings, api_key: str) -> None:
+def _banner(settings: Settings, api_key: str, login: tuple[str, str]) -> None:
     console.print(
         "\n[bold green]ticketflow is ready[/]\n"
+        f"  console     {settings.api_url}/console (sign in as {login[0]} / {login[1]})\n"
         f"  API docs    {settings.api_url}/docs\n"
         f"  API key     {api_key} (send as Authorization: Bearer …)\n"
         f"  Temporal UI {settings.temporal_ui_url} (decodes via {codec_endpoint(settings)})\n"
@@ -291,9 +292,12 @@ def _banner(settings: Settings, api_key: str) -> None:
 async def supervise(settings: Settings, specs: list[ChildSpec] | None = None) -> int:
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     check_ports(settings)
-    from api.auth import ensure_dev_key  # the app database is migrated before the API starts
+    # The app database is migrated here, before the API starts.
+    from api.auth import ensure_dev_key
+    from api.console.user_cli import ensure_dev_user
 
     api_key = ensure_dev_key(settings)
+    login = ensure_dev_user(settings)
     settings = ensure_dev_codec_keys(settings)
     specs = specs if specs is not None else child_specs(settings)
     env = dict(os.environ, PYTHONUNBUFFERED="1", **codec_environment(settings))
@@ -319,7 +323,7 @@ async def supervise(settings: Settings, specs: list[ChildSpec] | None = None) ->
                 starting.cancel()
                 return 130
             starting.result()
-        _banner(settings, api_key)
+        _banner(settings, api_key, login)
 
         exits = {asyncio.create_task(c.process.wait()): c for c in children}
         stopped = asyncio.create_task(stop.wait())

@@ -8,8 +8,6 @@ unknown version (404), deleting or renaming a policy others hand over to (409 na
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -18,13 +16,14 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.auth import KeyInfo, Scope
-from api.deps import EngineDep, LibraryDep, PublishedDep, require_api_key, require_scope
+from api.deps import EngineDep, PublishedDep, require_api_key, require_scope
 from api.problems import ProblemError, problem_responses
 from api.routes.policies import POLICY_SOURCE_BODY, read_source, store_problem
 from api.services import policy_store
+from api.services.policy_publishing import PolicyScripts as PolicyScripts
+from api.services.policy_publishing import ScriptFailures, publish_draft
 from api.services.policy_store import StoreError
 from policies.diagnostics import Diagnostic
-from policies.library import PolicyLibrary
 from policies.plan import Plan
 
 router = APIRouter(
@@ -33,10 +32,6 @@ router = APIRouter(
     dependencies=[Depends(require_api_key)],
     responses=problem_responses(401),
 )
-
-#: Plays a policy's conversation scripts against a draft plan (with the published set for
-#: the rest); returns each failed expectation, [] when they pass.
-PolicyScripts = Callable[[str, Plan, PolicyLibrary], Awaitable[list[str]]]
 
 Writer = Annotated[KeyInfo, Depends(require_scope(Scope.POLICIES_WRITE))]
 
@@ -149,42 +144,27 @@ async def publish(
     request: Request,
     key: Writer,
     engine: EngineDep,
-    library: LibraryDep,
     published: PublishedDep,
 ) -> Published:
     """Publish the draft: the next ticket takes it. 422 with the diagnostics when it has
     errors, or with the failures when the policy's conversation scripts fail against it;
     409 when `expected_version` is stale. Running tickets stay on their version."""
-    scripts: PolicyScripts | None = request.app.state.policy_scripts
-    tested: str | None = None
     try:
-        if scripts is not None:
-            plan = await run_in_threadpool(
-                policy_store.draft_plan, engine, policy_id, body.expected_version
-            )
-            failures = await scripts(policy_id, plan, library)
-            if failures:
-                raise ProblemError(
-                    422,
-                    f"the draft of {policy_id!r} fails its conversation scripts; nothing "
-                    "was published",
-                    [{"code": "script", "message": line} for line in failures],
-                )
-            tested = plan.version
-        version = await run_in_threadpool(
-            functools.partial(
-                policy_store.publish,
-                engine,
-                policy_id,
-                message=body.message,
-                author=key.name,
-                expected_version=body.expected_version,
-                tested_version=tested,
-            )
+        version = await publish_draft(
+            engine,
+            published,
+            request.app.state.policy_scripts,
+            policy_id,
+            message=body.message,
+            author=key.name,
+            expected_version=body.expected_version,
         )
+    except ScriptFailures as failed:
+        raise ProblemError(
+            422, str(failed), [{"code": "script", "message": line} for line in failed.failures]
+        ) from None
     except StoreError as err:
         raise store_problem(err) from None
-    published.invalidate()
     return Published(version=version)
 
 

@@ -261,6 +261,82 @@ def diff(engine: Engine, policy_id: str, old: str, new: str) -> tuple[str, list[
         return text, plan_changes(a.plan(), b.plan())
 
 
+@dataclass
+class PolicyOverview:
+    """One line of the console's policy list."""
+
+    id: str
+    title: str
+    version: str | None
+    published_at: datetime | None
+    draft_errors: int | None = None  # None: no draft
+    draft_warnings: int = 0
+    draft_updated_at: datetime | None = None
+    draft_author: str = ""
+
+
+@dataclass
+class EditablePolicy:
+    """What the console's editor shows: the published version (if any) and the draft."""
+
+    id: str
+    published: PolicyVersion | None
+    draft: PolicyDraft | None
+    draft_result: CompileResult | None
+
+    @property
+    def source(self) -> str:
+        """The text to edit: the draft, else the published source."""
+        if self.draft is not None:
+            return self.draft.source
+        return self.published.source if self.published is not None else ""
+
+
+def overview(engine: Engine) -> list[PolicyOverview]:
+    """Every live policy (published or only drafted), by id, with its draft's state."""
+    with Session(engine) as session:
+        policies = session.exec(
+            select(StoredPolicy)
+            .where(col(StoredPolicy.deleted_at).is_(None))
+            .order_by(col(StoredPolicy.id))
+        ).all()
+        drafts = {d.policy_id: d for d in session.exec(select(PolicyDraft)).all()}
+        found = []
+        for policy in policies:
+            row = _published_row(session, policy)
+            draft = drafts.get(policy.id)
+            if row is None and draft is None:
+                continue
+            title = row.plan().title if row is not None else ""
+            line = PolicyOverview(
+                id=policy.id,
+                title=title,
+                version=row.version_hash if row else None,
+                published_at=row.created_at if row else None,
+            )
+            if draft is not None:
+                result = compile_policy(draft.source, library=store_index(session, draft.source))
+                line.draft_errors, line.draft_warnings = len(result.errors), len(result.warnings)
+                line.draft_updated_at, line.draft_author = draft.updated_at, draft.author
+                line.title = line.title or (result.plan.title if result.plan else "")
+            found.append(line)
+        return found
+
+
+def editable(engine: Engine, policy_id: str) -> EditablePolicy:
+    """A live policy for the editor; 404 when there is none (neither published nor drafted)."""
+    with Session(engine) as session:
+        policy = _live(session, policy_id)
+        row = _published_row(session, policy)
+        draft = session.get(PolicyDraft, policy_id)
+        if row is None and draft is None:
+            raise StoreError(404, f"no policy {policy_id!r}")
+        result = None
+        if draft is not None:
+            result = compile_policy(draft.source, library=store_index(session, draft.source))
+        return EditablePolicy(policy_id, row, draft, result)
+
+
 # -- writes ------------------------------------------------------------------------------
 
 

@@ -1,0 +1,145 @@
+"""An editor in the console with a real browser (Debian chromium + Playwright, as
+tests/ui): signs in with the keyboard, opens a policy, adds a step with a misspelt tool,
+sees the compiler's diagnostic under that line with its suggestion, applies the quick fix,
+saves the draft, sees the diff, publishes; the page fits 1280x800 and a phone's width, and
+the browser console stays free of errors. Screenshots go to test-artifacts/console/."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, ConsoleMessage, Page, expect
+
+from api.console.users import Role, create_user
+from api.db import open_database
+from api.main import create_app
+from api.services import policy_store
+from tests.api_server import served
+from tests.ui.conftest import browser, chromium_path  # noqa: F401  (the fixtures)
+from ticketflow.settings import Settings
+
+pytestmark = [pytest.mark.ui]
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "console"
+EMAIL, PASSWORD = "editor@example.com", "a long enough password"
+PID = "order_lookup"
+SOURCE = """---
+id: order_lookup
+title: Order lookup
+ticket_types: [order lookup]
+platforms: [bigcommerce]
+---
+## Steps
+
+1. Ask for the order number.
+2. Tell the customer: We are looking into your order.
+"""
+
+
+def shot(name: str) -> str:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return str(ARTIFACTS / name)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def console_url(dev_settings: Settings, tmp_path: Path) -> AsyncIterator[str]:
+    """The API on its own SQLite database, with one editor and one published policy."""
+    database = f"sqlite:///{tmp_path / 'app.db'}"
+    engine = open_database(database)
+    create_user(engine, EMAIL, Role.EDITOR, PASSWORD)
+    policy_store.save_draft(engine, PID, SOURCE, "tests")
+    policy_store.publish(engine, PID, message="first", author="tests")
+    engine.dispose()
+    async with served(create_app(dev_settings, database=database)) as url:
+        yield url
+
+
+async def fits_the_width(page: Page) -> None:
+    overflow = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0, f"the page is {overflow}px wider than the window"
+
+
+async def test_an_editor_fixes_a_misspelt_tool_saves_and_publishes(
+    browser: Browser,  # noqa: F811
+    console_url: str,
+    tmp_path: Path,
+) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    problems: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            problems.append(f"{message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    # Signing in with the keyboard only: the email field has the focus.
+    await page.goto(f"{console_url}/console/policies/{PID}")
+    await expect(page).to_have_url(
+        f"{console_url}/console/login?next=%2Fconsole%2Fpolicies%2F{PID}"
+    )
+    await page.keyboard.type(EMAIL)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(page).to_have_url(f"{console_url}/console/policies/{PID}")
+    await page.get_by_role("link", name="← Policies").click()
+    await page.get_by_role("link", name="Order lookup").click()
+
+    editor = page.locator(".cm-content")
+    await expect(editor).to_be_visible()
+    await editor.click()
+    await page.keyboard.press("Control+End")
+    await page.keyboard.type("3. Use @get_ordr_details(order_id: $order_id) to look the order up.")
+    message = page.locator(".cm-line-message")
+    await expect(message).to_contain_text("uses @get_ordr_details, but there is no tool")
+    await expect(message).to_contain_text("Did you mean @get_order_details?")
+    await expect(page.locator("#diagnostics")).to_contain_text("line 11:")
+    await page.screenshot(path=shot("editor-diagnostic.png"), full_page=True)
+
+    await message.get_by_role("button", name="Use @get_order_details").click()
+    await expect(message).to_have_count(0)
+    await expect(page.locator("#plan")).to_contain_text("@get_order_details")
+    await expect(page.locator("#diagnostics")).to_contain_text("No problems")
+
+    await page.get_by_role("button", name="Save draft").click()
+    await expect(page.get_by_role("status")).to_contain_text("Draft saved.")
+    await page.get_by_role("link", name="See what publishing changes").click()
+    await expect(page.locator("pre.diff .add").last).to_contain_text(
+        "+3. Use @get_order_details(order_id: $order_id) to look the order up."
+    )
+    await page.screenshot(path=shot("diff.png"), full_page=True)
+    await page.go_back()
+
+    await page.get_by_label("What changed").fill("Look the order up")
+    await page.get_by_role("button", name="Publish draft").click()
+    await expect(page.get_by_role("status")).to_contain_text("Published version")
+    await expect(page.locator(".history li")).to_have_count(2)
+    await expect(page.locator(".history li").first).to_contain_text("Look the order up")
+    await fits_the_width(page)
+    await page.screenshot(path=shot("editor-published.png"), full_page=True)
+
+    engine = open_database(f"sqlite:///{tmp_path / 'app.db'}")
+    published = policy_store.get_policy(engine, PID)
+    engine.dispose()
+    assert "3. Use @get_order_details(order_id: $order_id)" in published.source
+
+    # A phone's width: the editor and the list still fit.
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await page.reload()
+    await expect(page.locator(".cm-content")).to_be_visible()
+    await fits_the_width(page)
+    await page.screenshot(path=shot("editor-phone.png"), full_page=True)
+    await page.goto(f"{console_url}/console/policies")
+    await fits_the_width(page)
+    await page.screenshot(path=shot("policies-phone.png"), full_page=True)
+
+    await context.close()
+    assert problems == [], problems
