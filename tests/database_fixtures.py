@@ -62,13 +62,33 @@ def app_database(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def app_engine(app_database: str) -> Iterator[Engine]:
-    engine = open_database(app_database)
-    yield engine
-    engine.dispose()
+def _engines() -> Iterator[dict[str, Engine]]:
+    """One migrated engine per database URL, for the whole run."""
+    engines: dict[str, Engine] = {}
+    yield engines
+    for engine in engines.values():
+        engine.dispose()
+
+
+@pytest.fixture
+def app_engine(app_database: str, _engines: dict[str, Engine]) -> Engine:
+    """The engine on the database this test's API uses. Looked up by URL, not cached per
+    session: a session-wide engine would stay on the last backend a parametrized
+    directory used (tests/api runs on both) and hand the next directory's tests an engine
+    on another database than their API's."""
+    if app_database not in _engines:
+        _engines[app_database] = open_database(app_database)
+    return _engines[app_database]
+
+
+@pytest.fixture
+def api_key(app_engine: Engine, _keys: dict[int, str]) -> str:
+    """A valid API key in the app database, with every scope (one per database)."""
+    if id(app_engine) not in _keys:
+        _keys[id(app_engine)] = create_key(app_engine, "tests", scopes=ALL_SCOPES)
+    return _keys[id(app_engine)]
 
 
 @pytest.fixture(scope="session")
-def api_key(app_engine: Engine) -> str:
-    """A valid API key in the app database, with every scope."""
-    return create_key(app_engine, "tests", scopes=ALL_SCOPES)
+def _keys() -> dict[int, str]:
+    return {}

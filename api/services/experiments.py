@@ -60,6 +60,11 @@ class VariantSpec(BaseModel):
 
 
 class ExperimentCreate(BaseModel):
+    id: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,40}$",
+        description="your name for it (assignment hashes it); default a new `exp_…` id",
+    )
     policy: str
     variants: list[VariantSpec] = Field(
         min_length=2, max_length=8, description="the first is the control"
@@ -124,9 +129,11 @@ def _aware(at: datetime) -> datetime:
 def create(engine: Engine, spec: ExperimentCreate, author: str) -> ExperimentReport:
     """409 while another experiment runs on the policy; 404 for an unknown policy or
     version; 422 for a source with errors or of another policy."""
-    experiment_id = f"exp_{secrets.token_hex(6)}"
+    experiment_id = spec.id or f"exp_{secrets.token_hex(6)}"
     with Session(engine) as session:
         _locked(session, spec.policy)
+        if session.get(Experiment, experiment_id) is not None:
+            raise StoreError(409, f"there is already an experiment {experiment_id!r}")
         busy = session.exec(
             select(Experiment).where(
                 Experiment.policy_id == spec.policy, Experiment.status == RUNNING

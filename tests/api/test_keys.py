@@ -32,8 +32,9 @@ from ticketflow.cli import app as cli
 from ticketflow.settings import Settings
 
 #: Routes anyone may call: liveness, the webhooks (signed by their platform), the API's
-#: own documentation, and the codec's CORS preflight (OPTIONS, sent without credentials).
-PUBLIC = re.compile(r"^(/health|/webhooks/.*|/openapi\.json|/docs.*|/redoc)$")
+#: own documentation, the codec's CORS preflight (OPTIONS, sent without credentials), and
+#: Prometheus's /metrics (ids and counts only; TICKETFLOW_API_METRICS=false turns it off).
+PUBLIC = re.compile(r"^(/health|/metrics|/webhooks/.*|/openapi\.json|/docs.*|/redoc)$")
 
 PATH_VALUES = {"ticket_id": "ticket-web-nothere", "policy_id": "refund", "email": "a@example.com"}
 
@@ -45,6 +46,8 @@ def _calls(app: FastAPI) -> list[tuple[str, str, RouteInfo]]:
     for route in api_routes(app):
         if PUBLIC.match(route.path):
             continue
+        if route.path.startswith("/console"):
+            continue  # signed in by session cookie, not a key (tests/console)
         path = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: PATH_VALUES.get(m[1], "x"), route.path)
         for method in sorted(route.methods):
             if method == "OPTIONS" and route.path.startswith("/codec"):

@@ -294,3 +294,23 @@ def test_the_grafana_dashboard_charts_the_ticketflow_metrics() -> None:
     grafana = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]["grafana"]
     dashboards_mount = next(v for v in grafana["volumes"] if v.startswith("./grafana/dashboards"))
     assert provider["providers"][0]["options"]["path"] == dashboards_mount.split(":")[1]
+
+
+def test_prometheus_scrapes_the_port_each_worker_serves_its_metrics_on(
+    compose: dict[str, Any],
+) -> None:
+    """The dashboard's worker panels are empty unless the scrape port is the port the
+    worker was told to serve on (TICKETFLOW_WORKER_METRICS_PORT), in compose and in k8s."""
+    scrape = yaml.safe_load((DEPLOY / "compose/prometheus/prometheus.yml").read_text())
+    (worker_job,) = [j for j in scrape["scrape_configs"] if j["job_name"] == "ticketflow-worker"]
+    port = worker_job["dns_sd_configs"][0]["port"]
+    environment = compose["services"]["worker"]["environment"]
+    assert int(environment["TICKETFLOW_WORKER_METRICS_PORT"]) == port
+    for overlay in OVERLAYS:
+        deployments = of_kind(render(K8S / "overlays" / overlay), "Deployment")
+        pod = deployments["ticketflow-worker"]["spec"]["template"]
+        container = pod["spec"]["containers"][0]
+        served = {e["name"]: e["value"] for e in container["env"]}
+        declared = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert int(served["TICKETFLOW_WORKER_METRICS_PORT"]) == declared["metrics"]
+        assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(declared["metrics"])

@@ -84,7 +84,11 @@ async def store_worker(
     """The production worker's activities, reading plans and experiments from the app
     database and writing outcome rows to it."""
     policies = PolicyActivities(versions=PolicyVersions(store))
-    settings = sandbox_settings.model_copy(update={"task_queue": task_queue})
+    # A fixed CustomerKey secret and experiment ids: the same customers land in the same
+    # variants and make the same choices on every run, so the verdicts are reproducible.
+    settings = sandbox_settings.model_copy(
+        update={"task_queue": task_queue, "customer_key_secret": "simulated-customers"}
+    )
     worker = build_worker(
         own_time_skipping_env.client,
         settings,
@@ -107,11 +111,16 @@ async def _bot_said(client: Client, ticket_id: str, count: int) -> list[Transcri
 
 
 async def _one_ticket(
-    client: Client, task_queue: str, policy_id: str, email: str, accept: dict[str, float]
+    client: Client,
+    task_queue: str,
+    policy_id: str,
+    email: str,
+    accept: dict[str, float],
+    number: int,
 ) -> tuple[str, str | None]:
     """One customer: opens, reads the offer, accepts with the probability its wording
     earns (seeded by the customer), rates, and the ticket ends."""
-    ticket_id = f"ticket-web-{uuid.uuid4().hex[:12]}"
+    ticket_id = f"ticket-web-{policy_id}-{number}"
     start = TicketStart(
         helpdesk="web",
         external_id=ticket_id.removeprefix("ticket-web-"),
@@ -129,7 +138,7 @@ async def _one_ticket(
     variant = (await handle.query(TicketWorkflow.state)).variant
     wording = next((w for w in accept if w in offer), None)
     assert wording is not None, (ticket_id, offer)
-    rng = random.Random(f"{email}/{ticket_id}")
+    rng = random.Random(f"{email}/{number}")  # the same customers, choices and ratings each run
     answer = "yes, the discount please" if rng.random() < accept[wording] else "no, cancel it"
     await handle.signal(
         TicketWorkflow.customer_message, CustomerMessage(message_id="m2", text=answer)
@@ -159,6 +168,7 @@ async def _simulate(
     created = experiments.create(
         engine,
         ExperimentCreate(
+            id=f"simulation-{seed}",
             policy=policy_id,
             variants=variants(policy_id, control),
             metric="retention",
@@ -175,15 +185,18 @@ async def _simulate(
         for at in range(0, len(emails), AT_ONCE):
             for email, variant in await asyncio.gather(
                 *(
-                    _one_ticket(env.client, task_queue, policy_id, email, accept)
-                    for email in emails[at : at + AT_ONCE]
+                    _one_ticket(env.client, task_queue, policy_id, email, accept, at + i)
+                    for i, email in enumerate(emails[at : at + AT_ONCE])
                 )
             ):
                 seen.setdefault(email, set()).add(variant)
     # A customer who writes again is in the same variant (assigned by their CustomerKey).
     assert len(seen) == CUSTOMERS
     assert all(len(variants) == 1 and None not in variants for variants in seen.values())
-    return experiments.report(engine, created.id)
+    found = experiments.report(engine, created.id)
+    for v in found.variants:  # shown with `pytest -s`, for the record
+        print(v.name, v.tickets, v.rate, v.difference, found.verdict, found.needed_per_variant)
+    return found
 
 
 async def test_the_better_variant_wins_and_each_customer_keeps_theirs(
