@@ -80,9 +80,11 @@ class AgentAction(BaseModel):
     """What a human agent did on the helpdesk; while an agent holds the ticket the bot
     stays silent."""
 
-    action: Literal["takeover", "release", "resolve", "note"]
+    action: Literal["takeover", "release", "resolve", "note", "reply"]
     agent: str | None = None
-    text: str | None = None
+    text: str | None = Field(
+        default=None, description="a note's text, or a reply the customer reads as written"
+    )
 
 
 class ClaimUpdate(BaseModel):
@@ -219,6 +221,9 @@ class TicketMemory(BaseModel):
     )
     started_at: datetime | None = Field(default=None, description="the first run's start")
     agent_took_over: bool = False
+    agent_replies: int = Field(
+        default=0, description="public replies agents sent: each one's idempotency key"
+    )
     # The satisfaction question (`csat: true`): asked once, answered 1–5 or not at all.
     csat_asked: bool = False
     csat_waiting: bool = False
