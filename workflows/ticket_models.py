@@ -67,6 +67,11 @@ class TicketStart(BaseModel):
         "(the API sets it); None: the version published when the worker loads it",
     )
     context: dict[str, Any] = Field(default_factory=dict)
+    trial: bool = Field(
+        default=False,
+        description="a test chat (the console's): runs the version given, outside any "
+        "experiment, and records no outcome, so metrics count only real customers",
+    )
     history_limit: int | None = Field(
         default=None,
         description="continue as new past this many history events (default: when Temporal "
