@@ -68,6 +68,8 @@ class ToolCall(BaseModel, Generic[P]):
     store: str | None = None
     # The policy whose step makes the call: an id for the activity's log lines.
     policy_id: str | None = None
+    # Words a person wrote (an agent's reply): sent as they are, never rephrased.
+    verbatim: bool = False
 
 
 def ticket_tool_call(
@@ -168,7 +170,11 @@ def tool_activity(spec: ToolSpec, platforms: Platforms) -> Callable[..., Awaitab
                     f"@{spec.name} needs the ticket it answers", platform="ticketflow"
                 )
             arguments["ticket_id"] = call.ticket_id
-        if spec.name == "send_async_message" and platforms.rephraser is not None:
+        if (
+            spec.name == "send_async_message"
+            and platforms.rephraser is not None
+            and not call.verbatim
+        ):
             arguments["message"] = await platforms.rephraser.rephrase(arguments["message"])
         result: BaseModel = await method(**arguments)
         return result

@@ -13,6 +13,8 @@ from fastapi.concurrency import run_in_threadpool
 
 from activities.customer_key import CustomerKeys
 from api import problems
+from api.console import chat_pages as console_chat
+from api.console import experiment_pages as console_experiments
 from api.console import pages as console_pages
 from api.console import rendering as console_rendering
 from api.console import ticket_pages as console_tickets
@@ -114,6 +116,8 @@ def create_app(
     console_rendering.install(app)
     app.include_router(console_pages.router)
     app.include_router(console_tickets.router)
+    app.include_router(console_experiments.router)
+    app.include_router(console_chat.router)
     document_auth(app)
     # Traces (workflows/tracing.py): on when OTEL_EXPORTER_OTLP_ENDPOINT says where to.
     provider = start_tracing("ticketflow-api")

@@ -350,6 +350,14 @@ class TicketWorkflow:
             mem.outcome = hint or (Outcome.ESCALATED if mem.held else Outcome.RESOLVED)
         elif action.action == "note" and action.text:
             mem.transcript.append(TranscriptEntry(role="agent", text=action.text, at=now))
+        elif action.action == "reply" and action.text:
+            # A person answering takes the ticket: the bot stays silent until released.
+            if not mem.held:
+                mem.agent = action.agent or "agent"
+                mem.agent_took_over = True
+                set_status(mem, TicketStatus.ESCALATED)
+            mem.agent_replies += 1
+            await self.helpdesk.agent_reply(action.text, key=str(mem.agent_replies))
 
     async def _close(self) -> None:
         """Closed from outside (an operator, the helpdesk): ends whatever it waits for."""

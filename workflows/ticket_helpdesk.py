@@ -63,6 +63,16 @@ class HelpdeskIO:
                 spec.name, self._call(spec.name, message, f"reply/{key}"), spec.result
             )
 
+    async def agent_reply(self, text: str, *, key: str) -> None:
+        """An agent's public reply: the transcript keeps it as theirs, and the helpdesk
+        sends it as written (`verbatim`: never rephrased by a language model)."""
+        self.mem.transcript.append(TranscriptEntry(role="agent", text=text, at=workflow.now()))
+        if self.real:
+            spec = CATALOG["send_async_message"]
+            call = self._call(spec.name, MessageParams(message=text), f"agent-reply/{key}")
+            call.verbatim = True
+            await platform_activity(spec.name, call, spec.result)
+
     async def internal_note(self, text: str, *, key: str) -> None:
         """A note only agents see (the transcript keeps it as a system entry)."""
         self.mem.transcript.append(TranscriptEntry(role="system", text=text, at=workflow.now()))

@@ -108,7 +108,7 @@ class TicketMeasures:
         """The outcome row; a store that stays unreachable loses the row, never the ticket."""
         mem = self.mem
         mem.outcome_recorded = True
-        if not self.on or mem.outcome is None:
+        if not self.on or mem.outcome is None or self.start.trial:
             return
         first = next(iter(mem.plans.values()), None)
         assignment = next(iter(mem.assignments.values()), None)

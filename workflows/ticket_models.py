@@ -67,6 +67,11 @@ class TicketStart(BaseModel):
         "(the API sets it); None: the version published when the worker loads it",
     )
     context: dict[str, Any] = Field(default_factory=dict)
+    trial: bool = Field(
+        default=False,
+        description="a test chat (the console's): runs the version given, outside any "
+        "experiment, and records no outcome, so metrics count only real customers",
+    )
     history_limit: int | None = Field(
         default=None,
         description="continue as new past this many history events (default: when Temporal "
@@ -80,9 +85,11 @@ class AgentAction(BaseModel):
     """What a human agent did on the helpdesk; while an agent holds the ticket the bot
     stays silent."""
 
-    action: Literal["takeover", "release", "resolve", "note"]
+    action: Literal["takeover", "release", "resolve", "note", "reply"]
     agent: str | None = None
-    text: str | None = None
+    text: str | None = Field(
+        default=None, description="a note's text, or a reply the customer reads as written"
+    )
 
 
 class ClaimUpdate(BaseModel):
@@ -219,6 +226,9 @@ class TicketMemory(BaseModel):
     )
     started_at: datetime | None = Field(default=None, description="the first run's start")
     agent_took_over: bool = False
+    agent_replies: int = Field(
+        default=0, description="public replies agents sent: each one's idempotency key"
+    )
     # The satisfaction question (`csat: true`): asked once, answered 1–5 or not at all.
     csat_asked: bool = False
     csat_waiting: bool = False

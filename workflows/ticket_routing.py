@@ -130,7 +130,7 @@ class PolicyEntry:
     async def _load(self, policy_id: str, version: str | None = None) -> Plan:
         # Local: the worker holds the library; the plan still lands in history (a marker),
         # so the ticket stays pinned to it, without an extra task round trip.
-        if self.assigns_variants:
+        if self.assigns_variants and not self.start.trial:
             entered: PolicyEntered = await workflow.execute_local_activity(
                 "enter_policy",
                 EnterPolicyRequest(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -29,7 +30,8 @@ from api.console.session import (
 from api.console.users import SESSION_LIFETIME, sign_in, sign_out
 from api.deps import EngineDep, PublishedDep
 from api.routes.policies import CONTROL_CHARACTER, MAX_SOURCE_BYTES
-from api.services import policy_store
+from api.services import experiments, policy_store
+from api.services.outcome_reports import policy_metrics, recent_by_policy
 from api.services.policy_publishing import ScriptFailures, publish_draft
 from api.services.policy_store import StoreError
 from policies.catalog import CATALOG
@@ -39,6 +41,10 @@ from policies.plan import Plan
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
+#: The policy list's window for containment and CSAT.
+RECENT = timedelta(days=7)
+#: The metric periods the policy page offers, in days (0: since the first ticket).
+METRIC_PERIODS = {0: "all time", 30: "last 30 days", 7: "last 7 days"}
 POLICY_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 NEW_POLICY = """---
 id: {id}
@@ -120,7 +126,10 @@ async def logout(request: Request, engine: EngineDep, write: Reader) -> Response
 @router.get("/policies")
 async def policy_list(request: Request, user: Viewer, engine: EngineDep) -> HTMLResponse:
     policies = await run_in_threadpool(policy_store.overview, engine)
-    return render(request, "policies.html", policies=policies)
+    since = datetime.now(UTC) - RECENT
+    recent = await run_in_threadpool(recent_by_policy, engine, since)
+    running = await run_in_threadpool(experiments.running_by_policy, engine)
+    return render(request, "policies.html", policies=policies, recent=recent, running=running)
 
 
 @router.post("/policies")
@@ -191,6 +200,10 @@ async def _editor_page(
     except StoreError as err:
         raise ConsoleRefusal(err.status, err.detail) from None
     overview = await run_in_threadpool(policy_store.overview, engine)
+    period = _period(request.query_params.get("days"))
+    since = datetime.now(UTC) - timedelta(days=period) if period else None
+    metrics = await run_in_threadpool(policy_metrics, engine, policy_id, since)
+    running = (await run_in_threadpool(experiments.running_by_policy, engine)).get(policy_id)
     if diagnostics is None and shown.draft_result is not None:
         diagnostics, plan = shown.draft_result.diagnostics, shown.draft_result.plan
     if plan is None and shown.draft is None and shown.published is not None:
@@ -210,7 +223,19 @@ async def _editor_page(
         refusal_lines=refusal_lines or [],
         notice=notice or request.query_params.get("notice"),
         completions=_completions([p.id for p in overview]),
+        metrics=metrics,
+        period=period,
+        periods=METRIC_PERIODS,
+        running_experiment=running,
     )
+
+
+def _period(days: str | None) -> int:
+    try:
+        chosen = int(days or 0)
+    except ValueError:
+        return 0
+    return chosen if chosen in METRIC_PERIODS else 0
 
 
 @router.get("/policies/{policy_id}")

@@ -35,7 +35,11 @@ SECURITY_HEADERS = {
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     user = getattr(request.state, "console_user", None)
-    section = "tickets" if request.url.path.startswith("/console/tickets") else "policies"
+    path = request.url.path
+    section = next(
+        (name for name in ("tickets", "experiments") if path.startswith(f"/console/{name}")),
+        "policies",
+    )
     context.setdefault("section", section)
     response = templates.TemplateResponse(
         request,

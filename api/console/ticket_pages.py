@@ -1,7 +1,7 @@
 """The console's ticket pages: the list from Temporal visibility with filters, one
 ticket's state, transcript, trace and outcome (from its workflow's queries, through the
 same TicketService as the API), a link to its execution in the Temporal UI, and the agent
-actions for operators (take over, release, resolve, note)."""
+actions for operators (reply to the customer, take over, release, resolve, note)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ FILTERS = {
     "variant": sa.VARIANT,
 }
 ACTIONS = {
+    "reply": "Reply to the customer (takes the ticket over)",
     "takeover": "Take over (the bot goes silent)",
     "note": "Add an internal note",
     "release": "Release to the bot",
@@ -102,8 +103,8 @@ async def act(ticket_id: str, write: Operator, tickets: TicketServiceDep) -> Res
     text = write.field("text").strip()[:4000] or None
     if action not in ACTIONS:
         raise ConsoleRefusal(422, f"choose one of: {', '.join(ACTIONS)}")
-    if action == "note" and not text:
-        raise ConsoleRefusal(422, "a note needs its text")
+    if action in ("note", "reply") and not text:
+        raise ConsoleRefusal(422, f"a {action} needs its text")
     try:
         await tickets.act(
             ticket_id,

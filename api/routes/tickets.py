@@ -11,7 +11,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.auth import Scope
 from api.deps import TicketServiceDep, require_scope
@@ -76,12 +76,20 @@ class TicketPage(BaseModel):
 
 
 class AgentRequest(BaseModel):
-    action: Literal["takeover", "release", "resolve", "note"] = Field(
+    action: Literal["takeover", "release", "resolve", "note", "reply"] = Field(
         description="takeover: the bot goes silent; release: back to the bot; "
-        "resolve: end the ticket; note: add an agent note to the transcript"
+        "resolve: end the ticket; note: add an agent note to the transcript; "
+        "reply: send `text` to the customer through the helpdesk, as written (taking "
+        "the ticket over if the bot had it)"
     )
     agent: str | None = Field(default=None, max_length=200)
     text: str | None = Field(default=None, max_length=MAX_MESSAGE_CHARS)
+
+    @model_validator(mode="after")
+    def _text_when_needed(self) -> AgentRequest:
+        if self.action in ("note", "reply") and not (self.text or "").strip():
+            raise ValueError(f"a {self.action} needs its text")
+        return self
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

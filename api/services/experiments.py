@@ -370,3 +370,12 @@ def conclude(
         session.add(experiment)
         session.commit()
     return report(engine, experiment_id)
+
+
+def running_by_policy(engine: Engine) -> dict[str, str]:
+    """The running experiment's id of each policy that has one (the policy list)."""
+    with Session(engine) as session:
+        rows = session.exec(
+            select(Experiment.policy_id, Experiment.id).where(Experiment.status == RUNNING)
+        ).all()
+    return dict(rows)

@@ -131,3 +131,30 @@ def policy_metrics(engine: Engine, policy_id: str, since: datetime | None) -> Po
         )
     versions.sort(key=lambda v: v.last_ended or datetime.min.replace(tzinfo=UTC), reverse=True)
     return PolicyMetrics(policy_id=policy_id, since=since, versions=versions)
+
+
+class PolicyRecent(BaseModel):
+    """A policy's tickets ended since a time, every version together (the policy list)."""
+
+    tickets: int
+    containment: Rate | None
+    csat: float | None
+    csat_ratings: int
+
+
+def recent_by_policy(engine: Engine, since: datetime) -> dict[str, PolicyRecent]:
+    """Containment and CSAT of each policy's tickets ended since `since`, in one read."""
+    by_policy: dict[str, list[EndedTicket]] = {}
+    for ticket in ended_tickets(engine, since=since):
+        if ticket.row.policy_id is not None:
+            by_policy.setdefault(ticket.row.policy_id, []).append(ticket)
+    found = {}
+    for policy_id, tickets in by_policy.items():
+        ratings = [t.rating for t in tickets if t.rating is not None]
+        found[policy_id] = PolicyRecent(
+            tickets=len(tickets),
+            containment=_rate(sum(t.row.contained for t in tickets), len(tickets)),
+            csat=statistics.fmean(ratings) if ratings else None,
+            csat_ratings=len(ratings),
+        )
+    return found

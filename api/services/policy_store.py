@@ -439,6 +439,24 @@ def _ready(
     return policy, draft, result.plan
 
 
+def store_draft(engine: Engine, policy_id: str, author: str) -> str:
+    """The draft stored as a version, not published (a test chat runs it by its hash);
+    422 with the diagnostics when it has errors. Storing the same source again is a no-op."""
+    with Session(engine) as session:
+        _locked(session, policy_id)
+        draft = session.get(PolicyDraft, policy_id)
+        if draft is None:
+            raise StoreError(409, f"policy {policy_id!r} has no draft")
+        result = compile_policy(draft.source, library=store_index(session, also=draft.source))
+        if not result.ok or result.plan is None:
+            errors = result.errors
+            raise StoreError(422, f"the draft has {len(errors)} error(s) to fix first", errors)
+        _check_id(session, policy_id, result.plan)
+        row = _add_version(session, policy_id, draft.source, result.plan, author, "test chat")
+        session.commit()
+        return row.version_hash
+
+
 def draft_plan(engine: Engine, policy_id: str, expected_version: str | None = None) -> Plan:
     """The plan the draft would publish, after the same checks as `publish` (for running
     its conversation scripts first); changes nothing."""

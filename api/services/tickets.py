@@ -148,6 +148,8 @@ class TicketService:
         """Pick the policy from the opening message, with the routing the workflow would
         do, and say without PII what the ticket is: "Cancel order — BigCommerce/Kustomer"
         in the Temporal UI's summary column. Unrouted, the workflow routes (or asks)."""
+        if start.trial and start.policy_id:  # a test chat runs the policy and version given
+            return RoutedStart(start=start, summary=f"Test chat — {start.policy_id}")
         policies = self.policies
         route = policies.route(
             RouteRequest(

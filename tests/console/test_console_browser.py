@@ -1,22 +1,26 @@
 """An editor in the console with a real browser (Debian chromium + Playwright, as
 tests/ui): signs in with the keyboard, opens a policy, adds a step with a misspelt tool,
 sees the compiler's diagnostic under that line with its suggestion, applies the quick fix,
-saves the draft, sees the diff, publishes; the page fits 1280x800 and a phone's width, and
+saves the draft, sees the diff, publishes; starts an experiment between the two versions
+and reads its report; the page fits 1280x800 and a phone's width, and
 the browser console stays free of errors. Screenshots go to test-artifacts/console/."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, ConsoleMessage, Page, expect
 
+from activities.outcomes import OutcomeActivities, OutcomeRecord
 from api.console.users import Role, create_user
 from api.db import open_database
 from api.main import create_app
-from api.services import policy_store
+from api.services import experiments, policy_store
 from tests.api_server import served
 from tests.ui.conftest import browser, chromium_path  # noqa: F401  (the fixtures)
 from ticketflow.settings import Settings
@@ -55,6 +59,36 @@ async def console_url(dev_settings: Settings, tmp_path: Path) -> AsyncIterator[s
     engine.dispose()
     async with served(create_app(dev_settings, database=database)) as url:
         yield url
+
+
+def record_outcomes(database: Path, experiment_id: str) -> None:
+    """Twelve ended tickets of the experiment, written as the worker's `record_outcome`
+    writes them: the control retains 2 in 6, the variant 5 in 6."""
+    engine = open_database(f"sqlite:///{database}")
+    report = experiments.report(engine, experiment_id)
+    writer = OutcomeActivities(engine)
+    now = datetime.now(UTC)
+    for variant, kept in zip(report.variants, (2, 5), strict=True):
+        for i in range(6):
+            writer.record(
+                OutcomeRecord(
+                    ticket_id=f"ticket-web-{uuid.uuid4().hex[:12]}",
+                    helpdesk="web",
+                    policy_id=report.policy_id,
+                    policy_version=variant.version,
+                    experiment_id=experiment_id,
+                    variant=variant.name,
+                    outcome="retained" if i < kept else "cancelled",
+                    contained=True,
+                    escalated=False,
+                    turns=3,
+                    started_at=now - timedelta(minutes=5),
+                    ended_at=now,
+                    revenue_kept=40.0 if i < kept else 0.0,
+                    csat=3 + (i % 3),
+                )
+            )
+    engine.dispose()
 
 
 async def fits_the_width(page: Page) -> None:
@@ -131,15 +165,34 @@ async def test_an_editor_fixes_a_misspelt_tool_saves_and_publishes(
     engine.dispose()
     assert "3. Use @get_order_details(order_id: $order_id)" in published.source
 
+    # An experiment between the two versions; ended tickets (as the worker records them)
+    # fill its report's table and charts.
+    await page.get_by_role("link", name="Experiments").click()
+    await page.get_by_role("button", name="Choose versions").click()
+    await page.get_by_label("Share of new tickets for the variant (%)").fill("30")
+    await page.get_by_role("button", name="Start the experiment").click()
+    await expect(page.get_by_role("status")).to_contain_text("Experiment started.")
+    experiment_id = page.url.split("/")[-1].split("?")[0]
+    record_outcomes(tmp_path / "app.db", experiment_id)
+    await page.reload()
+    await expect(page.locator("#variants tbody tr")).to_have_count(2)
+    await expect(page.locator("#variants")).to_contain_text("70%")
+    await expect(page.locator("#chart-rate .bar")).to_have_count(2)
+    await fits_the_width(page)
+    await page.screenshot(path=shot("experiment-report.png"), full_page=True)
+
     # A phone's width: the editor and the list still fit.
     await page.set_viewport_size({"width": 390, "height": 844})
-    await page.reload()
+    await page.goto(f"{console_url}/console/policies/{PID}")
     await expect(page.locator(".cm-content")).to_be_visible()
     await fits_the_width(page)
     await page.screenshot(path=shot("editor-phone.png"), full_page=True)
     await page.goto(f"{console_url}/console/policies")
     await fits_the_width(page)
     await page.screenshot(path=shot("policies-phone.png"), full_page=True)
+    await page.goto(f"{console_url}/console/experiments/{experiment_id}")
+    await fits_the_width(page)
+    await page.screenshot(path=shot("experiment-phone.png"), full_page=True)
 
     await context.close()
     assert problems == [], problems
