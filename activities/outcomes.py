@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 from temporalio import activity
 
+from activities.metrics import NO_POLICY, TICKETS_ENDED
 from policies.plan import Outcome
 
 #: Outcomes where the customer kept buying (what `revenue_kept` counts and the
@@ -138,4 +139,11 @@ class OutcomeActivities:
 
     @activity.defn(name=ACTIVITY_NAME)
     async def record_outcome(self, record: OutcomeRecord) -> bool:
-        return await asyncio.to_thread(self.record, record)
+        """Also counts `ticketflow_tickets_ended_total`, here and not as the workflow
+        returns: a completion the server turns down (a signal raced it) runs the ending
+        again, but the row is written once (without a store: each call counts)."""
+        wrote = await asyncio.to_thread(self.record, record)
+        if wrote or self.engine is None:
+            policy = record.policy_id or NO_POLICY
+            TICKETS_ENDED.labels(policy, record.outcome, record.helpdesk).inc()
+        return wrote

@@ -141,7 +141,10 @@ class TicketWorkflow:
             await self._wait_for_inbox()
         settle_status(mem)
         return TicketOutcome(
-            ticket_id=workflow.info().workflow_id, status=mem.status, outcome=mem.outcome
+            ticket_id=workflow.info().workflow_id,
+            status=mem.status,
+            outcome=mem.outcome,
+            outcome_recorded=self.measures.on,
         )
 
     def _index_start(self) -> None:

@@ -51,7 +51,10 @@ class _CountTickets(WorkflowInboundInterceptor):
         except asyncio.CancelledError:
             self._ended(start, "cancelled", helpdesk)
             raise
-        self._ended(start, getattr(result, "outcome", None), helpdesk)
+        # A normal ending is counted by `record_outcome` (exactly once, with the outcome row);
+        # only tickets that started before outcomes were recorded are counted here.
+        if not getattr(result, "outcome_recorded", False):
+            self._ended(start, getattr(result, "outcome", None), helpdesk)
         return result
 
     def _ended(self, start: object, outcome: object, helpdesk: str) -> None:

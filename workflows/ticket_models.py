@@ -265,6 +265,9 @@ class TicketOutcome(BaseModel):
     ticket_id: str
     status: TicketStatus
     outcome: str
+    outcome_recorded: bool = Field(
+        default=False, description="the ticket wrote its outcome row (record_outcome)"
+    )
 
 
 def ticket_workflow_id(helpdesk: str, external_id: str) -> str:
