@@ -115,6 +115,9 @@ class PolicyActivities:
         self.semantic = semantic
         self._embedder = embedder
         self._router: MeaningRouter | None = None
+        # `route_ticket` with a store: routing over the set published now, kept while that
+        # set stands (its router embeds the library's phrases once per publish).
+        self._published: PolicyActivities | None = None
 
     @property
     def router(self) -> MeaningRouter:
@@ -250,6 +253,15 @@ class PolicyActivities:
         ]
         return callers[0] if callers else plan
 
+    def for_published(self, published: PolicyLibrary) -> PolicyActivities:
+        """Routing over `published` (the store's set now), built once per published set,
+        not per ticket: a new router embeds every policy's phrases again."""
+        cached = self._published
+        if cached is None or cached.library is not published:
+            cached = PolicyActivities(published)
+            self._published = cached
+        return cached
+
     @activity.defn(name="route_ticket")
     async def route_ticket(self, request: RouteRequest) -> RouteResult:
         router = self
@@ -257,7 +269,7 @@ class PolicyActivities:
             # The set published now, as the API routes (the same rules, the store's plans).
             published = await asyncio.to_thread(self.versions.published_set.current)
             if published is not None:
-                router = PolicyActivities(published)
+                router = self.for_published(published)
         return await router.second_opinion(request, router.route(request), self.model)
 
     async def second_opinion(

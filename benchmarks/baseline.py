@@ -138,6 +138,7 @@ class BaselineCancelWorkflow:
 
     async def _tool(self, tool: str, step: str, params: dict[str, Any]) -> dict[str, Any]:
         envelope = {
+            "tool": tool,
             "params": params,
             "idempotency_key": f"{workflow.info().workflow_id}/baseline/{step}",
             "platform": "bigcommerce",

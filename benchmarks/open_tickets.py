@@ -144,12 +144,21 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             finally:
                 worker.stop()
     figures["resume_latency"] = latencies.summary()
+    add_targets(figures)
+    report(args, figures)
+    return figures
+
+
+def add_targets(figures: dict[str, Any]) -> None:
+    """Issue 18's P3, from the run's own figures."""
+    figures["ratios"] = {
+        "settle_vs_start": round(figures["settle_seconds"] / max(figures["start_seconds"], 0.1), 2)
+    }
     figures["targets"] = {
         "worker_rss_le_1gib": figures["worker_rss_mib"] <= 1024,
         "resume_p99_le_200ms": figures["resume_latency"]["p99_ms"] <= 200,
+        "settle_within_2x_start": figures["ratios"]["settle_vs_start"] <= 2,
     }
-    report(args, figures)
-    return figures
 
 
 def report(args: argparse.Namespace, figures: dict[str, Any]) -> None:

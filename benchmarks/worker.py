@@ -25,7 +25,7 @@ from benchmarks.baseline import BASELINE_WORKFLOWS
 from ticketflow.logs import configure_logging
 from ticketflow.settings import Settings
 from workflows.payload_codec import data_converter
-from workflows.worker import WORKFLOWS, ticket_activities
+from workflows.worker import WORKFLOWS, ticket_activities, workflow_runner
 
 log = logging.getLogger("benchmarks.worker")
 
@@ -40,6 +40,9 @@ async def serve(args: argparse.Namespace) -> None:
             client,
             task_queue=task_queue,
             workflows=[*WORKFLOWS, *BASELINE_WORKFLOWS],
+            # As the production worker (workflows/worker.py); the baseline's module
+            # (benchmarks.baseline) is not passed through: hand-written code gets the default.
+            workflow_runner=workflow_runner(),
             activities=ticket_activities(Settings().for_sandbox(args.sandbox_url)),
             max_cached_workflows=args.max_cached_workflows,
             **options,  # type: ignore[arg-type]

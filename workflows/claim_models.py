@@ -20,6 +20,10 @@ DEFAULT_DEADLINE = timedelta(days=30)
 #: Each scheduled check lands up to this share of the interval after its slot, so a thousand
 #: claims filed in the same minute do not all call the carrier in the same second.
 CHECK_JITTER = 0.1
+#: ... at one of this many evenly spaced moments inside that share (every 12 minutes of a
+#: 24 h interval): the carrier still sees the looks spread out, and a Temporal server (the
+#: time-skipping one above all) fires a few timer instants per slot, not one per claim.
+CHECK_JITTER_BUCKETS = 12
 #: "Still working on it" when nothing changed for this long (if the policy wants it).
 STILL_WORKING_EVERY = timedelta(days=7)
 #: Continue-as-new past this many history events (well before Temporal's own warning).

@@ -177,6 +177,28 @@ async def test_the_worker_loads_by_hash_or_as_published_and_routes_with_the_stor
         await PolicyActivities().load_policy(LoadPolicyRequest(policy_id=pid))
 
 
+async def test_the_worker_builds_its_router_once_per_published_set(app_engine: Engine) -> None:
+    pid = fresh_id()
+    publish(app_engine, pid, source(pid))
+    versions = PolicyVersions(app_engine)
+    worker = PolicyActivities(versions=versions)
+    request = RouteRequest(text="I want to cancel my order", helpdesk="web")
+    first = await worker.route_ticket(request)
+    published = versions.published_set.current()
+    assert published is not None
+    router = worker.for_published(published).router
+    # The next ticket routes with the same router (its phrases embedded once)...
+    assert await worker.route_ticket(request) == first
+    assert worker.for_published(published).router is router
+    # ...until a publish makes a new set.
+    publish(app_engine, pid, source(pid, "Tell the customer: Two."))
+    versions.published_set.invalidate()
+    await worker.route_ticket(request)
+    republished = versions.published_set.current()
+    assert republished is not None and republished is not published
+    assert worker.for_published(republished).router is not router
+
+
 def test_the_migrations_match_the_table_models(app_engine: Engine) -> None:
     with app_engine.connect() as connection:
         context = MigrationContext.configure(connection)

@@ -25,7 +25,7 @@ from tests.codec_keys import codec_converter
 from tests.replay.record import MANIFEST, RECORD_COMMAND
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import TicketStart
-from workflows.worker import WORKFLOWS
+from workflows.worker import WORKFLOWS, workflow_runner
 
 HERE = Path(__file__).parent
 HISTORIES = HERE / "histories"
@@ -55,10 +55,15 @@ def _load(path: Path, entry: dict[str, Any]) -> WorkflowHistory:
     return WorkflowHistory.from_json(entry["workflow_id"], path.read_text(encoding="utf-8"))
 
 
-@pytest.fixture(scope="module")
-def replayer() -> Replayer:
+@pytest.fixture(scope="module", params=["default-sandbox", "worker-sandbox"])
+def replayer(request: pytest.FixtureRequest) -> Replayer:
     """The production worker's workflows and data converter (with the encryption codec,
-    which passes the recorded plain payloads through), in the workflow sandbox."""
+    which passes the recorded plain payloads through), in the workflow sandbox: the
+    default one, and the worker's (the project's modules passed through)."""
+    if request.param == "worker-sandbox":
+        return Replayer(
+            workflows=WORKFLOWS, data_converter=codec_converter(), workflow_runner=workflow_runner()
+        )
     return Replayer(workflows=WORKFLOWS, data_converter=codec_converter())
 
 
