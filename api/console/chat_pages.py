@@ -255,7 +255,8 @@ async def chat_turn(
         await tickets.update_with_start(ticket_id, start, message)
     except HTTPException as err:
         return await refused(err.status_code, str(err.detail))
-    return redirect(_chat_url(policy_id, ticket_id, "#transcript"))
+    # No fragment: the message box keeps its autofocus (a target element would cancel it).
+    return redirect(_chat_url(policy_id, ticket_id))
 
 
 def _chat_url(policy_id: str, ticket_id: str | None, anchor: str = "", notice: str = "") -> str:
