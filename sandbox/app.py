@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, create_engine, select
+from sqlmodel import Session, col, create_engine, select
 
 from sandbox.config import IN_MEMORY_DATABASES, SandboxConfig
 from sandbox.core import (
@@ -151,9 +151,16 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         app.include_router(module.router, prefix=f"/{name}", tags=[name])
 
     @app.get("/_sandbox/state", tags=["sandbox"])
-    async def state(session: SessionDep, platform: str | None = None) -> dict[str, Any]:
-        """Every recorded side effect and outgoing webhook (optionally for one platform)."""
+    async def state(
+        session: SessionDep, platform: str | None = None, idempotency_prefix: str | None = None
+    ) -> dict[str, Any]:
+        """Every recorded side effect and outgoing webhook (optionally for one platform;
+        side effects only under idempotency keys starting with a prefix: one ticket's)."""
         effects = select(SideEffect).order_by(SideEffect.id)  # type: ignore[arg-type]
+        if idempotency_prefix:
+            effects = effects.where(
+                col(SideEffect.idempotency_key).startswith(idempotency_prefix, autoescape=True)
+            )
         hooks = select(OutgoingWebhook).order_by(OutgoingWebhook.id)  # type: ignore[arg-type]
         if platform:
             effects = effects.where(SideEffect.platform == platform)
@@ -175,11 +182,38 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         return {"ok": True, "platforms": list(loaded)}
 
     @app.get("/_sandbox/requests", tags=["sandbox"])
-    async def requests(platform: str | None = None) -> list[dict[str, Any]]:
-        """Every request served since the last reset (optionally for one platform), oldest
+    async def requests(
+        platform: str | None = None, idempotency_prefix: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every request served since the last reset (optionally for one platform, or only
+        those whose Idempotency-Key starts with a prefix: one ticket's writes), oldest
         first: method, path under the prefix, query, headers with credentials redacted, JSON
         body, status and JSON answer. What contract tests check a connector against."""
-        return app.state.requests.for_platform(platform)
+        served = app.state.requests.for_platform(platform)
+        if idempotency_prefix:
+            served = [
+                e
+                for e in served
+                if str(e["headers"].get("idempotency-key", "")).startswith(idempotency_prefix)
+            ]
+        return served
+
+    @app.get("/_sandbox/customers", tags=["sandbox"])
+    async def customers(session: SessionDep) -> list[dict[str, Any]]:
+        """The demo customers the platforms hold data for, by email: name, the platforms
+        and what each holds there (orders, subscriptions)."""
+        merged: dict[str, dict[str, Any]] = {}
+        for name, module in loaded.items():
+            listed = getattr(module, "demo_customers", None)
+            for customer in listed(session) if listed is not None else []:
+                entry = merged.setdefault(
+                    customer["email"],
+                    {"email": customer["email"], "name": "", "platforms": [], "holds": []},
+                )
+                entry["name"] = entry["name"] or customer["name"]
+                entry["platforms"].append(name)
+                entry["holds"].extend(f"{name} {held}" for held in customer["holds"])
+        return sorted(merged.values(), key=lambda c: str(c["email"]))
 
     @app.get("/_sandbox/faults", tags=["sandbox"])
     async def get_faults() -> dict[str, Any]:

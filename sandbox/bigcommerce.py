@@ -733,6 +733,20 @@ def send_status_webhook(session: Session, order_id: int, previous: int, new: int
     )
 
 
+def demo_customers(session: Session) -> list[dict[str, Any]]:
+    """Who the store knows, with their orders (the console's test chat offers them)."""
+    customers = session.exec(select(BcCustomer).order_by(BcCustomer.id)).all()  # type: ignore[arg-type]
+    orders = session.exec(select(BcOrder).order_by(BcOrder.id)).all()  # type: ignore[arg-type]
+    return [
+        {
+            "email": c.email,
+            "name": f"{c.first_name} {c.last_name}",
+            "holds": [f"order {o.id}" for o in orders if o.customer_id == c.id],
+        }
+        for c in customers
+    ]
+
+
 def seed(session: Session) -> None:
     moment = now(session)
     session.add(BcCustomer(id=1, email="alex@example.com", first_name="Alex", last_name="Moreau"))

@@ -351,6 +351,18 @@ class RequestLog:
         return [e for e in self.entries if platform is None or e["platform"] == platform]
 
 
+# --- opening tickets (the console's test chat) -----------------------------------------------
+
+
+class NewTicket(BaseModel):
+    """``POST /<helpdesk>/_sandbox/tickets``: open an empty ticket for a requester (created
+    when the helpdesk does not know the email), as if they had just written in."""
+
+    email: str
+    name: str = ""
+    subject: str = "Test chat"
+
+
 # --- faults -----------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from sqlalchemy.types import JSON
 from sqlmodel import Field, Session, col, select
 
 from sandbox.core import (
+    NewTicket,
     SandboxModel,
     SessionDep,
     add_webhook_target_route,
@@ -621,6 +622,30 @@ def sign(event: str) -> Callable[[str, str], dict[str, str]]:
         }
 
     return headers
+
+
+@router.post("/_sandbox/tickets")
+async def open_ticket(new: NewTicket, session: SessionDep) -> dict[str, Any]:
+    """A new, empty conversation of the customer with this email (created if unknown)."""
+    email = new.email.strip().lower()
+    customer = session.exec(select(KustomerCustomer).where(KustomerCustomer.email == email)).first()
+    moment = now(session)
+    if customer is None:
+        customer = KustomerCustomer(
+            id=_new_id(), name=new.name or email, email=email, created_at=moment
+        )
+        session.add(customer)
+    conversation = KustomerConversation(
+        id=_new_id(),
+        customer_id=customer.id,
+        name=new.subject,
+        channels=["chat"],
+        created_at=moment,
+        updated_at=moment,
+    )
+    session.add(conversation)
+    session.commit()
+    return {"id": conversation.id}
 
 
 @router.post("/_sandbox/conversations/{conversation_id}/customer_reply")

@@ -31,6 +31,7 @@ from pydantic import BaseModel
 from sqlmodel import Field, Session, col, select
 
 from sandbox.core import (
+    NewTicket,
     SandboxModel,
     SessionDep,
     add_webhook_target_route,
@@ -564,6 +565,33 @@ def outbound_message(comment: SalesforceCaseComment, notification_id: str, base:
 def sign(secret: str, body: str) -> dict[str, str]:
     """Outbound messages carry no body signature; receivers check the OrganizationId."""
     return {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '""'}
+
+
+@router.post("/_sandbox/tickets")
+async def open_ticket(new: NewTicket, session: SessionDep) -> dict[str, Any]:
+    """A new, empty case of the contact with this email (created if unknown)."""
+    email = new.email.strip().lower()
+    contact = session.exec(
+        select(SalesforceContact).where(SalesforceContact.email == email)
+    ).first()
+    if contact is None:
+        contact = SalesforceContact(
+            id=f"003{secrets.token_hex(6).upper()}AAA", name=new.name or email, email=email
+        )
+        session.add(contact)
+    cases = len(session.exec(select(SalesforceCase.id)).all())
+    case = SalesforceCase(
+        id=f"500{secrets.token_hex(6).upper()}AAA",
+        case_number=f"{1001 + cases:08d}",
+        subject=new.subject,
+        description=new.subject,
+        contact_id=contact.id,
+        contact_email=email,
+        last_modified=now(session),
+    )
+    session.add(case)
+    session.commit()
+    return {"id": case.id}
 
 
 @router.post("/_sandbox/cases/{case_id}/customer_reply")

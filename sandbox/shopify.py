@@ -836,6 +836,16 @@ def order_create(session: Session, v: dict[str, Any]) -> tuple[dict[str, Any], A
 # --- demo data ------------------------------------------------------------------------------
 
 
+def demo_customers(session: Session) -> list[dict[str, Any]]:
+    """Who has orders in the shop (the console's test chat offers them)."""
+    found: dict[str, dict[str, Any]] = {}
+    for order in session.exec(select(ShopifyOrder).order_by(ShopifyOrder.id)).all():  # type: ignore[arg-type]
+        name = str((order.shipping_address or {}).get("name") or "")
+        entry = found.setdefault(order.email, {"email": order.email, "name": name, "holds": []})
+        entry["holds"].append(f"order {order.id} ({order.name})")
+    return list(found.values())
+
+
 def seed(session: Session) -> None:
     moment = now(session)
     day = timedelta(days=1)

@@ -506,6 +506,21 @@ def mutate(session: Session, field_name: str, data: dict[str, Any]) -> dict[str,
     return result
 
 
+def demo_customers(session: Session) -> list[dict[str, Any]]:
+    """Subscribers and their subscriptions (the console's test chat offers them)."""
+    subscriptions = session.exec(select(SkioSubscription)).all()
+    return [
+        {
+            "email": user.email,
+            "name": f"{user.firstName} {user.lastName}",
+            "holds": [
+                f"subscription {s.status.lower()}" for s in subscriptions if s.userId == user.id
+            ],
+        }
+        for user in session.exec(select(SkioUser).order_by(SkioUser.email)).all()
+    ]
+
+
 def seed(session: Session) -> None:
     moment = now(session)
     day = timedelta(days=1)

@@ -491,6 +491,20 @@ def update_address(session: Session, address: StayAddress, body: dict[str, Any])
     return None
 
 
+def demo_customers(session: Session) -> list[dict[str, Any]]:
+    """Subscribers and their subscriptions (the console's test chat offers them)."""
+    names = {
+        a.email: str(a.address.get("name") or "") for a in session.exec(select(StayAddress)).all()
+    }
+    found: dict[str, dict[str, Any]] = {}
+    for sub in session.exec(select(StaySubscription).order_by(StaySubscription.id)).all():
+        entry = found.setdefault(
+            sub.email, {"email": sub.email, "name": names.get(sub.email, ""), "holds": []}
+        )
+        entry["holds"].append(f"subscription {sub.status.lower()}")
+    return list(found.values())
+
+
 def seed(session: Session) -> None:
     moment = now(session)
     day = timedelta(days=1)

@@ -27,6 +27,7 @@ from sqlalchemy.types import JSON
 from sqlmodel import Field, Session, col, select
 
 from sandbox.core import (
+    NewTicket,
     SandboxModel,
     SessionDep,
     add_webhook_target_route,
@@ -537,6 +538,31 @@ async def bulk_comments(ticket_id: str, bulk: BulkComments, session: SessionDep)
     )
     session.commit()
     return {"comments": _comment_count(session, ticket.id)}
+
+
+@router.post("/_sandbox/tickets")
+async def open_ticket(new: NewTicket, session: SessionDep) -> dict[str, Any]:
+    """A new, empty ticket of the requester with this email (created if unknown)."""
+    email = new.email.strip().lower()
+    user = session.exec(select(ZendeskUser).where(ZendeskUser.email == email)).first()
+    if user is None:
+        top = session.exec(select(func.max(ZendeskUser.id))).one() or 800000
+        user = ZendeskUser(id=max(int(top), 800000) + 1, name=new.name or email, email=email)
+        session.add(user)
+    top_ticket = session.exec(select(func.max(ZendeskTicket.id))).one() or 1000
+    moment = now(session)
+    ticket = ZendeskTicket(
+        id=int(top_ticket) + 1,
+        subject=new.subject,
+        description=new.subject,
+        requester_id=user.id,
+        group_id=360001,
+        created_at=moment,
+        updated_at=moment,
+    )
+    session.add(ticket)
+    session.commit()
+    return {"id": str(ticket.id)}
 
 
 # --- demo data ------------------------------------------------------------------------------

@@ -112,10 +112,12 @@ async def dev_worker(
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def api_url(
-    dev_settings: Settings, dev_worker: Worker, app_database: str
+    dev_settings: Settings, dev_worker: Worker, app_database: str, sandbox_url: str
 ) -> AsyncIterator[str]:
-    """The FastAPI app served by uvicorn on a free loopback port: real HTTP."""
-    async with served(create_app(dev_settings, database=app_database)) as url:
+    """The FastAPI app served by uvicorn on a free loopback port: real HTTP; its platforms
+    are the test sandbox the worker calls (the console's test chat reads it)."""
+    settings = dev_settings.for_sandbox(sandbox_url)
+    async with served(create_app(settings, database=app_database)) as url:
         yield url
 
 

@@ -329,6 +329,12 @@ class SandboxClient:
     async def advance(self, delta: dict[str, float]) -> None:
         await self._call("POST", "/_sandbox/clock/advance", json=delta)
 
+    async def open_ticket(self, helpdesk: str, customer: CustomerSpec) -> str:
+        """A new ticket of the customer on the sandbox's `helpdesk`: its id."""
+        email = customer.email or "someone@example.com"
+        body = {"email": email, "name": customer.name or "", "subject": "Conversation test"}
+        return str((await self._call("POST", f"/{helpdesk}/_sandbox/tickets", json=body))["id"])
+
     async def last_effect_id(self) -> int:
         effects = (await self._call("GET", "/_sandbox/state"))["side_effects"]
         return max((int(e.get("id") or 0) for e in effects), default=0)
@@ -370,14 +376,16 @@ class ConversationRunner:
         from workflows.ticket_models import Customer, TicketStart, ticket_workflow_id
 
         started = time.monotonic()
+        if self.reset_sandbox:
+            await self.sandbox.reset()
         external_id = f"test-{uuid.uuid4().hex[:10]}"
+        if script.helpdesk != "web":  # replies go to a ticket the helpdesk has
+            external_id = await self.sandbox.open_ticket(script.helpdesk, script.customer)
         ticket_id = ticket_workflow_id(script.helpdesk, external_id)
         result = ScriptResult(
             name=script.name, path=script.path, policy=script.policy, ticket_id=ticket_id,
             mode=self.mode, known_issue=script.known_issue,
         )  # fmt: skip
-        if self.reset_sandbox:
-            await self.sandbox.reset()
         if script.advance_sandbox_clock:
             await self.sandbox.advance(script.advance_sandbox_clock)
         effects_before = await self.sandbox.last_effect_id()

@@ -5,6 +5,10 @@ root because it starts the time-skipping server, the sandbox and a worker
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
 from fastapi import FastAPI
 
 from activities.policy_store import PolicyActivities
@@ -15,19 +19,33 @@ from policies.plan import Plan
 from ticketflow.conversation_tests import TESTS_DIR, load_script, run_script_files, script_paths
 
 
-async def run_policy_scripts(policy_id: str, plan: Plan, library: PolicyLibrary) -> list[str]:
+async def run_policy_scripts(
+    policy_id: str, plan: Plan, library: PolicyLibrary, stored: Sequence[str] = ()
+) -> list[str]:
     """Every failed expectation of the scripts for `policy_id` (policies/tests/*.yaml with
-    `policy: <id>`), played on the time-skipping server with `plan` in place of the
-    published one; [] when all pass or the policy has none."""
-    scripts = []
-    for path in script_paths([TESTS_DIR]):
-        try:
-            if load_script(path).policy == policy_id:
-                scripts.append(path)
-        except Exception:
-            continue
-    if not scripts:
-        return []
+    `policy: <id>`, and the `stored` YAML sources the console saved), played on the
+    time-skipping server with `plan` in place of the published one; [] when all pass or
+    the policy has none."""
+    with tempfile.TemporaryDirectory(prefix="stored-scripts-") as folder:
+        scripts = []
+        for path in script_paths([TESTS_DIR]):
+            try:
+                if load_script(path).policy == policy_id:
+                    scripts.append(path)
+            except Exception:
+                continue
+        for number, source in enumerate(stored, 1):
+            path = Path(folder) / f"{policy_id}__saved_{number}.yaml"
+            path.write_text(source, encoding="utf-8")
+            scripts.append(path)  # one that does not parse is reported as a failure
+        if not scripts:
+            return []
+        return await _run(policy_id, plan, library, scripts)
+
+
+async def _run(
+    policy_id: str, plan: Plan, library: PolicyLibrary, scripts: list[Path]
+) -> list[str]:
     with_draft = PolicyLibrary(directory=library.directory, index=library.index)
     with_draft.results = [r for r in library.results if r.plan is None or r.plan.id != policy_id]
     with_draft.results.append(CompileResult(plan=plan, diagnostics=[]))

@@ -22,6 +22,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -278,6 +279,11 @@ class Settings(BaseSettings):
         endpoint: PlatformEndpoint = getattr(self, name)
         return endpoint
 
+    def on_sandbox(self, platform: str) -> bool:
+        """The platform is this settings' sandbox (the console's test chat may open its
+        tickets and show its side effects)."""
+        return self.platform(platform).base_url == f"{self.sandbox_url}/{platform}"
+
     def url(self, platform: str) -> str:
         base_url = self.platform(platform).base_url
         assert base_url is not None
@@ -312,6 +318,9 @@ class Settings(BaseSettings):
         """A copy with every platform pointed at a sandbox at ``sandbox_url`` and its demo
         credentials (tests, benchmarks, conversation scripts)."""
         settings = self.model_copy(deep=True)
+        where = urlsplit(sandbox_url)
+        settings.sandbox_host = where.hostname or settings.sandbox_host
+        settings.sandbox_port = where.port or settings.sandbox_port
         for name in PLATFORM_NAMES:
             endpoint = settings.platform(name)
             endpoint.use_sandbox(f"{sandbox_url.rstrip('/')}/{name}")

@@ -508,6 +508,7 @@ class TicketWorkflow:
             outcome=str(mem.outcome) if mem.outcome else None,
             agent=mem.agent,
             messages_received=len(self._seen),
+            trial=self._start.trial,
         )
 
     @workflow.query

@@ -132,6 +132,7 @@ class TicketState(BaseModel):
     outcome: str | None = None
     agent: str | None = None
     messages_received: int = 0
+    trial: bool = Field(default=False, description="a test chat (TicketStart.trial)")
 
 
 class TraceRow(BaseModel):

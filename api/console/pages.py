@@ -15,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from api.console.plan_tree import plan_tree
 from api.console.rendering import redirect, render
 from api.console.session import (
     LOGIN_CSRF_COOKIE,
@@ -148,27 +149,6 @@ async def new_policy(write: Editor, engine: EngineDep) -> Response:
     return redirect(f"/console/policies/{policy_id}")
 
 
-def _plan_rows(plan: Plan | None) -> list[dict[str, Any]]:
-    """The compiled plan as rows for the tree beside the text: step label, what it does,
-    and the line it came from (a link that puts the cursor there)."""
-    if plan is None:
-        return []
-    rows = []
-    for node in plan.walk():
-        detail = ""
-        for name in ("tool", "text", "question", "prompt", "reference", "reason", "notice"):
-            value = getattr(node, name, None)
-            if value:
-                detail = f"@{value}" if name == "tool" else str(value)
-                break
-        if node.kind == "branch":
-            detail = node.source or detail
-        elif node.kind == "end":
-            detail = str(getattr(node, "outcome", ""))
-        rows.append({"step": node.step, "kind": node.kind, "line": node.line, "detail": detail})
-    return rows
-
-
 def _completions(engine_ids: list[str]) -> dict[str, Any]:
     """What the editor completes: tools with their signatures, policies, context names."""
     tools = [
@@ -216,7 +196,7 @@ async def _editor_page(
         policy_id=policy_id,
         source=source if source is not None else shown.source,
         diagnostics=diagnostics or [],
-        plan_rows=_plan_rows(plan),
+        plan_rows=plan_tree(plan),
         versions=versions,
         published_version=published_id,
         refusal=refusal,
@@ -270,7 +250,7 @@ async def check(request: Request, policy_id: str, write: Reader, engine: EngineD
         return {
             "ok": result.ok,
             "diagnostics": [d.model_dump() for d in result.diagnostics],
-            "plan": _plan_rows(result.plan if result.ok else None),
+            "plan": plan_tree(result.plan if result.ok else None),
         }
 
     return JSONResponse(await run_in_threadpool(compiled), headers={"Cache-Control": "no-store"})

@@ -1,6 +1,6 @@
 """Publishing a draft the one way both the API and the console do it: its conversation
-scripts first (when the app has a runner), then the store's checks and the write, then
-the published set is told to reload."""
+scripts (packaged and stored in the app database) first (when the app has a runner), then
+the store's checks and the write, then the published set is told to reload."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine
 
 from api.services import policy_store
+from api.services.policy_scripts import policy_scripts
 from api.services.published_policies import ApiPublishedSet
 from policies.library import PolicyLibrary
 from policies.plan import Plan
 
-#: Plays a policy's conversation scripts against a draft plan (with the published set for
-#: the rest); returns each failed expectation, [] when they pass.
-PolicyScripts = Callable[[str, Plan, PolicyLibrary], Awaitable[list[str]]]
+#: Plays a policy's conversation scripts (its packaged ones and the stored YAML sources
+#: given) against a draft plan (with the published set for the rest); returns each failed
+#: expectation, [] when they pass.
+PolicyScripts = Callable[[str, Plan, PolicyLibrary, list[str]], Awaitable[list[str]]]
 
 
 class ScriptFailures(Exception):
@@ -44,7 +46,9 @@ async def publish_draft(
     tested: str | None = None
     if scripts is not None:
         plan = await run_in_threadpool(policy_store.draft_plan, engine, policy_id, expected_version)
-        failures = await scripts(policy_id, plan, published.current())
+        stored = await run_in_threadpool(policy_scripts, engine, policy_id)
+        sources = [script.source for script in stored]
+        failures = await scripts(policy_id, plan, published.current(), sources)
         if failures:
             raise ScriptFailures(policy_id, failures)
         tested = plan.version

@@ -2,8 +2,10 @@
 tests/ui): signs in with the keyboard, opens a policy, adds a step with a misspelt tool,
 sees the compiler's diagnostic under that line with its suggestion, applies the quick fix,
 saves the draft, sees the diff, publishes; starts an experiment between the two versions
-and reads its report; the page fits 1280x800 and a phone's width, and
-the browser console stays free of errors. Screenshots go to test-artifacts/console/."""
+and reads its report; test-chats the policy as a demo customer with the keyboard, sees the
+trace and the tool call with its arguments, saves the chat as a test; finds the chat in the
+live ticket list and opens it; every page fits 1280x800 and a phone's width, and the
+browser console stays free of errors. Screenshots go to test-artifacts/console/."""
 
 from __future__ import annotations
 
@@ -15,8 +17,11 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from playwright.async_api import Browser, ConsoleMessage, Page, expect
+from temporalio.testing import WorkflowEnvironment
 
 from activities.outcomes import OutcomeActivities, OutcomeRecord
+from activities.policy_store import PolicyActivities
+from activities.policy_versions import PolicyVersions
 from api.console.users import Role, create_user
 from api.db import open_database
 from api.main import create_app
@@ -24,6 +29,7 @@ from api.services import experiments, policy_store
 from tests.api_server import served
 from tests.ui.conftest import browser, chromium_path  # noqa: F401  (the fixtures)
 from ticketflow.settings import Settings
+from workflows.worker import build_worker, ticket_activities
 
 pytestmark = [pytest.mark.ui]
 
@@ -49,15 +55,23 @@ def shot(name: str) -> str:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def console_url(dev_settings: Settings, tmp_path: Path) -> AsyncIterator[str]:
-    """The API on its own SQLite database, with one editor and one published policy."""
+async def console_url(
+    dev_env: WorkflowEnvironment, dev_settings: Settings, sandbox_url: str, tmp_path: Path
+) -> AsyncIterator[str]:
+    """The API on its own SQLite database, with one editor and one published policy, and a
+    worker reading that database's policies and calling the test sandbox (the test chat)."""
     database = f"sqlite:///{tmp_path / 'app.db'}"
     engine = open_database(database)
     create_user(engine, EMAIL, Role.EDITOR, PASSWORD)
     policy_store.save_draft(engine, PID, SOURCE, "tests")
     policy_store.publish(engine, PID, message="first", author="tests")
     engine.dispose()
-    async with served(create_app(dev_settings, database=database)) as url:
+    settings = dev_settings.for_sandbox(sandbox_url)
+    policies = PolicyActivities(versions=PolicyVersions.from_url(database))
+    worker = build_worker(
+        dev_env.client, dev_settings, activities=ticket_activities(settings, policies=policies)
+    )
+    async with worker, served(create_app(settings, database=database)) as url:
         yield url
 
 
@@ -193,6 +207,56 @@ async def test_an_editor_fixes_a_misspelt_tool_saves_and_publishes(
     await page.goto(f"{console_url}/console/experiments/{experiment_id}")
     await fits_the_width(page)
     await page.screenshot(path=shot("experiment-phone.png"), full_page=True)
+
+    # The test chat, with the keyboard: Alex asks after an order; the trace and the tool
+    # call (its arguments) show after the turn; the chat is saved as a test.
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await page.goto(f"{console_url}/console/policies/{PID}")
+    await page.get_by_role("link", name="Test chat").click()
+    await page.get_by_label("Demo customer").select_option("alex@example.com")
+    await page.get_by_label("The customer says").focus()
+    await page.keyboard.type("Where is my order?")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#transcript")).to_contain_text("order number")
+    await expect(page.locator("#trace .trace-waiting")).to_contain_text("ask")
+    await expect(page.get_by_label("The customer says")).to_be_focused()
+    await page.keyboard.type("5001")
+    await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#transcript")).to_contain_text("We are looking into your order")
+    call = page.locator("#tool-calls details").first
+    await expect(call.locator("summary")).to_contain_text("@get_order_details")
+    await call.locator("summary").focus()
+    await page.keyboard.press("Enter")  # a summary opens with the keyboard
+    await expect(call.locator("pre").first).to_contain_text('"order_id": "5001"')
+    await fits_the_width(page)
+    await page.screenshot(path=shot("test-chat.png"), full_page=True)
+    await page.get_by_label("Test name").fill("alex asks after 5001")
+    await page.get_by_role("button", name="Save as test").click()
+    await expect(page.locator("#notice")).to_contain_text("saved as test: alex asks after 5001")
+    await expect(page.locator("#saved-tests")).to_contain_text("alex asks after 5001")
+    chat_ticket = page.url.split("ticket=", 1)[1].split("&", 1)[0]
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await fits_the_width(page)
+    await page.screenshot(path=shot("test-chat-phone.png"), full_page=True)
+
+    # The live ticket list: the chat's ticket is there, and the list reloads itself.
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await page.get_by_role("link", name="Tickets").click()
+    await page.get_by_label("Policy").fill(PID)
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#ticket-rows")).to_contain_text(chat_ticket)
+    await expect(page.locator("#ticket-rows[data-refreshed]")).to_have_count(1, timeout=12_000)
+    await fits_the_width(page)
+    await page.screenshot(path=shot("tickets.png"), full_page=True)
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await fits_the_width(page)
+    await page.screenshot(path=shot("tickets-phone.png"), full_page=True)
+    await page.get_by_role("link", name=chat_ticket).click()
+    await expect(page.locator("#transcript")).to_contain_text("Where is my order?")
+    await fits_the_width(page)
+    await page.screenshot(path=shot("ticket-phone.png"), full_page=True)
 
     await context.close()
     assert problems == [], problems

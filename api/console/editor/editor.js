@@ -132,14 +132,7 @@ function showDiagnostics(list, diagnostics) {
   }
 }
 
-function showPlan(list, rows) {
-  list.replaceChildren();
-  if (rows.length === 0) {
-    const none = document.createElement("li");
-    none.className = "muted";
-    none.textContent = "No plan: fix the errors first.";
-    list.appendChild(none);
-  }
+function planItems(list, rows) {
   for (const row of rows) {
     const item = document.createElement("li");
     const link = lineLink(row.line, "");
@@ -151,8 +144,34 @@ function showPlan(list, rows) {
     kind.textContent = row.kind;
     link.append(step, " ", kind, ` ${row.detail}`);
     item.appendChild(link);
+    if (row.groups && row.groups.length > 0) {
+      const groups = document.createElement("ul");
+      groups.className = "plan-groups";
+      for (const group of row.groups) {
+        const entry = document.createElement("li");
+        const label = lineLink(group.line, group.label);
+        label.classList.add("group-label");
+        const nested = document.createElement("ol");
+        nested.className = "plan";
+        planItems(nested, group.rows);
+        entry.append(label, nested);
+        groups.appendChild(entry);
+      }
+      item.appendChild(groups);
+    }
     list.appendChild(item);
   }
+}
+
+function showPlan(list, rows) {
+  list.replaceChildren();
+  if (rows.length === 0) {
+    const none = document.createElement("li");
+    none.className = "muted";
+    none.textContent = "No plan: fix the errors first.";
+    list.appendChild(none);
+  }
+  planItems(list, rows);
 }
 
 // -- completion of tools (with signatures), policies and context names -----------------
