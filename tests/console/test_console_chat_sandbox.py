@@ -8,11 +8,12 @@ the saved test, the published wording passes."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import httpx
+import pytest
 import yaml
 from sqlalchemy import Engine
 
@@ -33,11 +34,31 @@ LIBRARY = Path(__file__).resolve().parents[2] / "policies" / "library"
 
 
 def cancellation(policy_id: str) -> str:
-    """The library's single order cancellation, on BigCommerce and Zendesk, as a new policy."""
+    """The library's single order cancellation, on BigCommerce and Zendesk, as a new policy
+    with a ticket type and triggers of its own (other tests' "Cancel order" tickets must
+    not be routed to it)."""
     source = (LIBRARY / "single_order_cancellation.md").read_text(encoding="utf-8")
-    return source.replace("id: single_order_cancellation", f"id: {policy_id}", 1).replace(
-        "platforms: [bigcommerce, kustomer]", "platforms: [bigcommerce, zendesk]", 1
+    return (
+        source.replace("id: single_order_cancellation", f"id: {policy_id}", 1)
+        .replace("platforms: [bigcommerce, kustomer]", "platforms: [bigcommerce, zendesk]", 1)
+        .replace("ticket_types: [Cancel order]", f"ticket_types: [{policy_id} request]", 1)
+        .replace(
+            "triggers: [cancel my order, cancel this order, I want to cancel]",
+            f"triggers: [{policy_id} please]",
+            1,
+        )
     )
+
+
+@pytest.fixture
+def chat_policy(app_engine: Engine) -> Iterator[tuple[str, str]]:
+    """(policy id, published version), deleted afterwards: the app database is shared with
+    the tests that run after this one, and their routing reads every published policy."""
+    pid = f"cancel_{uuid.uuid4().hex[:8]}"
+    policy_store.save_draft(app_engine, pid, cancellation(pid), "tests")
+    published = policy_store.publish(app_engine, pid, message="first", author="tests")
+    yield pid, published
+    policy_store.delete(app_engine, pid, "tests")
 
 
 async def test_a_zendesk_chat_shows_tool_calls_and_side_effects_and_saves_as_a_test(
@@ -49,11 +70,10 @@ async def test_a_zendesk_chat_shows_tool_calls_and_side_effects_and_saves_as_a_t
     dev_settings: Settings,
     sandbox_url: str,
     sandbox: SandboxControl,
+    chat_policy: tuple[str, str],
 ) -> None:
-    pid = f"cancel_{uuid.uuid4().hex[:8]}"
+    pid, published = chat_policy
     source = cancellation(pid)
-    policy_store.save_draft(app_engine, pid, source, "tests")
-    published = policy_store.publish(app_engine, pid, message="first", author="tests")
     path = f"/console/policies/{pid}/chat"
 
     editor = browser_like()

@@ -4,6 +4,8 @@ customer data in any of them."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -91,7 +93,7 @@ async def test_a_ticket_moves_the_counters_with_its_labels_and_no_pii(
         assert chose.status_code == 200, chose.text
         closed = await http.post(f"/tickets/{ticket_id}/close")
         assert closed.status_code in (202, 409), closed.text  # 409: taking the offer ended it
-        await dev_client.get_workflow_handle(ticket_id).result()
+        await asyncio.wait_for(dev_client.get_workflow_handle(ticket_id).result(), timeout=60)
 
         async def ended() -> dict | None:
             after = samples((await http.get("/metrics")).text)
@@ -202,7 +204,7 @@ async def test_a_ticket_is_counted_once_though_a_new_worker_replays_it(
     async with worker_and_api(*stack) as http:
         chose = await http.post(f"/tickets/{ticket_id}/messages", json={"text": "the discount"})
         assert chose.status_code == 200, chose.text
-        await dev_client.get_workflow_handle(ticket_id).result()
+        await asyncio.wait_for(dev_client.get_workflow_handle(ticket_id).result(), timeout=60)
         ended = samples((await http.get("/metrics")).text)
     # And another, which replays the ended ticket to answer queries.
     async with worker_and_api(*stack) as http:
