@@ -75,9 +75,10 @@ class Cluster:
     key: str
     retired: list[ClusterProcess] = field(default_factory=list)
 
-    async def replace(self, replicas: list[ClusterProcess]) -> None:
+    def replace(self, replicas: list[ClusterProcess]) -> ClusterProcess:
         """SIGKILL the first of ``replicas`` and start its replacement in its place (same
-        settings and port, a new log), as an orchestrator restarts a dead pod."""
+        settings and port, a new log), as an orchestrator restarts a dead pod; not waiting
+        for it to get ready (the load goes on meanwhile)."""
         victim = replicas[0]
         victim.kill()
         self.retired.append(victim)
@@ -86,7 +87,7 @@ class Cluster:
             name, victim.role, victim.env, victim.log.with_name(f"{name}.log")
         )
         replicas[0].start()
-        await replicas[0].ready()
+        return replicas[0]
 
     @property
     def processes(self) -> list[ClusterProcess]:
@@ -243,7 +244,7 @@ async def test_two_workers_and_two_apis_with_one_of_each_killed(
     total_turns = 2 * len(chats)
     try:
         talking = asyncio.gather(*(load.converse(i, chat) for i, chat in enumerate(chats)))
-        kills = []
+        kills, replacements = [], []
         # By progress, not by the clock: a worker at half the turns, an API at three quarters.
         for threshold, replicas in (
             (total_turns // 2, cluster.workers),
@@ -253,8 +254,9 @@ async def test_two_workers_and_two_apis_with_one_of_each_killed(
                 await asyncio.sleep(0.01)
             assert not talking.done(), "the conversations ended before the kills: raise N"
             kills.append(f"{replicas[0].name} after {load.turns_done}/{total_turns} turns")
-            await cluster.replace(replicas)
+            replacements.append(cluster.replace(replicas))
         await asyncio.wait_for(talking, timeout=300)
+        await asyncio.gather(*(process.ready() for process in replacements))
         views = await _finished_views(clients, [c.ticket_id for c in chats], bare_temporal.client)
 
         # Zendesk webhooks: the first comment to one replica, then the same delivery to the
@@ -349,16 +351,18 @@ async def _finished_views(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 120
     pending = list(ticket_ids)
+    last_seen: dict[str, str] = {}
     while pending and loop.time() < deadline:
         for index, ticket_id in enumerate(list(pending)):
             shown = await clients[index % 2].get(f"/tickets/{ticket_id}")
+            last_seen[ticket_id] = shown.text
             if shown.status_code == 200 and shown.json()["state"]["outcome"]:
                 views[ticket_id] = shown.json()
                 pending.remove(ticket_id)
         if pending:
             await asyncio.sleep(0.5)
     assert not pending, f"{len(pending)} tickets never finished:\n" + "\n".join(
-        [await _stuck(temporal, ticket_id) for ticket_id in pending[:3]]
+        [await _stuck(temporal, t) + f"\n  view {last_seen.get(t)}" for t in pending[:3]]
     )
     return views
 
@@ -374,7 +378,20 @@ async def _stuck(temporal: Client, ticket_id: str) -> str:
         for a in raw.pending_activities
     ]
     events = [event async for event in handle.fetch_history_events()]
-    last = [f"{e.event_id} {EventType.Name(e.event_type)}" for e in events[-8:]]
+    last = [
+        f"{e.event_id} {EventType.Name(e.event_type).removeprefix('EVENT_TYPE_')}"
+        + (
+            f" {e.timer_started_event_attributes.start_to_fire_timeout.ToSeconds()}s"
+            if e.HasField("timer_started_event_attributes")
+            else ""
+        )
+        + (
+            f" {e.workflow_task_completed_event_attributes.identity}"
+            if e.HasField("workflow_task_completed_event_attributes")
+            else ""
+        )
+        for e in events
+    ]
     return f"{ticket_id}: {described.status}, activities {pending}, last events {last}"
 
 
