@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         OutcomeRecord,
         money_of,
     )
+    from policies.plan import Plan
     from workflows.claim import parse_duration
     from workflows.ticket_helpdesk import HelpdeskIO
     from workflows.ticket_models import TicketMemory, TicketStart
@@ -62,12 +63,17 @@ class TicketMeasures:
         # Set by the workflow from `workflow.patched(MEASURES_OUTCOMES)` at the run's start.
         self.on = False
 
+    def _first_plan(self) -> Plan | None:
+        """The plan of the first policy the ticket entered: it owns the ticket's outcome row
+        and decides whether to ask for a rating."""
+        return next(iter(self.mem.plans.values()), None)
+
     def wants_csat(self) -> bool:
         """Ask once, after the policy reached its own ending with a customer who wrote to
         it (not after a close or an agent's resolve), when the ticket's first policy says
         `csat: true`."""
         mem = self.mem
-        first = next(iter(mem.plans.values()), None)
+        first = self._first_plan()
         return (
             self.on
             and not mem.csat_asked
@@ -86,7 +92,8 @@ class TicketMeasures:
         mem = self.mem
         mem.csat_asked = True
         mem.csat_waiting = True
-        first = next(iter(mem.plans.values()))
+        first = self._first_plan()
+        assert first is not None  # wants_csat checked it
         wait = parse_duration(first.settings.get("csat_wait"), DEFAULT_CSAT_WAIT)
         mem.csat_until = workflow.now() + wait
         workflow.set_current_details("Waiting for the customer's rating.")
@@ -110,7 +117,7 @@ class TicketMeasures:
         mem.outcome_recorded = True
         if not self.on or mem.outcome is None or self.start.trial:
             return
-        first = next(iter(mem.plans.values()), None)
+        first = self._first_plan()
         assignment = next(iter(mem.assignments.values()), None)
         context = mem.interpreter.context if mem.interpreter else {}
         kept, refunded = money_of(str(mem.outcome), context)

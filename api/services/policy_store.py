@@ -222,26 +222,20 @@ def plan_changes(old: Plan, new: Plan) -> list[dict[str, Any]]:
         a=[signature(n) for n in old_nodes], b=[signature(n) for n in new_nodes], autojunk=False
     )
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        touched = []
         if tag in ("replace", "delete"):
-            for node in old_nodes[i1:i2]:
-                changes.append(
-                    {
-                        "change": "removed",
-                        "kind": node.kind,
-                        "line": node.line,
-                        "node": node.model_dump(mode="json"),
-                    }
-                )
+            touched += [("removed", node) for node in old_nodes[i1:i2]]
         if tag in ("replace", "insert"):
-            for node in new_nodes[j1:j2]:
-                changes.append(
-                    {
-                        "change": "added",
-                        "kind": node.kind,
-                        "line": node.line,
-                        "node": node.model_dump(mode="json"),
-                    }
-                )
+            touched += [("added", node) for node in new_nodes[j1:j2]]
+        changes += [
+            {
+                "change": change,
+                "kind": node.kind,
+                "line": node.line,
+                "node": node.model_dump(mode="json"),
+            }
+            for change, node in touched
+        ]
     return changes
 
 
