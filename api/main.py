@@ -109,6 +109,7 @@ def create_app(
     app.include_router(experiments.router)
     app.include_router(customers.router)
     app.include_router(codec.router)
+    app.include_router(codec.console_router)
     for webhook in (zendesk, kustomer, salesforce, easypost):
         app.include_router(webhook.router)
     app.include_router(metrics_router)

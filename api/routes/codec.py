@@ -9,6 +9,13 @@ header (absent, or this deployment's namespace). Auth: an API key
 loopback address carrying one of the Temporal UI's origins, which is what the dev UI sends
 (it has no login, so it has no token to pass). CORS (only on /codec) allows the UI's
 origins with credentials; the preflight needs no key.
+
+The same endpoints under `/console/codec` also take the console's session cookie (path
+/console), for a UI with no login of its own: with `TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true`
+the browser sends it, so whoever is signed in to the console (any role: viewers read
+transcripts there too) sees decoded payloads, and nobody else does. Only from one of the UI
+origins: the cookie is SameSite=Lax, so a page of the same site could make the browser send
+it, and CORS only stops such a page from reading the answer, not from the request being served.
 """
 
 from __future__ import annotations
@@ -19,14 +26,18 @@ import ipaddress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 from api.auth import Scope as KeyScope
+from api.console.session import SESSION_COOKIE
+from api.console.users import session_user
 from api.deps import (
     EngineDep,
     RequireScope,
@@ -42,6 +53,7 @@ from ticketflow.settings import Settings
 from workflows.payload_codec import PayloadDecryptionError
 
 PREFIX = "/codec"
+CONSOLE_PREFIX = "/console/codec"
 
 
 class CodecPayload(BaseModel):
@@ -77,7 +89,9 @@ class CodecCors:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PREFIX + "/"):
+        if scope["type"] == "http" and scope["path"].startswith(
+            (PREFIX + "/", CONSOLE_PREFIX + "/")
+        ):
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)
@@ -91,8 +105,9 @@ def _loopback(host: str | None) -> bool:
 
 
 class CodecAccess(RequireScope):
-    """The dev UI from loopback without a key (when allowed); anyone else needs a key with
-    the `tickets` scope: decoded payloads are transcripts."""
+    """The dev UI from loopback without a key (when allowed); on /console/codec, a console
+    session from a UI origin; anyone else needs a key with the `tickets` scope: decoded
+    payloads are transcripts."""
 
     def __init__(self) -> None:
         super().__init__(KeyScope.TICKETS)
@@ -112,8 +127,22 @@ class CodecAccess(RequireScope):
             and request.headers.get("origin") in ui_origins(settings)
         ):
             return
+        if (
+            credentials is None
+            and request.url.path.startswith(CONSOLE_PREFIX + "/")
+            and request.headers.get("origin") in ui_origins(settings)
+            and await _console_session(request, engine)
+        ):
+            return
         key = await authenticated_key(engine, limiter, credentials)
         await RequireScope.__call__(self, key)
+
+
+async def _console_session(request: Request, engine: Engine) -> bool:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return False
+    return await run_in_threadpool(session_user, engine, token) is not None
 
 
 require_codec_access = CodecAccess()
@@ -129,14 +158,6 @@ def require_namespace(
             f"this codec server serves namespace {settings.temporal_namespace!r}, "
             f"not {x_namespace!r}",
         )
-
-
-router = APIRouter(
-    prefix=PREFIX,
-    tags=["codec"],
-    dependencies=[Depends(require_codec_access), Depends(require_namespace)],
-    responses=problem_responses(400, 401, 403, 422),
-)
 
 
 def _b64(text: str, where: str) -> bytes:
@@ -172,18 +193,12 @@ def _codec(client: TemporalDep) -> PayloadCodec | None:
     return client.data_converter.payload_codec
 
 
-@router.post("/encode", summary="Encrypt payloads (Temporal remote codec protocol)")
 async def encode(body: CodecPayloads, client: TemporalDep) -> CodecPayloads:
     codec = _codec(client)
     payloads = _from_json(body)
     return _to_json(list(payloads if codec is None else await codec.encode(payloads)))
 
 
-@router.post(
-    "/decode",
-    summary="Decrypt payloads (Temporal remote codec protocol)",
-    # 400 also when a payload's key is not in the keyring, or it was altered
-)
 async def decode(body: CodecPayloads, client: TemporalDep) -> CodecPayloads:
     codec = _codec(client)
     payloads = _from_json(body)
@@ -191,3 +206,23 @@ async def decode(body: CodecPayloads, client: TemporalDep) -> CodecPayloads:
         return _to_json(list(payloads if codec is None else await codec.decode(payloads)))
     except PayloadDecryptionError as err:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(err)) from None
+
+
+def codec_router(prefix: str, *, in_schema: bool = True) -> APIRouter:
+    """The two codec endpoints under ``prefix`` (both prefixes serve the same protocol)."""
+    router = APIRouter(
+        prefix=prefix,
+        tags=["codec"],
+        dependencies=[Depends(require_codec_access), Depends(require_namespace)],
+        responses=problem_responses(400, 401, 403, 422),
+        include_in_schema=in_schema,
+    )
+    router.post("/encode", summary="Encrypt payloads (Temporal remote codec protocol)")(encode)
+    # 400 also when a payload's key is not in the keyring, or it was altered
+    router.post("/decode", summary="Decrypt payloads (Temporal remote codec protocol)")(decode)
+    return router
+
+
+router = codec_router(PREFIX)
+#: For the Temporal UI in a browser signed in to the console (not in the API's schema).
+console_router = codec_router(CONSOLE_PREFIX, in_schema=False)

@@ -1,9 +1,11 @@
 """The one webhook receiver: bounded body → verify → parse → dedupe → deliver → ack, for
 every platform's `WebhookSource` (api/webhooks/protocol.py).
 
-A delivery is recorded only after Temporal took it, so a delivery that fails half-way is
-retried by the platform and never lost; two copies racing each other both reach the
-workflow, which ignores a message id it has seen.
+A delivery's row is inserted in a transaction that commits only once Temporal took it: a
+delivery that fails half-way (Temporal down, the replica killed) leaves no row, so the
+platform's retry is delivered and nothing is lost; a copy racing it on any replica waits on
+that uncommitted row (the unique key) and is acknowledged as the duplicate once it commits.
+The workflow also ignores a message id it has seen.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the receiver's signature, and its
@@ -11,8 +13,10 @@ workflow, which ignores a message id it has seen.
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
@@ -79,13 +83,32 @@ def _seen(engine: Engine, source: str, key: str) -> str | None:
     return (row.ticket_id or "") if row is not None else None
 
 
-def _record(engine: Engine, source: str, key: str, ticket_id: str | None) -> None:
-    with Session(engine) as session:
-        session.add(WebhookDelivery(source=source, delivery_key=key, ticket_id=ticket_id))
-        try:
+def _claim(engine: Engine, source: str, key: str, ticket_id: str | None) -> Session | None:
+    """The delivery's row, inserted but not committed (the caller commits once Temporal took
+    it); None when another copy committed it first. A copy in flight elsewhere holds the
+    key: this insert waits for it (PostgreSQL's unique index, SQLite's write lock)."""
+    session = Session(engine)
+    session.add(WebhookDelivery(source=source, delivery_key=key, ticket_id=ticket_id))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.close()
+        return None
+    except BaseException:
+        session.close()
+        raise
+    return session
+
+
+def _settle(session: Session, *, keep: bool) -> None:
+    """Commit the claimed row (delivered) or roll it back (not delivered), and let it go."""
+    try:
+        if keep:
             session.commit()
-        except IntegrityError:
-            session.rollback()  # a concurrent copy got there first: same outcome
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 def delivery_result(ack: WebhookAck) -> str:
@@ -99,17 +122,30 @@ async def deliver(item: Delivery | Ignored, tickets: TicketService, engine: Engi
     """Dedupe, then hand the item to its ticket; the workflow does the rest."""
     if isinstance(item, Ignored):
         return WebhookAck(accepted=False, ignored=item.reason)
-    earlier = await run_in_threadpool(_seen, engine, item.source, item.delivery_key)
-    if earlier is not None:
+    source, key = item.source, item.delivery_key
+    earlier = await run_in_threadpool(_seen, engine, source, key)
+    claim = None
+    if earlier is None:
+        claim = await run_in_threadpool(_claim, engine, source, key, item.ticket_id)
+        if claim is None:  # a copy racing this one was delivered meanwhile
+            earlier = await run_in_threadpool(_seen, engine, source, key)
+    if claim is None:
         return WebhookAck(accepted=True, duplicate=True, ticket_id=earlier or None)
-    if isinstance(item, ClaimReport):
-        if not await tickets.report_claim(item.ticket_id, item.update):
-            return WebhookAck(
-                accepted=False, ticket_id=item.ticket_id, ignored="the ticket has ended"
-            )
-    else:
-        await tickets.signal_with_start(item.ticket_id, item.start, item.message)
-    await run_in_threadpool(_record, engine, item.source, item.delivery_key, item.ticket_id)
+    delivered = False
+    try:
+        if isinstance(item, ClaimReport):
+            if not await tickets.report_claim(item.ticket_id, item.update):
+                return WebhookAck(
+                    accepted=False, ticket_id=item.ticket_id, ignored="the ticket has ended"
+                )
+        else:
+            await tickets.signal_with_start(item.ticket_id, item.start, item.message)
+        delivered = True
+    finally:
+        # Shielded: a cancelled request must still release its row, or it would hold the
+        # key against every retry of this delivery.
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(partial(_settle, claim, keep=delivered))
     return WebhookAck(accepted=True, ticket_id=item.ticket_id)
 
 

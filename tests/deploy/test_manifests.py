@@ -22,7 +22,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
-from api.routes.codec import PREFIX as CODEC_PREFIX
+from api.routes.codec import CONSOLE_PREFIX as CODEC_PREFIX
 from ticketflow.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -178,7 +178,9 @@ def test_temporal_helm_values_use_postgresql_for_persistence_and_visibility() ->
     for bundled in ("cassandra", "mysql", "elasticsearch"):
         assert values[bundled]["enabled"] is False
     env = {e["name"]: e["value"] for e in values["web"]["additionalEnv"]}
+    # The console's session cookie opens the codec for the UI (api/routes/codec.py).
     assert env["TEMPORAL_CODEC_ENDPOINT"].endswith(CODEC_PREFIX)
+    assert env["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
 
 
 # --- compose --------------------------------------------------------------------------------
@@ -225,6 +227,7 @@ def test_compose_runs_the_cluster_shape(compose: dict[str, Any]) -> None:
         assert after == "service_completed_successfully"
     ui = services["temporal-ui"]["environment"]
     assert ui["TEMPORAL_CODEC_ENDPOINT"].endswith(CODEC_PREFIX)
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
     nginx = (DEPLOY / "compose/nginx/nginx.conf").read_text()
     assert "server api:8000" in nginx
     for mounted in ("grafana", "prometheus", "postgresql", "temporal", "proxy"):
