@@ -512,6 +512,21 @@ class TicketWorkflow:
         )
 
     @workflow.query
+    def answered(self, message_id: str) -> TurnResult | None:
+        """The bot's replies to a message this run took in, None if it never saw it: how
+        the API answers a message sent again after the ticket ended."""
+        if message_id not in self._seen or message_id not in self.mem.replies:
+            return None
+        return TurnResult(
+            ticket_id=workflow.info().workflow_id,
+            message_id=message_id,
+            replies=self.mem.replies[message_id],
+            status=self.mem.status,
+            duplicate=True,
+            policy_id=self.mem.policy_id,
+        )
+
+    @workflow.query
     def snapshot(self) -> TicketMemory:
         """Everything the ticket knows: what continue-as-new carries."""
         return self.mem

@@ -8,6 +8,7 @@ unreachable); `api/problems.py` renders them as problem+json.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -27,8 +28,9 @@ from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.metrics import TURN_SECONDS
@@ -217,14 +219,30 @@ class TicketService:
         began = time.perf_counter()
         routed = self.route(start, message.text)
         bind_ticket(ticket_id)
+        # A ticket whose last run has ended is not restarted blindly: the message may be one
+        # that run already answered, sent again because its answer was lost.
+        reuse = WorkflowIDReusePolicy.REJECT_DUPLICATE
         for attempt in range(UPDATE_ATTEMPTS):
             operation = WithStartWorkflowOperation(
-                TicketWorkflow.run, routed.start, **self._start_options(ticket_id, routed)
+                TicketWorkflow.run,
+                routed.start,
+                id_reuse_policy=reuse,
+                **self._start_options(ticket_id, routed),
             )
             try:
                 result: TurnResult = await self.client.execute_update_with_start_workflow(
                     TicketWorkflow.message, message, start_workflow_operation=operation
                 )
+            except WorkflowAlreadyStartedError as err:
+                with contextlib.suppress(WorkflowAlreadyStartedError):
+                    await operation.workflow_handle()  # the same error, retrieved once
+                earlier = await self._answered_before(ticket_id, err.run_id, message.message_id)
+                if earlier is not None:
+                    log.info("message answered before", extra={"message_id": message.message_id})
+                    return earlier
+                # A new message after the end: the customer's next conversation.
+                reuse = WorkflowIDReusePolicy.ALLOW_DUPLICATE
+                continue
             except WorkflowUpdateFailedError as err:
                 cause = err.cause
                 if isinstance(cause, ApplicationError):
@@ -245,6 +263,27 @@ class TicketService:
             log.info("customer message answered", extra={"message_id": message.message_id})
             return result
         raise AssertionError("unreachable")
+
+    async def _answered_before(
+        self, ticket_id: str, run_id: str | None, message_id: str
+    ) -> TurnResult | None:
+        """The ended run's replies to `message_id`, if that run took it in (a query, which a
+        worker answers by replaying the run)."""
+        handle = self.client.get_workflow_handle(ticket_id, run_id=run_id)
+        try:
+            answered: TurnResult | None = await handle.query(
+                TicketWorkflow.answered, message_id, rpc_timeout=QUERY_TIMEOUT
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:  # past retention: nothing to repeat
+                return None
+            if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
+                raise HTTPException(
+                    status.HTTP_503_SERVICE_UNAVAILABLE,
+                    f"no worker answered for ticket {ticket_id!r}; send it again",
+                ) from err
+            raise
+        return answered
 
     async def report_claim(self, ticket_id: str, update: ClaimUpdate) -> bool:
         """Forward a carrier's claim update to its ticket; False if the ticket has ended."""

@@ -92,6 +92,46 @@ async def test_resent_message_id_is_answered_once(http: httpx.AsyncClient) -> No
     ]
 
 
+async def test_a_message_resent_after_the_ticket_ended_is_answered_once(
+    http: httpx.AsyncClient, dev_client: Client
+) -> None:
+    """A client whose answer was lost (a timeout, a replica killed) sends the last message
+    again after it ended the conversation: it gets the same replies, marked duplicate, and no
+    new conversation starts on the ticket."""
+    opened = await http.post(
+        "/tickets",
+        json={
+            "message": "I want to cancel order 5001",
+            "customer": {"email": "alex@example.com", "name": "Alex"},
+            "message_id": "m1",
+        },
+    )
+    assert opened.status_code == 201, opened.text
+    ticket_id = opened.json()["ticket_id"]
+    body = {"text": "1", "message_id": "m2"}
+    ended = await http.post(f"/tickets/{ticket_id}/messages", json=body)
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["status"] == "resolved"
+    handle = dev_client.get_workflow_handle(ticket_id)
+    first_run = (await handle.describe()).run_id
+
+    for resent in (body, {"text": "I want to cancel order 5001", "message_id": "m1"}):
+        again = await http.post(f"/tickets/{ticket_id}/messages", json=resent)
+        assert again.status_code == 200, again.text
+        assert again.json()["duplicate"] is True
+        wanted = (ended if resent is body else opened).json()["replies"]
+        assert again.json()["replies"] == wanted
+    assert (await handle.describe()).run_id == first_run  # no new run started
+
+    # A new message (a new id) after the end is the customer's next conversation.
+    later = await http.post(
+        f"/tickets/{ticket_id}/messages", json={"text": "Hello again", "message_id": "m3"}
+    )
+    assert later.status_code == 200, later.text
+    assert later.json()["duplicate"] is False
+    assert (await handle.describe()).run_id != first_run
+
+
 async def test_bad_input_gets_a_clear_error(http: httpx.AsyncClient) -> None:
     created = (await http.post("/tickets", json={"message": "Hello"})).json()
     ticket_id = created["ticket_id"]
