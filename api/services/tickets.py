@@ -238,6 +238,7 @@ class TicketService:
                     await operation.workflow_handle()  # the same error, retrieved once
                 earlier = await self._answered_before(ticket_id, err.run_id, message.message_id)
                 if earlier is not None:
+                    TURN_SECONDS.observe(time.perf_counter() - began)
                     log.info("message answered before", extra={"message_id": message.message_id})
                     return earlier
                 # A new message after the end: the customer's next conversation.
