@@ -436,11 +436,8 @@ class ConversationRunner:
             )
             replies = list(turn.replies)
         else:
-            with_agent = (await handle.query(TicketWorkflow.state)).waiting_for == "agent"
             await handle.signal(TicketWorkflow.customer_message, message)
-            replies = await self._replies_after_signal(
-                handle, message_id, with_agent=with_agent, wait=wait
-            )
+            replies = await self._replies_after_signal(handle, message_id, wait=wait)
         trace = await handle.query(TicketWorkflow.trace)
         state = await handle.query(TicketWorkflow.state)
         return TurnRecord(
@@ -453,30 +450,22 @@ class ConversationRunner:
         )
 
     async def _replies_after_signal(
-        self, handle: WorkflowHandle, message_id: str, *, with_agent: bool, wait: float
+        self, handle: WorkflowHandle, message_id: str, *, wait: float
     ) -> list[str]:
-        """Poll until the ticket has finished this turn: its replies follow the message in
-        the transcript, all recorded at once, and the status leaves `open` when the turn
-        is done. While an agent holds the ticket the bot answers nothing."""
+        """Poll until the ticket has handled this message: it files the replies under the
+        message id last, after the status they led to and after a helpdesk has sent them
+        (what the `message` update waits for), so the turn's state is settled by then.
+        While an agent holds the ticket the bot answers nothing: no replies."""
         from workflows.ticket import TicketWorkflow
-        from workflows.ticket_models import TicketStatus
 
         deadline = time.monotonic() + wait
         while True:
-            state = await handle.query(TicketWorkflow.state)
-            transcript = await handle.query(TicketWorkflow.transcript)
-            index = next((i for i, e in enumerate(transcript) if e.message_id == message_id), None)
-            after = transcript[index + 1 :] if index is not None else []
-            replies = [e.text for e in after if e.role == "bot"]
-            if index is not None and with_agent:
-                await asyncio.sleep(0.5)  # recorded for the agent; no answer will come
-                return []
-            if replies and state.status != TicketStatus.OPEN:
-                return replies
+            memory = await handle.query(TicketWorkflow.snapshot)
+            if message_id in memory.replies:
+                return list(memory.replies[message_id])
             if time.monotonic() > deadline:
                 raise TimeoutError(
-                    f"no answer to {message_id} within {wait:.0f}s "
-                    f"(status {state.status}, waiting for {state.waiting_for})"
+                    f"no answer to {message_id} within {wait:.0f}s (status {memory.status})"
                 )
             await asyncio.sleep(0.05)
 

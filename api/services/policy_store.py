@@ -458,6 +458,19 @@ def draft_plan(engine: Engine, policy_id: str, expected_version: str | None = No
         return _ready(session, policy_id, expected_version)[2]
 
 
+def _was_live(session: Session, policy_id: str, version: str) -> bool:
+    """Whether this version was ever the published one (published, imported, rolled back
+    to), by the audit trail."""
+    seen = session.exec(
+        select(PolicyAudit.id).where(
+            PolicyAudit.policy_id == policy_id,
+            PolicyAudit.version_hash == version,
+            col(PolicyAudit.action).in_(("publish", "import", "rollback")),
+        )
+    ).first()
+    return seen is not None
+
+
 def publish(
     engine: Engine,
     policy_id: str,
@@ -479,6 +492,11 @@ def publish(
                 "publish again",
             )
         row = _add_version(session, policy_id, draft.source, plan, author, message)
+        if not _was_live(session, policy_id, row.version_hash):
+            # Stored before for a test chat or an experiment: what changed goes in its
+            # history line now (a version published before keeps its first message).
+            row.message = message[:1000]
+            session.add(row)
         policy.published_version_id = row.id
         session.add(policy)
         session.delete(draft)

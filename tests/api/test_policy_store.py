@@ -75,6 +75,24 @@ def test_draft_publish_versions_and_rollback(app_engine: Engine) -> None:
     assert published_plan is not None and published_plan.version == v1
 
 
+def test_a_version_tried_before_publishing_takes_the_publish_message(app_engine: Engine) -> None:
+    """A test chat stores the draft as a version first; publishing that draft then writes
+    what changed into the history, where a version published before keeps its own."""
+    pid = fresh_id()
+    store.save_draft(app_engine, pid, source(pid), "tests")
+    tried = store.store_draft(app_engine, pid, "editor@example.com")
+    published = store.publish(app_engine, pid, message="Greet the customer", author="tests")
+    assert published == tried
+    _, versions = store.list_versions(app_engine, pid)
+    assert [(v.version_hash, v.message) for v in versions] == [(tried, "Greet the customer")]
+
+    publish(app_engine, pid, source(pid, "Tell the customer: Hello again."))
+    store.save_draft(app_engine, pid, source(pid), "tests")
+    assert store.publish(app_engine, pid, message="Back to the greeting", author="tests") == tried
+    _, versions = store.list_versions(app_engine, pid)
+    assert {v.version_hash: v.message for v in versions}[tried] == "Greet the customer"
+
+
 def test_broken_draft_is_refused_and_published_unchanged(app_engine: Engine) -> None:
     pid = fresh_id()
     v1 = publish(app_engine, pid, source(pid))

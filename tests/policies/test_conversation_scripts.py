@@ -18,6 +18,7 @@ from rich.console import Console
 from temporalio.testing import WorkflowEnvironment
 
 from policies.library import PolicyLibrary
+from tests.sandbox_fixtures import SandboxControl
 from ticketflow.conversation_tests import (
     TESTS_DIR,
     Check,
@@ -205,3 +206,48 @@ async def test_a_wrong_expectation_fails_with_a_clear_message(
     assert "FAIL rio skips, but the script expects a cancellation" in text
     assert "✓ reply contains “has been skipped”" in text
     assert "✗ outcome cancelled — got skipped" in text
+
+
+async def test_a_turn_on_a_slow_helpdesk_ends_where_the_ticket_settles(
+    time_skipping_env: WorkflowEnvironment, sandbox_url: str, sandbox: SandboxControl
+) -> None:
+    """On a helpdesk the bot's replies are in the transcript before the helpdesk has sent
+    them, and the ticket's status settles after that: a turn played by signal waits for
+    the ticket to settle, so the script reads the status the turn left (a saved Zendesk
+    chat replayed by the publish gate is not refused for a stale `waiting_customer`)."""
+    sandbox.reset()
+    sandbox.fault("zendesk", latency_ms=600)
+    script = Script.model_validate(
+        {
+            "name": "alex cancels 5001 on a slow Zendesk",
+            "policy": "single_order_cancellation",
+            "helpdesk": "zendesk",
+            "customer": {"email": "alex@example.com", "name": "Alex Moreau"},
+            "turns": [
+                {"say": "Please cancel my order", "expect": {"status": "waiting_customer"}},
+                {
+                    "say": "order 5001",
+                    "expect": {
+                        "tool_calls": ["get_order_details", "cancel_order"],
+                        "status": "resolved",
+                    },
+                },
+            ],
+            "outcome": "cancelled",
+            "status": "resolved",
+        }
+    )
+    try:
+        async with serving_runner(
+            time_skipping_env.client,
+            sandbox_url,
+            mode="signal",
+            reset_sandbox=False,
+            queue_prefix="slow-helpdesk",
+        ) as runner:
+            result = await runner.run(script)
+        slowed = sandbox.faults_served("zendesk")["latency"]
+    finally:
+        sandbox.reset()
+    assert slowed >= 2, "each reply went out through the slow Zendesk"
+    assert result.passed, report(result)
