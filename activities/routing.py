@@ -45,6 +45,12 @@ _JOINS = re.compile(
     re.IGNORECASE,
 )
 
+#: Words that mark a clause as one more request on top of the one before.
+_ADDS_A_REQUEST = re.compile(
+    r"\b(also|too|as well|additionally|another thing|separately|while you'?re at it)\b",
+    re.IGNORECASE,
+)
+
 
 #: What a customer asks for, by the head words of the library's ticket types and their
 #: everyday forms: after a negation ("without cancelling", "not a refund but …",
@@ -483,7 +489,10 @@ class MeaningRouter:
             return whole
         first = self._decide_one(self.score(clauses[0]), clauses[0])
         if not self._a_request(first):
-            return whole
+            rest = text[text.find(clauses[0]) + len(clauses[0]) :]
+            return self._first_clause_first(
+                whole, first, clauses, adds=bool(_ADDS_A_REQUEST.search(rest))
+            )
         assert first.top is not None
         for clause in clauses[1:]:
             other = self._decide_one(self.score(clause), clause)
@@ -493,6 +502,33 @@ class MeaningRouter:
         if whole.kind == "routed":
             return whole
         return first
+
+    def _first_clause_first(
+        self, whole: Decision, first: Decision, clauses: list[str], adds: bool
+    ) -> Decision:
+        """A later clause that says it adds a request ("… and I also want to cancel order
+        5530", "… cancel my other one too") makes the whole message route by its strong
+        words, over a first clause that asks something else in weaker ones ("where is order
+        5521?"): the first clause's request goes first (the other one for later), or the
+        customer is asked between the two when that clause is unsure. Without such a word
+        the first clause usually sets the scene ("I paid for express shipping and it came
+        late, refund the difference"): the whole message's route stands. A long message
+        whose whole scores below the floor routes by its first clause when that clause
+        routes on its own."""
+        if whole.kind == "none" and first.kind == "routed":
+            return first
+        if whole.kind != "routed" or whole.top is None or first.top is None:
+            return whole
+        said = whole.top.candidate.key
+        if not adds or first.kind == "none" or first.top.candidate.key == said:
+            return whole
+        for clause in clauses[1:]:
+            other = self._decide_one(self.score(clause), clause)
+            if self._a_request(other) and other.top and other.top.candidate.key == said:
+                if first.kind == "routed":
+                    return Decision("routed", first.ranked, later=whole.top)
+                return Decision("ambiguous", [first.top, whole.top])
+        return whole
 
     def _a_request(self, decision: Decision) -> bool:
         top = decision.top

@@ -76,6 +76,18 @@ def test_a_second_request_is_remembered_for_later(policies: PolicyActivities) ->
     assert result.later == "refund"
 
 
+def test_a_request_added_with_also_does_not_take_over_the_first(
+    policies: PolicyActivities,
+) -> None:
+    # The second clause's words are the strongest in the message; "also" says it comes
+    # second.
+    text = "my parcel from last week still hasn't come, and please also cancel order 6133"
+    result = route(policies, text)
+    assert result.policy_id == "shipment_not_received"
+    assert result.later is not None
+    assert policies.library.plans[result.later].ticket_types == ["Cancel order"]
+
+
 @pytest.mark.parametrize(
     ("helpdesk", "policy_id"),
     [
