@@ -549,11 +549,33 @@ class MeaningRouter:
         ranked, settled = self._between_siblings(ranked, text)
         if settled:
             return Decision("routed", ranked)
+        unfit = self._unfit_sibling(ranked, text)
+        if unfit is not None:
+            return Decision("ambiguous", [ranked[0], unfit])
         if len(ranked) == 1 or ranked[0].score - ranked[1].score >= t.margin:
             return Decision("routed", ranked)
         if ranked[1].score >= t.second_floor:
             return Decision("ambiguous", ranked)
         return Decision("routed", ranked)
+
+    def _unfit_sibling(self, ranked: list[Scored], text: str) -> Scored | None:
+        """The best candidate has a sibling for the other kind of order, and the message's
+        wording names that other kind ("the wrong flavour was in my order" leads for the
+        subscription box): the sibling, when plausible too, so the customer is asked which
+        one it is rather than told."""
+        top = ranked[0]
+        subscribed = mentions_subscription(text)
+        for sub_key, plain_key in self._siblings:
+            if top.candidate.key == sub_key and not subscribed:
+                other = plain_key
+            elif top.candidate.key == plain_key and subscribed:
+                other = sub_key
+            else:
+                continue
+            sibling = next((r for r in ranked if r.candidate.key == other), None)
+            if sibling is not None and sibling.score >= self.tuning.floor:
+                return sibling
+        return None
 
     def _between_siblings(self, ranked: list[Scored], text: str) -> tuple[list[Scored], bool]:
         """The top two are one request, one for subscriptions: the message's own wording

@@ -88,6 +88,17 @@ def test_a_request_added_with_also_does_not_take_over_the_first(
     assert policies.library.plans[result.later].ticket_types == ["Cancel order"]
 
 
+def test_the_subscription_sibling_is_not_guessed_without_a_subscription(
+    policies: PolicyActivities,
+) -> None:
+    # The words lean to the subscription box's examples, but the message names no
+    # subscription: the customer is asked which kind of order it was.
+    result = route(policies, "wrong flavour turned up in my order")
+    assert result.policy_id is None and result.how == "ambiguous"
+    named = {c.policy_id for c in result.candidates}
+    assert named == {"reshipment", "reshipment_skio_kustomer"}
+
+
 @pytest.mark.parametrize(
     ("helpdesk", "policy_id"),
     [
