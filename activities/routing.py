@@ -90,7 +90,7 @@ _STOP = frozenset(
     "a an the i i'm im my me we our you your it its it's is are was were be been am to of "
     "in on at for from with and or but so if this that these those there please pls plz "
     "can could would will just want wanted like i'd id need get got have has had do does "
-    "did don't dont not no yes hi hello hey thanks thank one some any all what when where "
+    "did don't dont not no yes hi hello hey thanks thank one some any all what when "
     "how why which who still now also".split()
 )
 
