@@ -75,6 +75,23 @@ _SUBSCRIPTION = re.compile(
 )
 
 
+#: A question about the shop rather than a request about the customer's own order: it
+#: opens like a question and names no one (no I, my, we, no order number). "What's your
+#: returns policy?", "do you do next-day delivery?", "will the cherry flavour come back?"
+#: share a policy's words without asking for it.
+_QUESTION_OPENING = re.compile(
+    r"^\W*(?:what|whats|how|do|does|are|is|will|would|when|which|who|why)\b", re.IGNORECASE
+)
+_SOMEONE_NAMED = re.compile(
+    r"\b(?:i|i'?m|i'?ve|i'?d|i'?ll|my|me|mine|myself|we|our|us)\b|\d{3,}", re.IGNORECASE
+)
+
+
+def asks_about_the_shop(text: str) -> bool:
+    low = text.lower().replace("’", "'")
+    return bool(_QUESTION_OPENING.search(low)) and not _SOMEONE_NAMED.search(low)
+
+
 def without_negated_requests(text: str) -> str:
     """The message with what it says it does not want taken out ("skip a box without
     cancelling" → "skip a box without")."""
@@ -118,6 +135,7 @@ def content_words(text: str) -> list[str]:
     out: list[str] = []
     negated = 0
     for w in normalise(text).split():
+        w = w.removesuffix("'s")
         if w in _NEGATIONS:
             negated = 2
             continue
@@ -545,6 +563,8 @@ class MeaningRouter:
             return Decision("none", ranked)
         top = ranked[0]
         if top.score < t.off_topic_below and top.off_topic - top.semantic > t.off_topic_lead:
+            return Decision("none", ranked)
+        if top.score < t.off_topic_below and asks_about_the_shop(text):
             return Decision("none", ranked)
         ranked, settled = self._between_siblings(ranked, text)
         if settled:

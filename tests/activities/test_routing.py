@@ -100,6 +100,26 @@ def test_the_subscription_sibling_is_not_guessed_without_a_subscription(
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "what is the refund policy on opened items?",
+        "will the hazelnut flavour be restocked soon?",
+        "how long does it take to refund usually?",
+    ],
+)
+def test_a_question_about_the_shop_is_not_a_request(policies: PolicyActivities, text: str) -> None:
+    # The words are a policy's, but no one's order is named: an information question.
+    result = route(policies, text)
+    assert result.policy_id is None and result.how != "ambiguous"
+
+
+def test_a_request_asked_as_a_question_still_routes(policies: PolicyActivities) -> None:
+    assert route(policies, "is it possible to skip the next box?").policy_id == (
+        "skip_next_shipment"
+    )
+
+
+@pytest.mark.parametrize(
     ("helpdesk", "policy_id"),
     [
         ("zendesk", "cancel_order_retention_stayai_zendesk"),
