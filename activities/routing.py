@@ -45,6 +45,12 @@ _JOINS = re.compile(
     re.IGNORECASE,
 )
 
+#: Words that mark a clause as one more request on top of the one before.
+_ADDS_A_REQUEST = re.compile(
+    r"\b(also|too|as well|additionally|another thing|separately|while you'?re at it)\b",
+    re.IGNORECASE,
+)
+
 
 #: What a customer asks for, by the head words of the library's ticket types and their
 #: everyday forms: after a negation ("without cancelling", "not a refund but …",
@@ -69,6 +75,23 @@ _SUBSCRIPTION = re.compile(
 )
 
 
+#: A question about the shop rather than a request about the customer's own order: it
+#: opens like a question and names no one (no I, my, we, no order number). "What's your
+#: returns policy?", "do you do next-day delivery?", "will the cherry flavour come back?"
+#: share a policy's words without asking for it.
+_QUESTION_OPENING = re.compile(
+    r"^\W*(?:what|whats|how|do|does|are|is|will|would|when|which|who|why)\b", re.IGNORECASE
+)
+_SOMEONE_NAMED = re.compile(
+    r"\b(?:i|i'?m|i'?ve|i'?d|i'?ll|my|me|mine|myself|we|our|us)\b|\d{3,}", re.IGNORECASE
+)
+
+
+def asks_about_the_shop(text: str) -> bool:
+    low = text.lower().replace("’", "'")
+    return bool(_QUESTION_OPENING.search(low)) and not _SOMEONE_NAMED.search(low)
+
+
 def without_negated_requests(text: str) -> str:
     """The message with what it says it does not want taken out ("skip a box without
     cancelling" → "skip a box without")."""
@@ -84,7 +107,7 @@ _STOP = frozenset(
     "a an the i i'm im my me we our you your it its it's is are was were be been am to of "
     "in on at for from with and or but so if this that these those there please pls plz "
     "can could would will just want wanted like i'd id need get got have has had do does "
-    "did don't dont not no yes hi hello hey thanks thank one some any all what when where "
+    "did don't dont not no yes hi hello hey thanks thank one some any all what when "
     "how why which who still now also".split()
 )
 
@@ -112,6 +135,7 @@ def content_words(text: str) -> list[str]:
     out: list[str] = []
     negated = 0
     for w in normalise(text).split():
+        w = w.removesuffix("'s")
         if w in _NEGATIONS:
             negated = 2
             continue
@@ -483,7 +507,10 @@ class MeaningRouter:
             return whole
         first = self._decide_one(self.score(clauses[0]), clauses[0])
         if not self._a_request(first):
-            return whole
+            rest = text[text.find(clauses[0]) + len(clauses[0]) :]
+            return self._first_clause_first(
+                whole, first, clauses, adds=bool(_ADDS_A_REQUEST.search(rest))
+            )
         assert first.top is not None
         for clause in clauses[1:]:
             other = self._decide_one(self.score(clause), clause)
@@ -493,6 +520,33 @@ class MeaningRouter:
         if whole.kind == "routed":
             return whole
         return first
+
+    def _first_clause_first(
+        self, whole: Decision, first: Decision, clauses: list[str], adds: bool
+    ) -> Decision:
+        """A later clause that says it adds a request ("… and I also want to cancel order
+        5530", "… cancel my other one too") makes the whole message route by its strong
+        words, over a first clause that asks something else in weaker ones ("where is order
+        5521?"): the first clause's request goes first (the other one for later), or the
+        customer is asked between the two when that clause is unsure. Without such a word
+        the first clause usually sets the scene ("I paid for express shipping and it came
+        late, refund the difference"): the whole message's route stands. A long message
+        whose whole scores below the floor routes by its first clause when that clause
+        routes on its own."""
+        if whole.kind == "none" and first.kind == "routed":
+            return first
+        if whole.kind != "routed" or whole.top is None or first.top is None:
+            return whole
+        said = whole.top.candidate.key
+        if not adds or first.kind == "none" or first.top.candidate.key == said:
+            return whole
+        for clause in clauses[1:]:
+            other = self._decide_one(self.score(clause), clause)
+            if self._a_request(other) and other.top and other.top.candidate.key == said:
+                if first.kind == "routed":
+                    return Decision("routed", first.ranked, later=whole.top)
+                return Decision("ambiguous", [first.top, whole.top])
+        return whole
 
     def _a_request(self, decision: Decision) -> bool:
         top = decision.top
@@ -510,14 +564,38 @@ class MeaningRouter:
         top = ranked[0]
         if top.score < t.off_topic_below and top.off_topic - top.semantic > t.off_topic_lead:
             return Decision("none", ranked)
+        if top.score < t.off_topic_below and asks_about_the_shop(text):
+            return Decision("none", ranked)
         ranked, settled = self._between_siblings(ranked, text)
         if settled:
             return Decision("routed", ranked)
+        unfit = self._unfit_sibling(ranked, text)
+        if unfit is not None:
+            return Decision("ambiguous", [ranked[0], unfit])
         if len(ranked) == 1 or ranked[0].score - ranked[1].score >= t.margin:
             return Decision("routed", ranked)
         if ranked[1].score >= t.second_floor:
             return Decision("ambiguous", ranked)
         return Decision("routed", ranked)
+
+    def _unfit_sibling(self, ranked: list[Scored], text: str) -> Scored | None:
+        """The best candidate has a sibling for the other kind of order, and the message's
+        wording names that other kind ("the wrong flavour was in my order" leads for the
+        subscription box): the sibling, when plausible too, so the customer is asked which
+        one it is rather than told."""
+        top = ranked[0]
+        subscribed = mentions_subscription(text)
+        for sub_key, plain_key in self._siblings:
+            if top.candidate.key == sub_key and not subscribed:
+                other = plain_key
+            elif top.candidate.key == plain_key and subscribed:
+                other = sub_key
+            else:
+                continue
+            sibling = next((r for r in ranked if r.candidate.key == other), None)
+            if sibling is not None and sibling.score >= self.tuning.floor:
+                return sibling
+        return None
 
     def _between_siblings(self, ranked: list[Scored], text: str) -> tuple[list[Scored], bool]:
         """The top two are one request, one for subscriptions: the message's own wording

@@ -76,6 +76,49 @@ def test_a_second_request_is_remembered_for_later(policies: PolicyActivities) ->
     assert result.later == "refund"
 
 
+def test_a_request_added_with_also_does_not_take_over_the_first(
+    policies: PolicyActivities,
+) -> None:
+    # The second clause's words are the strongest in the message; "also" says it comes
+    # second.
+    text = "my parcel from last week still hasn't come, and please also cancel order 6133"
+    result = route(policies, text)
+    assert result.policy_id == "shipment_not_received"
+    assert result.later is not None
+    assert policies.library.plans[result.later].ticket_types == ["Cancel order"]
+
+
+def test_the_subscription_sibling_is_not_guessed_without_a_subscription(
+    policies: PolicyActivities,
+) -> None:
+    # The words lean to the subscription box's examples, but the message names no
+    # subscription: the customer is asked which kind of order it was.
+    result = route(policies, "wrong flavour turned up in my order")
+    assert result.policy_id is None and result.how == "ambiguous"
+    named = {c.policy_id for c in result.candidates}
+    assert named == {"reshipment", "reshipment_skio_kustomer"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is the refund policy on opened items?",
+        "will the hazelnut flavour be restocked soon?",
+        "how long does it take to refund usually?",
+    ],
+)
+def test_a_question_about_the_shop_is_not_a_request(policies: PolicyActivities, text: str) -> None:
+    # The words are a policy's, but no one's order is named: an information question.
+    result = route(policies, text)
+    assert result.policy_id is None and result.how != "ambiguous"
+
+
+def test_a_request_asked_as_a_question_still_routes(policies: PolicyActivities) -> None:
+    assert route(policies, "is it possible to skip the next box?").policy_id == (
+        "skip_next_shipment"
+    )
+
+
 @pytest.mark.parametrize(
     ("helpdesk", "policy_id"),
     [
