@@ -278,12 +278,14 @@ class TicketService:
         except RPCError as err:
             if err.status == RPCStatusCode.NOT_FOUND:  # past retention: nothing to repeat
                 return None
-            if err.status == RPCStatusCode.DEADLINE_EXCEEDED:
-                raise HTTPException(
-                    status.HTTP_503_SERVICE_UNAVAILABLE,
-                    f"no worker answered for ticket {ticket_id!r}; send it again",
-                ) from err
-            raise
+            # No worker can replay the ended run (its task queue or build is gone): a lost
+            # answer cannot be told from a new message, and the customer is not kept
+            # waiting on an old run, so the message starts the next conversation.
+            log.warning(
+                "could not ask the ended run about a message",
+                extra={"message_id": message_id, "status": err.status.name if err.status else ""},
+            )
+            return None
         return answered
 
     async def report_claim(self, ticket_id: str, update: ClaimUpdate) -> bool:
@@ -315,13 +317,24 @@ class TicketService:
             raise HTTPException(status.HTTP_409_CONFLICT, f"ticket {ticket_id!r} has ended")
         return handle
 
-    async def act(self, ticket_id: str, action: AgentAction) -> None:
+    async def _signal_running(self, ticket_id: str, signal: Any, *args: Any) -> None:
+        """Signal a running ticket; 409 when it ends between the check and the signal (a
+        customer taking an offer while an agent closes the ticket)."""
         handle = await self._running(ticket_id)
-        await handle.signal(TicketWorkflow.agent_action, action)
+        try:
+            await handle.signal(signal, *args)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                raise HTTPException(
+                    status.HTTP_409_CONFLICT, f"ticket {ticket_id!r} has ended"
+                ) from err
+            raise _unreachable(err) from err
+
+    async def act(self, ticket_id: str, action: AgentAction) -> None:
+        await self._signal_running(ticket_id, TicketWorkflow.agent_action, action)
 
     async def close(self, ticket_id: str) -> None:
-        handle = await self._running(ticket_id)
-        await handle.signal(TicketWorkflow.close)
+        await self._signal_running(ticket_id, TicketWorkflow.close)
 
     async def view(self, ticket_id: str) -> TicketView:
         """State, transcript and trace from the workflow's queries; 503 when no worker
