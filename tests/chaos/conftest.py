@@ -18,9 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -37,6 +34,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from tests.sandbox_fixtures import SandboxControl
+from tests.ticketflow_process import TicketflowProcess
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import (
     Customer,
@@ -187,25 +185,14 @@ async def check_everything(client: Client, chats: list[Chat], sandbox: SandboxCo
     return verdict
 
 
-class WorkerProcess:
+class WorkerProcess(TicketflowProcess):
     """`ticketflow worker` as its own OS process, so it can be killed with SIGKILL."""
 
     def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
+        super().__init__("worker", env, log)
 
     def start(self) -> None:
-        self.starts += 1
-        with self.log.open("ab") as out:
-            out.write(f"\n--- start {self.starts} ---\n".encode())
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "ticketflow", "worker"],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        self.spawn(f"\n--- start {self.starts + 1} ---\n".encode())
 
     async def ready(self) -> None:
         marker = f"--- start {self.starts} ---".encode()
@@ -214,19 +201,6 @@ class WorkerProcess:
                 return
             await asyncio.sleep(0.05)
         raise AssertionError(self.log.read_text()[-4000:])
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 def worker_env(address: str, task_queue: str, sandbox_url: str, tmp_path: Path) -> dict[str, str]:

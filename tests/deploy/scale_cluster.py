@@ -9,28 +9,23 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
 from tests.ports import free_port
+from tests.ticketflow_process import TicketflowProcess
 
 READY_SECONDS = 180.0  # imports take long on a busy 2-core machine
 
 
-class ClusterProcess:
+class ClusterProcess(TicketflowProcess):
     """One `ticketflow <role>` process, its stdout and stderr in one log file (JSON lines)."""
 
     def __init__(self, name: str, role: str, env: dict[str, str], log: Path) -> None:
+        super().__init__(role, env, log)
         self.name = name
         self.role = role
-        self.env = env
-        self.log = log
-        self.process: subprocess.Popen[bytes] | None = None
-        self.starts = 0
         self.ready_lines = 0
         self.port = int(env["TICKETFLOW_API_PORT"]) if role == "api" else None
 
@@ -39,15 +34,8 @@ class ClusterProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self.starts += 1
         self.ready_lines = self._ready_lines()
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "ticketflow", self.role],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        self.spawn()
 
     async def ready(self) -> None:
         """Worker: its "worker ready" line since this start; API: `/health` answers 200."""
@@ -72,23 +60,6 @@ class ClusterProcess:
 
     def _ready_lines(self) -> int:
         return self.log.read_bytes().count(b"worker ready") if self.log.exists() else 0
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no goodbye, as when a node dies."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log_lines(self) -> list[str]:
-        return self.log.read_text(errors="replace").splitlines()
 
 
 def cluster_env(
