@@ -460,12 +460,13 @@ class ConversationRunner:
 
         deadline = time.monotonic() + wait
         while True:
-            memory = await handle.query(TicketWorkflow.snapshot)
-            if message_id in memory.replies:
-                return list(memory.replies[message_id])
+            turn = await handle.query(TicketWorkflow.answered, message_id)
+            if turn is not None:
+                return list(turn.replies)
             if time.monotonic() > deadline:
+                state = await handle.query(TicketWorkflow.state)
                 raise TimeoutError(
-                    f"no answer to {message_id} within {wait:.0f}s (status {memory.status})"
+                    f"no answer to {message_id} within {wait:.0f}s (status {state.status})"
                 )
             await asyncio.sleep(0.05)
 

@@ -515,7 +515,7 @@ class TicketWorkflow:
     def answered(self, message_id: str) -> TurnResult | None:
         """The bot's replies to a message this run took in, None if it never saw it: how
         the API answers a message sent again after the ticket ended."""
-        if message_id not in self._seen or message_id not in self.mem.replies:
+        if message_id not in self.mem.replies:
             return None
         return TurnResult(
             ticket_id=workflow.info().workflow_id,
