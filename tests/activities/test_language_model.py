@@ -212,6 +212,9 @@ async def test_rephrasing_on_sends_the_rephrased_reply_through_the_helpdesk(
             "llm_base_url": f"{sandbox_url}/openai/v1",
             "llm_api_key": SecretStr(SANDBOX_OPENAI_API_KEY),
             "llm_rephrase": True,
+            # The emulator always answers; on a busy CI machine it may take over the
+            # production 3 s, after which the template is (rightly) sent as written.
+            "llm_timeout_seconds": 30.0,
         }
     )
     original = "Your order #5001 is cancelled."
