@@ -13,8 +13,9 @@ helpdesk (`ticket_helpdesk`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
@@ -104,6 +105,9 @@ class TicketWorkflow:
         self.steps = PolicySteps(start, self.mem, self.helpdesk, self.entry, self.claims)
         self.measures = TicketMeasures(start, self.mem, self.helpdesk)
         self._indexes_customer = False
+        # The silence timer kept across turns (LEAN_TURNS): its task and when it fires.
+        self._silence_timer: asyncio.Future[None] | None = None
+        self._silence_timer_at: datetime | None = None
         # One index for every part of the ticket (batching under LEAN_TURNS).
         self.index = self.helpdesk.index
         self.entry.index = self.index
@@ -273,26 +277,53 @@ class TicketWorkflow:
     async def _wait_for_inbox(self) -> None:
         """Wait for the next item; while the bot waits for the customer, remind once after
         silence, then close the ticket (a ticket nobody ever wrote to closes quietly)."""
-        timeout = self._silence_left()
+        if self.entry.reads_once:
+            await self._wait_keeping_the_timer()
+            return
+        due = self._silence_due()
+        timeout = None if due is None else max(due - workflow.now(), timedelta(seconds=1))
         try:
             await workflow.wait_condition(self._pending, timeout=timeout)
         except TimeoutError:
             await self._on_silence()
 
-    def _silence_left(self) -> timedelta | None:
+    async def _wait_keeping_the_timer(self) -> None:
+        """The same waits on one timer across turns: a timer per wait is started and then
+        cancelled by the next message (two history events a turn). A running timer that
+        fires no later than the silence is due is kept; when it fires before (the customer
+        spoke since) the next wait starts one for what is left. Only an earlier due time
+        (the CSAT question's hour, say) replaces it."""
+        if self.mem.silent_since is None:
+            self.mem.silent_since = workflow.now()  # a carried state from before it was kept
+        due = self._silence_due()
+        timer_at = self._silence_timer_at
+        if due is not None and (self._silence_timer is None or (timer_at and timer_at > due)):
+            if self._silence_timer is not None:
+                self._silence_timer.cancel()
+            left = max(due - workflow.now(), timedelta(seconds=1))
+            self._silence_timer = asyncio.ensure_future(workflow.sleep(left))
+            self._silence_timer_at = workflow.now() + left
+        timer = self._silence_timer
+        await workflow.wait_condition(lambda: self._pending() or bool(timer and timer.done()))
+        if timer is None or not timer.done():
+            return
+        self._silence_timer = self._silence_timer_at = None
+        due = self._silence_due()
+        if not self._pending() and due is not None and workflow.now() >= due:
+            await self._on_silence()
+
+    def _silence_due(self) -> datetime | None:
         mem = self.mem
         if mem.csat_waiting and mem.csat_until is not None:
-            return max(mem.csat_until - workflow.now(), timedelta(seconds=1))
+            return mem.csat_until
         if mem.held or mem.waiting_for_claim:
             return None  # an agent or the carrier has the next word
         plan = mem.current_plan()
         settings = plan.settings if plan else {}
         since = mem.silent_since or workflow.now()
         if bool(mem.seen) and not mem.reminded:
-            due = since + parse_duration(settings.get("reminder_after"), DEFAULT_REMINDER_AFTER)
-        else:
-            due = since + parse_duration(settings.get("auto_close_after"), DEFAULT_AUTO_CLOSE_AFTER)
-        return max(due - workflow.now(), timedelta(seconds=1))
+            return since + parse_duration(settings.get("reminder_after"), DEFAULT_REMINDER_AFTER)
+        return since + parse_duration(settings.get("auto_close_after"), DEFAULT_AUTO_CLOSE_AFTER)
 
     async def _on_silence(self) -> None:
         mem = self.mem
