@@ -69,9 +69,10 @@ CUSTOMER_KEY_PATCH = "customer-key"
 ONE_MARKER_FOR_EARLIER_PATCHES = "one-marker-for-earlier-patches"
 #: Patch id: tickets that start on this code take every patch above (and MEASURES_OUTCOMES)
 #: with this one marker, read each customer message in one local activity (with routing,
-#: entering the policy and the CustomerKey when the turn needs them: `PolicyEntry.read`)
-#: and upsert a turn's search-attribute changes once, when the ticket waits. Older
-#: histories replay their markers, local activities and upserts one by one.
+#: entering the policy and the CustomerKey when the turn needs them: `PolicyEntry.read`),
+#: upsert a turn's search-attribute changes once, when the ticket waits, and keep one
+#: silence timer across turns. Older histories replay their markers, local activities,
+#: upserts and timers one by one.
 LEAN_TURNS = "lean-turns"
 DEFAULT_AUTO_CLOSE_AFTER = timedelta(hours=72)
 
@@ -294,7 +295,7 @@ class TicketWorkflow:
         spoke since) the next wait starts one for what is left. Only an earlier due time
         (the CSAT question's hour, say) replaces it."""
         if self.mem.silent_since is None:
-            self.mem.silent_since = workflow.now()  # a carried state from before it was kept
+            self.mem.silent_since = workflow.now()  # a state carried from an older run
         due = self._silence_due()
         timer_at = self._silence_timer_at
         if due is not None and (self._silence_timer is None or (timer_at and timer_at > due)):
