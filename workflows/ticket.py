@@ -70,9 +70,9 @@ ONE_MARKER_FOR_EARLIER_PATCHES = "one-marker-for-earlier-patches"
 #: Patch id: tickets that start on this code take every patch above (and MEASURES_OUTCOMES)
 #: with this one marker, read each customer message in one local activity (with routing,
 #: entering the policy and the CustomerKey when the turn needs them: `PolicyEntry.read`),
-#: upsert a turn's search-attribute changes once, when the ticket waits, and keep one
-#: silence timer across turns. Older histories replay their markers, local activities,
-#: upserts and timers one by one.
+#: upsert a turn's search-attribute changes once, when the ticket waits, keep one silence
+#: timer across turns and write the outcome row by a local activity. Older histories replay
+#: their markers, local activities, upserts, timers and activities as they recorded them.
 LEAN_TURNS = "lean-turns"
 DEFAULT_AUTO_CLOSE_AFTER = timedelta(hours=72)
 
@@ -135,7 +135,7 @@ class TicketWorkflow:
                 self._take_earlier_patches(workflow.patched)
             measures = workflow.patched(MEASURES_OUTCOMES)
         self.measures.on = self.entry.assigns_variants = measures
-        self.entry.reads_once = self.index.batches = lean
+        self.entry.reads_once = self.index.batches = self.measures.records_locally = lean
         if start.carried is None:
             mem.silent_since = workflow.now()
             mem.started_at = workflow.now()

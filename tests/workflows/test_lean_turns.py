@@ -2,7 +2,8 @@
 activity per customer message (`read_message`: reading it, and routing and entering the
 policy when the ticket routes it), one patch marker, at most one search-attribute upsert per
 turn, and one silence timer for the whole conversation instead of one started and cancelled
-per turn, while the reminder still comes a day after the customer's *last* message.
+per turn, while the reminder still comes a day after the customer's *last* message; the
+outcome row is written by a local activity when the ticket ends.
 
 Read from real runs on the time-skipping server; the runs' histories replay.
 """
@@ -101,9 +102,13 @@ async def test_each_message_is_one_local_activity_and_a_turn_one_upsert_at_most(
     key = indexed.get(sa.CUSTOMER_KEY)
     assert key and "alex" not in key and len(key) == 64
     await _replays(env, handle)
-    # Ended here: its timers must not fire in the next test, whose worker is another.
+    # Ended here (its timers must not fire in the next test, whose worker is another): the
+    # outcome row is a local activity in the ending's workflow task, not one more task.
     await handle.signal(TicketWorkflow.close)
     await handle.result()
+    assert (await local_activities(handle))[-1] == "record_outcome"
+    assert (await _events(handle))["ACTIVITY_TASK_SCHEDULED"] == 1  # the order's details
+    await _replays(env, handle)
 
 
 async def test_the_reminder_counts_from_the_last_message_on_the_kept_timer(
