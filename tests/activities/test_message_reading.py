@@ -31,8 +31,10 @@ KEYS = CustomerKeys(b"a test secret")
 
 
 @pytest.fixture(scope="module")
-def store(sqlite_url: str) -> Iterator[Engine]:
-    engine = open_database(sqlite_url)
+def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    """An app database of this module's own: the session's is the API tests', whose
+    published set a policy and experiment of ours would change."""
+    engine = open_database(f"sqlite:///{tmp_path_factory.mktemp('reading') / 'app.db'}")
     yield engine
     engine.dispose()
 
