@@ -1,9 +1,13 @@
-"""Carrier-claim follow-up activities: read a claim's status, cancel a claim (EasyPost).
+"""Carrier-claim follow-up activities: read a claim's status, watch it, cancel it (EasyPost).
 
 Used by ``workflows.claim.CarrierClaimWorkflow``, not by policies (filing is the catalog tool
 ``@file_carrier_claim``, in ``activities.platforms.carrier``). Reading is safe to retry; cancelling
 carries the caller's idempotency key and is a no-op on a claim that is already cancelled.
 Both raise only named platform errors (``named_errors``).
+
+``watch_carrier_claim`` is one scheduled look whose Temporal retries are the next looks: it
+fails (retryably, as a benign error) while the claim is unchanged, so a run of daily looks
+costs the follow-up's history three events in all, not five a look.
 """
 
 from __future__ import annotations
@@ -13,8 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel
 from temporalio import activity
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
-from activities.platforms.base import named_errors
+from activities.platforms.base import PlatformError, named_errors
 from activities.platforms.easypost import Claim, EasyPostConnector
 
 
@@ -27,10 +32,25 @@ class ClaimCancel(BaseModel):
     idempotency_key: str
 
 
+class ClaimWatch(BaseModel):
+    """Look until the claim is no longer in `status` (the follow-up's retry policy paces
+    the looks and bounds how many)."""
+
+    claim_id: str
+    status: str
+
+
+#: The watch's "still `status`" and "the carrier did not answer" (both retryable: the next
+#: look is the next retry).
+CLAIM_UNCHANGED = "ClaimUnchanged"
+CARRIER_SILENT = "CarrierDidNotAnswer"
+
+
 class ClaimStatus(BaseModel):
     claim_id: str
     status: str
     approved_amount: float | None = None
+    look: int = 1  # which look of a watch saw it (a plain read: 1)
 
 
 def _status(claim: Claim) -> ClaimStatus:
@@ -50,6 +70,28 @@ class ClaimActivities:
     async def get_carrier_claim(self, lookup: ClaimLookup) -> ClaimStatus:
         return _status(await self.easypost.get_claim(lookup.claim_id))
 
+    @activity.defn(name="watch_carrier_claim")
+    @named_errors
+    async def watch_carrier_claim(self, watch: ClaimWatch) -> ClaimStatus:
+        """One look; unchanged, or a carrier that does not answer now (429, 5xx, timeout),
+        fails retryably so the next retry is the next look. A 4xx fails for good."""
+        try:
+            claim = _status(await self.easypost.get_claim(watch.claim_id))
+        except PlatformError as err:
+            if err.non_retryable:
+                raise
+            raise ApplicationError(
+                err.message, type=CARRIER_SILENT, category=ApplicationErrorCategory.BENIGN
+            ) from None
+        if claim.status == watch.status:
+            # Benign: the SDK logs it at debug level, not as a failure with its traceback.
+            raise ApplicationError(
+                f"still {claim.status}",
+                type=CLAIM_UNCHANGED,
+                category=ApplicationErrorCategory.BENIGN,
+            )
+        return claim.model_copy(update={"look": activity.info().attempt})
+
     @activity.defn(name="cancel_carrier_claim")
     @named_errors
     async def cancel_carrier_claim(self, request: ClaimCancel) -> ClaimStatus:
@@ -59,4 +101,4 @@ class ClaimActivities:
         return _status(claim)
 
     def activities(self) -> list[Callable[..., Any]]:
-        return [self.get_carrier_claim, self.cancel_carrier_claim]
+        return [self.get_carrier_claim, self.watch_carrier_claim, self.cancel_carrier_claim]
