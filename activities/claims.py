@@ -12,6 +12,7 @@ costs the follow-up's history three events in all, not five a look.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -59,11 +60,79 @@ def _status(claim: Claim) -> ClaimStatus:
     )
 
 
+class ClaimReads:
+    """Looks that arrive together share the carrier's claim list: one ``GET /claims`` page
+    answers up to 100 of them where each would be a request of its own (the follow-ups of
+    claims filed close together look at the same moments). Every look is answered by a read
+    that started after it asked; a few looks at once, or claims the walk did not reach, are
+    read one request each."""
+
+    #: Fewer looks waiting than this: one request each (a walk reads every page).
+    BATCH_FROM = 8
+    PAGE_SIZE = 100
+    #: A walk stops after this many pages (claims older than that are read one by one).
+    MAX_PAGES = 30
+
+    def __init__(self, easypost: EasyPostConnector) -> None:
+        self.easypost = easypost
+        self._waiting: dict[str, list[asyncio.Future[Claim]]] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    async def read(self, claim_id: str) -> Claim:
+        future: asyncio.Future[Claim] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(claim_id, []).append(future)
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read_waiting())
+        return await future
+
+    async def _read_waiting(self) -> None:
+        await asyncio.sleep(0)  # the looks that arrived together join this read
+        while self._waiting:
+            waiting, self._waiting = self._waiting, {}
+            try:
+                answers = await self._answers(list(waiting))
+            except Exception as err:  # every waiting look hears it
+                answers = dict.fromkeys(waiting, err)
+            for claim_id, futures in waiting.items():
+                answer = answers[claim_id]
+                for future in futures:
+                    if future.done():
+                        continue  # that look gave up (its attempt timed out)
+                    if isinstance(answer, BaseException):
+                        future.set_exception(answer)
+                    else:
+                        future.set_result(answer)
+
+    async def _answers(self, claim_ids: list[str]) -> dict[str, Claim | BaseException]:
+        wanted = set(claim_ids)
+        found: dict[str, Claim | BaseException] = {}
+        if len(wanted) >= self.BATCH_FROM:
+            before: str | None = None
+            try:
+                for _ in range(self.MAX_PAGES):
+                    page, more = await self.easypost.list_claims(
+                        page_size=self.PAGE_SIZE, before_id=before
+                    )
+                    found.update((c.id, c) for c in page if c.id in wanted)
+                    if not more or not page or len(found) == len(wanted):
+                        break
+                    before = page[-1].id
+            except PlatformError:
+                pass  # the rest are asked one by one
+        rest = [claim_id for claim_id in claim_ids if claim_id not in found]
+        one_by_one = await asyncio.gather(
+            *(self.easypost.get_claim(claim_id) for claim_id in rest), return_exceptions=True
+        )
+        found.update(zip(rest, one_by_one, strict=True))
+        return found
+
+
 class ClaimActivities:
     """The carrier connector is injected (tests point it at the sandbox)."""
 
     def __init__(self, easypost: EasyPostConnector) -> None:
         self.easypost = easypost
+        self.reads = ClaimReads(easypost)
 
     @activity.defn(name="get_carrier_claim")
     @named_errors
@@ -76,7 +145,7 @@ class ClaimActivities:
         """One look; unchanged, or a carrier that does not answer now (429, 5xx, timeout),
         fails retryably so the next retry is the next look. A 4xx fails for good."""
         try:
-            claim = _status(await self.easypost.get_claim(watch.claim_id))
+            claim = _status(await self.reads.read(watch.claim_id))
         except PlatformError as err:
             if err.non_retryable:
                 raise
