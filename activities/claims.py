@@ -13,7 +13,9 @@ costs the follow-up's history three events in all, not five a look.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -127,6 +129,19 @@ class ClaimReads:
         return found
 
 
+def _until_next_look(began: float) -> timedelta | None:
+    """The retry interval less what this look took: the next look falls one interval after
+    this one was due, not after it answered, so the looks keep to the follow-up's slot
+    (and claims that share a slot keep looking at the same moment)."""
+    info = activity.info()
+    every = info.retry_policy.initial_interval if info.retry_policy else None
+    if not every:
+        return None
+    spent = info.started_time - info.current_attempt_scheduled_time
+    spent += timedelta(seconds=time.monotonic() - began)
+    return max(every - spent, timedelta(milliseconds=1))
+
+
 class ClaimActivities:
     """The carrier connector is injected (tests point it at the sandbox)."""
 
@@ -144,13 +159,17 @@ class ClaimActivities:
     async def watch_carrier_claim(self, watch: ClaimWatch) -> ClaimStatus:
         """One look; unchanged, or a carrier that does not answer now (429, 5xx, timeout),
         fails retryably so the next retry is the next look. A 4xx fails for good."""
+        began = time.monotonic()
         try:
             claim = _status(await self.reads.read(watch.claim_id))
         except PlatformError as err:
             if err.non_retryable:
                 raise
             raise ApplicationError(
-                err.message, type=CARRIER_SILENT, category=ApplicationErrorCategory.BENIGN
+                err.message,
+                type=CARRIER_SILENT,
+                category=ApplicationErrorCategory.BENIGN,
+                next_retry_delay=_until_next_look(began),
             ) from None
         if claim.status == watch.status:
             # Benign: the SDK logs it at debug level, not as a failure with its traceback.
@@ -158,6 +177,7 @@ class ClaimActivities:
                 f"still {claim.status}",
                 type=CLAIM_UNCHANGED,
                 category=ApplicationErrorCategory.BENIGN,
+                next_retry_delay=_until_next_look(began),
             )
         return claim.model_copy(update={"look": activity.info().attempt})
 
