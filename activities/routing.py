@@ -87,9 +87,20 @@ _SOMEONE_NAMED = re.compile(
 )
 
 
+_OWN_ORDER = re.compile(r"\b(?:my|mine|our|ours)\b|\d{3,}", re.IGNORECASE)
+_CAN_I = re.compile(r"^\W*(?:can|could|may)\s+(?:i|we)\b", re.IGNORECASE)
+
+
 def asks_about_the_shop(text: str) -> bool:
     low = text.lower().replace("’", "'")
     return bool(_QUESTION_OPENING.search(low)) and not _SOMEONE_NAMED.search(low)
+
+
+def asks_without_an_order(text: str) -> bool:
+    """A question that names the customer but not their order ("Can I order by phone?",
+    "do you have a number I can call?"): about the shop, unless it says what it wants."""
+    low = text.lower().replace("’", "'")
+    return bool(_QUESTION_OPENING.search(low) or _CAN_I.search(low)) and not _OWN_ORDER.search(low)
 
 
 def without_negated_requests(text: str) -> str:
@@ -566,6 +577,12 @@ class MeaningRouter:
             return Decision("none", ranked)
         if top.score < t.off_topic_below and asks_about_the_shop(text):
             return Decision("none", ranked)
+        if (
+            top.score < t.off_topic_below
+            and asks_without_an_order(text)
+            and not self._says_what_it_wants(text, top)
+        ):
+            return Decision("none", ranked)
         ranked, settled = self._between_siblings(ranked, text)
         if settled:
             return Decision("routed", ranked)
@@ -577,6 +594,17 @@ class MeaningRouter:
         if ranked[1].score >= t.second_floor:
             return Decision("ambiguous", ranked)
         return Decision("routed", ranked)
+
+    def _says_what_it_wants(self, text: str, top: Scored) -> bool:
+        """Whether the message uses a word that tells the best candidate's request apart
+        (one that at most a third of the families of policies use): "undo the order I just
+        put in" does ("undo"), "can I order by phone" does not ("order" is everyone's)."""
+        ci = self.candidates.index(top.candidate)
+        telling = self._families / 3
+        return any(
+            word in self._family_vocab[ci] and self._df[word] <= telling
+            for word in self._known_words(content_words(text))
+        )
 
     def _unfit_sibling(self, ranked: list[Scored], text: str) -> Scored | None:
         """The best candidate has a sibling for the other kind of order, and the message's

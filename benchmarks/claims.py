@@ -29,7 +29,15 @@ from temporalio.worker import Worker
 
 from activities.claims import ClaimActivities
 from activities.platforms.easypost import EasyPostConnector
-from benchmarks.harness import console, encrypted, machine, sandbox_server, table, write_results
+from benchmarks.harness import (
+    console,
+    encrypted,
+    machine,
+    sandbox_process,
+    sandbox_server,
+    table,
+    write_results,
+)
 from sandbox.credentials import SANDBOX_EASYPOST_API_KEY
 from ticketflow.settings import Settings
 from ticketflow.wheel_binaries import wheel_binary
@@ -64,9 +72,13 @@ async def file_claims(sandbox_url: str, count: int) -> list[str]:
         return list(await asyncio.gather(*(one(i) for i in range(count))))
 
 
-async def run(claims: int, days: int, seed: int, step_hours: int = 1) -> dict[str, object]:
+async def run(
+    claims: int, days: int, seed: int, step_hours: int = 1, sandbox_in_process: bool = False
+) -> dict[str, object]:
     rng = random.Random(seed)
-    with sandbox_server() as sandbox_url:
+    # The carrier is a remote service: its emulator runs in a process of its own, unless
+    # asked to share the worker's (as before issue 18's third round).
+    with sandbox_server() if sandbox_in_process else sandbox_process() as sandbox_url:
         settings = Settings().for_sandbox(sandbox_url)
         claim_ids = await file_claims(sandbox_url, claims)
         env = await WorkflowEnvironment.start_time_skipping(
@@ -198,8 +210,16 @@ def main() -> None:
     parser.add_argument(
         "--step-hours", type=int, default=1, help="simulated hours per time-skipping step"
     )
+    parser.add_argument(
+        "--sandbox-in-process",
+        action="store_true",
+        help="run the carrier emulator in a thread of this process (it then shares the "
+        "worker's GIL, as before issue 18's third round)",
+    )
     args = parser.parse_args()
-    figures = asyncio.run(run(args.claims, args.days, args.seed, args.step_hours))
+    figures = asyncio.run(
+        run(args.claims, args.days, args.seed, args.step_hours, args.sandbox_in_process)
+    )
     add_targets(figures)
     table(
         f"{args.claims} claim follow-ups over {args.days} simulated days (time skipping)",
@@ -210,13 +230,15 @@ def main() -> None:
     write_results(
         "claims",
         f"python -m benchmarks.claims --claims {args.claims} --days {args.days} "
-        f"--step-hours {args.step_hours}",
+        f"--step-hours {args.step_hours}"
+        + (" --sandbox-in-process" if args.sandbox_in_process else ""),
         {
             "claims": args.claims,
             "days": args.days,
             "seed": args.seed,
             "check_every": "24h",
             "step_hours": args.step_hours,
+            "sandbox": "in process" if args.sandbox_in_process else "own process",
         },
         figures,
     )

@@ -220,6 +220,38 @@ def sandbox_server(fault_seed: int = 7) -> Iterator[str]:
         thread.join(timeout=10)
 
 
+@contextmanager
+def sandbox_process(fault_seed: int = 7) -> Iterator[str]:
+    """The platform sandbox under uvicorn in a process of its own: a remote platform, as
+    in production, not a thread competing for the benchmark's (the worker's) GIL."""
+    port = free_port()
+    code = (
+        "import sys; from sandbox.config import SandboxConfig; from sandbox.server import serve; "
+        "serve(SandboxConfig(port=int(sys.argv[1]), fault_seed=int(sys.argv[2])), "
+        "log_level='warning')"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code, str(port), str(fault_seed)])
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{url}/_sandbox/health", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("sandbox did not start") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 def reset_sandbox(sandbox_url: str) -> None:
     httpx.post(f"{sandbox_url}/_sandbox/reset", timeout=30).raise_for_status()
 

@@ -16,7 +16,8 @@ read in earlier rounds, so they are development sets now, reported beside it, as
 `round4` (`data/openings_round4.jsonl`, the fourth round's own development set).
 `blind4` (`data/openings_blind4.jsonl`, 63 openings written after the fourth round's changes
 and scored once) is reported beside as that round's unseen figure; it is smaller than the
-blind set, so the targets stay on the blind set.
+blind set, so the targets stay on the blind set. `round5` (`data/openings_round5.jsonl`, 91
+openings written at the start of the fifth round, before any run) is the newest unseen set.
 
 Writes `results/understanding.json`.
 """
@@ -77,6 +78,7 @@ def main() -> dict[str, Any]:
     blind = routing.load_corpus(routing.BLIND)
     round4 = routing.load_corpus(routing.ROUND4)
     blind4 = routing.load_corpus(routing.BLIND4)
+    round5 = routing.load_corpus(routing.ROUND5)
     reply_rows = replies.load()
     heldout_openings = [x for x in openings if x["split"] == "heldout"]
     heldout_replies = [r for r in reply_rows if r["heldout"]]
@@ -85,6 +87,7 @@ def main() -> dict[str, Any]:
     routed_fresh = routing_figures(fresh)
     routed_round4 = routing_figures(round4)
     routed_blind4 = routing_figures(blind4)
+    routed_round5 = routing_figures(round5)
     read = reply_figures(heldout_replies)
     paths: dict[str, dict[str, Any]] = {}
     for path in ("old", "new"):
@@ -100,12 +103,18 @@ def main() -> dict[str, Any]:
         }
     targets = {path: verdicts(paths[path]) for path in paths}
     sizes = {
-        "openings": len(openings) + len(fresh) + len(blind) + len(round4) + len(blind4),
+        "openings": len(openings)
+        + len(fresh)
+        + len(blind)
+        + len(round4)
+        + len(blind4)
+        + len(round5),
         "openings_blind": len(blind),
         "openings_heldout": len(heldout_openings),
         "openings_fresh": len(fresh),
         "openings_round4": len(round4),
         "openings_blind4": len(blind4),
+        "openings_round5": len(round5),
         "replies": len(reply_rows),
         "replies_heldout": len(heldout_replies),
     }
@@ -128,14 +137,18 @@ def main() -> dict[str, Any]:
             for m in metrics
         ],
     )
-    table(
-        "Routing, the fourth round's blind set (written after its changes, scored once)",
-        ["metric", "old rule-based", "new"],
-        [
-            [m, routed_blind4["old"][m], routed_blind4["new"][m]]
-            for m in ("routing_accuracy", "wrong_route_rate", "disambiguation_rate")
-        ],
-    )
+    for title, unseen in (
+        ("the fourth round's blind set (written after its changes, scored once)", routed_blind4),
+        ("the fifth round's set (written before any run of that round)", routed_round5),
+    ):
+        table(
+            f"Routing, {title}",
+            ["metric", "old rule-based", "new"],
+            [
+                [m, unseen["old"][m], unseen["new"][m]]
+                for m in ("routing_accuracy", "wrong_route_rate", "disambiguation_rate")
+            ],
+        )
     for title, routed_set in (
         ("held-out third", routed_heldout),
         ("fresh openings", routed_fresh),
@@ -161,6 +174,7 @@ def main() -> dict[str, Any]:
         "fresh_routing": routed_fresh,
         "round4_routing": routed_round4,
         "blind4_routing": routed_blind4,
+        "round5_routing": routed_round5,
         "corpus": sizes,
         "corpus_sizes_met": sizes_met,
     }
@@ -173,6 +187,7 @@ def main() -> dict[str, Any]:
             "fresh_openings": str(routing.FRESH.relative_to(root)),
             "round4_openings": str(routing.ROUND4.relative_to(root)),
             "blind4_openings": str(routing.BLIND4.relative_to(root)),
+            "round5_openings": str(routing.ROUND5.relative_to(root)),
             "blind_openings (the routing targets)": str(routing.BLIND.relative_to(root)),
             "replies": str(replies.CORPUS.relative_to(root)),
             "old_replies": "baseline figures, "

@@ -28,9 +28,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Column
+from sqlalchemy import Column, and_, or_
 from sqlalchemy.types import JSON
-from sqlmodel import Field, Session, select
+from sqlmodel import Field, Session, col, select
 
 from sandbox.core import (
     EmulatorError,
@@ -272,8 +272,22 @@ async def create_claim(request: Request, session: SessionDep) -> Any:
 
 
 @router.get("/claims")
-async def list_claims(session: SessionDep, page_size: int = 20) -> Any:
-    claims = session.exec(select(EpClaim).order_by(EpClaim.created_at.desc())).all()  # type: ignore[attr-defined]
+async def list_claims(
+    session: SessionDep, page_size: int = 20, before_id: str | None = None
+) -> Any:
+    """Newest first, at most 100 a page; ``before_id`` pages on past a claim (EasyPost's
+    list pagination)."""
+    page_size = max(1, min(page_size, 100))
+    query = select(EpClaim).order_by(EpClaim.created_at.desc(), EpClaim.id.desc())  # type: ignore[attr-defined]
+    anchor = session.get(EpClaim, before_id) if before_id else None
+    if anchor is not None:
+        query = query.where(
+            or_(
+                col(EpClaim.created_at) < anchor.created_at,
+                and_(col(EpClaim.created_at) == anchor.created_at, col(EpClaim.id) < anchor.id),
+            )
+        )
+    claims = session.exec(query.limit(page_size + 1)).all()
     return {
         "claims": [claim_json(c) for c in claims[:page_size]],
         "has_more": len(claims) > page_size,

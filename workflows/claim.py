@@ -14,6 +14,11 @@ tells the customer when the status changes (and weekly, if the policy wants, tha
 still on it), and carries the policy on when the progress is final. Reporting by signal
 rather than by the child's return value keeps the ticket free to continue-as-new.
 The follow-up continues-as-new itself before its history grows large.
+
+Under LOOKS_AS_RETRIES a run of looks is one activity whose Temporal retries, a check
+interval apart, are the looks (a retry writes no history event): the workflow wakes only
+when the claim changed, when the weekly "still working on it" is due, at the deadline, or
+for a signal (which cancels the run). Each claim then looks at one fixed moment of its slot.
 """
 
 from __future__ import annotations
@@ -25,11 +30,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.claims import ClaimCancel, ClaimLookup, ClaimStatus
-    from workflows.activity_options import platform_retry
+    from activities.claims import (
+        CARRIER_SILENT,
+        CLAIM_UNCHANGED,
+        ClaimCancel,
+        ClaimLookup,
+        ClaimStatus,
+        ClaimWatch,
+    )
+    from workflows.activity_options import NON_RETRYABLE, platform_retry
     from workflows.claim_models import (
         CHECK_JITTER,
         CHECK_JITTER_BUCKETS,
@@ -43,7 +56,9 @@ with workflow.unsafe.imports_passed_through():
         ClaimResult,
         ClaimSignal,
         ClaimView,
+        LookRun,
         Resolution,
+        count_checks,
     )
 
 CARRIER_RETRY = platform_retry(timedelta(minutes=1))
@@ -55,6 +70,10 @@ CARRIER_GIVE_UP = timedelta(minutes=10)
 #: CHECK_JITTER_BUCKETS moments inside the jitter, not at any second of it, and look in a
 #: local activity; older histories replay their looks as they were.
 LEAN_CLAIM_CHECKS = "lean-claim-checks"
+#: Patch id: follow-ups that start on this code look in runs of Temporal retries of one
+#: activity (`watch_carrier_claim`) at one fixed moment of each slot; older histories
+#: replay their looks one timer each.
+LOOKS_AS_RETRIES = "claim-looks-as-retries"
 
 # Where a status sits in the claim's life: a late webhook never moves the claim back.
 _RANK = {"submitted": 0, "in_review": 1}
@@ -98,6 +117,8 @@ class CarrierClaimWorkflow:
             else [ClaimCheck(at=start.filed_at, status=start.status, source="filed", changed=True)]
         )
         self._slot = carried.slot if carried else 1
+        self._phase: float | None = carried.phase_seconds if carried else None
+        self._running: LookRun | None = None
         self._next_check_at: datetime | None = carried.next_check_at if carried else None
         self._last_notice_at = carried.last_notice_at if carried else start.filed_at
         self._cancel_requested = carried.cancel_requested if carried else False
@@ -106,12 +127,14 @@ class CarrierClaimWorkflow:
         self._resolution: Resolution | None = None
         self._ticket_gone = False
         self._lean = False
+        self._retries = False
 
     @workflow.run
     async def run(self, start: ClaimFollowUpStart) -> ClaimResult:
         # Decided in the run's first activation (as the ticket decides its patches): runs
         # from before it replay the looks they scheduled at any second.
         self._lean = workflow.patched(LEAN_CLAIM_CHECKS)
+        self._retries = self._lean and workflow.patched(LOOKS_AS_RETRIES)
         while self._resolution is None and not self._ticket_gone:
             if self._cancel_requested:
                 await self._cancel()
@@ -121,6 +144,8 @@ class CarrierClaimWorkflow:
                 await self._check()  # one last look before giving up
                 if self._resolution is None:
                     await self._give_up()
+            elif self._retries:
+                await self._watch()
             else:
                 await self._wait_for_next_check()
             if self._resolution is None and self._history_is_long():
@@ -141,6 +166,12 @@ class CarrierClaimWorkflow:
     def _slot_time(self, slot: int) -> datetime:
         every = self._start.check_every
         spread = CHECK_JITTER * every.total_seconds()
+        if self._retries:
+            # One moment per claim, drawn once: a run's retries keep to it.
+            if self._phase is None:
+                bucket = workflow.random().randrange(CHECK_JITTER_BUCKETS)
+                self._phase = bucket * spread / CHECK_JITTER_BUCKETS
+            return self._start.filed_at + slot * every + timedelta(seconds=self._phase)
         jitter = workflow.random().uniform(0, spread)
         if self._lean:
             jitter = (
@@ -173,6 +204,104 @@ class CarrierClaimWorkflow:
         self._slot = max(self._slot + 1, math.floor(elapsed) + 1)
         self._next_check_at = None
         await self._check()
+
+    async def _watch(self) -> None:
+        """Sleep to the next slot, then look in a run of retries until the claim changes,
+        the weekly note is due or the last slot before the deadline has been looked at."""
+        if self._next_check_at is None:
+            self._next_check_at = self._slot_time(self._slot)
+        due = min(self._next_check_at, self._deadline_at)
+        workflow.set_current_details(
+            f"Claim {self._start.claim_id}: {self._status}; next check {due:%Y-%m-%d %H:%M} UTC."
+        )
+        if due > workflow.now() and await self._woken_within(due - workflow.now()):
+            return
+        if due >= self._deadline_at:
+            return  # the loop takes the last look at the deadline
+        every = self._start.check_every
+        run = LookRun(start=workflow.now(), every=every, looks=self._looks_planned(due))
+        self._running = run
+        watch = workflow.start_activity(
+            "watch_carrier_claim",
+            ClaimWatch(claim_id=self._start.claim_id, status=self._status),
+            result_type=ClaimStatus,
+            start_to_close_timeout=CARRIER_TIMEOUT,
+            retry_policy=RetryPolicy(
+                initial_interval=every,
+                backoff_coefficient=1.0,
+                maximum_interval=every,
+                maximum_attempts=run.looks,
+                non_retryable_error_types=NON_RETRYABLE,
+            ),
+            cancellation_type=workflow.ActivityCancellationType.TRY_CANCEL,
+            summary=f"watch claim {self._start.claim_id}",
+        )
+        await workflow.wait_condition(lambda: watch.done() or self._woken())
+        self._running = None
+        now = workflow.now()
+        # The next slot starts after now (a worker down for days makes one catch-up look).
+        elapsed = (now - self._start.filed_at - timedelta(seconds=self._phase or 0)) / every
+        self._slot = max(self._slot + 1, math.floor(elapsed) + 1)
+        self._next_check_at = None
+        if not watch.done():
+            watch.cancel()  # a signal: the loop takes it; the looks so far changed nothing
+            try:
+                await watch
+            except ActivityError:
+                pass
+            self._quiet_looks(run, run.done_by(now))
+            return
+        try:
+            claim = await watch
+        except ActivityError as err:
+            cause = err.cause
+            reason = cause.message if isinstance(cause, ApplicationError) else str(err)
+            kind = cause.type if isinstance(cause, ApplicationError) else None
+            looks = run.looks if kind in (CLAIM_UNCHANGED, CARRIER_SILENT) else run.done_by(now)
+            self._quiet_looks(run, looks - 1)
+            silent = "" if kind == CLAIM_UNCHANGED else f"the carrier did not answer: {reason}"
+            await self._observe(self._status, None, "check", detail=silent)
+            return
+        self._quiet_looks(run, claim.look - 1)
+        await self._observe(claim.status, claim.approved_amount, "check")
+
+    def _woken(self) -> bool:
+        return bool(self._signals) or self._cancel_requested or self._ticket_gone
+
+    async def _woken_within(self, wait: timedelta) -> bool:
+        try:
+            await workflow.wait_condition(self._woken, timeout=wait)
+        except TimeoutError:
+            return False
+        return True
+
+    def _looks_planned(self, first: datetime) -> int:
+        """Looks from `first`, one interval apart: up to the weekly note (if the policy
+        wants one) and never at or past the deadline."""
+        every = self._start.check_every
+        looks = math.ceil((self._deadline_at - first) / every)
+        if self._start.still_working_updates:
+            # The look at which "still working on it" is due (as _observe decides it).
+            wait = STILL_WORKING_EVERY - every / 2 - (first - self._last_notice_at)
+            looks = min(looks, max(0, math.ceil(wait / every)) + 1)
+        return max(1, looks)
+
+    def _quiet_looks(self, run: LookRun, looks: int) -> None:
+        """The run's first `looks` changed nothing: one history entry, not reported."""
+        if looks > 0:
+            at = run.start + (looks - 1) * run.every
+            self._history.append(
+                ClaimCheck(at=at, status=self._status, source="check", looks=looks)
+            )
+
+    def _upcoming(self) -> LookRun | None:
+        """The looks planned after the current report (None once it is final)."""
+        if self._resolution is not None or not self._retries:
+            return None
+        due = self._next_check_at or self._slot_time(self._slot)
+        if due >= self._deadline_at:
+            return LookRun(start=self._deadline_at, every=self._start.check_every)
+        return LookRun(start=due, every=self._start.check_every, looks=self._looks_planned(due))
 
     def _history_is_long(self) -> bool:
         info = workflow.info()
@@ -325,6 +454,7 @@ class CarrierClaimWorkflow:
             resolution=self._resolution,
             still_working=still_working,
             history=self._history if final else [],
+            upcoming=self._upcoming(),
         )
         try:
             await workflow.get_external_workflow_handle(ticket_id).signal(
@@ -341,6 +471,7 @@ class CarrierClaimWorkflow:
             approved_amount=self._approved_amount,
             history=self._history,
             slot=self._slot,
+            phase_seconds=self._phase,
             next_check_at=self._next_check_at,
             last_notice_at=self._last_notice_at,
             cancel_requested=self._cancel_requested,
@@ -372,8 +503,9 @@ class CarrierClaimWorkflow:
                 min(self._next_check_at, self._deadline_at) if self._next_check_at else None
             ),
             deadline_at=self._deadline_at,
-            checks=sum(1 for c in self._history if c.source == "check"),
+            checks=count_checks(self._history),
             last_change_at=self._last_change_at(),
+            running=self._running,
         )
 
     @workflow.query
@@ -469,6 +601,6 @@ def history_note(claim_id: str, history: list[ClaimCheck]) -> str:
             lines.append(
                 f"- {check.at:%Y-%m-%d %H:%M} {check.source} {check.status}{amount}{detail}"
             )
-    looks = sum(1 for c in history if c.source == "check")
+    looks = count_checks(history)
     lines.append(f"({looks} scheduled checks in all.)")
     return "\n".join(lines)

@@ -51,7 +51,10 @@ def claim_workflow_id(ticket_id: str, claim_id: str) -> str:
 
 
 class ClaimCheck(BaseModel):
-    """One look at the claim: a scheduled check, a webhook, a cancellation, the deadline."""
+    """One look at the claim: a scheduled check, a webhook, a cancellation, the deadline.
+
+    A scheduled check may stand for a run of looks (`looks`), the last of them at `at`:
+    looks that change nothing are counted, not kept one by one."""
 
     at: datetime
     status: str
@@ -59,6 +62,29 @@ class ClaimCheck(BaseModel):
     changed: bool = False
     approved_amount: float | None = None
     detail: str = ""
+    looks: int = 1
+
+
+class LookRun(BaseModel):
+    """The follow-up's planned looks: `looks` of them, `every` apart from `start` (Temporal
+    retries of one activity, so the workflow hears only of the one that sees a change, or
+    of the last). What was looked at when follows from the plan and the clock."""
+
+    start: datetime
+    every: timedelta
+    looks: int = 1
+
+    def done_by(self, now: datetime) -> int:
+        if now < self.start:
+            return 0
+        return min(self.looks, int((now - self.start) / self.every) + 1)
+
+    def last_by(self, now: datetime) -> datetime | None:
+        done = self.done_by(now)
+        return self.start + (done - 1) * self.every if done else None
+
+    def next_after(self, now: datetime) -> datetime:
+        return self.start + self.done_by(now) * self.every
 
 
 class ClaimCarry(BaseModel):
@@ -68,6 +94,7 @@ class ClaimCarry(BaseModel):
     approved_amount: float | None = None
     history: list[ClaimCheck]
     slot: int
+    phase_seconds: float | None = None
     next_check_at: datetime | None = None
     last_notice_at: datetime
     cancel_requested: bool = False
@@ -115,6 +142,14 @@ class ClaimProgress(BaseModel):
     resolution: Resolution | None = None
     still_working: bool = False
     history: list[ClaimCheck] = Field(default_factory=list)
+    upcoming: LookRun | None = Field(
+        default=None, description="the looks planned next, which report only a change"
+    )
+
+    def last_checked(self, now: datetime) -> datetime:
+        """When the claim was last looked at, as far as the ticket can tell at `now`."""
+        last = self.upcoming.last_by(now) if self.upcoming else None
+        return max(last, self.check.at) if last else self.check.at
 
 
 class ClaimResult(BaseModel):
@@ -126,7 +161,12 @@ class ClaimResult(BaseModel):
 
     @property
     def checks(self) -> int:
-        return sum(1 for c in self.history if c.source == "check")
+        return count_checks(self.history)
+
+
+def count_checks(history: list[ClaimCheck]) -> int:
+    """Scheduled looks in all (an entry may stand for a run of unchanged ones)."""
+    return sum(c.looks for c in history if c.source == "check")
 
 
 class ClaimView(BaseModel):
@@ -141,6 +181,22 @@ class ClaimView(BaseModel):
     deadline_at: datetime
     checks: int
     last_change_at: datetime
+    running: LookRun | None = Field(
+        default=None, description="looks under way since the workflow's last step"
+    )
+
+    def as_of(self, now: datetime) -> ClaimView:
+        """The view at `now`: a run of looks moves on without the workflow waking, so the
+        checks so far and the next check follow its plan."""
+        run = self.running
+        if run is None or now < run.start:
+            return self
+        return self.model_copy(
+            update={
+                "checks": self.checks + run.done_by(now),
+                "next_check_at": min(run.next_after(now), self.deadline_at),
+            }
+        )
 
 
 ClaimCarry.model_rebuild()

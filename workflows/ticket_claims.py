@@ -221,7 +221,10 @@ class ClaimFollowUp:
                     "I'll confirm here in a moment."
                 )
         if not replies:
-            replies.append(status_so_far(claim_id, status, last.check.at if last else None))
+            # The follow-up reports only changes (and the weekly note): the looks since
+            # follow the plan it sent with its last report.
+            checked = last.last_checked(workflow.now()) if last else None
+            replies.append(status_so_far(claim_id, status, checked))
         await self.helpdesk.tell(replies, key=f"msg-{message.message_id}")
         return replies
 

@@ -164,6 +164,16 @@ class EasyPostConnector(PlatformConnector):
             events=events,
         )
 
+    async def list_claims(
+        self, *, page_size: int = 100, before_id: str | None = None
+    ) -> tuple[list[Claim], bool]:
+        """One page of the account's claims, newest first, and whether more follow."""
+        params: dict[str, Any] = {"page_size": page_size}
+        if before_id:
+            params["before_id"] = before_id
+        body = (await self.request("GET", "/claims", params=params)).json()
+        return [_claim(item) for item in body.get("claims", [])], bool(body.get("has_more"))
+
     async def find_claim(self, tracking_code: str) -> Claim | None:
         body = (await self.request("GET", "/claims", params={"page_size": 100})).json()
         for item in body.get("claims", []):

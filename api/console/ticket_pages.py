@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from datetime import UTC, datetime
 from typing import Any, get_args
 from urllib.parse import quote, urlencode
 
@@ -123,9 +124,10 @@ async def _claim_follow_up(
     view: ClaimView | None = None
     if child_id:
         try:
-            view = await tickets.client.get_workflow_handle(child_id).query(
+            asked: ClaimView = await tickets.client.get_workflow_handle(child_id).query(
                 CarrierClaimWorkflow.status
             )
+            view = asked.as_of(datetime.now(UTC))  # its looks move on between its steps
         except (RPCError, WorkflowQueryFailedError):  # ended meanwhile: the last report says how
             view = None
     return memory.claim_last, view, child_id

@@ -113,6 +113,36 @@ def test_a_question_about_the_shop_is_not_a_request(policies: PolicyActivities, 
     assert result.policy_id is None and result.how != "ambiguous"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["could we order in bulk for the office?", "could I order a few as a gift for a friend?"],
+)
+def test_a_question_in_the_first_person_about_ordering_is_not_a_request(
+    policies: PolicyActivities, text: str
+) -> None:
+    # "I" is named, but not their order, and "order" alone says nothing a policy does.
+    result = route(policies, text)
+    assert result.policy_id is None and result.how != "ambiguous"
+
+
+@pytest.mark.parametrize(
+    ("text", "policy_id"),
+    [
+        ("can I undo the purchase I made a minute ago?", "cancel_order_retention_stayai_zendesk"),
+        ("could we leave out next month's delivery?", "skip_next_shipment"),
+    ],
+)
+def test_a_first_person_question_that_says_what_it_wants_routes(
+    policies: PolicyActivities, text: str, policy_id: str
+) -> None:
+    result = route(policies, text)
+    assert result.how != "ambiguous"
+    assert result.policy_id is not None
+    assert policies.library.plans[result.policy_id].ticket_types == (
+        policies.library.plans[policy_id].ticket_types
+    )
+
+
 def test_a_request_asked_as_a_question_still_routes(policies: PolicyActivities) -> None:
     assert route(policies, "is it possible to skip the next box?").policy_id == (
         "skip_next_shipment"
