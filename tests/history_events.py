@@ -1,5 +1,6 @@
 """What a workflow run did, read from its history: the local activities it ran (each leaves
-a `core_local_activity` marker) and the patches it took (`core_patch` markers)."""
+a `core_local_activity` marker), what each `read_message` found (its result, decoded), and
+the patches it took (`core_patch` markers)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import json
 from typing import Any
 
 from temporalio.client import WorkflowHandle
+from temporalio.converter import DataConverter
+
+from activities.message_reading import READ_MESSAGE, MessageRead
 
 
 async def _markers(handle: WorkflowHandle, name: str, field: str) -> list[dict[str, Any]]:
@@ -22,6 +26,28 @@ async def _markers(handle: WorkflowHandle, name: str, field: str) -> list[dict[s
 async def local_activities(handle: WorkflowHandle) -> list[str]:
     """The activity types of the run's local activities, in history order."""
     return [data["activity_type"] for data in await _markers(handle, "core_local_activity", "data")]
+
+
+async def readings(handle: WorkflowHandle, converter: DataConverter) -> list[MessageRead]:
+    """What each `read_message` local activity answered (the reply, and the route and plan
+    when the ticket routed), in history order."""
+    found = []
+    async for event in handle.fetch_history_events():
+        if event.HasField("marker_recorded_event_attributes"):
+            marker = event.marker_recorded_event_attributes
+            if marker.marker_name != "core_local_activity":
+                continue
+            if json.loads(marker.details["data"].payloads[0].data)["activity_type"] != READ_MESSAGE:
+                continue
+            payloads = marker.details["result"].payloads
+            [read] = await converter.decode(payloads, [MessageRead])
+            found.append(read)
+    return found
+
+
+def routes(read: list[MessageRead]) -> list[str]:
+    """How each routing `read_message` routed (`policy_id`: the start's policy entered)."""
+    return [r.route.how for r in read if r.route is not None]
 
 
 async def patches(handle: WorkflowHandle) -> list[str]:

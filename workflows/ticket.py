@@ -13,13 +13,15 @@ helpdesk (`ticket_helpdesk`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.message_reading import MessageRead
     from policies.plan import AskNode, OfferNode
     from workflows import search_attributes as sa
     from workflows.activity_options import LOCAL_RETRY, LOCAL_TIMEOUT
@@ -65,6 +67,13 @@ CUSTOMER_KEY_PATCH = "customer-key"
 #: Patch id: tickets that start on this code record this one marker for the five patches
 #: above (all true); older histories replay the markers they recorded one by one.
 ONE_MARKER_FOR_EARLIER_PATCHES = "one-marker-for-earlier-patches"
+#: Patch id: tickets that start on this code take every patch above (and MEASURES_OUTCOMES)
+#: with this one marker, read each customer message in one local activity (with routing,
+#: entering the policy and the CustomerKey when the turn needs them: `PolicyEntry.read`),
+#: upsert a turn's search-attribute changes once, when the ticket waits, keep one silence
+#: timer across turns and write the outcome row by a local activity. Older histories replay
+#: their markers, local activities, upserts, timers and activities as they recorded them.
+LEAN_TURNS = "lean-turns"
 DEFAULT_AUTO_CLOSE_AFTER = timedelta(hours=72)
 
 REMINDER = "Just checking in: are you still there? Reply here and I'll pick up where we left off."
@@ -97,6 +106,12 @@ class TicketWorkflow:
         self.steps = PolicySteps(start, self.mem, self.helpdesk, self.entry, self.claims)
         self.measures = TicketMeasures(start, self.mem, self.helpdesk)
         self._indexes_customer = False
+        # The silence timer kept across turns (LEAN_TURNS): its task and when it fires.
+        self._silence_timer: asyncio.Future[None] | None = None
+        self._silence_timer_at: datetime | None = None
+        # One index for every part of the ticket (batching under LEAN_TURNS).
+        self.index = self.helpdesk.index
+        self.entry.index = self.index
 
     # -- the main loop ----------------------------------------------------------------
 
@@ -107,23 +122,36 @@ class TicketWorkflow:
         # first checked after a local activity can fall in another workflow task on replay
         # (the activity's result marker moves the boundary), and replay then takes the
         # other branch.
-        if workflow.patched(ONE_MARKER_FOR_EARLIER_PATCHES):
+        lean = workflow.patched(LEAN_TURNS)
+        if lean:
             # A ticket that starts on this code takes every earlier patch: one marker (and
-            # one TemporalChangeVersion upsert) instead of five of each on its first turn.
+            # one TemporalChangeVersion upsert) instead of two (and seven before those).
             self._take_earlier_patches(lambda _: True)
+            measures = True
         else:
-            self._take_earlier_patches(workflow.patched)
-        self.measures.on = self.entry.assigns_variants = workflow.patched(MEASURES_OUTCOMES)
+            if workflow.patched(ONE_MARKER_FOR_EARLIER_PATCHES):
+                self._take_earlier_patches(lambda _: True)
+            else:
+                self._take_earlier_patches(workflow.patched)
+            measures = workflow.patched(MEASURES_OUTCOMES)
+        self.measures.on = self.entry.assigns_variants = measures
+        self.entry.reads_once = self.index.batches = self.measures.records_locally = lean
         if start.carried is None:
             mem.silent_since = workflow.now()
             mem.started_at = workflow.now()
             self._index_start()
         while True:
-            await self._index_customer()
+            if not self.entry.reads_once:
+                await self._index_customer()
             self._file_arrivals()
             if mem.inbox:
                 await self._take(mem.inbox.pop(0))
                 continue
+            if self.entry.reads_once:
+                # What no message's reading keyed (an email learned from a reply, a ticket
+                # with agent actions only), then the turn's index changes: one upsert.
+                await self._index_customer()
+                self.index.flush()
             if self.measures.wants_csat():  # an ending reached outside a customer turn
                 await self.helpdesk.tell([self.measures.ask_csat()], key="csat-question")
             finished = mem.outcome is not None and not mem.csat_waiting
@@ -142,9 +170,11 @@ class TicketWorkflow:
                     continue
                 if finished:
                     break
+                self.index.flush()
                 workflow.continue_as_new(start.model_copy(update={"carried": mem}))
             await self._wait_for_inbox()
-        settle_status(mem)
+        settle_status(mem, self.index)
+        self.index.flush()
         return TicketOutcome(
             ticket_id=workflow.info().workflow_id,
             status=mem.status,
@@ -171,17 +201,15 @@ class TicketWorkflow:
         ]
         missing = [update for update in wanted if given.get(update.key) is None]
         if missing:
-            workflow.upsert_search_attributes(missing)
+            self.index.set(missing)
 
     async def _index_customer(self) -> None:
         """Once the ticket knows the customer's email (from the start or from a reply), set
         CustomerKey, its keyed hash, so export and erasure find the ticket. The hash is
         computed by a local activity: the secret never enters workflow code."""
-        email = self._customer_email()
-        if self.mem.customer_keyed or email is None:
+        email = self._unkeyed_email()
+        if email is None:
             return
-        if not self._indexes_customer:
-            return  # a run that started before CustomerKey existed
         try:
             key: str = await workflow.execute_local_activity(
                 "customer_key",
@@ -193,9 +221,19 @@ class TicketWorkflow:
         except ActivityError:
             workflow.logger.warning("could not compute the CustomerKey; retrying later")
             return
-        workflow.upsert_search_attributes([sa.CUSTOMER_KEY.value_set(key)])
+        self._keyed(key)
+
+    def _keyed(self, key: str) -> None:
+        self.index.set([sa.CUSTOMER_KEY.value_set(key)])
         self.mem.customer_keyed = True
         self.mem.customer_key = key
+
+    def _unkeyed_email(self) -> str | None:
+        """The email to key, while the ticket has no CustomerKey (None in a run that
+        started before CustomerKey existed)."""
+        if self.mem.customer_keyed or not self._indexes_customer:
+            return None
+        return self._customer_email()
 
     def _customer_email(self) -> str | None:
         """The helpdesk's or web channel's customer email, else one the caller put in the
@@ -217,7 +255,7 @@ class TicketWorkflow:
         mem = self.mem
         if isinstance(item, InboxMessage):
             replies = await self._on_message(item.message)
-            settle_status(mem)
+            settle_status(mem, self.index)
             # Last: the update caller reads the replies and the status they led to.
             mem.replies.setdefault(item.message.message_id, replies)
             return
@@ -233,33 +271,60 @@ class TicketWorkflow:
             await self.claims.on_progress(item.progress, self.steps.advance)
         elif isinstance(item, InboxClaimUpdate):
             await self.claims.on_update(item.update, self.steps.advance)
-        settle_status(mem)
+        settle_status(mem, self.index)
 
     # -- silence ------------------------------------------------------------------------
 
     async def _wait_for_inbox(self) -> None:
         """Wait for the next item; while the bot waits for the customer, remind once after
         silence, then close the ticket (a ticket nobody ever wrote to closes quietly)."""
-        timeout = self._silence_left()
+        if self.entry.reads_once:
+            await self._wait_keeping_the_timer()
+            return
+        due = self._silence_due()
+        timeout = None if due is None else max(due - workflow.now(), timedelta(seconds=1))
         try:
             await workflow.wait_condition(self._pending, timeout=timeout)
         except TimeoutError:
             await self._on_silence()
 
-    def _silence_left(self) -> timedelta | None:
+    async def _wait_keeping_the_timer(self) -> None:
+        """The same waits on one timer across turns: a timer per wait is started and then
+        cancelled by the next message (two history events a turn). A running timer that
+        fires no later than the silence is due is kept; when it fires before (the customer
+        spoke since) the next wait starts one for what is left. Only an earlier due time
+        (the CSAT question's hour, say) replaces it."""
+        if self.mem.silent_since is None:
+            self.mem.silent_since = workflow.now()  # a state carried from an older run
+        due = self._silence_due()
+        timer_at = self._silence_timer_at
+        if due is not None and (self._silence_timer is None or (timer_at and timer_at > due)):
+            if self._silence_timer is not None:
+                self._silence_timer.cancel()
+            left = max(due - workflow.now(), timedelta(seconds=1))
+            self._silence_timer = asyncio.ensure_future(workflow.sleep(left))
+            self._silence_timer_at = workflow.now() + left
+        timer = self._silence_timer
+        await workflow.wait_condition(lambda: self._pending() or bool(timer and timer.done()))
+        if timer is None or not timer.done():
+            return
+        self._silence_timer = self._silence_timer_at = None
+        due = self._silence_due()
+        if not self._pending() and due is not None and workflow.now() >= due:
+            await self._on_silence()
+
+    def _silence_due(self) -> datetime | None:
         mem = self.mem
         if mem.csat_waiting and mem.csat_until is not None:
-            return max(mem.csat_until - workflow.now(), timedelta(seconds=1))
+            return mem.csat_until
         if mem.held or mem.waiting_for_claim:
             return None  # an agent or the carrier has the next word
         plan = mem.current_plan()
         settings = plan.settings if plan else {}
         since = mem.silent_since or workflow.now()
         if bool(mem.seen) and not mem.reminded:
-            due = since + parse_duration(settings.get("reminder_after"), DEFAULT_REMINDER_AFTER)
-        else:
-            due = since + parse_duration(settings.get("auto_close_after"), DEFAULT_AUTO_CLOSE_AFTER)
-        return max(due - workflow.now(), timedelta(seconds=1))
+            return since + parse_duration(settings.get("reminder_after"), DEFAULT_REMINDER_AFTER)
+        return since + parse_duration(settings.get("auto_close_after"), DEFAULT_AUTO_CLOSE_AFTER)
 
     async def _on_silence(self) -> None:
         mem = self.mem
@@ -274,7 +339,7 @@ class TicketWorkflow:
         if bool(mem.seen):
             await self.helpdesk.tell([AUTO_CLOSE], key=f"auto-close-{len(mem.seen)}")
         mem.outcome = Outcome.ABANDONED
-        settle_status(mem)
+        settle_status(mem, self.index)
 
     # -- what each item does --------------------------------------------------------------
 
@@ -299,15 +364,26 @@ class TicketWorkflow:
     async def _converse(self, message: CustomerMessage) -> list[str]:
         mem = self.mem
         plan_done = mem.interpreter is not None and mem.interpreter.finished
-        reply = await self.entry.understand(message, expecting=not plan_done)
+        routes = mem.policy_id is None or plan_done
+        read: MessageRead | None = None
+        if self.entry.reads_once:
+            email = self._unkeyed_email()
+            read = await self.entry.read(
+                message, expecting=not plan_done, routes=routes, email=email
+            )
+            if read.customer_key is not None:
+                self._keyed(read.customer_key)
+            reply = read.reply
+        else:
+            reply = await self.entry.understand(message, expecting=not plan_done)
         if reply.intent == "human":
             await self.helpdesk.tell([TO_A_PERSON], key=f"msg-{message.message_id}")
             await self.helpdesk.hand_off(
                 reason="customer asked for a person", note="The customer asked for a person."
             )
             return [TO_A_PERSON]
-        if mem.policy_id is None or plan_done:
-            replies = await self._route(message, reply)
+        if routes:
+            replies = await self._route(message, reply, read)
         else:
             self.entry.prefill(reply)
             replies = await self.steps.advance(reply)
@@ -316,9 +392,11 @@ class TicketWorkflow:
         await self.helpdesk.tell(replies, key=f"msg-{message.message_id}")
         return replies
 
-    async def _route(self, message: CustomerMessage, understood: Reply) -> list[str]:
+    async def _route(
+        self, message: CustomerMessage, understood: Reply, read: MessageRead | None
+    ) -> list[str]:
         answering = bool(self.mem.routing_choices)
-        route = await self.entry.route(message)
+        route = self.entry.routed(read) if read is not None else await self.entry.route(message)
         question = self.entry.choice_question(route)
         if question is not None:
             # What the opening already says (an order number) waits for the policy chosen.
@@ -347,7 +425,7 @@ class TicketWorkflow:
         if action.action == "takeover":
             mem.agent = action.agent or "agent"
             mem.agent_took_over = True
-            set_status(mem, TicketStatus.ESCALATED)
+            set_status(mem, TicketStatus.ESCALATED, self.index)
         elif action.action == "release":
             if not mem.held:
                 text = "An agent's release arrived while the bot had the ticket; nothing to do."
@@ -372,7 +450,7 @@ class TicketWorkflow:
             if not mem.held:
                 mem.agent = action.agent or "agent"
                 mem.agent_took_over = True
-                set_status(mem, TicketStatus.ESCALATED)
+                set_status(mem, TicketStatus.ESCALATED, self.index)
             mem.agent_replies += 1
             await self.helpdesk.agent_reply(action.text, key=str(mem.agent_replies))
 

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
         TicketStatus,
         TranscriptEntry,
     )
-    from workflows.ticket_status import set_status
+    from workflows.ticket_status import SearchIndex, set_status
 
 REAL_HELPDESKS = {"zendesk", "kustomer", "salesforce"}
 
@@ -30,6 +30,8 @@ class HelpdeskIO:
     def __init__(self, start: TicketStart, mem: TicketMemory) -> None:
         self.start = start
         self.mem = mem
+        # The ticket's search attributes; the workflow hands every part the same one.
+        self.index = SearchIndex()
 
     @property
     def real(self) -> bool:
@@ -91,7 +93,7 @@ class HelpdeskIO:
         mem = self.mem
         mem.escalated = True
         mem.handoffs += 1
-        set_status(mem, TicketStatus.ESCALATED)
+        set_status(mem, TicketStatus.ESCALATED, self.index)
         summary = self._summary_for_agent(reason, note)
         mem.transcript.append(TranscriptEntry(role="system", text=summary, at=workflow.now()))
         if self.real:

@@ -16,6 +16,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.message_reading import READ_MESSAGE, MessageRead, ReadMessageRequest
     from activities.policy_store import (
         POLICY_NOT_FOUND,
         EnterPolicyRequest,
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activity_options import LOCAL_RETRY, LOCAL_TIMEOUT
     from workflows.interpreter import Reply, node_at, start_state
     from workflows.ticket_models import CustomerMessage, TicketMemory, TicketStart
+    from workflows.ticket_status import SearchIndex
 
 #: Patch id: tickets that start on this code take the start's policy on the first turn
 #: instead of routing again (the `route_ticket` local activity); older histories replay
@@ -68,6 +70,11 @@ class PolicyEntry:
         # Set from `workflow.patched(MEASURES_OUTCOMES)`: entering a policy takes the
         # variant of a running experiment (`enter_policy`).
         self.assigns_variants = False
+        # Set from `workflow.patched(LEAN_TURNS)`: a message is read, and routed and its
+        # policy entered when the ticket routes it, in one local activity (`read`).
+        self.reads_once = False
+        # The ticket's search attributes (the workflow's, batching under LEAN_TURNS).
+        self.index = SearchIndex()
 
     async def route(self, message: CustomerMessage) -> RouteResult:
         """The policy for this message; the start's ticket type or policy only at first."""
@@ -186,7 +193,7 @@ class PolicyEntry:
         if policy_id in mem.variants:
             attributes.append(sa.VARIANT.value_set(mem.variants[policy_id]))
             mem.interpreter.context.setdefault("variant", mem.variants[policy_id])
-        workflow.upsert_search_attributes(attributes)
+        self.index.set(attributes)
         workflow.logger.info(
             "policy entered",
             extra={"policy_id": plan.id, "policy_version": plan.version, "entry": mem.entry},
@@ -213,6 +220,18 @@ class PolicyEntry:
 
     async def understand(self, message: CustomerMessage, *, expecting: bool) -> Reply:
         """The customer's words as the plan's waiting step reads them."""
+        reply: Reply = await workflow.execute_local_activity(
+            "understand_reply",
+            self._understand_request(message, expecting=expecting),
+            result_type=Reply,
+            start_to_close_timeout=LOCAL_TIMEOUT,
+            retry_policy=LOCAL_RETRY,
+        )
+        return reply
+
+    def _understand_request(
+        self, message: CustomerMessage, *, expecting: bool
+    ) -> UnderstandRequest:
         ask_slot: str | None = None
         options: list[ChoiceOption] = []
         waiting = self.mem.waiting
@@ -227,14 +246,66 @@ class PolicyEntry:
                 ]
             elif isinstance(node, AskNode) and node.options:
                 options = [ChoiceOption(id=o, label=o) for o in node.options]
-        reply: Reply = await workflow.execute_local_activity(
-            "understand_reply",
-            UnderstandRequest(text=message.text, expecting=ask_slot, options=options),
-            result_type=Reply,
-            start_to_close_timeout=LOCAL_TIMEOUT,
+        return UnderstandRequest(text=message.text, expecting=ask_slot, options=options)
+
+    async def read(
+        self, message: CustomerMessage, *, expecting: bool, routes: bool, email: str | None
+    ) -> MessageRead:
+        """`understand`, the CustomerKey of `email` (when given) and, when the ticket
+        routes this message, what `route` and `enter` would load, in one local activity:
+        the same requests, so the same answers. `routed` then takes the route."""
+        mem = self.mem
+        request = ReadMessageRequest(
+            understand=self._understand_request(message, expecting=expecting), email=email
+        )
+        if routes:
+            first = mem.routing_attempts == 0
+            if first and self.start.policy_id and self.takes_starts_policy:
+                version = self.start.policy_version if self.loads_starts_version else None
+                request.named = LoadPolicyRequest(policy_id=self.start.policy_id, version=version)
+            request.route = RouteRequest(
+                ticket_type=self.start.ticket_type if first else None,
+                policy_id=self.start.policy_id if first else None,
+                text=message.text,
+                helpdesk=self.start.helpdesk,
+                choices=mem.routing_choices if self.asks_between_two else [],
+            )
+            request.pinned = sorted(mem.plans)
+            if self.assigns_variants and not self.start.trial:
+                request.unit = mem.customer_key or workflow.info().workflow_id
+        read: MessageRead = await workflow.execute_local_activity(
+            READ_MESSAGE,
+            request,
+            result_type=MessageRead,
+            start_to_close_timeout=timedelta(seconds=30),
             retry_policy=LOCAL_RETRY,
         )
-        return reply
+        return read
+
+    def routed(self, read: MessageRead) -> RouteResult:
+        """The route `read` found, taken as `route` takes the one it asks for: the plan it
+        loaded pinned, a second request remembered."""
+        mem = self.mem
+        route = read.route
+        assert route is not None, "read without routing"
+        mem.routing_attempts += 1
+        entered = read.entered
+        if entered is not None and entered.assignment.experiment_id is not None:
+            mem.assignments.setdefault(entered.plan.id, entered.assignment)
+        if read.named:
+            assert entered is not None
+            mem.plans[entered.plan.id] = entered.plan
+            if self.asks_between_two and self.start.later_policy_id:
+                mem.later_policy_id = self.start.later_policy_id
+                mem.later_about = self.start.later_about
+            return route
+        mem.routing_choices = []
+        if entered is not None and route.policy_id is not None:
+            mem.plans[route.policy_id] = entered.plan
+        if route.later and self.asks_between_two:
+            mem.later_policy_id = route.later
+            mem.later_about = route.later_about
+        return route
 
     def prefill(self, reply: Reply | None = None) -> None:
         """Bind what the customer already told us (in any message, to any policy) to every

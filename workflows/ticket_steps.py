@@ -99,7 +99,7 @@ class PolicySteps:
             await self.entry.enter(command.policy_id)
             return Started()
         elif isinstance(command, FollowUpClaim):
-            set_status(self.mem, TicketStatus.WAITING_CLAIM)
+            set_status(self.mem, TicketStatus.WAITING_CLAIM, self.helpdesk.index)
             replies.extend(await self.claims.follow(command))
         elif isinstance(command, Escalate):
             await self.helpdesk.hand_off(reason=command.reason, note=command.note)

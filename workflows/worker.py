@@ -19,6 +19,7 @@ from activities.claims import ClaimActivities
 from activities.customer_key import CustomerKeys
 from activities.language_model import LanguageModel
 from activities.log_context import LogContext
+from activities.message_reading import MessageReading
 from activities.metrics import ActivityMetrics
 from activities.outcomes import OutcomeActivities
 from activities.policy_store import PolicyActivities
@@ -65,8 +66,9 @@ def ticket_activities(
     policies: PolicyActivities | None = None,
     customer_keys: CustomerKeys | None = None,
 ) -> list[Callable[..., Any]]:
-    """Everything a ticket calls: policy loading, reply understanding, the customer key,
-    platform tools, the outcome row (in the policy store's database; none without one)."""
+    """Everything a ticket calls: policy loading, reply understanding, the customer key
+    (`read_message`: the three in one, per customer message), platform tools, the outcome
+    row (in the policy store's database; none without one)."""
     connectors = Platforms(settings)
     policy_store = policies or PolicyActivities()
     policy_store.warm()  # the routing model loads once per worker, before the first ticket
@@ -83,6 +85,7 @@ def ticket_activities(
         policy_store.route_ticket,
         policy_store.load_policy,
         policy_store.enter_policy,
+        MessageReading(understanding, policy_store, keys).read_message,
         OutcomeActivities(store).record_outcome,
         understanding.understand_reply,
         *tool_activities(connectors),

@@ -9,7 +9,7 @@ import httpx
 from temporalio.client import Client
 
 from tests.history_events import patches
-from workflows.ticket import ONE_MARKER_FOR_EARLIER_PATCHES
+from workflows.ticket import LEAN_TURNS
 
 
 def speaking(policy_id: str, version: str) -> str:
@@ -71,6 +71,6 @@ async def test_a_running_ticket_keeps_its_version_and_a_new_one_takes_the_publis
         # Decided at the start of the run: the one marker that stands for the earlier
         # patches, POLICY_VERSION_FROM_START among them.
         handle = dev_client.get_workflow_handle(new["ticket_id"])
-        assert ONE_MARKER_FOR_EARLIER_PATCHES in await patches(handle)
+        assert LEAN_TURNS in await patches(handle)
     finally:
         await http.delete(f"/policies/{pid}")

@@ -10,6 +10,7 @@ file says when re-recording is right and when it hides the bug).
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -23,13 +24,14 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from policies.library import load_library
 from tests.codec_keys import codec_converter
 from tests.replay.record import MANIFEST, RECORD_COMMAND
-from workflows.ticket import TicketWorkflow
+from workflows.ticket import LEAN_TURNS, TicketWorkflow
 from workflows.ticket_models import TicketStart
 from workflows.worker import WORKFLOWS, workflow_runner
 
 HERE = Path(__file__).parent
 HISTORIES = HERE / "histories"
 README = "tests/replay/README.md"
+BEFORE_LEAN = f"before-{LEAN_TURNS}/{MANIFEST}"
 
 
 def _manifests() -> list[Path]:
@@ -182,3 +184,24 @@ async def test_an_unguarded_change_fails_replay_and_a_patched_one_passes() -> No
     )
     result = await guarded.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, result.replay_failure
+
+
+def _patch_ids(path: Path) -> set[str]:
+    """The `workflow.patched` ids a recorded history took (its `core_patch` markers)."""
+    found = set()
+    for event in json.loads(path.read_text(encoding="utf-8"))["events"]:
+        marker = event.get("markerRecordedEventAttributes")
+        if marker and marker["markerName"] == "core_patch":
+            data = marker["details"]["patch-data"]["payloads"][0]["data"]
+            found.add(json.loads(base64.b64decode(data))["id"])
+    return found
+
+
+def test_the_recordings_replay_both_sides_of_lean_turns() -> None:
+    """The current recording's tickets took `lean-turns` (one local activity per message,
+    the kept silence timer); the one kept from before it did not, so the replay tests above
+    run both branches."""
+    for manifest, took in ((HISTORIES / MANIFEST, True), (HISTORIES / BEFORE_LEAN, False)):
+        for name, entry in _entries(manifest).items():
+            if entry["workflow_type"] == "TicketWorkflow" and entry["run"].startswith("1/"):
+                assert (LEAN_TURNS in _patch_ids(manifest.parent / name)) is took, name

@@ -13,7 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from sandbox.credentials import SANDBOX_OPENAI_API_KEY
-from tests.history_events import local_activities
+from tests.history_events import readings, routes
 from tests.sandbox_fixtures import SandboxControl
 from tests.workflows.signalled_tickets import open_ticket, write
 from ticketflow.settings import Settings
@@ -68,7 +68,7 @@ async def test_an_unclear_answer_is_understood_by_the_model(
         "about my package",
         UNCLEAR_ANSWER,
     ]
-    assert (await local_activities(handle)).count("route_ticket") == 2
+    assert routes(await readings(handle, env.client.data_converter)) == ["ambiguous", "model"]
 
 
 async def test_without_the_model_the_same_answer_gets_the_menu(

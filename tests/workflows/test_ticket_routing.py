@@ -16,11 +16,10 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from api.services.tickets import TicketService
 from policies.library import load_library
-from tests.history_events import local_activities, patches
+from tests.history_events import local_activities, patches, readings, routes
 from tests.workflows.signalled_tickets import open_ticket, write
 from ticketflow.settings import Settings
-from workflows.ticket import ONE_MARKER_FOR_EARLIER_PATCHES, TicketWorkflow
-from workflows.ticket_measures import MEASURES_OUTCOMES
+from workflows.ticket import LEAN_TURNS, TicketWorkflow
 from workflows.ticket_models import TicketStart
 from workflows.worker import WORKFLOWS, workflow_runner
 
@@ -37,11 +36,15 @@ async def test_the_starts_policy_is_entered_without_routing_again(
     assert (await handle.query(TicketWorkflow.state)).policy_id == "skip_next_shipment"
     ran = await local_activities(handle)
     assert "route_ticket" not in ran
-    assert ran.count("enter_policy") == 1  # loads the plan (and any experiment variant)
-    # Decided at the start of the run: one marker stands for the five earlier patches
-    # (FIRST_TURN_TAKES_STARTS_POLICY, POLICY_VERSION_FROM_START, CUSTOMER_KEY_PATCH,
-    # ROUTING_ASKS_BETWEEN_TWO, REPLIES_BY_MEANING), which older histories record one by one.
-    assert await patches(handle) == [ONE_MARKER_FOR_EARLIER_PATCHES, MEASURES_OUTCOMES]
+    # One local activity read the message and loaded the start's plan (and any
+    # experiment variant), without routing.
+    read = await readings(handle, env.client.data_converter)
+    assert routes(read) == ["policy_id"]
+    assert read[0].entered is not None and read[0].entered.plan.id == "skip_next_shipment"
+    # Decided at the start of the run: one marker stands for every earlier patch
+    # (the five of ONE_MARKER_FOR_EARLIER_PATCHES and MEASURES_OUTCOMES), which older
+    # histories record one by one.
+    assert await patches(handle) == [LEAN_TURNS]
     history = await handle.fetch_history()
     for runner in (SandboxedWorkflowRunner(), workflow_runner()):
         replayer = Replayer(
@@ -57,7 +60,7 @@ async def test_a_start_without_a_policy_is_routed_by_the_workflow(
     handle = await open_ticket(env, task_queue)
     await write(env, handle, "m1", FIRST_MESSAGE)
     assert (await handle.query(TicketWorkflow.state)).policy_id == "skip_next_shipment"
-    assert (await local_activities(handle)).count("route_ticket") == 1
+    assert routes(await readings(handle, env.client.data_converter)) == ["meaning"]
 
 
 async def test_a_policy_the_library_lacks_is_routed_by_the_workflow(
@@ -68,8 +71,7 @@ async def test_a_policy_the_library_lacks_is_routed_by_the_workflow(
     transcript = await write(env, handle, "m1", FIRST_MESSAGE)
     assert transcript[-1].role == "bot"
     assert (await handle.query(TicketWorkflow.state)).policy_id == "skip_next_shipment"
-    ran = await local_activities(handle)
-    assert ran.index("enter_policy") < ran.index("route_ticket")
+    assert routes(await readings(handle, env.client.data_converter)) == ["meaning"]
 
 
 #: Fits "a parcel that hasn't arrived" and "a parcel that arrived damaged" about equally.
@@ -94,7 +96,7 @@ async def test_two_close_policies_get_one_question_and_words_of_either_answer_it
     handle = await _asked_between_two(env, task_queue)
     await write(env, handle, "m2", "it still hasnt shown up, tracking is stuck")
     assert (await handle.query(TicketWorkflow.state)).policy_id == "shipment_not_received"
-    assert ONE_MARKER_FOR_EARLIER_PATCHES in await patches(handle)  # asks between two
+    assert LEAN_TURNS in await patches(handle)  # asks between two
 
 
 async def test_a_number_answers_the_question(
@@ -152,5 +154,5 @@ async def test_the_apis_routing_hands_the_second_request_to_the_workflow(
     start = routed.start.model_dump(exclude={"helpdesk", "external_id"})
     handle = await open_ticket(env, task_queue, **start)
     transcript = await write(env, handle, "m1", opening)
-    assert "route_ticket" not in await local_activities(handle)
+    assert routes(await readings(handle, env.client.data_converter)) == ["policy_id"]
     assert "getting your money back" in transcript[-1].text

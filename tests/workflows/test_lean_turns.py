@@ -1,0 +1,134 @@
+"""What a turn costs a new ticket's history (issue 18, patch `lean-turns`): one local
+activity per customer message (`read_message`: reading it, and routing and entering the
+policy when the ticket routes it), one patch marker, at most one search-attribute upsert per
+turn, and one silence timer for the whole conversation instead of one started and cancelled
+per turn, while the reminder still comes a day after the customer's *last* message; the
+outcome row is written by a local activity when the ticket ends.
+
+Read from real runs on the time-skipping server; the runs' histories replay.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+from tests.history_events import local_activities, patches, readings, routes
+from tests.sandbox_fixtures import SandboxControl
+from tests.workflows.signalled_tickets import write
+from workflows import search_attributes as sa
+from workflows.ticket import LEAN_TURNS, TicketWorkflow
+from workflows.ticket_models import (
+    Customer,
+    CustomerMessage,
+    TicketStart,
+    TicketStatus,
+    ticket_workflow_id,
+)
+from workflows.worker import WORKFLOWS, workflow_runner
+
+RETENTION = "cancel_order_retention_bigcommerce_kustomer"
+ALEX = Customer(email="alex@example.com", name="Alex")
+
+
+async def _events(handle: WorkflowHandle) -> Counter[str]:
+    return Counter(
+        [
+            EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")
+            async for event in handle.fetch_history_events()
+        ]
+    )
+
+
+async def _opened_with(
+    env: WorkflowEnvironment, task_queue: str, text: str, **start: object
+) -> WorkflowHandle:
+    """As the API and the webhooks start a ticket: its first message with the start."""
+    external_id = uuid.uuid4().hex[:8]
+    handle = await env.client.start_workflow(
+        TicketWorkflow.run,
+        TicketStart(helpdesk="web", external_id=external_id, **start),  # type: ignore[arg-type]
+        id=ticket_workflow_id("web", external_id),
+        task_queue=task_queue,
+        start_signal="customer_message",
+        start_signal_args=[CustomerMessage(message_id="m1", text=text)],
+    )
+    await env.sleep(timedelta(seconds=5))
+    return handle
+
+
+async def _replays(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
+    history = await handle.fetch_history()
+    for runner in (SandboxedWorkflowRunner(), workflow_runner()):
+        replayer = Replayer(
+            workflows=WORKFLOWS, data_converter=env.client.data_converter, workflow_runner=runner
+        )
+        await replayer.replay_workflow(history)
+
+
+async def test_each_message_is_one_local_activity_and_a_turn_one_upsert_at_most(
+    own_time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    skipping_worker: Worker,
+    sandbox: SandboxControl,
+) -> None:
+    env = own_time_skipping_env
+    handle = await _opened_with(env, task_queue, "hello", customer=ALEX)  # the menu
+    await write(env, handle, "m2", "1")  # cancel order: asks the order number
+    transcript = await write(env, handle, "m3", "5001")  # the order, then the offers
+    assert "options we can offer" in transcript[-1].text, transcript[-1].text
+    state = await handle.query(TicketWorkflow.state)
+    assert (state.policy_id, state.waiting_for) == (RETENTION, "customer:choice")
+
+    assert await local_activities(handle) == ["read_message"] * 3
+    assert routes(await readings(handle, env.client.data_converter)) == ["none", "menu"]
+    assert await patches(handle) == [LEAN_TURNS]
+    events = await _events(handle)
+    # The patch marker's TemporalChangeVersion, then one per turn that changed the index:
+    # the first (status, helpdesk, ticket type, CustomerKey), the second (the policy).
+    assert events["UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"] == 3
+    assert (events["TIMER_STARTED"], events["TIMER_CANCELED"]) == (1, 0)
+    indexed = (await handle.describe()).typed_search_attributes
+    assert indexed.get(sa.TICKET_STATUS) == TicketStatus.WAITING_CUSTOMER.value
+    assert (indexed.get(sa.HELPDESK), indexed.get(sa.POLICY_ID)) == ("web", RETENTION)
+    assert indexed.get(sa.TICKET_TYPE) == "Cancel order"
+    key = indexed.get(sa.CUSTOMER_KEY)
+    assert key and "alex" not in key and len(key) == 64
+    await _replays(env, handle)
+    # Ended here (its timers must not fire in the next test, whose worker is another): the
+    # outcome row is a local activity in the ending's workflow task, not one more task.
+    await handle.signal(TicketWorkflow.close)
+    await handle.result()
+    assert (await local_activities(handle))[-1] == "record_outcome"
+    assert (await _events(handle))["ACTIVITY_TASK_SCHEDULED"] == 1  # the order's details
+    await _replays(env, handle)
+
+
+async def test_the_reminder_counts_from_the_last_message_on_the_kept_timer(
+    own_time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    skipping_worker: Worker,
+    sandbox: SandboxControl,
+) -> None:
+    env = own_time_skipping_env
+    handle = await _opened_with(env, task_queue, "Please skip my next shipment")
+    await env.sleep(timedelta(hours=20))
+    await write(env, handle, "m2", "hmm, let me look for it")  # the email ask, again
+    # The first turn's timer fires a day after m1: not yet a day after m2, so no reminder.
+    await env.sleep(timedelta(hours=6))
+    said = [e.text for e in await handle.query(TicketWorkflow.transcript)]
+    assert not any("still there" in text for text in said), said
+    await env.sleep(timedelta(hours=19))  # a day and a bit after m2
+    said = [e.text for e in await handle.query(TicketWorkflow.transcript)]
+    assert sum("Just checking in" in text for text in said) == 1, said
+    assert (await handle.query(TicketWorkflow.state)).status == TicketStatus.WAITING_CUSTOMER
+    events = await _events(handle)
+    assert events["TIMER_CANCELED"] == 0
+    await _replays(env, handle)
