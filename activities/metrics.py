@@ -25,6 +25,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from temporalio import activity
 from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
+from activities.message_reading import READ_MESSAGE, MessageRead, ReadMessageRequest
 from activities.platforms.base import PlatformError, PlatformRateLimited, PlatformUnavailable
 from activities.tools import INTERNAL_NOTE
 from activities.understanding import UNDERSTAND_REPLY, UnderstandRequest, reply_confidence
@@ -89,21 +90,26 @@ def tool_result(error: BaseException | None) -> str:
 TOOL_ACTIVITIES = frozenset({*CATALOG, INTERNAL_NOTE})
 
 
+def _observe_confidence(request: UnderstandRequest, reply: Reply) -> None:
+    confidence = reply_confidence(request, reply)
+    if confidence is not None:
+        UNDERSTANDING_CONFIDENCE.observe(confidence)
+
+
 class _CountActivities(ActivityInboundInterceptor):
     async def execute_activity(self, input: ExecuteActivityInput) -> Any:
         name = activity.info().activity_type
         if name in TOOL_ACTIVITIES:
             return await self._tool_call(name, input)
         result = await self.next.execute_activity(input)
-        if name == UNDERSTAND_REPLY and isinstance(result, Reply):
-            request = input.args[0] if input.args else None
-            confidence = (
-                reply_confidence(request, result)
-                if isinstance(request, UnderstandRequest)
-                else None
-            )
-            if confidence is not None:
-                UNDERSTANDING_CONFIDENCE.observe(confidence)
+        request = input.args[0] if input.args else None
+        if name == READ_MESSAGE and isinstance(result, MessageRead):
+            # The reading inside the one local activity per message (lean-turns).
+            if isinstance(request, ReadMessageRequest):
+                _observe_confidence(request.understand, result.reply)
+        elif name == UNDERSTAND_REPLY and isinstance(result, Reply):
+            if isinstance(request, UnderstandRequest):
+                _observe_confidence(request, result)
         return result
 
     async def _tool_call(self, name: str, input: ExecuteActivityInput) -> Any:
