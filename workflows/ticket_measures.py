@@ -11,6 +11,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
+from temporalio.exceptions import TimeoutError as TemporalTimeout
 
 with workflow.unsafe.imports_passed_through():
     from activities.outcomes import (
@@ -156,7 +157,10 @@ class TicketMeasures:
                     retry_policy=RetryPolicy(maximum_attempts=1),
                 )
                 return
-            except ActivityError:  # the write is idempotent: a late first try is harmless
+            # A local activity that timed out resolves as ActivityError when it runs, but as
+            # the bare timeout failure when its marker is replayed: both take the fallback.
+            # The write is idempotent: a late first try is harmless.
+            except (ActivityError, TemporalTimeout):
                 workflow.logger.warning("could not record the outcome at once; retrying")
         try:
             await workflow.execute_activity(

@@ -10,21 +10,32 @@ Read from real runs on the time-skipping server; the runs' histories replay.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import uuid
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
+from sqlalchemy import Engine
+from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.outcomes import TicketOutcomeRow
+from activities.policy_store import PolicyActivities
+from activities.policy_versions import PolicyVersions
+from api.db import open_database
 from tests.history_events import local_activities, patches, readings, routes
 from tests.sandbox_fixtures import SandboxControl
 from tests.workflows.signalled_tickets import write
+from ticketflow.settings import Settings
 from workflows import search_attributes as sa
 from workflows.ticket import LEAN_TURNS, TicketWorkflow
+from workflows.ticket_measures import LOCAL_RECORD_TIMEOUT
 from workflows.ticket_models import (
     Customer,
     CustomerMessage,
@@ -32,7 +43,7 @@ from workflows.ticket_models import (
     TicketStatus,
     ticket_workflow_id,
 )
-from workflows.worker import WORKFLOWS, workflow_runner
+from workflows.worker import WORKFLOWS, ticket_activities, workflow_runner
 
 RETENTION = "cancel_order_retention_bigcommerce_kustomer"
 ALEX = Customer(email="alex@example.com", name="Alex")
@@ -132,3 +143,51 @@ async def test_the_reminder_counts_from_the_last_message_on_the_kept_timer(
     events = await _events(handle)
     assert events["TIMER_CANCELED"] == 0
     await _replays(env, handle)
+
+
+async def test_an_outcome_row_the_store_cannot_take_at_once_is_written_by_the_retrying_activity(
+    own_time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    sandbox_settings: Settings,
+    tmp_path: Path,
+    sandbox: SandboxControl,
+) -> None:
+    # The app database is locked for writing (another writer mid-transaction) when the
+    # ticket ends: the local write gives up after its few seconds, the regular activity
+    # takes over, and the row is there once the lock is gone; the ticket still completes.
+    env = own_time_skipping_env
+    engine = open_database(f"sqlite:///{tmp_path / 'app.db'}")
+    policies = PolicyActivities(versions=PolicyVersions(engine))
+    worker = Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ticket_activities(sandbox_settings, policies=policies),
+        workflow_runner=workflow_runner(),
+    )
+    async with worker:
+        handle = await _opened_with(env, task_queue, "hello", customer=ALEX)  # the menu
+        blocker = sqlite3.connect(tmp_path / "app.db", timeout=1)
+        blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
+        try:
+            await handle.signal(TicketWorkflow.close)
+            await asyncio.sleep(LOCAL_RECORD_TIMEOUT.total_seconds() + 2)
+            assert not await _row_written(engine, handle.id)
+        finally:
+            blocker.rollback()
+            blocker.close()
+        outcome = await asyncio.wait_for(handle.result(), timeout=60)
+    assert outcome.status == TicketStatus.RESOLVED  # what an agent's close gives
+    assert await _row_written(engine, handle.id)
+    events = await _events(handle)
+    assert events["ACTIVITY_TASK_COMPLETED"] == 1  # the regular record_outcome, after the lock
+    assert (await local_activities(handle))[-1] == "record_outcome"  # the local try, failed
+    await _replays(env, handle)
+
+
+async def _row_written(engine: Engine, ticket_id: str) -> bool:
+    def read() -> bool:
+        with Session(engine) as session:
+            return session.get(TicketOutcomeRow, ticket_id) is not None
+
+    return await asyncio.to_thread(read)
