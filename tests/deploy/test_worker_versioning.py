@@ -15,7 +15,7 @@ from temporalio.api.workflowservice.v1 import (
 )
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from ticketflow.settings import Settings
@@ -55,11 +55,23 @@ async def _make_current(client: Client, deployment: str, build_id: str) -> None:
         await asyncio.sleep(0.1)
     else:
         raise AssertionError(f"version {build_id} of {deployment} never registered")
-    await client.workflow_service.set_worker_deployment_current_version(
-        SetWorkerDeploymentCurrentVersionRequest(
-            namespace=client.namespace, deployment_name=deployment, build_id=build_id
-        )
-    )
+    # The server runs this as an update of its deployment workflow; on a busy machine it
+    # can answer "cancelled" or "deadline exceeded", and the operator runs it again.
+    for attempt in range(10):
+        try:
+            await client.workflow_service.set_worker_deployment_current_version(
+                SetWorkerDeploymentCurrentVersionRequest(
+                    namespace=client.namespace, deployment_name=deployment, build_id=build_id
+                )
+            )
+            return
+        except RPCError as err:
+            if err.status not in _TRY_AGAIN or attempt == 9:
+                raise
+            await asyncio.sleep(0.5)
+
+
+_TRY_AGAIN = {RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.UNAVAILABLE}
 
 
 @pytest.mark.parametrize(
