@@ -12,7 +12,6 @@ costs the follow-up's history three events in all, not five a look.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -62,73 +61,6 @@ def _status(claim: Claim) -> ClaimStatus:
     )
 
 
-class ClaimReads:
-    """Looks that arrive together share the carrier's claim list: one ``GET /claims`` page
-    answers up to 100 of them where each would be a request of its own (the follow-ups of
-    claims filed close together look at the same moments). Every look is answered by a read
-    that started after it asked; a few looks at once, or claims the walk did not reach, are
-    read one request each."""
-
-    #: Fewer looks waiting than this: one request each (a walk reads every page).
-    BATCH_FROM = 8
-    PAGE_SIZE = 100
-    #: A walk stops after this many pages (claims older than that are read one by one).
-    MAX_PAGES = 30
-
-    def __init__(self, easypost: EasyPostConnector) -> None:
-        self.easypost = easypost
-        self._waiting: dict[str, list[asyncio.Future[Claim]]] = {}
-        self._reader: asyncio.Task[None] | None = None
-
-    async def read(self, claim_id: str) -> Claim:
-        future: asyncio.Future[Claim] = asyncio.get_running_loop().create_future()
-        self._waiting.setdefault(claim_id, []).append(future)
-        if self._reader is None or self._reader.done():
-            self._reader = asyncio.create_task(self._read_waiting())
-        return await future
-
-    async def _read_waiting(self) -> None:
-        await asyncio.sleep(0)  # the looks that arrived together join this read
-        while self._waiting:
-            waiting, self._waiting = self._waiting, {}
-            try:
-                answers = await self._answers(list(waiting))
-            except Exception as err:  # every waiting look hears it
-                answers = dict.fromkeys(waiting, err)
-            for claim_id, futures in waiting.items():
-                answer = answers[claim_id]
-                for future in futures:
-                    if future.done():
-                        continue  # that look gave up (its attempt timed out)
-                    if isinstance(answer, BaseException):
-                        future.set_exception(answer)
-                    else:
-                        future.set_result(answer)
-
-    async def _answers(self, claim_ids: list[str]) -> dict[str, Claim | BaseException]:
-        wanted = set(claim_ids)
-        found: dict[str, Claim | BaseException] = {}
-        if len(wanted) >= self.BATCH_FROM:
-            before: str | None = None
-            try:
-                for _ in range(self.MAX_PAGES):
-                    page, more = await self.easypost.list_claims(
-                        page_size=self.PAGE_SIZE, before_id=before
-                    )
-                    found.update((c.id, c) for c in page if c.id in wanted)
-                    if not more or not page or len(found) == len(wanted):
-                        break
-                    before = page[-1].id
-            except PlatformError:
-                pass  # the rest are asked one by one
-        rest = [claim_id for claim_id in claim_ids if claim_id not in found]
-        one_by_one = await asyncio.gather(
-            *(self.easypost.get_claim(claim_id) for claim_id in rest), return_exceptions=True
-        )
-        found.update(zip(rest, one_by_one, strict=True))
-        return found
-
-
 def _until_next_look(began: float) -> timedelta | None:
     """The retry interval less what this look took: the next look falls one interval after
     this one was due, not after it answered, so the looks keep to the follow-up's slot
@@ -147,7 +79,6 @@ class ClaimActivities:
 
     def __init__(self, easypost: EasyPostConnector) -> None:
         self.easypost = easypost
-        self.reads = ClaimReads(easypost)
 
     @activity.defn(name="get_carrier_claim")
     @named_errors
@@ -161,7 +92,7 @@ class ClaimActivities:
         fails retryably so the next retry is the next look. A 4xx fails for good."""
         began = time.monotonic()
         try:
-            claim = _status(await self.reads.read(watch.claim_id))
+            claim = _status(await self.easypost.get_claim(watch.claim_id))
         except PlatformError as err:
             if err.non_retryable:
                 raise

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -12,7 +11,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pydantic import SecretStr
 
-from activities.claims import ClaimReads
 from activities.platforms.base import (
     NotFound,
     PlatformAuthError,
@@ -304,23 +302,6 @@ async def test_claim_list_pages_on_with_before_id(
         page, more = await easypost.list_claims(page_size=2, before_id=seen[-1])
         seen += [c.id for c in page]
     assert len(seen) == len(set(seen)) and set(ids) <= set(seen)
-
-
-async def test_looks_that_arrive_together_share_list_requests(
-    easypost: EasyPostConnector, sandbox: SandboxControl
-) -> None:
-    """30 follow-ups looking at once: the carrier answers them from a few list pages, each
-    look gets its own claim, and a claim the list does not have is still read (404)."""
-    ids = [await _file_theft_claim(easypost, n) for n in range(30)]
-    before = len(sandbox.requests("easypost", "GET"))
-    reads = ClaimReads(easypost)
-    claims = await asyncio.gather(*(reads.read(i) for i in ids))
-    assert [c.id for c in claims] == ids and all(c.status == "submitted" for c in claims)
-    gets = sandbox.requests("easypost", "GET")[before:]
-    assert 1 <= len(gets) <= 3, [g["path"] for g in gets]
-    assert all(g["path"].endswith("/claims") for g in gets)
-    with pytest.raises(NotFound):
-        await reads.read("clm_nosuchclaim")
 
 
 async def _file_theft_claim(easypost: EasyPostConnector, n: int) -> str:
