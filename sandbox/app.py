@@ -115,6 +115,9 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     app.state.faults = Faults(config.fault_seed)
     app.state.requests = RequestLog()
     app.state.webhook_tasks = set()
+    #: Counts resets: a request that arrived before the latest reset belongs to the world
+    #: before it (an earlier test's client that gave up during injected latency).
+    app.state.generation = 0
     webhook_lock = asyncio.Lock()
 
     async def deliver_webhooks() -> None:
@@ -128,8 +131,13 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
         body = await request.body() if logged else b""
         response: Response
         if platform in loaded:
+            arrived_in = app.state.generation
             latency, status, retry_after = app.state.faults.decide(platform)
             await sleep_for_latency(latency)
+            if app.state.generation != arrived_in:
+                # The sandbox was reset while this request waited: it must not read or write
+                # the new seed, take the next test's scripted answers or enter its log.
+                return fault_response(loaded[platform], 503, None, request.url.path)
             app.state.faults.record(platform, latency=latency, status=status)
             if status is not None:
                 response = fault_response(loaded[platform], status, retry_after, request.url.path)
@@ -176,6 +184,7 @@ def create_app(config: SandboxConfig | None = None) -> FastAPI:
     @app.post("/_sandbox/reset", tags=["sandbox"])
     async def reset() -> dict[str, Any]:
         """Reseed every platform, rewind the clock, clear all faults and their counts."""
+        app.state.generation += 1
         reseed(engine, loaded, targets)
         app.state.faults.reset()
         app.state.requests.clear()

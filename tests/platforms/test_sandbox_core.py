@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
+import httpx
+import pytest
 from sqlmodel import SQLModel
 
 import api.db  # noqa: F401  (registers the app's tables on SQLModel.metadata)
 from sandbox.app import load_modules
 from sandbox.config import PLATFORM_MODULES
 from sandbox.core import SANDBOX_METADATA, OutgoingWebhook
-from sandbox.credentials import SANDBOX_BIGCOMMERCE_STORE_HASH, SANDBOX_BIGCOMMERCE_TOKEN
+from sandbox.credentials import (
+    SANDBOX_BIGCOMMERCE_STORE_HASH,
+    SANDBOX_BIGCOMMERCE_TOKEN,
+    SANDBOX_OPENAI_API_KEY,
+)
 from tests.sandbox_fixtures import SandboxControl
 
 
@@ -93,6 +100,28 @@ def test_served_rate_limits_stop_when_the_burst_is_spent(sandbox: SandboxControl
     assert configured["bigcommerce"]["error_status"] == 500
     everything = sandbox.client.get("/_sandbox/faults/served").json()
     assert everything["bigcommerce"] == served and everything["zendesk"]["requests"] == 0
+
+
+def test_a_request_still_delayed_at_a_reset_does_not_reach_the_next_test(
+    sandbox: SandboxControl, sandbox_url: str
+) -> None:
+    """A client that gave up during injected latency leaves its request in the sandbox; once
+    the sandbox is reset (the next test), that request must not take the next test's
+    scripted answer, write to the new seed or show in its request log."""
+    sandbox.fault("openai", latency_ms=1500)
+    completion = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    auth = {"Authorization": f"Bearer {SANDBOX_OPENAI_API_KEY}"}
+    with httpx.Client(base_url=sandbox_url, timeout=0.2) as impatient:
+        with pytest.raises(httpx.TimeoutException):
+            impatient.post("/openai/v1/chat/completions", json=completion, headers=auth)
+    sandbox.reset()
+    sandbox.client.post(
+        "/openai/_sandbox/answers", json={"answers": [{"content": "for the next test"}]}
+    ).raise_for_status()
+    time.sleep(2.0)  # the abandoned request has woken up by now
+    assert sandbox.requests("openai") == []
+    queued = sandbox.client.get("/openai/_sandbox/answers").json()["answers"]
+    assert [a["content"] for a in queued] == ["for the next test"]
 
 
 def test_sandbox_tables_are_apart_from_the_app_tables() -> None:
