@@ -18,13 +18,12 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.message_reading import MessageRead
     from policies.plan import AskNode, OfferNode
     from workflows import search_attributes as sa
-    from workflows.activity_options import LOCAL_RETRY, LOCAL_TIMEOUT
+    from workflows.activity_options import LOCAL_ACTIVITY_FAILED, LOCAL_RETRY, LOCAL_TIMEOUT
     from workflows.claim import parse_duration
     from workflows.claim_models import ClaimProgress
     from workflows.interpreter import Reply, Started
@@ -218,7 +217,7 @@ class TicketWorkflow:
                 start_to_close_timeout=LOCAL_TIMEOUT,
                 retry_policy=LOCAL_RETRY,
             )
-        except ActivityError:
+        except LOCAL_ACTIVITY_FAILED:
             workflow.logger.warning("could not compute the CustomerKey; retrying later")
             return
         self._keyed(key)
