@@ -8,7 +8,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
-    from workflows.activity_options import LOCAL_ACTIVITY_FAILED, LOCAL_RETRY, LOCAL_TIMEOUT
+    from workflows.activity_options import LOCAL_ACTIVITY_TIMED_OUT, LOCAL_RETRY, LOCAL_TIMEOUT
     from workflows.ticket_models import TicketMemory, TicketStart
     from workflows.ticket_status import SearchIndex
 
@@ -39,7 +39,7 @@ class CustomerKeyIndex:
                 start_to_close_timeout=LOCAL_TIMEOUT,
                 retry_policy=LOCAL_RETRY,
             )
-        except LOCAL_ACTIVITY_FAILED:
+        except LOCAL_ACTIVITY_TIMED_OUT:
             workflow.logger.warning("could not compute the CustomerKey; retrying later")
             return
         self.keyed(key)

@@ -17,7 +17,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 from sqlmodel import Session
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
@@ -185,6 +185,47 @@ async def test_an_outcome_row_the_store_cannot_take_at_once_is_written_by_the_re
     events = await _events(handle)
     assert events["ACTIVITY_TASK_COMPLETED"] == 1  # the regular record_outcome, after the lock
     assert (await local_activities(handle))[-1] == "record_outcome"  # the local try, failed
+    await _replays(env, handle)
+
+
+async def test_an_outcome_row_the_store_refuses_at_once_is_written_by_the_retrying_activity(
+    own_time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    sandbox_settings: Settings,
+    tmp_path: Path,
+    sandbox: SandboxControl,
+) -> None:
+    # The app database refuses the write at once when the ticket ends (as a database that
+    # refuses connections would; here a locked SQLite that does not wait): the local write
+    # fails with its own error, not a timeout, and the regular activity still takes over.
+    env = own_time_skipping_env
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    open_database(url)  # the schema
+    impatient = create_engine(url, connect_args={"check_same_thread": False, "timeout": 0})
+    policies = PolicyActivities(versions=PolicyVersions(impatient))
+    worker = Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ticket_activities(sandbox_settings, policies=policies),
+        workflow_runner=workflow_runner(),
+    )
+    async with worker:
+        handle = await _opened_with(env, task_queue, "hello", customer=ALEX)  # the menu
+        blocker = sqlite3.connect(tmp_path / "app.db", timeout=1)
+        blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
+        try:
+            await handle.signal(TicketWorkflow.close)
+            await asyncio.sleep(2)
+            assert not await _row_written(impatient, handle.id)
+        finally:
+            blocker.rollback()
+            blocker.close()
+        outcome = await asyncio.wait_for(handle.result(), timeout=60)
+    assert outcome.status == TicketStatus.RESOLVED
+    assert await _row_written(impatient, handle.id)
+    assert (await local_activities(handle))[-1] == "record_outcome"  # the local try, failed
+    assert (await _events(handle))["ACTIVITY_TASK_COMPLETED"] == 1  # the regular one
     await _replays(env, handle)
 
 
