@@ -11,6 +11,8 @@ from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+from temporalio.exceptions import TimeoutError as TemporalTimeout
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
@@ -39,6 +41,11 @@ TOOL_TIMEOUT = timedelta(seconds=30)
 TOOL_GIVE_UP = timedelta(minutes=10)
 LOCAL_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=["ValidationError"])
 LOCAL_TIMEOUT = timedelta(seconds=10)
+#: What a local activity that timed out raises, to catch where the ticket carries on
+#: without it: ActivityError when it runs, but the bare timeout failure when its marker is
+#: replayed (catching only the first fails the workflow on replay). A local activity that
+#: raised its own error raises that ApplicationError, live and replayed alike.
+LOCAL_ACTIVITY_TIMED_OUT = (ActivityError, TemporalTimeout)
 
 
 async def platform_activity(

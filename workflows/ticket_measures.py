@@ -10,8 +10,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
-from temporalio.exceptions import TimeoutError as TemporalTimeout
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.outcomes import (
@@ -21,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
         money_of,
     )
     from policies.plan import Plan
+    from workflows.activity_options import LOCAL_ACTIVITY_TIMED_OUT
     from workflows.claim import parse_duration
     from workflows.ticket_helpdesk import HelpdeskIO
     from workflows.ticket_models import TicketMemory, TicketStart
@@ -157,10 +157,9 @@ class TicketMeasures:
                     retry_policy=RetryPolicy(maximum_attempts=1),
                 )
                 return
-            # A local activity that timed out resolves as ActivityError when it runs, but as
-            # the bare timeout failure when its marker is replayed: both take the fallback.
-            # The write is idempotent: a late first try is harmless.
-            except (ActivityError, TemporalTimeout):
+            # Timed out (live or replayed) or refused by the store: the regular activity
+            # retries. The write is idempotent: a late first try is harmless.
+            except (*LOCAL_ACTIVITY_TIMED_OUT, ApplicationError):
                 workflow.logger.warning("could not record the outcome at once; retrying")
         try:
             await workflow.execute_activity(

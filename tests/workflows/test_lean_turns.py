@@ -17,21 +17,24 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, create_engine
 from sqlmodel import Session
+from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
+from activities.customer_key import ACTIVITY_NAME as CUSTOMER_KEY
+from activities.customer_key import CustomerKeys
 from activities.outcomes import TicketOutcomeRow
 from activities.policy_store import PolicyActivities
 from activities.policy_versions import PolicyVersions
 from api.db import open_database
 from tests.history_events import local_activities, patches, readings, routes
 from tests.sandbox_fixtures import SandboxControl
-from tests.workflows.signalled_tickets import write
+from tests.workflows.signalled_tickets import open_ticket, write
 from ticketflow.settings import Settings
 from workflows import search_attributes as sa
 from workflows.ticket import LEAN_TURNS, TicketWorkflow
@@ -185,9 +188,100 @@ async def test_an_outcome_row_the_store_cannot_take_at_once_is_written_by_the_re
     await _replays(env, handle)
 
 
+async def test_an_outcome_row_the_store_refuses_at_once_is_written_by_the_retrying_activity(
+    own_time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    sandbox_settings: Settings,
+    tmp_path: Path,
+    sandbox: SandboxControl,
+) -> None:
+    # The app database refuses the write at once when the ticket ends (as a database that
+    # refuses connections would; here a locked SQLite that does not wait): the local write
+    # fails with its own error, not a timeout, and the regular activity still takes over.
+    env = own_time_skipping_env
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    open_database(url)  # the schema
+    impatient = create_engine(url, connect_args={"check_same_thread": False, "timeout": 0})
+    policies = PolicyActivities(versions=PolicyVersions(impatient))
+    worker = Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ticket_activities(sandbox_settings, policies=policies),
+        workflow_runner=workflow_runner(),
+    )
+    async with worker:
+        handle = await _opened_with(env, task_queue, "hello", customer=ALEX)  # the menu
+        blocker = sqlite3.connect(tmp_path / "app.db", timeout=1)
+        blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
+        try:
+            await handle.signal(TicketWorkflow.close)
+            await asyncio.sleep(2)
+            assert not await _row_written(impatient, handle.id)
+        finally:
+            blocker.rollback()
+            blocker.close()
+        outcome = await asyncio.wait_for(handle.result(), timeout=60)
+    assert outcome.status == TicketStatus.RESOLVED
+    assert await _row_written(impatient, handle.id)
+    assert (await local_activities(handle))[-1] == "record_outcome"  # the local try, failed
+    assert (await _events(handle))["ACTIVITY_TASK_COMPLETED"] == 1  # the regular one
+    await _replays(env, handle)
+
+
 async def _row_written(engine: Engine, ticket_id: str) -> bool:
     def read() -> bool:
         with Session(engine) as session:
             return session.get(TicketOutcomeRow, ticket_id) is not None
 
     return await asyncio.to_thread(read)
+
+
+class _StuckKeys(CustomerKeys):
+    """The `customer_key` local activity hangs past its timeout until `released` (a worker
+    starved of CPU, say); `read_message` hashes in process and is not held up."""
+
+    def __init__(self, secret: bytes) -> None:
+        super().__init__(secret)
+        self.released = asyncio.Event()
+
+    @activity.defn(name=CUSTOMER_KEY)
+    async def customer_key(self, email: str) -> str:
+        await self.released.wait()
+        return self.key(email)
+
+
+async def test_a_customer_key_that_timed_out_is_taken_at_the_next_message(
+    own_time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    sandbox_settings: Settings,
+    sandbox: SandboxControl,
+) -> None:
+    # A ticket opened with the customer's email and no message yet keys it at once, by the
+    # `customer_key` local activity; that times out on every try, the ticket waits unkeyed
+    # and the customer's first message keys it. The history replays: the timed-out local
+    # activity resolves as another failure on replay than live.
+    env = own_time_skipping_env
+    keys = _StuckKeys.from_settings(sandbox_settings)
+    worker = Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ticket_activities(sandbox_settings, customer_keys=keys),
+        workflow_runner=workflow_runner(),
+    )
+    async with worker:
+        handle = await open_ticket(env, task_queue, customer=ALEX)
+        async with asyncio.timeout(180):  # five tries of ten seconds, and their backoff
+            while CUSTOMER_KEY not in await local_activities(handle):  # noqa: ASYNC110
+                await asyncio.sleep(2)  # the marker of the tries given up
+        keys.released.set()
+        indexed = (await handle.describe()).typed_search_attributes
+        assert indexed.get(sa.CUSTOMER_KEY) is None
+        assert (await handle.query(TicketWorkflow.state)).waiting_for == "customer"
+        await write(env, handle, "m1", "hello")
+        indexed = (await handle.describe()).typed_search_attributes
+        assert indexed.get(sa.CUSTOMER_KEY) == keys.key(ALEX.email or "")
+        await handle.signal(TicketWorkflow.close)
+        await handle.result()
+    await _replays(env, handle)
