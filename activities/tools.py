@@ -21,6 +21,7 @@ from pydantic import BaseModel, SerializeAsAny
 from temporalio import activity
 
 from activities.language_model import LanguageModel
+from activities.liveness import heartbeating
 from activities.platforms.base import PlatformConnector, PlatformRejected, named_errors
 from activities.platforms.bigcommerce import BigCommerceConnector
 from activities.platforms.carrier import StoreCarrier
@@ -182,7 +183,7 @@ def tool_activity(spec: ToolSpec, platforms: Platforms) -> Callable[..., Awaitab
     run.__name__ = run.__qualname__ = spec.name
     run.__doc__ = spec.description
     run.__annotations__ = {"call": ToolCall[spec.params], "return": spec.result}  # type: ignore[name-defined]
-    return activity.defn(name=spec.name)(named_errors(run))
+    return activity.defn(name=spec.name)(heartbeating(named_errors(run)))
 
 
 def internal_note_activity(platforms: Platforms) -> Callable[..., Awaitable[Any]]:
@@ -196,7 +197,7 @@ def internal_note_activity(platforms: Platforms) -> Callable[..., Awaitable[Any]
         result: MessageSent = await note(call.ticket_id, call.body, call.idempotency_key)
         return result
 
-    return activity.defn(name=INTERNAL_NOTE)(named_errors(helpdesk_internal_note))
+    return activity.defn(name=INTERNAL_NOTE)(heartbeating(named_errors(helpdesk_internal_note)))
 
 
 def tool_activities(platforms: Platforms) -> list[Callable[..., Awaitable[Any]]]:

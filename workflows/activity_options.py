@@ -37,6 +37,9 @@ def platform_retry(maximum_interval: timedelta) -> RetryPolicy:
 
 TOOL_RETRY = platform_retry(timedelta(seconds=30))
 TOOL_TIMEOUT = timedelta(seconds=30)
+#: A tool call heartbeats while in flight (activities/liveness.py): a worker that dies
+#: mid-call is noticed after this, and the call retried elsewhere, not after TOOL_TIMEOUT.
+TOOL_HEARTBEAT = timedelta(seconds=10)
 # How long a platform may stay down before the policy decides (tell, escalate).
 TOOL_GIVE_UP = timedelta(minutes=10)
 LOCAL_RETRY = RetryPolicy(maximum_attempts=5, non_retryable_error_types=["ValidationError"])
@@ -58,6 +61,7 @@ async def platform_activity(
         result_type=result_type,
         start_to_close_timeout=TOOL_TIMEOUT,
         schedule_to_close_timeout=TOOL_GIVE_UP,
+        heartbeat_timeout=TOOL_HEARTBEAT,
         retry_policy=TOOL_RETRY,
         summary=summary,
     )

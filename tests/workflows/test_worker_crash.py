@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from temporalio.api.enums.v1 import EventType, TimeoutType
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
@@ -144,3 +145,73 @@ async def _converse_across_a_crash(
     transcript = await handle.query(TicketWorkflow.transcript)
     customer = [e.message_id for e in transcript if e.role == "customer"]
     assert customer == ["m1", "m2"]
+
+
+async def test_a_call_cut_off_by_kill_9_is_retried_once_its_heartbeats_stop(
+    dev_client: Client,
+    worker_env: tuple[dict[str, str], str],
+    sandbox: SandboxControl,
+    tmp_path: Path,
+) -> None:
+    """The worker dies while the store is still answering a call: the call is
+    retried on the next worker because its heartbeats stopped, not after its whole
+    start-to-close timeout, and the order is cancelled once."""
+    env, task_queue = worker_env
+    external_id = uuid.uuid4().hex[:8]
+    start = TicketStart(
+        helpdesk="web", external_id=external_id, customer=Customer(email="alex@example.com")
+    )
+    handle = dev_client.get_workflow_handle(ticket_workflow_id("web", external_id))
+    first = WorkerProcess(env, tmp_path / "worker-1.log")
+    second = WorkerProcess(env, tmp_path / "worker-2.log")
+    try:
+        first.start()
+        await first.ready()
+        await dev_client.execute_update_with_start_workflow(
+            TicketWorkflow.message,
+            CustomerMessage(message_id="m1", text="I want to cancel order 5001"),
+            start_workflow_operation=WithStartWorkflowOperation(
+                TicketWorkflow.run,
+                start,
+                id=handle.id,
+                task_queue=task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            ),
+        )
+        sandbox.fault("bigcommerce", latency_ms=60_000)  # the store hangs on every call
+        await handle.signal(
+            TicketWorkflow.customer_message, CustomerMessage(message_id="m2", text="no, cancel it")
+        )
+        for _ in range(300):  # until a store call is in flight on the first worker
+            if (await handle.describe()).raw_description.pending_activities:
+                break
+            await asyncio.sleep(0.1)
+        first.kill()
+        sandbox.client.delete("/_sandbox/faults").raise_for_status()  # the store recovers
+        second.start()
+        await second.ready()
+        for _ in range(600):
+            state = await handle.query(TicketWorkflow.state)
+            if state.outcome:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        first.kill()
+        second.kill()
+    assert state.outcome == "cancelled"
+    history = await handle.fetch_history()
+    retried = [
+        e.activity_task_started_event_attributes
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED
+        and e.activity_task_started_event_attributes.attempt > 1
+    ]
+    assert [r.last_failure.timeout_failure_info.timeout_type for r in retried] == [
+        TimeoutType.TIMEOUT_TYPE_HEARTBEAT
+    ]
+    cancels = [
+        e
+        for e in sandbox.side_effects("bigcommerce", "order.update")
+        if "status_id" in e["request"]
+    ]
+    assert len(cancels) == 1
