@@ -32,6 +32,7 @@ from typing import Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from activities.customer_wording import in_library_words
 from policies.plan import Plan
 
 _YES = re.compile(r"^(y|yes|yeah|yep|yup|sure|correct|right|exactly|that's it|that one)\b")
@@ -409,7 +410,7 @@ class MeaningRouter:
     def parts(self, text: str) -> tuple[list[tuple[int, dict[str, float], Plan]], float]:
         """Each candidate's signals for `text` (semantic, lexical, keywords, exact) and the
         best policy inside it, plus how close the text is to the off-topic openings."""
-        text = without_negated_requests(text)
+        text = without_negated_requests(in_library_words(text))
         low = normalise(text)
         if not low:
             return [], 0.0

@@ -57,6 +57,29 @@ def test_what_no_policy_handles_gets_the_menu(policies: PolicyActivities, text: 
     assert result.menu
 
 
+@pytest.mark.parametrize(
+    ("text", "policy_id"),
+    [
+        ("switch my coffee subscription back on please", "restart_subscription"),
+        ("can you un-cancel my plan", "restart_subscription"),
+        ("I need to back out of the purchase I made this morning", "single_order_cancellation"),
+        ("it's been sitting at the depot since Tuesday", "shipment_not_received"),
+        ("my monthly box hasn't shown up yet", "shipment_not_received"),
+        ("we'd like to sit out the next two deliveries", "skip_next_shipment"),
+    ],
+)
+def test_everyday_wording_the_model_does_not_bridge_routes(
+    policies: PolicyActivities, text: str, policy_id: str
+) -> None:
+    """Particles and word order ("back on", "un-", "hasn't shown up" beside "box") and
+    phrasal synonyms ("back out of", "sit out", "at the depot") carry the request."""
+    result = route(policies, text)
+    assert result.how == "meaning" and result.policy_id is not None
+    assert policies.library.plans[result.policy_id].ticket_types == (
+        policies.library.plans[policy_id].ticket_types
+    )
+
+
 def test_a_damaged_subscription_parcel_is_not_a_restart(policies: PolicyActivities) -> None:
     text = "my monthly subscription parcel turned up with a cracked bottle"
     assert route(policies, text).policy_id == "reshipment_skio_kustomer"
