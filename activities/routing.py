@@ -88,6 +88,12 @@ _SOMEONE_NAMED = re.compile(
 )
 
 
+#: A question whose subject is the shop ("do you …", "does your …", "are your …"): what the
+#: shop does or sells, not something the customer asks it to do to an order.
+_SHOP_SUBJECT = re.compile(
+    r"^\W*(?:do|does|did)\s+(?:you|your|u|ya)\b(?!\s+(?:mind|think))|^\W*(?:is|are)\s+(?:your|ur)\b",
+    re.IGNORECASE,
+)
 _OWN_ORDER = re.compile(r"\b(?:my|mine|our|ours)\b|\d{3,}", re.IGNORECASE)
 _CAN_I = re.compile(r"^\W*(?:can|could|may)\s+(?:i|we)\b", re.IGNORECASE)
 
@@ -95,6 +101,14 @@ _CAN_I = re.compile(r"^\W*(?:can|could|may)\s+(?:i|we)\b", re.IGNORECASE)
 def asks_about_the_shop(text: str) -> bool:
     low = text.lower().replace("’", "'")
     return bool(_QUESTION_OPENING.search(low)) and not _SOMEONE_NAMED.search(low)
+
+
+def asks_what_the_shop_does(text: str) -> bool:
+    """A question about the shop itself that names no order of the customer's ("Do you have
+    a number I can ring?", "does your site take Klarna?"), whatever words it shares with a
+    policy ("do you do next-day delivery?" is not a request to skip a delivery)."""
+    low = text.lower().replace("’", "'")
+    return bool(_SHOP_SUBJECT.search(low)) and not _OWN_ORDER.search(low)
 
 
 def asks_without_an_order(text: str) -> bool:
@@ -236,6 +250,9 @@ class Tuning:
     #: ... unless the best candidate scores at least this (its own words, its typos
     #: forgiven: "cancle my order pls").
     off_topic_below: float = 0.65
+    #: A question whose subject is the shop and that names no order of the customer's gets
+    #: the menu below this score ("do you do next-day delivery?" scores 0.68 for skip).
+    shop_question_below: float = 0.8
     #: A clause of a longer message counts as a request of its own only with at least
     #: this keyword share ("Hi, I'd like to come back and restart my plan" is one request).
     clause_keywords: float = 0.5
@@ -577,6 +594,8 @@ class MeaningRouter:
         if top.score < t.off_topic_below and top.off_topic - top.semantic > t.off_topic_lead:
             return Decision("none", ranked)
         if top.score < t.off_topic_below and asks_about_the_shop(text):
+            return Decision("none", ranked)
+        if top.score < t.shop_question_below and asks_what_the_shop_does(text):
             return Decision("none", ranked)
         if (
             top.score < t.off_topic_below

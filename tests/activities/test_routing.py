@@ -138,6 +138,21 @@ def test_a_question_about_the_shop_is_not_a_request(policies: PolicyActivities, 
 
 @pytest.mark.parametrize(
     "text",
+    [
+        "Do you offer a subscription for pet food I could try?",
+        "do you have a returns address I can send it to?",
+    ],
+)
+def test_a_question_about_what_the_shop_does_is_not_a_request(
+    policies: PolicyActivities, text: str
+) -> None:
+    """A "Do you …?" question is about the shop; naming "I" does not make it a request."""
+    result = route(policies, text)
+    assert result.policy_id is None and result.how == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
     ["could we order in bulk for the office?", "could I order a few as a gift for a friend?"],
 )
 def test_a_question_in_the_first_person_about_ordering_is_not_a_request(
