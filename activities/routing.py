@@ -258,6 +258,9 @@ class Tuning:
     clause_keywords: float = 0.5
     #: ... and at least this combined score: a clause routes on its own only when sure.
     clause_floor: float = 0.7
+    #: A first clause with this score (and the keyword share above) is a request of its own
+    #: even when the next clause does not say it adds one ("also", "too").
+    unmarked_clause_floor: float = 0.6
     #: Two sibling policies (the same request, one for subscriptions): the one the message's
     #: wording fits wins when both lead the third by this much.
     sibling_margin: float = 0.06
@@ -537,9 +540,8 @@ class MeaningRouter:
         first = self._decide_one(self.score(clauses[0]), clauses[0])
         if not self._a_request(first):
             rest = text[text.find(clauses[0]) + len(clauses[0]) :]
-            return self._first_clause_first(
-                whole, first, clauses, adds=bool(_ADDS_A_REQUEST.search(rest))
-            )
+            adds = bool(_ADDS_A_REQUEST.search(rest)) or self._asks_on_its_own(first)
+            return self._first_clause_first(whole, first, clauses, adds=adds)
         assert first.top is not None
         for clause in clauses[1:]:
             other = self._decide_one(self.score(clause), clause)
@@ -576,6 +578,18 @@ class MeaningRouter:
                     return Decision("routed", first.ranked, later=whole.top)
                 return Decision("ambiguous", [first.top, whole.top])
         return whole
+
+    def _asks_on_its_own(self, decision: Decision) -> bool:
+        """A first clause that asks for something in its request's own words ("put me on
+        the large bag instead, and skip the next one"): a request even without "also",
+        not the scene the rest of the message sets."""
+        top = decision.top
+        return (
+            decision.kind == "routed"
+            and top is not None
+            and top.keywords >= self.tuning.clause_keywords
+            and top.score >= self.tuning.unmarked_clause_floor
+        )
 
     def _a_request(self, decision: Decision) -> bool:
         top = decision.top

@@ -111,6 +111,16 @@ def test_a_request_added_with_also_does_not_take_over_the_first(
     assert policies.library.plans[result.later].ticket_types == ["Cancel order"]
 
 
+def test_a_first_request_in_its_own_words_goes_first_without_also(
+    policies: PolicyActivities,
+) -> None:
+    # The skip clause is the strongest, but the first clause asks for a swap in a swap's
+    # words: two requests, in the customer's order.
+    text = "the caramel one instead of vanilla please, and skip the next delivery"
+    result = route(policies, text)
+    assert (result.policy_id, result.later) == ("swap_subscription_product", "skip_next_shipment")
+
+
 def test_the_subscription_sibling_is_not_guessed_without_a_subscription(
     policies: PolicyActivities,
 ) -> None:
