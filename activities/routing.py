@@ -94,6 +94,20 @@ _SHOP_SUBJECT = re.compile(
     r"^\W*(?:do|does|did)\s+(?:you|your|u|ya)\b(?!\s+(?:mind|think))|^\W*(?:is|are)\s+(?:your|ur)\b",
     re.IGNORECASE,
 )
+#: A question after a fact (how long, how much, what time): how things work, unless it names
+#: one of the customer's orders ("how long does a refund take to show on my statement?" names
+#: none; "how long will my parcel take?" does).
+_FACT_QUESTION = re.compile(
+    r"^\W*(?:how\s+(?:long|much|many|often)|what\s+time)\b",
+    re.IGNORECASE,
+)
+_NAMES_AN_ORDER = re.compile(
+    r"\b(?:my|mine|our|this|that)\s+(?:[\w']+\s+){0,2}?(?:orders?|parcels?|packages?|"
+    r"box(?:es)?|deliver(?:y|ies)|shipments?|subscriptions?|sub|plan|items?|purchases?|"
+    r"refunds?|money|stuff|things?)\b|\d{3,}",
+    re.IGNORECASE,
+)
+_SPEAKS_FOR_ITSELF = re.compile(r"\b(?:i|i'?m|i'?ve|i'?d|i'?ll|me|we|us)\b", re.IGNORECASE)
 _OWN_ORDER = re.compile(r"\b(?:my|mine|our|ours)\b|\d{3,}", re.IGNORECASE)
 _CAN_I = re.compile(r"^\W*(?:can|could|may)\s+(?:i|we)\b", re.IGNORECASE)
 
@@ -108,6 +122,8 @@ def asks_what_the_shop_does(text: str) -> bool:
     a number I can ring?", "does your site take Klarna?"), whatever words it shares with a
     policy ("do you do next-day delivery?" is not a request to skip a delivery)."""
     low = text.lower().replace("’", "'")
+    if _FACT_QUESTION.search(low):
+        return not _NAMES_AN_ORDER.search(low) and not _SPEAKS_FOR_ITSELF.search(low)
     return bool(_SHOP_SUBJECT.search(low)) and not _OWN_ORDER.search(low)
 
 

@@ -151,14 +151,30 @@ def test_a_question_about_the_shop_is_not_a_request(policies: PolicyActivities, 
     [
         "Do you offer a subscription for pet food I could try?",
         "do you have a returns address I can send it to?",
+        "How long do refunds take to appear on my credit card?",
+        "how many days does a cancellation take to go through on my account",
     ],
 )
 def test_a_question_about_what_the_shop_does_is_not_a_request(
     policies: PolicyActivities, text: str
 ) -> None:
-    """A "Do you …?" question is about the shop; naming "I" does not make it a request."""
+    """Questions like "do you …?" and "how long does …?" ask how the shop works; naming "I"
+    or "my card" does not make them a request."""
     result = route(policies, text)
     assert result.policy_id is None and result.how == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "policy_id"),
+    [
+        ("How long will my parcel take to arrive?", "shipment_not_received"),
+        ("how long does it take to get my refund", "refund"),
+    ],
+)
+def test_a_question_about_ones_own_order_still_routes(
+    policies: PolicyActivities, text: str, policy_id: str
+) -> None:
+    assert route(policies, text).policy_id == policy_id
 
 
 @pytest.mark.parametrize(
