@@ -26,7 +26,7 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bresum(?:e|ed|es|ing)\b", r"\g<0> restart"),
     # Cancel: the other words for calling an order off.
     (r"\bcall\s+((?:[\w']+\s+){0,3}?)off\b", r"cancel \1"),
-    (r"\b(?:void|annul\w*|scrap|withdraw|rescind)\b", r"\g<0> cancel"),
+    (r"\b(?:void|annul\w*|scrap|withdraw|rescind|cancell?ations?)\b", r"\g<0> cancel"),
     (r"\bback\s+out\s+of\b", "cancel"),
     # Refund: money coming back.
     (r"\breimburs\w*", r"\g<0> refund"),

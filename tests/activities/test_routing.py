@@ -66,13 +66,15 @@ def test_what_no_policy_handles_gets_the_menu(policies: PolicyActivities, text: 
         ("it's been sitting at the depot since Tuesday", "shipment_not_received"),
         ("my monthly box hasn't shown up yet", "shipment_not_received"),
         ("we'd like to sit out the next two deliveries", "skip_next_shipment"),
+        ("I want a cancellation for the order I put in", "single_order_cancellation"),
     ],
 )
 def test_everyday_wording_the_model_does_not_bridge_routes(
     policies: PolicyActivities, text: str, policy_id: str
 ) -> None:
     """Particles and word order ("back on", "un-", "hasn't shown up" beside "box") and
-    phrasal synonyms ("back out of", "sit out", "at the depot") carry the request."""
+    phrasal synonyms ("back out of", "sit out", "at the depot") and a request's noun
+    ("a cancellation") carry the request."""
     result = route(policies, text)
     assert result.how == "meaning" and result.policy_id is not None
     assert policies.library.plans[result.policy_id].ticket_types == (
