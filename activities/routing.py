@@ -561,7 +561,7 @@ class MeaningRouter:
         assert first.top is not None
         for clause in clauses[1:]:
             other = self._decide_one(self.score(clause), clause)
-            if self._a_request(other) and other.top is not None:
+            if self._another_request(other, clause) and other.top is not None:
                 if other.top.candidate.key != first.top.candidate.key:
                     return Decision("routed", first.ranked, later=other.top)
         if whole.kind == "routed":
@@ -589,11 +589,22 @@ class MeaningRouter:
             return whole
         for clause in clauses[1:]:
             other = self._decide_one(self.score(clause), clause)
-            if self._a_request(other) and other.top and other.top.candidate.key == said:
+            if (
+                self._another_request(other, clause)
+                and other.top
+                and other.top.candidate.key == said
+            ):
                 if first.kind == "routed":
                     return Decision("routed", first.ranked, later=whole.top)
                 return Decision("ambiguous", [first.top, whole.top])
         return whole
+
+    def _another_request(self, decision: Decision, clause: str) -> bool:
+        """A later clause is a request of its own when it is sure, or when it routes and
+        says it adds one ("also I'd like a refund for the late one")."""
+        if self._a_request(decision):
+            return True
+        return decision.kind == "routed" and bool(_ADDS_A_REQUEST.search(clause))
 
     def _asks_on_its_own(self, decision: Decision) -> bool:
         """A first clause that asks for something in its request's own words ("put me on

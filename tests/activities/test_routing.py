@@ -123,6 +123,21 @@ def test_a_first_request_in_its_own_words_goes_first_without_also(
     assert (result.policy_id, result.later) == ("swap_subscription_product", "skip_next_shipment")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the clock came broken. also could I have a refund for the late delivery in March",
+        "my mirror arrived broken. also refund the slow shipping from last time please",
+    ],
+)
+def test_a_weaker_request_added_with_also_is_kept_for_later(
+    policies: PolicyActivities, text: str
+) -> None:
+    # The refund clause is not sure enough to be a request alone, but "also" says it is one.
+    result = route(policies, text)
+    assert (result.policy_id, result.later) == ("reshipment", "refund")
+
+
 def test_the_subscription_sibling_is_not_guessed_without_a_subscription(
     policies: PolicyActivities,
 ) -> None:
