@@ -50,6 +50,12 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\g<0> never arrived",
     ),
     (
+        r"\b(?:never|didn'?t|did\s+not|haven'?t|have\s+not)\s+(?:got|get|gotten|received?)\s+"
+        r"(?:my|the|our|this|that)\s+(?!(?:right|correct|wrong|whole|full|rest)\b)"
+        r"(?:[\w']+\s+){0,2}?(?:orders?|parcels?|packages?|deliver(?:y|ies)|box|shipments?|stuff)\b",
+        r"\g<0> never arrived",
+    ),
+    (
         r"\b(?:gone|went|go)\s+missing\b|\blost\s+in\s+(?:the\s+)?(?:post|mail|transit)\b|"
         r"\bno\s+sign\s+of\b",
         r"\g<0> never arrived",

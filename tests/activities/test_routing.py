@@ -65,6 +65,8 @@ def test_what_no_policy_handles_gets_the_menu(policies: PolicyActivities, text: 
         ("I need to back out of the purchase I made this morning", "single_order_cancellation"),
         ("it's been sitting at the depot since Tuesday", "shipment_not_received"),
         ("my monthly box hasn't shown up yet", "shipment_not_received"),
+        ("I still haven't got my box from last week", "shipment_not_received"),
+        ("I never got the parcel you sent", "shipment_not_received"),
         ("we'd like to sit out the next two deliveries", "skip_next_shipment"),
         ("I want a cancellation for the order I put in", "single_order_cancellation"),
     ],
