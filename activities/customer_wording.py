@@ -65,6 +65,17 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"hub|post\s+office)\b",
         r"\g<0> never arrived",
     ),
+    # Wrong item: what came is not what was ordered.
+    (
+        r"\b(?:is\s*n'?t|is\s+not|was\s*n'?t|was\s+not|not)\s+(?:\w+\s+){0,1}?what\s+(?:i|we)\s+"
+        r"(?:ordered|bought|paid\s+for|picked|chose|selected)\b",
+        r"\g<0> wrong",
+    ),
+    (r"\bsome(?:one|body)\s+else'?s\b", r"\g<0> wrong item"),
+    (
+        r"\b(?:got|received|sent\s+me|came\s+with|delivered)\s+(?:[\w']+\s+){0,3}?instead\s+of\b",
+        "wrong item instead of",
+    ),
 )
 _COMPILED = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _WORDING)
 

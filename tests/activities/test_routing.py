@@ -69,14 +69,19 @@ def test_what_no_policy_handles_gets_the_menu(policies: PolicyActivities, text: 
         ("I never got the parcel you sent", "shipment_not_received"),
         ("we'd like to sit out the next two deliveries", "skip_next_shipment"),
         ("I want a cancellation for the order I put in", "single_order_cancellation"),
+        ("there's somebody else's jumper in my parcel", "reshipment"),
+        ("I received a size 10 instead of an 8", "reshipment"),
+        ("they sent me the pine scent instead of the cedar one I picked", "reshipment"),
+        ("this isn't what I ordered, I'd like my money returned please", "refund"),
     ],
 )
 def test_everyday_wording_the_model_does_not_bridge_routes(
     policies: PolicyActivities, text: str, policy_id: str
 ) -> None:
     """Particles and word order ("back on", "un-", "hasn't shown up" beside "box") and
-    phrasal synonyms ("back out of", "sit out", "at the depot") and a request's noun
-    ("a cancellation") carry the request."""
+    phrasal synonyms ("back out of", "sit out", "at the depot"), a request's noun ("a
+    cancellation") and what came in place of what was ordered ("got X instead of Y",
+    "somebody else's") carry the request."""
     result = route(policies, text)
     assert result.how == "meaning" and result.policy_id is not None
     assert policies.library.plans[result.policy_id].ticket_types == (
