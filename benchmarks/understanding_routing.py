@@ -35,7 +35,9 @@ fourth round's changes and scored once: its held-out figure. `round5` is
 `data/openings_round5.jsonl`, 91 openings written at the start of the fifth round before any
 run, scored on the router as it stood; the fifth and sixth rounds read its misses. `round6` is
 `data/openings_round6.jsonl`, 96 openings written at the start of the sixth round before any
-run or change, and only scored (misses not read) until that round was over. No line of any
+run or change, and only scored (misses not read) until that round was over. `dev6` is
+`data/openings_dev6.jsonl`, 74 openings written in the sixth round after its first changes,
+its development set. No line of any
 split is copied
 into the library's `examples:`.
 
@@ -73,6 +75,9 @@ ROUND5 = Path(__file__).parent / "data" / "openings_round5.jsonl"
 #: Written at the start of the sixth round, committed alone and scored once before any change;
 #: after that only scored (never read for misses) until the round was over.
 ROUND6 = Path(__file__).parent / "data" / "openings_round6.jsonl"
+#: Written in the sixth round after its first changes, when tune, round4 and round5 had
+#: little left to read: that round's own development set (its misses were read).
+DEV6 = Path(__file__).parent / "data" / "openings_dev6.jsonl"
 #: The splits that are files of their own (the others are parts of CORPUS).
 SPLIT_FILES = {
     "fresh": FRESH,
@@ -297,7 +302,7 @@ def parser() -> argparse.ArgumentParser:
         "--split",
         default="blind4,blind,fresh,heldout,round4,round5,round6",
         help="comma-separated: heldout, tune, all (of openings.jsonl), fresh, blind, round4 "
-        "blind4, round5 or round6",
+        "blind4, round5, round6 or dev6",
     )
     result.add_argument("--show-misses", nargs="?", const="new", default=None)
     return result
