@@ -86,6 +86,7 @@ SPLIT_FILES = {
     "blind4": BLIND4,
     "round5": ROUND5,
     "round6": ROUND6,
+    "dev6": DEV6,
 }
 SPLITS = ("heldout", "tune", "all", *SPLIT_FILES)
 #: The first round's meaning router (commit 6d60720, before the second round of tuning),
