@@ -28,6 +28,7 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bcall\s+((?:[\w']+\s+){0,3}?)off\b", r"cancel \1"),
     (r"\b(?:void|annul\w*|scrap|withdraw|rescind|cancell?ations?)\b", r"\g<0> cancel"),
     (r"\bback\s+out\s+of\b", "cancel"),
+    (r"\b(?:nix|axe|ditch|kill)\b(?=\s+(?:my|the|this|that|order|it)\b|\s+#?\d)", r"\g<0> cancel"),
     # Refund: money coming back.
     (r"\breimburs\w*", r"\g<0> refund"),
     (r"\bmoney\s+back\b", r"\g<0> refund"),
@@ -42,6 +43,14 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bpostpone\w*", "skip"),
     (r"\bdelay\b(?=\s+(?:the\s+|my\s+)?(?:next|upcoming|coming))", "skip"),
     (r"\bmiss\b(?=\s+(?:the|my|this|next|one|a)\b)", "skip"),
+    # A refund that has not come through is about the refund, not a parcel.
+    (
+        r"\b(refund|reimbursement|money|credit)\b((?:\s+[\w']+){0,6}?)\s+(?:still\s+)?"
+        r"(?:hasn'?t|has\s+not|have\s+not|haven'?t|not|never|didn'?t|did\s+not)\s+(?:yet\s+)?"
+        r"(?:landed|arrived|come|came|shown\s+up|appeared|gone\s+through|come\s+through|"
+        r"reached\s+me|been\s+paid)\b",
+        r"\1\2 refund still due",
+    ),
     # Not received: the ways of saying a parcel never came.
     (
         r"\b(?:never|not\s+yet|still\s+not|still\s+hasn'?t|hasn'?t|has\s+not|haven'?t|"

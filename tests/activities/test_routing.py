@@ -73,6 +73,9 @@ def test_what_no_policy_handles_gets_the_menu(policies: PolicyActivities, text: 
         ("I received a size 10 instead of an 8", "reshipment"),
         ("they sent me the pine scent instead of the cedar one I picked", "reshipment"),
         ("this isn't what I ordered, I'd like my money returned please", "refund"),
+        ("nix the order I placed on Sunday", "single_order_cancellation"),
+        ("my refund for the coat I sent back still hasn't come through", "refund"),
+        ("the credit you said you'd issue never appeared on my card", "refund"),
     ],
 )
 def test_everyday_wording_the_model_does_not_bridge_routes(
@@ -81,7 +84,8 @@ def test_everyday_wording_the_model_does_not_bridge_routes(
     """Particles and word order ("back on", "un-", "hasn't shown up" beside "box") and
     phrasal synonyms ("back out of", "sit out", "at the depot"), a request's noun ("a
     cancellation") and what came in place of what was ordered ("got X instead of Y",
-    "somebody else's") carry the request."""
+    "somebody else's"; a refund, not a parcel, that "hasn't come through") carry the
+    request."""
     result = route(policies, text)
     assert result.how == "meaning" and result.policy_id is not None
     assert policies.library.plans[result.policy_id].ticket_types == (
