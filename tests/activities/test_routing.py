@@ -34,6 +34,8 @@ def route(policies: PolicyActivities, text: str, **request: object) -> RouteResu
         ("please put the oat flavour in my plan instead", "swap_subscription_product"),
         ("I had stopped my deliveries but now I want them to come again", "restart_subscription"),
         ("kindly cancel the order I put in today", "cancel_order_retention_bigcommerce_kustomer"),
+        ("the fan I bought is dead, won't switch on at all", "reshipment"),
+        ("the rug arrived soaked through from the rain", "reshipment"),
     ],
 )
 def test_unseen_phrasings_route_by_meaning(
