@@ -163,6 +163,14 @@ def stem(word: str) -> str:
     return word
 
 
+#: Words that place things rather than ask for them: a preposition one policy happens to use
+#: ("over" in one example) does not tell what a question wants ("can I order over the phone?").
+_PREPOSITIONS = frozenset(
+    "over about into onto through across along around under above after before from via per "
+    "by with without within near".split()
+)
+
+
 #: Words that negate what follows ("I didn't receive it", "never arrived").
 _NEGATIONS = frozenset(
     "not never no didn't didnt haven't havent hasn't hasnt isn't isnt wasn't wasnt don't dont "
@@ -665,6 +673,7 @@ class MeaningRouter:
         return any(
             word in self._family_vocab[ci] and self._df[word] <= telling
             for word in self._known_words(content_words(text))
+            if word not in _PREPOSITIONS
         )
 
     def _unfit_sibling(self, ranked: list[Scored], text: str) -> Scored | None:
