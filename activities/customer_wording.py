@@ -20,6 +20,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
     # Restart: a particle or a prefix says "again".
     (r"\b(?:turn|switch|put|set|get)\s+((?:[\w']+\s+){0,3}?)back\s+on\b", r"restart \1back on"),
     (r"\bstart\s+((?:[\w']+\s+){0,4}?)(?:up\s+)?again\b", r"restart \1"),
+    (r"\b(?:turn|switch|put|set)\s+((?:[\w']+\s+){0,3}?)on\s+again\b", r"restart \1back on"),
+    (r"\b(?:running|going|active)\s+again\b", r"\g<0> restart"),
     (r"\bun-?cancel\w*", "restart"),
     (r"\bundo\s+(?:the\s+|my\s+)?cancell?ation\b", "restart"),
     (r"\bre-?(?:activat|subscrib|join|instat|enrol)\w*|\brenew(?:s|ed|ing)?\b", r"\g<0> restart"),
@@ -65,6 +67,11 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\g<0> never arrived",
     ),
     (
+        r"\bwaiting\s+(?:for|on)\s+(?:my|the|our|this)\s+(?:[\w']+\s+){0,2}?"
+        r"(?:orders?|parcels?|packages?|deliver(?:y|ies)|shipments?|stuff)\b",
+        r"\g<0> never arrived",
+    ),
+    (
         r"\b(?:gone|went|go)\s+missing\b|\blost\s+in\s+(?:the\s+)?(?:post|mail|transit)\b|"
         r"\bno\s+sign\s+of\b",
         r"\g<0> never arrived",
@@ -81,6 +88,12 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\g<0> wrong",
     ),
     (r"\bsome(?:one|body)\s+else'?s\b", r"\g<0> wrong item"),
+    (
+        r"\b(?:ordered|paid\s+for|pay\s+for|subscribed\s+to|chose|picked|asked\s+for)\b"
+        r"(?:\s+[\w']+){0,6}?\s*,?\s+(?:but|and)\s+(?:i\s+|you\s+|they\s+)?"
+        r"(?:got|received|sent(?:\s+me)?|was\s+sent)\b",
+        r"\g<0> wrong item",
+    ),
     (
         r"\b(?:got|received|sent\s+me|came\s+with|delivered)\s+(?:[\w']+\s+){0,3}?instead\s+of\b",
         "wrong item instead of",

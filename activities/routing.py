@@ -71,7 +71,7 @@ _NEGATED_REQUEST = re.compile(
 #: than a one-off order: between two policies that differ only in that, they decide.
 _SUBSCRIPTION = re.compile(
     r"\b(subs?cr\w*|sub|monthly|weekly|quarterly|recurring|auto-?ship\w*|auto[- ]deliver\w*|"
-    r"autoship\w*|refills?|membership|plan)\b",
+    r"autoship\w*|refills?|membership|plan|(?:every|each)\s+(?:month|week))\b",
     re.IGNORECASE,
 )
 

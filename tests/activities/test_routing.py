@@ -78,6 +78,14 @@ def test_what_no_policy_handles_gets_the_menu(policies: PolicyActivities, text: 
         ("nix the order I placed on Sunday", "single_order_cancellation"),
         ("my refund for the coat I sent back still hasn't come through", "refund"),
         ("the credit you said you'd issue never appeared on my card", "refund"),
+        ("want my coffee box going again after the holiday", "restart_subscription"),
+        ("switch the box on again for me", "restart_subscription"),
+        ("been waiting on my shipment since the start of the month", "shipment_not_received"),
+        ("I ordered the oak finish and you sent walnut", "reshipment"),
+        (
+            "I pay for the family box every month but you sent me the single",
+            "reshipment_skio_kustomer",
+        ),
     ],
 )
 def test_everyday_wording_the_model_does_not_bridge_routes(
