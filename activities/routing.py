@@ -48,7 +48,10 @@ _JOINS = re.compile(
 
 #: Words that mark a clause as one more request on top of the one before.
 _ADDS_A_REQUEST = re.compile(
-    r"\b(also|too|as well|additionally|another thing|separately|while you'?re at it)\b",
+    r"\b(also|too|as well|additionally|another thing|separately|while you'?re at it|"
+    r"in addition|on top of that|one more thing)\b|^\W*plus\b|"
+    # A clause about another order than the first's is another request.
+    r"\b(?:my|the|an|your)?\s*(?:other|another|different)\s+(?:order|parcel|package|box|delivery)\b",
     re.IGNORECASE,
 )
 

@@ -159,6 +159,28 @@ def test_a_weaker_request_added_with_also_is_kept_for_later(
     assert (result.policy_id, result.later) == ("reshipment", "refund")
 
 
+@pytest.mark.parametrize(
+    ("text", "first", "later"),
+    [
+        (
+            "skip my next delivery. Plus can you change my flavour to mango",
+            "skip_next_shipment",
+            "swap_subscription_product",
+        ),
+        (
+            "my lamp arrived broken, and I want a refund for the late shipping on my other order",
+            "reshipment",
+            "refund",
+        ),
+    ],
+)
+def test_plus_or_another_order_marks_a_second_request(
+    policies: PolicyActivities, text: str, first: str, later: str
+) -> None:
+    result = route(policies, text)
+    assert (result.policy_id, result.later) == (first, later)
+
+
 def test_the_subscription_sibling_is_not_guessed_without_a_subscription(
     policies: PolicyActivities,
 ) -> None:
