@@ -89,6 +89,12 @@ _WORDING: tuple[tuple[str, str], ...] = (
     ),
     (r"\bsome(?:one|body)\s+else'?s\b", r"\g<0> wrong item"),
     (
+        r"\b(?:came|arrived|got|received|sent\s+me)\b(?:\s+[\w']+){0,6}?\s*,?\s+but\s+"
+        r"(?:i'?m|i\s+am|i|we|we'?re)\s+(?:subscribed\s+to|ordered|paid\s+for|on|chose|picked)\b",
+        r"\g<0> wrong item",
+    ),
+    (r"\bsent\s+(?:me\s+)?(?:[\w']+\s+){0,4}?in\s+(?:a\s+)?size\b", r"\g<0> wrong size"),
+    (
         r"\b(?:ordered|paid\s+for|pay\s+for|subscribed\s+to|chose|picked|asked\s+for)\b"
         r"(?:\s+[\w']+){0,6}?\s*,?\s+(?:but|and)\s+(?:i\s+|you\s+|they\s+)?"
         r"(?:got|received|sent(?:\s+me)?|was\s+sent)\b",
