@@ -86,6 +86,9 @@ def test_what_no_policy_handles_gets_the_menu(policies: PolicyActivities, text: 
             "I pay for the family box every month but you sent me the single",
             "reshipment_skio_kustomer",
         ),
+        ("the pods came in hazelnut but I chose caramel", "reshipment"),
+        ("the tea came as loose leaf but I'm subscribed to the bags", "reshipment_skio_kustomer"),
+        ("you sent me the boots in a size 9, I asked for 8", "reshipment"),
     ],
 )
 def test_everyday_wording_the_model_does_not_bridge_routes(
