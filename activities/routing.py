@@ -46,6 +46,12 @@ _JOINS = re.compile(
     re.IGNORECASE,
 )
 
+#: A clause that says how the customer is ("I'm back from …", "we were away"): the scene.
+_SPEAKER_STATE = re.compile(
+    r"^\W*(?:(?:hi|hello|hey)\W+)?(?:i'?m|i\s+am|i\s+was|we'?re|we\s+are|we\s+were)\b",
+    re.IGNORECASE,
+)
+
 #: Words that mark a clause as one more request on top of the one before.
 _ADDS_A_REQUEST = re.compile(
     r"\b(also|too|as well|additionally|another thing|separately|while you'?re at it|"
@@ -567,7 +573,7 @@ class MeaningRouter:
         first = self._decide_one(self.score(clauses[0]), clauses[0])
         if not self._a_request(first):
             rest = text[text.find(clauses[0]) + len(clauses[0]) :]
-            adds = bool(_ADDS_A_REQUEST.search(rest)) or self._asks_on_its_own(first)
+            adds = bool(_ADDS_A_REQUEST.search(rest)) or self._asks_on_its_own(first, clauses[0])
             return self._first_clause_first(whole, first, clauses, adds=adds)
         assert first.top is not None
         for clause in clauses[1:]:
@@ -617,13 +623,15 @@ class MeaningRouter:
             return True
         return decision.kind == "routed" and bool(_ADDS_A_REQUEST.search(clause))
 
-    def _asks_on_its_own(self, decision: Decision) -> bool:
+    def _asks_on_its_own(self, decision: Decision, clause: str) -> bool:
         """A first clause that asks for something in its request's own words ("put me on
         the large bag instead, and skip the next one"): a request even without "also",
-        not the scene the rest of the message sets."""
+        not the scene the rest of the message sets ("I'm back from travelling and …" says
+        where the customer is, not what they want)."""
         top = decision.top
         return (
-            decision.kind == "routed"
+            not _SPEAKER_STATE.match(clause)
+            and decision.kind == "routed"
             and top is not None
             and top.keywords >= self.tuning.clause_keywords
             and top.score >= self.tuning.unmarked_clause_floor

@@ -162,6 +162,15 @@ def test_a_weaker_request_added_with_also_is_kept_for_later(
     assert (result.policy_id, result.later) == ("reshipment", "refund")
 
 
+def test_where_the_customer_has_been_is_the_scene_not_a_request(
+    policies: PolicyActivities,
+) -> None:
+    # "travelling" is a skip word, but the first clause says how the customer is.
+    text = "Hey! I'm back from travelling and want my subscription going again"
+    result = route(policies, text)
+    assert (result.policy_id, result.later) == ("restart_subscription", None)
+
+
 @pytest.mark.parametrize(
     ("text", "first", "later"),
     [
