@@ -34,6 +34,11 @@ _WORDING: tuple[tuple[str, str], ...] = (
     # Refund: money coming back.
     (r"\breimburs\w*", r"\g<0> refund"),
     (r"\bmoney\s+back\b", r"\g<0> refund"),
+    (
+        r"\b(?:payment|money|funds|cash)\s+(?:returned|refunded|paid\s+back|put\s+back)\b|"
+        r"\b(?:return|give\s+back|pay\s+back)\s+(?:my|the|our)\s+(?:payment|money|funds|cash)\b",
+        r"\g<0> refund",
+    ),
     (r"\b(?:reverse|reversed|reversal|charge\s?back)\b", r"\g<0> refund"),
     # Skip: leave one delivery out.
     (
