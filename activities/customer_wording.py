@@ -32,7 +32,7 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bback\s+out\s+of\b", "cancel"),
     (r"\b(?:nix|axe|ditch|kill)\b(?=\s+(?:my|the|this|that|order|it)\b|\s+#?\d)", r"\g<0> cancel"),
     # Refund: money coming back.
-    (r"\breimburs\w*", r"\g<0> refund"),
+    (r"\b(?:reimburs|compensat)\w*", r"\g<0> refund"),
     (r"\bmoney\s+back\b", r"\g<0> refund"),
     (
         r"\b(?:payment|money|funds|cash)\s+(?:returned|refunded|paid\s+back|put\s+back)\b|"

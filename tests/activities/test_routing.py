@@ -90,6 +90,7 @@ def test_what_no_policy_handles_gets_the_menu(policies: PolicyActivities, text: 
         ("the tea came as loose leaf but I'm subscribed to the bags", "reshipment_skio_kustomer"),
         ("you sent me the boots in a size 9, I asked for 8", "reshipment"),
         ("the parcel never turned up, so I'd like the payment returned", "refund"),
+        ("I expect compensation for the late parcel", "refund"),
     ],
 )
 def test_everyday_wording_the_model_does_not_bridge_routes(
