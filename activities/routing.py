@@ -32,6 +32,13 @@ from typing import Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from activities.customer_wording import in_library_words
+from activities.shop_questions import (
+    OFF_TOPIC,
+    asks_about_the_shop,
+    asks_what_the_shop_does,
+    asks_without_an_order,
+)
 from policies.plan import Plan
 
 _YES = re.compile(r"^(y|yes|yeah|yep|yup|sure|correct|right|exactly|that's it|that one)\b")
@@ -45,9 +52,18 @@ _JOINS = re.compile(
     re.IGNORECASE,
 )
 
+#: A clause that says how the customer is ("I'm back from …", "we were away"): the scene.
+_SPEAKER_STATE = re.compile(
+    r"^\W*(?:(?:hi|hello|hey)\W+)?(?:i'?m|i\s+am|i\s+was|we'?re|we\s+are|we\s+were)\b",
+    re.IGNORECASE,
+)
+
 #: Words that mark a clause as one more request on top of the one before.
 _ADDS_A_REQUEST = re.compile(
-    r"\b(also|too|as well|additionally|another thing|separately|while you'?re at it)\b",
+    r"\b(also|too|as well|additionally|another thing|separately|while you'?re at it|"
+    r"in addition|on top of that|one more thing)\b|^\W*plus\b|"
+    # A clause about another order than the first's is another request.
+    r"\b(?:my|the|an|your)?\s*(?:other|another|different)\s+(?:order|parcel|package|box|delivery)\b",
     re.IGNORECASE,
 )
 
@@ -70,37 +86,9 @@ _NEGATED_REQUEST = re.compile(
 #: than a one-off order: between two policies that differ only in that, they decide.
 _SUBSCRIPTION = re.compile(
     r"\b(subs?cr\w*|sub|monthly|weekly|quarterly|recurring|auto-?ship\w*|auto[- ]deliver\w*|"
-    r"autoship\w*|refills?|membership|plan)\b",
+    r"autoship\w*|refills?|membership|plan|(?:every|each)\s+(?:month|week))\b",
     re.IGNORECASE,
 )
-
-
-#: A question about the shop rather than a request about the customer's own order: it
-#: opens like a question and names no one (no I, my, we, no order number). "What's your
-#: returns policy?", "do you do next-day delivery?", "will the cherry flavour come back?"
-#: share a policy's words without asking for it.
-_QUESTION_OPENING = re.compile(
-    r"^\W*(?:what|whats|how|do|does|are|is|will|would|when|which|who|why)\b", re.IGNORECASE
-)
-_SOMEONE_NAMED = re.compile(
-    r"\b(?:i|i'?m|i'?ve|i'?d|i'?ll|my|me|mine|myself|we|our|us)\b|\d{3,}", re.IGNORECASE
-)
-
-
-_OWN_ORDER = re.compile(r"\b(?:my|mine|our|ours)\b|\d{3,}", re.IGNORECASE)
-_CAN_I = re.compile(r"^\W*(?:can|could|may)\s+(?:i|we)\b", re.IGNORECASE)
-
-
-def asks_about_the_shop(text: str) -> bool:
-    low = text.lower().replace("’", "'")
-    return bool(_QUESTION_OPENING.search(low)) and not _SOMEONE_NAMED.search(low)
-
-
-def asks_without_an_order(text: str) -> bool:
-    """A question that names the customer but not their order ("Can I order by phone?",
-    "do you have a number I can call?"): about the shop, unless it says what it wants."""
-    low = text.lower().replace("’", "'")
-    return bool(_QUESTION_OPENING.search(low) or _CAN_I.search(low)) and not _OWN_ORDER.search(low)
 
 
 def without_negated_requests(text: str) -> str:
@@ -130,6 +118,14 @@ def stem(word: str) -> str:
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
             return word[: -len(suffix)]
     return word
+
+
+#: Words that place things rather than ask for them: a preposition one policy happens to use
+#: ("over" in one example) does not tell what a question wants ("can I order over the phone?").
+_PREPOSITIONS = frozenset(
+    "over about into onto through across along around under above after before from via per "
+    "by with without within near".split()
+)
 
 
 #: Words that negate what follows ("I didn't receive it", "never arrived").
@@ -235,11 +231,17 @@ class Tuning:
     #: ... unless the best candidate scores at least this (its own words, its typos
     #: forgiven: "cancle my order pls").
     off_topic_below: float = 0.65
+    #: A question whose subject is the shop and that names no order of the customer's gets
+    #: the menu below this score ("do you do next-day delivery?" scores 0.68 for skip).
+    shop_question_below: float = 0.8
     #: A clause of a longer message counts as a request of its own only with at least
     #: this keyword share ("Hi, I'd like to come back and restart my plan" is one request).
     clause_keywords: float = 0.5
     #: ... and at least this combined score: a clause routes on its own only when sure.
     clause_floor: float = 0.7
+    #: A first clause with this score (and the keyword share above) is a request of its own
+    #: even when the next clause does not say it adds one ("also", "too").
+    unmarked_clause_floor: float = 0.6
     #: Two sibling policies (the same request, one for subscriptions): the one the message's
     #: wording fits wins when both lead the third by this much.
     sibling_margin: float = 0.06
@@ -249,51 +251,6 @@ class Tuning:
     #: The weight in the keyword share of a content word no policy uses (a known word
     #: weighs between 0.7 and 2.3, by how few families use it).
     unknown_word: float = 0.5
-
-
-#: Things customers write that no policy handles (account, product and shop questions,
-#: greetings): a message nearer to these than to any policy gets the menu.
-OFF_TOPIC = (
-    "how do I reset my password",
-    "I can't log in to my account",
-    "what are your store hours",
-    "do you ship internationally",
-    "is this product gluten free",
-    "what ingredients are in it",
-    "do you have any promo codes",
-    "I want to change my email address",
-    "update the address on my account",
-    "which payment options do you take",
-    "do you offer wholesale",
-    "are there any jobs available",
-    "how long is delivery to my country",
-    "I have a general question",
-    "just saying thanks, great product",
-    "how do I stop the marketing emails",
-    "can I buy a gift card",
-    "what size should I order",
-    "is it safe for kids",
-    "do you have a shop I can visit",
-    "hi there",
-    "good morning",
-    "can you help me",
-    "what's the warranty",
-    # Vague about an order: which request it is stays open, so the menu asks.
-    "I have a problem with my order",
-    "question about my order",
-    "I need help with an order",
-    "it's about my account",
-    "do you deliver abroad",
-    "remove me from your newsletter",
-    "change the delivery address for my next orders",
-    "I want to write a review",
-    "I'd like to talk to a real person",
-    "can I pay with PayPal",
-    "are you open at the weekend",
-    "how do I use my discount code",
-    "where do you send orders from",
-    "is it back in stock",
-)
 
 
 @dataclass
@@ -409,7 +366,7 @@ class MeaningRouter:
     def parts(self, text: str) -> tuple[list[tuple[int, dict[str, float], Plan]], float]:
         """Each candidate's signals for `text` (semantic, lexical, keywords, exact) and the
         best policy inside it, plus how close the text is to the off-topic openings."""
-        text = without_negated_requests(text)
+        text = without_negated_requests(in_library_words(text))
         low = normalise(text)
         if not low:
             return [], 0.0
@@ -519,13 +476,12 @@ class MeaningRouter:
         first = self._decide_one(self.score(clauses[0]), clauses[0])
         if not self._a_request(first):
             rest = text[text.find(clauses[0]) + len(clauses[0]) :]
-            return self._first_clause_first(
-                whole, first, clauses, adds=bool(_ADDS_A_REQUEST.search(rest))
-            )
+            adds = bool(_ADDS_A_REQUEST.search(rest)) or self._asks_on_its_own(first, clauses[0])
+            return self._first_clause_first(whole, first, clauses, adds=adds)
         assert first.top is not None
         for clause in clauses[1:]:
             other = self._decide_one(self.score(clause), clause)
-            if self._a_request(other) and other.top is not None:
+            if self._another_request(other, clause) and other.top is not None:
                 if other.top.candidate.key != first.top.candidate.key:
                     return Decision("routed", first.ranked, later=other.top)
         if whole.kind == "routed":
@@ -553,11 +509,36 @@ class MeaningRouter:
             return whole
         for clause in clauses[1:]:
             other = self._decide_one(self.score(clause), clause)
-            if self._a_request(other) and other.top and other.top.candidate.key == said:
+            if (
+                self._another_request(other, clause)
+                and other.top
+                and other.top.candidate.key == said
+            ):
                 if first.kind == "routed":
                     return Decision("routed", first.ranked, later=whole.top)
                 return Decision("ambiguous", [first.top, whole.top])
         return whole
+
+    def _another_request(self, decision: Decision, clause: str) -> bool:
+        """A later clause is a request of its own when it is sure, or when it routes and
+        says it adds one ("also I'd like a refund for the late one")."""
+        if self._a_request(decision):
+            return True
+        return decision.kind == "routed" and bool(_ADDS_A_REQUEST.search(clause))
+
+    def _asks_on_its_own(self, decision: Decision, clause: str) -> bool:
+        """A first clause that asks for something in its request's own words ("put me on
+        the large bag instead, and skip the next one"): a request even without "also",
+        not the scene the rest of the message sets ("I'm back from travelling and …" says
+        where the customer is, not what they want)."""
+        top = decision.top
+        return (
+            not _SPEAKER_STATE.match(clause)
+            and decision.kind == "routed"
+            and top is not None
+            and top.keywords >= self.tuning.clause_keywords
+            and top.score >= self.tuning.unmarked_clause_floor
+        )
 
     def _a_request(self, decision: Decision) -> bool:
         top = decision.top
@@ -576,6 +557,8 @@ class MeaningRouter:
         if top.score < t.off_topic_below and top.off_topic - top.semantic > t.off_topic_lead:
             return Decision("none", ranked)
         if top.score < t.off_topic_below and asks_about_the_shop(text):
+            return Decision("none", ranked)
+        if top.score < t.shop_question_below and asks_what_the_shop_does(text):
             return Decision("none", ranked)
         if (
             top.score < t.off_topic_below
@@ -604,6 +587,7 @@ class MeaningRouter:
         return any(
             word in self._family_vocab[ci] and self._df[word] <= telling
             for word in self._known_words(content_words(text))
+            if word not in _PREPOSITIONS
         )
 
     def _unfit_sibling(self, ranked: list[Scored], text: str) -> Scored | None:

@@ -17,7 +17,11 @@ read in earlier rounds, so they are development sets now, reported beside it, as
 `blind4` (`data/openings_blind4.jsonl`, 63 openings written after the fourth round's changes
 and scored once) is reported beside as that round's unseen figure; it is smaller than the
 blind set, so the targets stay on the blind set. `round5` (`data/openings_round5.jsonl`, 91
-openings written at the start of the fifth round, before any run) is the newest unseen set.
+openings written at the start of the fifth round, before any run) was read for misses in the
+fifth and sixth rounds. `round6` (`data/openings_round6.jsonl`, 96 openings written at the start
+of the sixth round, before any run or change, and only scored until that round was over) is
+the newest unseen set; `dev6` (`data/openings_dev6.jsonl`) was the sixth round's development
+set.
 
 Writes `results/understanding.json`.
 """
@@ -79,6 +83,8 @@ def main() -> dict[str, Any]:
     round4 = routing.load_corpus(routing.ROUND4)
     blind4 = routing.load_corpus(routing.BLIND4)
     round5 = routing.load_corpus(routing.ROUND5)
+    round6 = routing.load_corpus(routing.ROUND6)
+    dev6 = routing.load_corpus(routing.DEV6)
     reply_rows = replies.load()
     heldout_openings = [x for x in openings if x["split"] == "heldout"]
     heldout_replies = [r for r in reply_rows if r["heldout"]]
@@ -88,6 +94,8 @@ def main() -> dict[str, Any]:
     routed_round4 = routing_figures(round4)
     routed_blind4 = routing_figures(blind4)
     routed_round5 = routing_figures(round5)
+    routed_round6 = routing_figures(round6)
+    routed_dev6 = routing_figures(dev6)
     read = reply_figures(heldout_replies)
     paths: dict[str, dict[str, Any]] = {}
     for path in ("old", "new"):
@@ -108,13 +116,17 @@ def main() -> dict[str, Any]:
         + len(blind)
         + len(round4)
         + len(blind4)
-        + len(round5),
+        + len(round5)
+        + len(round6)
+        + len(dev6),
         "openings_blind": len(blind),
         "openings_heldout": len(heldout_openings),
         "openings_fresh": len(fresh),
         "openings_round4": len(round4),
         "openings_blind4": len(blind4),
         "openings_round5": len(round5),
+        "openings_round6": len(round6),
+        "openings_dev6": len(dev6),
         "replies": len(reply_rows),
         "replies_heldout": len(heldout_replies),
     }
@@ -139,7 +151,10 @@ def main() -> dict[str, Any]:
     )
     for title, unseen in (
         ("the fourth round's blind set (written after its changes, scored once)", routed_blind4),
-        ("the fifth round's set (written before any run of that round)", routed_round5),
+        (
+            "the sixth round's set (written before any run of that round, scored only)",
+            routed_round6,
+        ),
     ):
         table(
             f"Routing, {title}",
@@ -153,6 +168,8 @@ def main() -> dict[str, Any]:
         ("held-out third", routed_heldout),
         ("fresh openings", routed_fresh),
         ("round-four openings", routed_round4),
+        ("round-five openings", routed_round5),
+        ("the sixth round's development set", routed_dev6),
     ):
         table(
             f"Routing, {title} (a development set now; not in the targets)",
@@ -175,6 +192,8 @@ def main() -> dict[str, Any]:
         "round4_routing": routed_round4,
         "blind4_routing": routed_blind4,
         "round5_routing": routed_round5,
+        "round6_routing": routed_round6,
+        "dev6_routing": routed_dev6,
         "corpus": sizes,
         "corpus_sizes_met": sizes_met,
     }
@@ -188,6 +207,8 @@ def main() -> dict[str, Any]:
             "round4_openings": str(routing.ROUND4.relative_to(root)),
             "blind4_openings": str(routing.BLIND4.relative_to(root)),
             "round5_openings": str(routing.ROUND5.relative_to(root)),
+            "round6_openings": str(routing.ROUND6.relative_to(root)),
+            "dev6_openings": str(routing.DEV6.relative_to(root)),
             "blind_openings (the routing targets)": str(routing.BLIND.relative_to(root)),
             "replies": str(replies.CORPUS.relative_to(root)),
             "old_replies": "baseline figures, "

@@ -33,7 +33,11 @@ that round's development set, with `tune`; blind, fresh and the held-out third w
 scored in it. `blind4` is `data/openings_blind4.jsonl`, 63 openings written after the
 fourth round's changes and scored once: its held-out figure. `round5` is
 `data/openings_round5.jsonl`, 91 openings written at the start of the fifth round before any
-run, scored on the router as it stood (no change of that round was kept). No line of any
+run, scored on the router as it stood; the fifth and sixth rounds read its misses. `round6` is
+`data/openings_round6.jsonl`, 96 openings written at the start of the sixth round before any
+run or change, and only scored (misses not read) until that round was over. `dev6` is
+`data/openings_dev6.jsonl`, 115 openings written in the sixth round after its first changes,
+its development set. No line of any
 split is copied
 into the library's `examples:`.
 
@@ -68,8 +72,22 @@ ROUND4 = Path(__file__).parent / "data" / "openings_round4.jsonl"
 BLIND4 = Path(__file__).parent / "data" / "openings_blind4.jsonl"
 #: Written at the start of the fifth round, before any run or change: its development set.
 ROUND5 = Path(__file__).parent / "data" / "openings_round5.jsonl"
+#: Written at the start of the sixth round, committed alone and scored once before any change;
+#: after that only scored (never read for misses) until the round was over.
+ROUND6 = Path(__file__).parent / "data" / "openings_round6.jsonl"
+#: Written in the sixth round after its first changes, when tune, round4 and round5 had
+#: little left to read: that round's own development set (its misses were read).
+DEV6 = Path(__file__).parent / "data" / "openings_dev6.jsonl"
 #: The splits that are files of their own (the others are parts of CORPUS).
-SPLIT_FILES = {"fresh": FRESH, "blind": BLIND, "round4": ROUND4, "blind4": BLIND4, "round5": ROUND5}
+SPLIT_FILES = {
+    "fresh": FRESH,
+    "blind": BLIND,
+    "round4": ROUND4,
+    "blind4": BLIND4,
+    "round5": ROUND5,
+    "round6": ROUND6,
+    "dev6": DEV6,
+}
 SPLITS = ("heldout", "tune", "all", *SPLIT_FILES)
 #: The first round's meaning router (commit 6d60720, before the second round of tuning),
 #: measured by this benchmark; kept for comparison since its code is gone.
@@ -106,6 +124,38 @@ BEFORE_FOURTH_ROUND: dict[str, Any] = {
     "blind4": {"lines": 63, "routing_accuracy": 0.873, "wrong_route_rate": 0.0317,
                "disambiguation_rate": 0.0635, "resolved_accuracy": 0.9206,
                "menu_rate": 0.0317, "later_accuracy": 0.4},
+}  # fmt: skip
+#: The router as the sixth round found it (commit 760e104, before any change of that round),
+#: measured by this benchmark on every split (dev6 copied in): the "before" of that round.
+#: Its round6 column is that round's blind figure (scored once, misses not read).
+BEFORE_SIXTH_ROUND: dict[str, Any] = {
+    "heldout": {"lines": 99, "routing_accuracy": 0.9596, "wrong_route_rate": 0.0101,
+                "disambiguation_rate": 0.0303, "resolved_accuracy": 0.9899,
+                "menu_rate": 0.0, "later_accuracy": 1.0},
+    "tune": {"lines": 206, "routing_accuracy": 0.9854, "wrong_route_rate": 0.0,
+             "disambiguation_rate": 0.0097, "resolved_accuracy": 0.9951,
+             "menu_rate": 0.0049, "later_accuracy": 1.0},
+    "fresh": {"lines": 152, "routing_accuracy": 0.9211, "wrong_route_rate": 0.0066,
+              "disambiguation_rate": 0.0395, "resolved_accuracy": 0.9605,
+              "menu_rate": 0.0329, "later_accuracy": 0.875},
+    "blind": {"lines": 176, "routing_accuracy": 0.9034, "wrong_route_rate": 0.0114,
+              "disambiguation_rate": 0.0568, "resolved_accuracy": 0.9602,
+              "menu_rate": 0.0284, "later_accuracy": 0.75},
+    "round4": {"lines": 129, "routing_accuracy": 0.9147, "wrong_route_rate": 0.0465,
+               "disambiguation_rate": 0.0233, "resolved_accuracy": 0.938,
+               "menu_rate": 0.0155, "later_accuracy": 0.6667},
+    "blind4": {"lines": 63, "routing_accuracy": 0.9206, "wrong_route_rate": 0.0159,
+               "disambiguation_rate": 0.0476, "resolved_accuracy": 0.9524,
+               "menu_rate": 0.0159, "later_accuracy": 0.6},
+    "round5": {"lines": 91, "routing_accuracy": 0.9011, "wrong_route_rate": 0.022,
+               "disambiguation_rate": 0.0769, "resolved_accuracy": 0.978,
+               "menu_rate": 0.0, "later_accuracy": 0.3333},
+    "dev6": {"lines": 115, "routing_accuracy": 0.8348, "wrong_route_rate": 0.0435,
+             "disambiguation_rate": 0.0435, "resolved_accuracy": 0.8696,
+             "menu_rate": 0.0783, "later_accuracy": None},
+    "round6": {"lines": 96, "routing_accuracy": 0.7812, "wrong_route_rate": 0.0208,
+               "disambiguation_rate": 0.0625, "resolved_accuracy": 0.8229,
+               "menu_rate": 0.1354, "later_accuracy": 0.0},
 }  # fmt: skip
 TARGETS = {"routing_accuracy": 0.97, "wrong_route_rate": 0.01}
 
@@ -244,6 +294,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         *load_corpus(BLIND),
         *load_corpus(ROUND4),
         *load_corpus(BLIND4),
+        *load_corpus(ROUND5),
+        *load_corpus(ROUND6),
+        *load_corpus(DEV6),
     ]
     timings: list[float] = []
     for _ in range(3):
@@ -259,6 +312,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     figures["first_round"] = FIRST_ROUND
     figures["before_third_round"] = BEFORE_THIRD_ROUND
     figures["before_fourth_round"] = BEFORE_FOURTH_ROUND
+    figures["before_sixth_round"] = BEFORE_SIXTH_ROUND
     print(f"latency per message: {figures['latency_ms_per_message']}")
     write_results(
         "understanding_routing",
@@ -269,6 +323,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "blind_corpus": str(BLIND.relative_to(Path(__file__).parent.parent)),
             "round4_corpus": str(ROUND4.relative_to(Path(__file__).parent.parent)),
             "blind4_corpus": str(BLIND4.relative_to(Path(__file__).parent.parent)),
+            "round5_corpus": str(ROUND5.relative_to(Path(__file__).parent.parent)),
+            "round6_corpus": str(ROUND6.relative_to(Path(__file__).parent.parent)),
+            "dev6_corpus": str(DEV6.relative_to(Path(__file__).parent.parent)),
             "splits": splits,
             "helpdesk": "web",
             "model": "wordllama l2_supercat 256-d (weights shipped in the wheel)",
@@ -283,9 +340,9 @@ def parser() -> argparse.ArgumentParser:
     result = argparse.ArgumentParser(description=__doc__)
     result.add_argument(
         "--split",
-        default="blind4,blind,fresh,heldout,round4,round5",
+        default="blind4,blind,fresh,heldout,round4,round5,dev6,round6",
         help="comma-separated: heldout, tune, all (of openings.jsonl), fresh, blind, round4 "
-        "or blind4",
+        "blind4, round5, round6 or dev6",
     )
     result.add_argument("--show-misses", nargs="?", const="new", default=None)
     return result
