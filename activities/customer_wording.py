@@ -24,7 +24,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\b(?:running|going|active)\s+again\b", r"\g<0> restart"),
     (r"\bun-?cancel\w*", "restart"),
     (r"\bundo\s+(?:the\s+|my\s+)?cancell?ation\b", "restart"),
-    (r"\bre-?(?:activat|subscrib|join|instat|enrol)\w*|\brenew(?:s|ed|ing)?\b", r"\g<0> restart"),
+    # "renew my plan" asks for it; "it renewed" tells of a charge (not a restart).
+    (r"\bre-?(?:activat|subscrib|join|instat|enrol)\w*|\brenew\b", r"\g<0> restart"),
     (r"\bresum(?:e|ed|es|ing)\b", r"\g<0> restart"),
     # Cancel: the other words for calling an order off.
     (r"\bcall\s+((?:[\w']+\s+){0,3}?)off\b", r"cancel \1"),
@@ -49,7 +50,13 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bpush\s+((?:[\w']+\s+){0,3}?)back\b(?!\s+on)", r"skip \1"),
     (r"\bpostpone\w*", "skip"),
     (r"\bdelay\b(?=\s+(?:the\s+|my\s+)?(?:next|upcoming|coming))", "skip"),
-    (r"\bmiss\b(?=\s+(?:the|my|this|next|one|a)\b)", "skip"),
+    # "miss the next box", "miss one delivery"; not "I miss the old recipe" (a feeling)
+    # nor "we miss the weekly deliveries" (deliveries that stopped).
+    (
+        r"\bmiss\b(?=\s+(?:(?:the|my|this|a|one|our)\s+)?(?:next|upcoming|coming|"
+        r"(?:[\w']+\s+)?(?:box|delivery|shipment|order|parcel|month|week))\b)",
+        "skip",
+    ),
     # A refund that has not come through is about the refund, not a parcel.
     (
         r"\b(refund|reimbursement|money|credit)\b((?:\s+[\w']+){0,6}?)\s+(?:still\s+)?"

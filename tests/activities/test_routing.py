@@ -9,6 +9,7 @@ import socket
 
 import pytest
 
+from activities.customer_wording import in_library_words
 from activities.policy_store import PolicyActivities, RouteRequest, RouteResult
 from activities.routing import WordLlamaEmbedder, content_words, without_negated_requests
 from policies.library import load_library
@@ -111,6 +112,34 @@ def test_everyday_wording_the_model_does_not_bridge_routes(
 def test_a_damaged_subscription_parcel_is_not_a_restart(policies: PolicyActivities) -> None:
     text = "my monthly subscription parcel turned up with a cracked bottle"
     assert route(policies, text).policy_id == "reshipment_skio_kustomer"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my membership auto-renewed last night and I never wanted it to",
+        "the plan has renewed again without asking me, I'd like that money back",
+    ],
+)
+def test_a_plan_that_renewed_on_its_own_is_not_a_restart(
+    policies: PolicyActivities, text: str
+) -> None:
+    """ "Renewed" tells what happened to the customer (a charge), not a wish to restart."""
+    assert route(policies, text).policy_id != "restart_subscription"
+    assert in_library_words(text).count("restart") == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "skip"),
+    [
+        ("I miss the old recipe, the new one is too sweet", False),
+        ("we really miss the weekly deliveries since you paused us", False),
+        ("could I miss the next box? away all month", True),
+        ("please let me miss one delivery", True),
+    ],
+)
+def test_missing_a_delivery_is_a_skip_but_missing_a_thing_is_not(text: str, skip: bool) -> None:
+    assert ("skip" in in_library_words(text)) is skip
 
 
 def test_two_close_policies_are_named_never_guessed(policies: PolicyActivities) -> None:
