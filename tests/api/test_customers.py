@@ -133,11 +133,9 @@ async def test_export_and_erase_one_customer(
     assert report["executions_deleted"] == 2
     assert report["webhook_deliveries_deleted"] == 2
     # The open ticket goes at once; a closed one when the server's deletion task runs
-    # (about half a minute on the dev server). That wait is Temporal's and the same for
-    # either app database, so it is made on one of them (CI time).
+    # (about half a minute on the dev server).
     assert await _eventually(lambda: _gone(dev_client, open_one))
-    if app_engine.dialect.name == "postgresql":
-        assert await _eventually(lambda: _gone(dev_client, closed_one), within=90)
+    assert await _eventually(lambda: _gone(dev_client, closed_one), within=90)
     with Session(app_engine) as session:
         left = session.exec(
             select(WebhookDelivery.ticket_id).where(
