@@ -25,8 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from policies.plan import AskNode, OfferNode
     from workflows import search_attributes as sa
     from workflows.activity_options import LOCAL_RETRY, LOCAL_TIMEOUT
-    from workflows.claim import parse_duration
-    from workflows.claim_models import ClaimProgress
+    from workflows.claim_models import ClaimProgress, parse_duration
     from workflows.interpreter import Reply, Started
     from workflows.ticket_claims import ClaimFollowUp
     from workflows.ticket_helpdesk import HelpdeskIO

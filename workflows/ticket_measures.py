@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
         money_of,
     )
     from policies.plan import Plan
-    from workflows.claim import parse_duration
+    from workflows.claim_models import parse_duration
     from workflows.ticket_helpdesk import HelpdeskIO
     from workflows.ticket_models import TicketMemory, TicketStart
 
