@@ -108,6 +108,8 @@ class CarrierClaimWorkflow(SweptLooks):
         self._swept = self._retries and workflow.patched(CLAIM_SWEEP)
         while self._resolution is None and not self._ticket_gone:
             if self._cancel_requested:
+                if self._swept:
+                    self._sweep_looks(reported=False)
                 await self._cancel()
             elif self._signals:
                 await self._take(self._signals.popleft())
@@ -127,6 +129,8 @@ class CarrierClaimWorkflow(SweptLooks):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._start.model_copy(update={"carried": self._carry()}))
         self._next_check_at = None
+        if self._swept:
+            self._sweep_looks(reported=False)  # the sweeps up to its end (the ticket closed)
         workflow.set_current_details(f"Claim {start.claim_id}: {self._resolution or 'stopped'}.")
         return ClaimResult(
             claim_id=start.claim_id,
