@@ -94,6 +94,7 @@ class CarrierClaimWorkflow(SweptLooks):
         self._retries = False
         self._swept = False
         self._sweep_started = carried.sweep_started if carried else False
+        self._recheck = carried.recheck if carried else False
         # A run carried from before the sweep counted its looks up to its last entry.
         self._looked_through: datetime = (
             (carried.looked_through or carried.history[-1].at) if carried else start.filed_at
@@ -291,6 +292,7 @@ class CarrierClaimWorkflow(SweptLooks):
             pending=list(self._signals),
             looked_through=self._looked_through,
             sweep_started=self._sweep_started,
+            recheck=self._recheck,
         )
 
     # -- handlers -------------------------------------------------------------------------------

@@ -124,6 +124,7 @@ class ClaimCarry(BaseModel):
     pending: list[ClaimSignal] = Field(default_factory=list)
     looked_through: datetime | None = None
     sweep_started: bool = False
+    recheck: bool = Field(default=False, description="look again after the next sweep")
 
 
 class ClaimFollowUpStart(BaseModel):

@@ -128,6 +128,7 @@ class SweptLooks(ClaimLooks):
     _swept: bool
     _looked_through: datetime
     _sweep_started: bool
+    _recheck: bool
 
     async def _start_sweep(self) -> None:
         """Once per follow-up: a local activity; if that fails, a retried activity (the
@@ -193,12 +194,17 @@ class SweptLooks(ClaimLooks):
             f"Claim {self._start.claim_id}: {self._status}; next check "
             f"{next_look:%Y-%m-%d %H:%M} UTC."
         )
+        if self._recheck:  # the carrier did not answer our last look: again after the next sweep
+            wake = min(wake, run.start + self._start.check_every * CHECK_JITTER)
         now = workflow.now()
         woken = wake > now and await self._woken_within(wake - now)
         self._running = None
         self._next_check_at = None
         if woken or workflow.now() >= self._deadline_at:
             return  # the loop takes the signal, or the last look at the deadline
+        if self._recheck:
+            await self._poked()
+            return
         # The weekly note: the last sweep looked and saw no change (it would have woken us).
         self._sweep_looks(reported=True)
         await self._observe(self._status, None, "check")
@@ -220,12 +226,16 @@ class SweptLooks(ClaimLooks):
             )
 
     async def _poked(self) -> None:
-        """The sweep saw the claim change: look (a claim it saw change that we already
-        know of, from a webhook say, is a look that changed nothing: counted, not told)."""
+        """The sweep saw the claim change (or our last look went unanswered): look. A claim
+        it saw change that we already know of (from a webhook, say) is a look that changed
+        nothing: counted, not told."""
         self._sweep_looks(reported=True)
+        self._recheck = False
         try:
             claim = await self._look(ClaimLookup(claim_id=self._start.claim_id))
         except (ActivityError, TemporalTimeout) as err:
+            # The sweep will not wake us for this change again: look after the next one.
+            self._recheck = True
             detail = f"the carrier did not answer: {carrier_failure(err)}"
             await self._observe(self._status, None, "check", detail=detail)
             return

@@ -26,7 +26,7 @@ from tests.workflows.claim_clock import (
     just_after_a_sweep_slot,
 )
 from ticketflow.settings import Settings
-from workflows import claim_looks
+from workflows import claim_looks, claim_sweep
 from workflows.claim import CarrierClaimWorkflow
 from workflows.claim_models import (
     ClaimFollowUpStart,
@@ -100,7 +100,7 @@ async def test_a_look_the_carrier_leaves_unanswered_replays_as_it_ran(
             task_queue=task_queue,
         )
         await env.sleep(timedelta(hours=1))
-        sandbox.fault("easypost", latency_ms=4000)
+        sandbox.fault("easypost", latency_ms=1500)
         await handle.signal(CarrierClaimWorkflow.claim_update, ClaimSignal())
         for _ in range(100):
             history = await handle.query(CarrierClaimWorkflow.history)
@@ -193,5 +193,68 @@ async def test_a_claim_changed_at_the_carrier_wakes_only_its_follow_up_at_the_ne
             for handle in handles:
                 await replays(env, handle)
             await replays(env, sweep)
+    finally:
+        await end_the_sweep(env, task_queue, HOUR)
+
+
+async def test_a_change_the_follow_up_could_not_read_is_read_at_the_next_sweep(
+    own_time_skipping_env: WorkflowEnvironment,
+    task_queue: str,
+    sandbox_settings: Settings,
+    sandbox: SandboxControl,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The sweep saw the claim change, but the carrier hangs when the follow-up looks: the
+    follow-up looks again at the next sweep (which does not wake it: the change is old news
+    to the sweep) and then hears of the change."""
+    env = own_time_skipping_env
+    monkeypatch.setattr(claim_looks, "CARRIER_TIMEOUT", timedelta(seconds=1))
+    monkeypatch.setattr(claim_looks, "CARRIER_GIVE_UP", timedelta(seconds=2))
+    monkeypatch.setattr(claim_looks, "CARRIER_RETRY", RetryPolicy(maximum_attempts=1))
+    monkeypatch.setattr(claim_sweep, "SWEEP_TIMEOUT", timedelta(seconds=30))
+    ticket = f"ticket-web-sweep{uuid.uuid4().hex[:6]}"
+    worker = Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ticket_activities(sandbox_settings),
+        workflow_runner=workflow_runner(),  # the project's modules passed through: patched
+    )
+    try:
+        async with worker:
+            filed_at = await just_after_a_sweep_slot(env, HOUR)
+            await carrier_clock_follows(env, sandbox)
+            claim = await file_claim(sandbox_settings, f"{ticket}/file")
+            handle = await env.client.start_workflow(
+                CarrierClaimWorkflow.run,
+                ClaimFollowUpStart(claim_id=claim, filed_at=filed_at, check_every=HOUR),
+                id=claim_workflow_id(ticket, claim),
+                task_queue=task_queue,
+            )
+            first_slot = next_sweep(filed_at, HOUR)
+            await env.sleep(first_slot + timedelta(minutes=10) - await env.get_current_time())
+            await carrier_clock_follows(env, sandbox)
+            easypost = EasyPostConnector(sandbox_settings.easypost)
+            await easypost.cancel_claim(claim, "withdrawn-elsewhere")
+            await easypost.aclose()
+            # Claim reads hang from now on (the sweep's list reads are not claim reads).
+            sandbox.fault("easypost", latency_ms=1500)
+            await env.sleep(first_slot + HOUR + timedelta(minutes=1) - await env.get_current_time())
+            for _ in range(100):
+                history = await handle.query(CarrierClaimWorkflow.history)
+                if any("did not answer" in c.detail for c in history):
+                    break
+                await asyncio.sleep(0.1)
+            assert any("did not answer" in c.detail for c in history), history
+            sandbox.fault("easypost", latency_ms=0)
+            result = await asyncio.wait_for(handle.result(), timeout=30)
+            assert result.resolution == "cancelled"
+            # At the next sweep's slot, not at the deadline a month later.
+            noticed = result.history[-1]
+            assert noticed.source == "check" and noticed.status == "cancelled"
+            assert (
+                first_slot + 2 * HOUR <= noticed.at < first_slot + 2 * HOUR + timedelta(minutes=10)
+            )
+            await replays(env, handle)
     finally:
         await end_the_sweep(env, task_queue, HOUR)
