@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from activities.claim_sweep import ClaimSweepActivities
 from activities.platforms.base import PlatformError, named_errors
 from activities.platforms.easypost import Claim, EasyPostConnector
 
@@ -121,4 +122,9 @@ class ClaimActivities:
         return _status(claim)
 
     def activities(self) -> list[Callable[..., Any]]:
-        return [self.get_carrier_claim, self.watch_carrier_claim, self.cancel_carrier_claim]
+        return [
+            self.get_carrier_claim,
+            self.watch_carrier_claim,
+            self.cancel_carrier_claim,
+            *ClaimSweepActivities(self.easypost).activities(),
+        ]

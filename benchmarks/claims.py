@@ -1,7 +1,8 @@
 """1,000 concurrent carrier-claim follow-ups over 30 simulated days, under time skipping.
 
-Each follow-up is a real `CarrierClaimWorkflow` checking a real claim in the sandbox's
-EasyPost emulator (over HTTP) every 24 h with jitter. The carrier never decides on its
+Each follow-up is a real `CarrierClaimWorkflow` following a real claim in the sandbox's
+EasyPost emulator (over HTTP), checked every 24 h by the shared sweep (`ClaimSweepWorkflow`,
+one walk of the carrier's claim list a day, on the same worker). The carrier never decides on its
 own (the sandbox clock stays put); a third of the claims hear the carrier's webhook on a
 random day (approved or rejected, through the `claim_update` signal), the rest run all
 the way to the 30-day deadline: 30 checks each, the worst case.
@@ -27,6 +28,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.claim_sweep import sweep_workflow_id
 from activities.claims import ClaimActivities
 from activities.platforms.easypost import EasyPostConnector
 from benchmarks.harness import (
@@ -42,7 +44,13 @@ from sandbox.credentials import SANDBOX_EASYPOST_API_KEY
 from ticketflow.settings import Settings
 from ticketflow.wheel_binaries import wheel_binary
 from workflows.claim import CarrierClaimWorkflow
-from workflows.claim_models import ClaimFollowUpStart, ClaimResult, ClaimSignal
+from workflows.claim_models import (
+    ClaimFollowUpStart,
+    ClaimResult,
+    ClaimSignal,
+    claim_workflow_id,
+)
+from workflows.claim_sweep import ClaimSweepWorkflow
 
 TRACKING_CODE = "9400100000000000009001"  # jo's delivered parcel in the sandbox
 
@@ -90,7 +98,7 @@ async def run(
             worker = Worker(
                 env.client,
                 task_queue=task_queue,
-                workflows=[CarrierClaimWorkflow],
+                workflows=[CarrierClaimWorkflow, ClaimSweepWorkflow],
                 activities=ClaimActivities(EasyPostConnector(settings.easypost)).activities(),
                 max_concurrent_activities=200,
             )
@@ -112,7 +120,9 @@ async def run(
                                 filed_at=filed_at,
                                 deadline=timedelta(days=days),
                             ),
-                            id=f"claim-bench-{i}",
+                            # As a ticket's follow-up is named: the sweep finds it from the
+                            # key on the claim (`bench/{i}`).
+                            id=claim_workflow_id("bench", claim_id),
                             task_queue=task_queue,
                         )
                         for i, claim_id in enumerate(claim_ids)
@@ -148,6 +158,12 @@ async def run(
                     )
                 wall = time.perf_counter() - began
                 events = await history_events(env, handles, decided)
+                sweep = env.client.get_workflow_handle(
+                    sweep_workflow_id(task_queue, timedelta(hours=24))
+                )
+                with env.auto_time_skipping_disabled():
+                    sweep_events = len([e async for e in sweep.fetch_history_events()])
+                    last_sweep = await sweep.query(ClaimSweepWorkflow.last_sweep)
         finally:
             await env.shutdown()
     resolutions = Counter(r.resolution for r in results)
@@ -164,6 +180,11 @@ async def run(
         # What a claim-month costs the server: the history of a follow-up that ran all 30
         # days (the worst case) and the mean over a sample of all of them.
         "history_events_per_claim_month": events,
+        # The one sweep that looked at all of them daily (its run so far).
+        "sweep": {
+            "history_events": sweep_events,
+            "last_sweep": last_sweep.model_dump() if last_sweep else None,
+        },
     }
 
 

@@ -83,6 +83,9 @@ class EpClaim(SandboxModel, table=True):
     history: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
     created_at: datetime
     status_timestamp: datetime
+    # When the record last changed (EasyPost's ``updated_at``): the moment the sandbox made
+    # the change, which may be later than the status's own (backdated) moment.
+    updated_at: datetime | None = None
 
 
 def error_body(status: int, code: str, message: str) -> JSONResponse:
@@ -166,7 +169,7 @@ def claim_json(claim: EpClaim) -> dict[str, Any]:
         "contact_email": claim.contact_email,
         "history": claim.history,
         "created_at": iso(claim.created_at),
-        "updated_at": iso(claim.status_timestamp),
+        "updated_at": iso(claim.updated_at or claim.status_timestamp),
     }
 
 
@@ -254,6 +257,7 @@ async def create_claim(request: Request, session: SessionDep) -> Any:
         status_detail="Claim was created.",
         created_at=moment,
         status_timestamp=moment,
+        updated_at=moment,
     )
     session.add(claim)
     session.commit()
@@ -354,6 +358,7 @@ def move_claim(session: Session, claim: EpClaim, status: str, detail: str, at: d
     claim.status = status
     claim.status_detail = detail
     claim.status_timestamp = at
+    claim.updated_at = max(aware(at), now(session))
     claim.history = [  # newest first, as EasyPost lists it
         {"status": status, "status_detail": detail, "timestamp": iso(at)},
         *claim.history,

@@ -15,39 +15,31 @@ still on it), and carries the policy on when the progress is final. Reporting by
 rather than by the child's return value keeps the ticket free to continue-as-new.
 The follow-up continues-as-new itself before its history grows large.
 
-Under LOOKS_AS_RETRIES a run of looks is one activity whose Temporal retries, a check
-interval apart, are the looks (a retry writes no history event): the workflow wakes only
-when the claim changed, when the weekly "still working on it" is due, at the deadline, or
-for a signal (which cancels the run). Each claim then looks at one fixed moment of its slot.
+Under CLAIM_SWEEP (new follow-ups) it does not look on a schedule of its own: the shared
+sweep (workflows/claim_sweep.py) looks at every claim once a check slot and wakes it only
+when its claim changed; it sleeps between that, the weekly "still working on it", its
+deadline and the signals. Older histories replay their own schedules (claim_looks.py).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.claims import (
-        CARRIER_SILENT,
-        CLAIM_UNCHANGED,
-        ClaimCancel,
-        ClaimLookup,
-        ClaimStatus,
-        ClaimWatch,
+    from activities.claims import ClaimCancel, ClaimStatus
+    from workflows.claim_looks import (
+        CARRIER_GIVE_UP,
+        CARRIER_RETRY,
+        CARRIER_TIMEOUT,
+        carrier_failure,
     )
-    from workflows.activity_options import NON_RETRYABLE, platform_retry
     from workflows.claim_models import (
-        CHECK_JITTER,
-        CHECK_JITTER_BUCKETS,
         FINAL_STATUSES,
-        STATUS_WORDS,
         STILL_WORKING_EVERY,
         ClaimCarry,
         ClaimCheck,
@@ -60,11 +52,7 @@ with workflow.unsafe.imports_passed_through():
         Resolution,
         count_checks,
     )
-
-CARRIER_RETRY = platform_retry(timedelta(minutes=1))
-CARRIER_TIMEOUT = timedelta(seconds=30)
-# A carrier that stays down this long misses this look; the next slot tries again.
-CARRIER_GIVE_UP = timedelta(minutes=10)
+    from workflows.claim_sweep import CLAIM_SWEEP, SweptLooks
 
 #: Patch id: follow-ups that start on this code look at the claim at one of
 #: CHECK_JITTER_BUCKETS moments inside the jitter, not at any second of it, and look in a
@@ -79,32 +67,8 @@ LOOKS_AS_RETRIES = "claim-looks-as-retries"
 _RANK = {"submitted": 0, "in_review": 1}
 
 
-def parse_duration(value: Any, default: timedelta) -> timedelta:
-    """Front-matter durations: a number of hours, or '30s' / '90m' / '24h' / '30d' / '2w'."""
-    if value is None or isinstance(value, bool):
-        return default
-    if isinstance(value, int | float):
-        return timedelta(hours=float(value)) if value > 0 else default
-    text = str(value).strip().lower()
-    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-    if text and text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
-        amount = float(text[:-1])
-        return timedelta(**{units[text[-1]]: amount}) if amount > 0 else default
-    return default
-
-
-def parse_flag(value: Any, default: bool) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in {"yes", "true", "on", "weekly"}:
-        return True
-    if isinstance(value, str) and value.strip().lower() in {"no", "false", "off", "never"}:
-        return False
-    return default
-
-
 @workflow.defn
-class CarrierClaimWorkflow:
+class CarrierClaimWorkflow(SweptLooks):
     @workflow.init
     def __init__(self, start: ClaimFollowUpStart) -> None:
         self._start = start
@@ -128,6 +92,13 @@ class CarrierClaimWorkflow:
         self._ticket_gone = False
         self._lean = False
         self._retries = False
+        self._swept = False
+        self._sweep_started = carried.sweep_started if carried else False
+        self._recheck = carried.recheck if carried else False
+        # A run carried from before the sweep counted its looks up to its last entry.
+        self._looked_through: datetime = (
+            (carried.looked_through or carried.history[-1].at) if carried else start.filed_at
+        )
 
     @workflow.run
     async def run(self, start: ClaimFollowUpStart) -> ClaimResult:
@@ -135,15 +106,22 @@ class CarrierClaimWorkflow:
         # from before it replay the looks they scheduled at any second.
         self._lean = workflow.patched(LEAN_CLAIM_CHECKS)
         self._retries = self._lean and workflow.patched(LOOKS_AS_RETRIES)
+        self._swept = self._retries and workflow.patched(CLAIM_SWEEP)
         while self._resolution is None and not self._ticket_gone:
             if self._cancel_requested:
+                if self._swept:
+                    self._sweep_looks(reported=False)
                 await self._cancel()
             elif self._signals:
                 await self._take(self._signals.popleft())
             elif workflow.now() >= self._deadline_at:
+                if self._swept:
+                    self._sweep_looks(reported=False)
                 await self._check()  # one last look before giving up
                 if self._resolution is None:
                     await self._give_up()
+            elif self._swept:
+                await self._sleep_between_sweeps()
             elif self._retries:
                 await self._watch()
             else:
@@ -152,6 +130,8 @@ class CarrierClaimWorkflow:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._start.model_copy(update={"carried": self._carry()}))
         self._next_check_at = None
+        if self._swept:
+            self._sweep_looks(reported=False)  # the sweeps up to its end (the ticket closed)
         workflow.set_current_details(f"Claim {start.claim_id}: {self._resolution or 'stopped'}.")
         return ClaimResult(
             claim_id=start.claim_id,
@@ -163,141 +143,12 @@ class CarrierClaimWorkflow:
 
     # -- the schedule -----------------------------------------------------------------------
 
-    def _slot_time(self, slot: int) -> datetime:
-        every = self._start.check_every
-        spread = CHECK_JITTER * every.total_seconds()
-        if self._retries:
-            # One moment per claim, drawn once: a run's retries keep to it.
-            if self._phase is None:
-                bucket = workflow.random().randrange(CHECK_JITTER_BUCKETS)
-                self._phase = bucket * spread / CHECK_JITTER_BUCKETS
-            return self._start.filed_at + slot * every + timedelta(seconds=self._phase)
-        jitter = workflow.random().uniform(0, spread)
-        if self._lean:
-            jitter = (
-                math.floor(jitter / spread * CHECK_JITTER_BUCKETS) * spread / CHECK_JITTER_BUCKETS
-            )
-        return self._start.filed_at + slot * every + timedelta(seconds=jitter)
-
-    async def _wait_for_next_check(self) -> None:
-        if self._next_check_at is None:
-            self._next_check_at = self._slot_time(self._slot)
-        due = min(self._next_check_at, self._deadline_at)
-        workflow.set_current_details(
-            f"Claim {self._start.claim_id}: {self._status}; next check {due:%Y-%m-%d %H:%M} UTC."
-        )
-        wait = due - workflow.now()
-        if wait > timedelta(0):
-            try:
-                await workflow.wait_condition(
-                    lambda: bool(self._signals) or self._cancel_requested or self._ticket_gone,
-                    timeout=wait,
-                )
-                return  # woken by a signal: the loop takes it
-            except TimeoutError:
-                pass
-        if due >= self._deadline_at:
-            return  # the loop takes the last look at the deadline
-        # The next slot starts after now, so a worker that was down for days makes one
-        # catch-up look, not one per missed day.
-        elapsed = (workflow.now() - self._start.filed_at) / self._start.check_every
-        self._slot = max(self._slot + 1, math.floor(elapsed) + 1)
-        self._next_check_at = None
-        await self._check()
-
-    async def _watch(self) -> None:
-        """Sleep to the next slot, then look in a run of retries until the claim changes,
-        the weekly note is due or the last slot before the deadline has been looked at."""
-        if self._next_check_at is None:
-            self._next_check_at = self._slot_time(self._slot)
-        due = min(self._next_check_at, self._deadline_at)
-        workflow.set_current_details(
-            f"Claim {self._start.claim_id}: {self._status}; next check {due:%Y-%m-%d %H:%M} UTC."
-        )
-        if due > workflow.now() and await self._woken_within(due - workflow.now()):
-            return
-        if due >= self._deadline_at:
-            return  # the loop takes the last look at the deadline
-        every = self._start.check_every
-        run = LookRun(start=workflow.now(), every=every, looks=self._looks_planned(due))
-        self._running = run
-        watch = workflow.start_activity(
-            "watch_carrier_claim",
-            ClaimWatch(claim_id=self._start.claim_id, status=self._status),
-            result_type=ClaimStatus,
-            start_to_close_timeout=CARRIER_TIMEOUT,
-            retry_policy=RetryPolicy(
-                initial_interval=every,
-                backoff_coefficient=1.0,
-                maximum_interval=every,
-                maximum_attempts=run.looks,
-                non_retryable_error_types=NON_RETRYABLE,
-            ),
-            cancellation_type=workflow.ActivityCancellationType.TRY_CANCEL,
-            summary=f"watch claim {self._start.claim_id}",
-        )
-        await workflow.wait_condition(lambda: watch.done() or self._woken())
-        self._running = None
-        now = workflow.now()
-        # The next slot starts after now (a worker down for days makes one catch-up look).
-        elapsed = (now - self._start.filed_at - timedelta(seconds=self._phase or 0)) / every
-        self._slot = max(self._slot + 1, math.floor(elapsed) + 1)
-        self._next_check_at = None
-        if not watch.done():
-            watch.cancel()  # a signal: the loop takes it; the looks so far changed nothing
-            try:
-                await watch
-            except ActivityError:
-                pass
-            self._quiet_looks(run, run.done_by(now))
-            return
-        try:
-            claim = await watch
-        except ActivityError as err:
-            cause = err.cause
-            reason = cause.message if isinstance(cause, ApplicationError) else str(err)
-            kind = cause.type if isinstance(cause, ApplicationError) else None
-            looks = run.looks if kind in (CLAIM_UNCHANGED, CARRIER_SILENT) else run.done_by(now)
-            self._quiet_looks(run, looks - 1)
-            silent = "" if kind == CLAIM_UNCHANGED else f"the carrier did not answer: {reason}"
-            await self._observe(self._status, None, "check", detail=silent)
-            return
-        self._quiet_looks(run, claim.look - 1)
-        await self._observe(claim.status, claim.approved_amount, "check")
-
-    def _woken(self) -> bool:
-        return bool(self._signals) or self._cancel_requested or self._ticket_gone
-
-    async def _woken_within(self, wait: timedelta) -> bool:
-        try:
-            await workflow.wait_condition(self._woken, timeout=wait)
-        except TimeoutError:
-            return False
-        return True
-
-    def _looks_planned(self, first: datetime) -> int:
-        """Looks from `first`, one interval apart: up to the weekly note (if the policy
-        wants one) and never at or past the deadline."""
-        every = self._start.check_every
-        looks = math.ceil((self._deadline_at - first) / every)
-        if self._start.still_working_updates:
-            # The look at which "still working on it" is due (as _observe decides it).
-            wait = STILL_WORKING_EVERY - every / 2 - (first - self._last_notice_at)
-            looks = min(looks, max(0, math.ceil(wait / every)) + 1)
-        return max(1, looks)
-
-    def _quiet_looks(self, run: LookRun, looks: int) -> None:
-        """The run's first `looks` changed nothing: one history entry, not reported."""
-        if looks > 0:
-            at = run.start + (looks - 1) * run.every
-            self._history.append(
-                ClaimCheck(at=at, status=self._status, source="check", looks=looks)
-            )
-
     def _upcoming(self) -> LookRun | None:
         """The looks planned after the current report (None once it is final)."""
         if self._resolution is not None or not self._retries:
             return None
+        if self._swept:
+            return self._sweep_run()
         due = self._next_check_at or self._slot_time(self._slot)
         if due >= self._deadline_at:
             return LookRun(start=self._deadline_at, every=self._start.check_every)
@@ -310,51 +161,14 @@ class CarrierClaimWorkflow:
             or info.get_current_history_length() > self._start.max_history_events
         )
 
-    # -- looking at the claim -----------------------------------------------------------------
-
-    async def _check(self, *, source: str = "check", detail: str = "") -> None:
-        try:
-            claim = await self._look(ClaimLookup(claim_id=self._start.claim_id))
-        except ActivityError as err:
-            reason = err.cause.message if isinstance(err.cause, ApplicationError) else str(err)
-            await self._observe(
-                self._status, None, "check", detail=f"the carrier did not answer: {reason}"
-            )
-            return
-        await self._observe(
-            claim.status,
-            claim.approved_amount,
-            "cancel" if source == "cancel" else "check",
-            detail=detail,
-        )
-
-    async def _look(self, lookup: ClaimLookup) -> ClaimStatus:
-        """One read of the claim. Under LEAN_CLAIM_CHECKS a local activity, run inside the
-        workflow task the timer woke (a marker: one workflow task and five history events
-        less per look); before it, an activity of its own."""
-        if self._lean:
-            local: ClaimStatus = await workflow.execute_local_activity(
-                "get_carrier_claim",
-                lookup,
-                result_type=ClaimStatus,
-                start_to_close_timeout=CARRIER_TIMEOUT,
-                schedule_to_close_timeout=CARRIER_GIVE_UP,
-                retry_policy=CARRIER_RETRY,
-                summary=f"check claim {lookup.claim_id}",
-            )
-            return local
-        claim: ClaimStatus = await workflow.execute_activity(
-            "get_carrier_claim",
-            lookup,
-            result_type=ClaimStatus,
-            start_to_close_timeout=CARRIER_TIMEOUT,
-            schedule_to_close_timeout=CARRIER_GIVE_UP,
-            retry_policy=CARRIER_RETRY,
-            summary=f"check claim {lookup.claim_id}",
-        )
-        return claim
+    # -- what happened to the claim ------------------------------------------------------------
 
     async def _take(self, signal: ClaimSignal) -> None:
+        if self._swept and signal.source == "sweep":
+            await self._poked()
+            return
+        if self._swept:
+            self._sweep_looks(reported=False)
         if signal.status is None:
             await self._check()
             return
@@ -382,7 +196,7 @@ class CarrierClaimWorkflow:
                 summary=f"cancel claim {self._start.claim_id}",
             )
         except ActivityError as err:
-            reason = err.cause.message if isinstance(err.cause, ApplicationError) else str(err)
+            reason = carrier_failure(err)
             # Refused (the carrier already decided, say): read what it decided instead.
             await self._check(
                 source="cancel", detail=f"the carrier refused to withdraw it: {reason}"
@@ -476,6 +290,9 @@ class CarrierClaimWorkflow:
             last_notice_at=self._last_notice_at,
             cancel_requested=self._cancel_requested,
             pending=list(self._signals),
+            looked_through=self._looked_through,
+            sweep_started=self._sweep_started,
+            recheck=self._recheck,
         )
 
     # -- handlers -------------------------------------------------------------------------------
@@ -514,93 +331,3 @@ class CarrierClaimWorkflow:
 
     def _last_change_at(self) -> datetime:
         return next((c.at for c in reversed(self._history) if c.changed), self._start.filed_at)
-
-
-# -- what the ticket says about a claim (pure: used inside the ticket workflow) ------------
-
-_CANCEL_CLAIM = re.compile(
-    r"\b(cancel|withdraw|drop|close)\w*\b.*\bclaim\b|\bclaim\b.*\b(cancel|withdraw)\w*\b"
-    r"|\bfound (it|the (package|parcel))\b"
-    r"|\b(package|parcel) (has )?(arrived|turned up|showed up)\b",
-    re.I,
-)
-_KEEP_CLAIM = re.compile(r"\b(don't|dont|do not|not|never)\s+(cancel|withdraw)", re.I)
-
-
-def wants_claim_cancelled(text: str) -> bool:
-    """Whether the customer withdraws the claim ("cancel the claim", "the parcel turned up")."""
-    text = text.replace("’", "'")
-    return bool(_CANCEL_CLAIM.search(text)) and not _KEEP_CLAIM.search(text)
-
-
-def _every(interval: timedelta) -> str:
-    if interval == timedelta(days=1):
-        return "every day"
-    if interval % timedelta(days=1) == timedelta(0):
-        return f"every {interval.days} days"
-    if interval % timedelta(hours=1) == timedelta(0):
-        return f"every {interval // timedelta(hours=1)} hours"
-    return f"every {interval.total_seconds():g} seconds"
-
-
-def claim_filed_message(claim_id: str, carrier: str, check_every: timedelta) -> str:
-    with_whom = f"with {carrier} " if carrier else ""
-    return (
-        f"Your claim {with_whom}is filed (reference {claim_id}). I'll check on it "
-        f"{_every(check_every)} and write here as soon as anything changes."
-    )
-
-
-def progress_message(progress: ClaimProgress) -> str | None:
-    """What the customer hears about a check that did not end the follow-up (or None)."""
-    check = progress.check
-    words = STATUS_WORDS.get(check.status, f"the claim is {check.status}")
-    if check.source == "cancel" and check.status != "cancelled":
-        return f"I couldn't withdraw claim {progress.claim_id}: {words}."
-    if check.changed:
-        return f"An update on claim {progress.claim_id}: {words}."
-    if progress.still_working:
-        return (
-            f"Still working on it: claim {progress.claim_id} is open and the carrier hasn't "
-            "decided yet. I'm checking on it regularly and will write as soon as it moves."
-        )
-    return None
-
-
-def final_message(progress: ClaimProgress) -> str:
-    claim_id = progress.claim_id
-    if progress.resolution in ("approved", "approved_partial"):
-        words = STATUS_WORDS[progress.resolution]
-        return f"Good news: {words} (claim {claim_id})."
-    if progress.resolution == "deadline":
-        return (
-            f"The carrier still hasn't decided claim {claim_id}, so I'm passing your case to a "
-            "member of our team, who will follow up with you here."
-        )
-    if progress.resolution == "cancelled":
-        return f"Claim {claim_id} is withdrawn."
-    return f"I'm sorry: the carrier turned down claim {claim_id}."
-
-
-def status_so_far(claim_id: str, status: str, last_check: datetime | None) -> str:
-    words = STATUS_WORDS.get(status, f"the claim is {status}")
-    when = f" (last checked {last_check:%b %d, %H:%M} UTC)" if last_check else ""
-    return (
-        f"Your claim {claim_id} is still open: {words}{when}. I'll write here as soon as the "
-        'carrier decides. If the parcel turns up, just say "cancel the claim".'
-    )
-
-
-def history_note(claim_id: str, history: list[ClaimCheck]) -> str:
-    """The claim's story for the agent: one line per change, and how many looks."""
-    lines = [f"Carrier claim {claim_id} history:"]
-    for check in history:
-        if check.changed or check.source in ("filed", "deadline", "cancel") or check.detail:
-            amount = f" ({check.approved_amount:.2f})" if check.approved_amount else ""
-            detail = f": {check.detail}" if check.detail else ""
-            lines.append(
-                f"- {check.at:%Y-%m-%d %H:%M} {check.source} {check.status}{amount}{detail}"
-            )
-    looks = count_checks(history)
-    lines.append(f"({looks} scheduled checks in all.)")
-    return "\n".join(lines)

@@ -6,10 +6,12 @@ workflow sandbox.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+
+from activities.claim_sweep import claim_workflow_id as claim_workflow_id
 
 #: Statuses a carrier claim never leaves (EasyPost's vocabulary).
 FINAL_STATUSES = frozenset({"approved", "approved_partial", "rejected", "cancelled"})
@@ -24,6 +26,8 @@ CHECK_JITTER = 0.1
 #: 24 h interval): the carrier still sees the looks spread out, and a Temporal server (the
 #: time-skipping one above all) fires a few timer instants per slot, not one per claim.
 CHECK_JITTER_BUCKETS = 12
+#: The shared sweep's slots: every check interval from the Unix epoch (00:00 UTC daily).
+SWEEP_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: "Still working on it" when nothing changed for this long (if the policy wants it).
 STILL_WORKING_EVERY = timedelta(days=7)
 #: Continue-as-new past this many history events (well before Temporal's own warning).
@@ -45,9 +49,28 @@ Resolution = Literal[
 ]
 
 
-def claim_workflow_id(ticket_id: str, claim_id: str) -> str:
-    """One follow-up per filed claim, named after its ticket (ids carry no customer data)."""
-    return f"claim-{ticket_id}-{claim_id}"
+def parse_duration(value: Any, default: timedelta) -> timedelta:
+    """Front-matter durations: a number of hours, or '30s' / '90m' / '24h' / '30d' / '2w'."""
+    if value is None or isinstance(value, bool):
+        return default
+    if isinstance(value, int | float):
+        return timedelta(hours=float(value)) if value > 0 else default
+    text = str(value).strip().lower()
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    if text and text[-1] in units and text[:-1].replace(".", "", 1).isdigit():
+        amount = float(text[:-1])
+        return timedelta(**{units[text[-1]]: amount}) if amount > 0 else default
+    return default
+
+
+def parse_flag(value: Any, default: bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"yes", "true", "on", "weekly"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"no", "false", "off", "never"}:
+        return False
+    return default
 
 
 class ClaimCheck(BaseModel):
@@ -99,6 +122,9 @@ class ClaimCarry(BaseModel):
     last_notice_at: datetime
     cancel_requested: bool = False
     pending: list[ClaimSignal] = Field(default_factory=list)
+    looked_through: datetime | None = None
+    sweep_started: bool = False
+    recheck: bool = Field(default=False, description="look again after the next sweep")
 
 
 class ClaimFollowUpStart(BaseModel):
@@ -128,7 +154,9 @@ class ClaimSignal(BaseModel):
     approved_amount: float | None = None
     cancel: bool = False
     stop: bool = Field(default=False, description="the ticket closed: stop following")
-    source: Literal["webhook", "ticket"] = "webhook"
+    source: Literal["webhook", "ticket", "sweep"] = Field(
+        default="webhook", description="sweep: the shared sweep saw the claim change"
+    )
 
 
 class ClaimProgress(BaseModel):
@@ -162,6 +190,18 @@ class ClaimResult(BaseModel):
     @property
     def checks(self) -> int:
         return count_checks(self.history)
+
+
+def next_sweep(after: datetime, every: timedelta) -> datetime:
+    """The first sweep slot after `after`."""
+    return SWEEP_EPOCH + ((after - SWEEP_EPOCH) // every + 1) * every
+
+
+def sweeps_between(after: datetime, through: datetime, every: timedelta) -> int:
+    """Sweep slots after `after`, up to and including `through`."""
+    if through <= after:
+        return 0
+    return (through - SWEEP_EPOCH) // every - (after - SWEEP_EPOCH) // every
 
 
 def count_checks(history: list[ClaimCheck]) -> int:

@@ -11,13 +11,11 @@ from temporalio.exceptions import ChildWorkflowError, FailureError, WorkflowAlre
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.claim import (
-        CarrierClaimWorkflow,
+    from workflows.claim import CarrierClaimWorkflow
+    from workflows.claim_messages import (
         claim_filed_message,
         final_message,
         history_note,
-        parse_duration,
-        parse_flag,
         progress_message,
         status_so_far,
         wants_claim_cancelled,
@@ -31,6 +29,8 @@ with workflow.unsafe.imports_passed_through():
         ClaimProgress,
         ClaimSignal,
         claim_workflow_id,
+        parse_duration,
+        parse_flag,
     )
     from workflows.interpreter import ClaimResolved, Event, FollowUpClaim, node_at
     from workflows.ticket_helpdesk import HelpdeskIO

@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from policies.plan import Plan
     from workflows.activity_options import LOCAL_ACTIVITY_TIMED_OUT
-    from workflows.claim import parse_duration
+    from workflows.claim_models import parse_duration
     from workflows.ticket_helpdesk import HelpdeskIO
     from workflows.ticket_models import TicketMemory, TicketStart
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.claim import parse_duration
+    from workflows.claim_models import parse_duration
     from workflows.ticket_helpdesk import HelpdeskIO
     from workflows.ticket_models import Outcome, TicketMemory
     from workflows.ticket_status import SearchIndex, settle_status

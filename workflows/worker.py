@@ -28,6 +28,7 @@ from activities.tools import Platforms, tool_activities
 from activities.understanding import UnderstandingActivities
 from ticketflow.settings import Settings
 from workflows.claim import CarrierClaimWorkflow
+from workflows.claim_sweep import ClaimSweepWorkflow
 from workflows.payload_codec import CodecConfigError
 from workflows.temporal_client import (
     MissingSearchAttributes,
@@ -41,7 +42,7 @@ from workflows.worker_metrics import WorkerMetrics
 
 log = logging.getLogger("ticketflow.worker")
 
-WORKFLOWS: list[type] = [TicketWorkflow, CarrierClaimWorkflow]
+WORKFLOWS: list[type] = [TicketWorkflow, CarrierClaimWorkflow, ClaimSweepWorkflow]
 
 #: Modules the workflow sandbox takes from the worker instead of importing again for every
 #: workflow instance it builds (a new ticket, or an evicted one replayed): the workflow

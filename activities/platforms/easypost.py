@@ -70,6 +70,7 @@ class Claim(BaseModel):
     insurance_id: str | None = None
     shipment_id: str | None = None
     created_at: datetime
+    updated_at: datetime | None = None
 
 
 def verify_webhook(raw_body: bytes, signature_header: str | None, secret: str) -> bool:
@@ -98,6 +99,7 @@ def _claim(body: dict[str, Any]) -> Claim:
         insurance_id=body.get("insurance_id"),
         shipment_id=body.get("shipment_id"),
         created_at=body["created_at"],
+        updated_at=body.get("updated_at"),
     )
 
 

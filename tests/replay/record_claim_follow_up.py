@@ -29,6 +29,7 @@ from ticketflow.settings import Settings
 from ticketflow.wheel_binaries import wheel_binary
 from workflows.claim import CarrierClaimWorkflow
 from workflows.claim_models import ClaimFollowUpStart, ClaimSignal
+from workflows.claim_sweep import ClaimSweepWorkflow
 
 
 async def record() -> tuple[str, dict[str, object]]:
@@ -41,7 +42,7 @@ async def record() -> tuple[str, dict[str, object]]:
         )
         try:
             activities = ClaimActivities(EasyPostConnector(settings.easypost)).activities()
-            workflows = [CarrierClaimWorkflow]
+            workflows = [CarrierClaimWorkflow, ClaimSweepWorkflow]
             async with Worker(
                 env.client, task_queue="record", workflows=workflows, activities=activities
             ):

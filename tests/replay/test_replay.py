@@ -24,6 +24,7 @@ from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
 from policies.library import load_library
 from tests.codec_keys import codec_converter
 from tests.replay.record import MANIFEST, RECORD_COMMAND
+from workflows.claim_sweep import CLAIM_SWEEP
 from workflows.ticket import LEAN_TURNS, TicketWorkflow
 from workflows.ticket_models import TicketStart
 from workflows.worker import WORKFLOWS, workflow_runner
@@ -205,3 +206,13 @@ def test_the_recordings_replay_both_sides_of_lean_turns() -> None:
         for name, entry in _entries(manifest).items():
             if entry["workflow_type"] == "TicketWorkflow" and entry["run"].startswith("1/"):
                 assert (LEAN_TURNS in _patch_ids(manifest.parent / name)) is took, name
+
+
+def test_the_claim_recordings_replay_both_sides_of_the_claim_sweep() -> None:
+    """A follow-up recorded on the shared sweep took `claim-sweep`; the one kept from before
+    it did not, so the replay tests above run both branches."""
+    folder = HISTORIES / "claim-follow-ups"
+    entries = _entries(folder / MANIFEST)
+    took = {name: CLAIM_SWEEP in _patch_ids(folder / name) for name in entries}
+    assert took["deadline_webhook_check_now.claim-sweep.claim.run1.json"]
+    assert not took["deadline_webhook_check_now.before-claim-sweep.claim.run1.json"]

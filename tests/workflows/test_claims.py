@@ -34,11 +34,23 @@ from activities.policy_store import PolicyActivities
 from policies.library import DEFAULT_LIBRARY_DIR, load_library
 from tests.codec_keys import codec_converter
 from tests.sandbox_fixtures import SandboxControl
+from tests.workflows.claim_clock import (
+    carrier_clock_follows,
+    end_the_sweep,
+    just_after_a_sweep_slot,
+)
+from ticketflow.conversation_tests import start_time_skipping_server
 from ticketflow.settings import Settings
 from ticketflow.wheel_binaries import wheel_binary
 from workflows import search_attributes as sa
-from workflows.claim import CarrierClaimWorkflow, wants_claim_cancelled
-from workflows.claim_models import ClaimFollowUpStart, ClaimResult, claim_workflow_id
+from workflows.claim import CarrierClaimWorkflow
+from workflows.claim_messages import wants_claim_cancelled
+from workflows.claim_models import (
+    ClaimFollowUpStart,
+    ClaimResult,
+    claim_workflow_id,
+    next_sweep,
+)
 from workflows.claims_cli import OpenClaim, open_claims, render
 from workflows.ticket import TicketWorkflow
 from workflows.ticket_models import (
@@ -91,12 +103,26 @@ def claim_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
+async def own_time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A test server for each test here (not one per module): each test skips to a sweep
+    slot before it starts, and a skip on a server that earlier tests' workflows still hold
+    can stall past its call's deadline."""
+    env = await start_time_skipping_server(codec_converter())
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def claim_worker(
     own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
     sandbox_settings: Settings,
     claim_library: Path,
+    sandbox: SandboxControl,
 ) -> AsyncIterator[Worker]:
+    """The worker, on skipped time that starts a minute after a sweep slot (the daily
+    sweep then looks at a claim filed in the test a day after, at about the same time),
+    with the carrier's clock set to Temporal's."""
     policies = PolicyActivities(load_library(claim_library))
     worker = Worker(
         own_time_skipping_env.client,
@@ -105,7 +131,10 @@ async def claim_worker(
         activities=ticket_activities(sandbox_settings, policies=policies),
     )
     async with worker:
+        await just_after_a_sweep_slot(own_time_skipping_env)
+        await carrier_clock_follows(own_time_skipping_env, sandbox)
         yield worker
+    await end_the_sweep(own_time_skipping_env, task_queue)
 
 
 class Ticket:
@@ -336,9 +365,10 @@ async def test_claim_never_decided_reaches_the_30_day_deadline(
     now = await own_time_skipping_env.get_current_time()
     seen = view.as_of(now)
     assert seen.checks == 10, (view, now)
-    # Tomorrow, at the same moment of the slot (within its first tenth).
+    # At the next daily sweep: tomorrow, at the same moment as today's.
     assert seen.next_check_at is not None
-    assert day_10 + DAY <= seen.next_check_at <= day_10 + DAY + timedelta(hours=2.4)
+    assert now < seen.next_check_at <= now + DAY
+    assert seen.next_check_at == next_sweep(now, DAY)
 
     await ticket.until_day(30)
     assert await ticket.status() == TicketStatus.ESCALATED
@@ -347,9 +377,11 @@ async def test_claim_never_decided_reaches_the_30_day_deadline(
     assert "still hasn't decided claim" in said[-1]
     handover = next(n for n in await ticket.system_notes() if "Handed over" in n)
     assert "did not decide the claim in time" in handover
-    assert "(30 scheduled checks in all.)" in handover and "no decision after 30 days" in handover
+    # Each of the 30 daily sweeps looked at it, and the follow-up looked once more at the
+    # deadline before handing over.
+    assert "(31 scheduled checks in all.)" in handover and "no decision after 30 days" in handover
     result: ClaimResult = await (await ticket.follow_up()).result()
-    assert (result.resolution, result.checks) == ("deadline", 30)
+    assert (result.resolution, result.checks) == ("deadline", 31)
     assert len(sandbox.side_effects("easypost", "claim.create")) == 1
     await ticket.handle.terminate("test over")
 
@@ -441,14 +473,15 @@ async def test_follow_up_continues_as_new_and_keeps_its_history(
             claim_id=claim_id,
             filed_at=await env.get_current_time(),
             deadline=timedelta(days=12),
-            max_history_events=20,
+            max_history_events=10,  # a follow-up on the sweep writes few events
         ),
         id=f"claim-standalone-{uuid.uuid4().hex[:6]}",
         task_queue=task_queue,
     )
     first_run = handle.result_run_id
     result: ClaimResult = await handle.result()
-    assert (result.resolution, result.checks) == ("deadline", 12)
+    # 12 daily sweeps, and the last look at the deadline.
+    assert (result.resolution, result.checks) == ("deadline", 13)
     assert [c.source for c in result.history][:2] == ["filed", "check"]
     first = env.client.get_workflow_handle(handle.id, run_id=first_run)
     assert (await first.describe()).status == WorkflowExecutionStatus.CONTINUED_AS_NEW
@@ -481,16 +514,12 @@ async def test_claims_command_lists_open_claims_with_age_and_next_check(
         view = mine[0].view
         assert view is not None and view.next_check_at is not None
         assert (view.claim_id, view.status, view.checks) == (claim_id, "submitted", 0)
-        # The first look is a day after filing, jittered into the first tenth of the day.
-        first_slot = filed_at + timedelta(days=1)
-        assert first_slot <= view.next_check_at <= first_slot + timedelta(hours=2.4)
-        # At one of a few moments of it (every 12 minutes), not at any second: the server
-        # fires a few timer instants per slot for many claims filed together.
-        assert (view.next_check_at - first_slot) % timedelta(minutes=12) == timedelta(0)
+        # The next look is the daily sweep's next slot (00:00 UTC) after filing.
+        assert view.next_check_at == next_sweep(filed_at, timedelta(days=1))
         console = Console(width=200, record=True)
         console.print(render(claims, datetime.now(UTC)))
         row = next(line for line in console.export_text().splitlines() if claim_id in line)
-        assert "submitted" in row and "3h 0m" in row and "in 2" in row
+        assert "submitted" in row and "3h 0m" in row and " in " in row
     finally:
         await handle.terminate("test over")
 
