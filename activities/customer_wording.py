@@ -113,11 +113,54 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\g<0> wrong item",
     ),
     (
-        r"\b(?:got|received|sent\s+me|came\s+with|delivered)\s+(?:[\w']+\s+){0,3}?instead\s+of\b",
+        r"\b(?:got|received|sent(?:\s+me)?|came\s+with|delivered)\s+(?:[\w']+\s+){0,3}?instead\s+of\b",
         "wrong item instead of",
     ),
 )
 _COMPILED = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _WORDING)
+
+#: What comes in a subscription: the box, the plan, the deliveries from now on.
+_WHAT_COMES = re.compile(
+    r"\b(?:subs?cr\w*|sub|plan|box(?:es)?|deliver(?:y|ies)|refills?|shipments?|recurring|"
+    r"monthly|weekly|(?:every|each)\s+(?:month|week)|from\s+now\s+on|going\s+forward|"
+    r"in\s+(?:the\s+)?future|future)\b",
+    re.IGNORECASE,
+)
+#: A preference between products, with no swap verb: one rather than or in place of
+#: another, a move from one to another, a new one to try.
+_PREFERS_A_PRODUCT = re.compile(
+    r"\b(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:much\s+)?rather\s+"
+    r"(?:have|get|receive|take|go\s+with|try|be\s+sent)\b|"
+    r"\brather\s+than\b|\binstead\s+of\b|\bin\s+place\s+of\b|"
+    r"\bprefer\b(?!\s+(?:not|to\s+(?:cancel|skip|pause|stop)))|"
+    r"\b(?:try|trying)\b|\bgiv(?:e|ing)\s+(?:[\w']+\s+){1,4}?a\s+(?:go|try|whirl|shot)\b|"
+    r"\b(?:go|move|change|switch|bump|upgrade|downgrade)\s+(?:me\s+|us\s+|it\s+)?"
+    r"(?:over\s+)?from\b(?:\s+[\w'-]+){1,6}?\s+(?:to|for)\b",
+    re.IGNORECASE,
+)
+#: Another request, a fault, an account detail, a day or a place beside the preference: the
+#: preference is about that ("I'd rather have a refund", "… on Fridays instead"), not about
+#: the product.
+_ABOUT_SOMETHING_ELSE = re.compile(
+    r"\b(?:cancel\w*|refund\w*|money|replace\w*|reship\w*|resend\w*|skip\w*|pause\w*|"
+    r"credit|return\w*|restart\w*|exchange|wrong|damaged|broken|never\s+arrived|"
+    r"tried|trying\s+to|address|email|card|payment|password|account|name|"
+    # When or where it comes is not what comes.
+    r"office|home|work|door|porch|neighbou?r|locker|reception|date|day|weekends?|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?|mornings?|afternoons?|evenings?|"
+    r"\d+(?:st|nd|rd|th)|(?:come|comes|arrive|arrives|delivered|shipped|sent)\s+"
+    r"(?:on|at|to|by|before|after|earlier|later|sooner))\b",
+    re.IGNORECASE,
+)
+
+
+def _asks_for_another_product(text: str) -> bool:
+    """A preference about what comes in the subscription, and nothing else asked for."""
+    return bool(
+        _PREFERS_A_PRODUCT.search(text)
+        and _WHAT_COMES.search(text)
+        and not _ABOUT_SOMETHING_ELSE.search(text)
+    )
 
 
 def in_library_words(text: str) -> str:
@@ -125,4 +168,6 @@ def in_library_words(text: str) -> str:
     text = text.replace("’", "'")
     for pattern, replacement in _COMPILED:
         text = pattern.sub(replacement, text)
+    if _asks_for_another_product(text):
+        text = f"{text} swap product"
     return re.sub(r" {2,}", " ", text)

@@ -407,3 +407,50 @@ def test_of_two_sibling_policies_the_kind_of_order_decides(
 def test_a_negated_word_is_its_own_keyword() -> None:
     assert content_words("I didn't receive the items") == ["not_receiv", "item"]
     assert content_words("I received the wrong items") == ["receiv", "wrong", "item"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "could my box have the rose soap in place of the lemon one",
+        "change me over from the small tub to the big tub on my plan",
+        "fancy giving the cherry one a go in my next box",
+        "the coconut bars instead of the peanut ones in my box from now on please",
+        "I'd love to try the ginger shampoo in my upcoming deliveries",
+        "go from the travel size to the full size for my refills",
+    ],
+)
+def test_a_preference_about_what_the_subscription_brings_is_a_swap(
+    policies: PolicyActivities, text: str
+) -> None:
+    result = route(policies, text)
+    assert (result.policy_id, result.how) == ("swap_subscription_product", "meaning")
+
+
+@pytest.mark.parametrize(
+    ("text", "policy_id"),
+    [
+        ("you sent the decaf pods instead of the espresso I ordered", "reshipment"),
+        ("I'd rather have my money back than another box", "refund"),
+        ("instead of a new box please just refund me", "refund"),
+    ],
+)
+def test_a_preference_for_another_request_is_that_request(
+    policies: PolicyActivities, text: str, policy_id: str
+) -> None:
+    assert route(policies, text).policy_id == policy_id
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'd prefer my box delivered on Fridays",
+        "I'd prefer the box to come on the 1st of the month instead of the 15th",
+        "could my deliveries come to my office instead of my home",
+        "I'd prefer to cancel my plan",
+    ],
+)
+def test_a_preference_about_when_or_where_it_comes_is_no_swap(
+    policies: PolicyActivities, text: str
+) -> None:
+    assert route(policies, text).policy_id != "swap_subscription_product"
