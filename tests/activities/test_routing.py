@@ -454,3 +454,22 @@ def test_a_preference_about_when_or_where_it_comes_is_no_swap(
     policies: PolicyActivities, text: str
 ) -> None:
     assert route(policies, text).policy_id != "swap_subscription_product"
+
+
+@pytest.mark.parametrize(
+    ("text", "policy_id"),
+    [
+        ("honestly I'd sooner skip a month than cancel the whole thing", "skip_next_shipment"),
+        ("I'd much rather have a replacement sent out than get a refund", "reshipment"),
+        ("I'd prefer my money back over a replacement, the item was faulty", "refund"),
+    ],
+)
+def test_the_alternative_a_customer_turns_down_is_not_their_request(
+    policies: PolicyActivities, text: str, policy_id: str
+) -> None:
+    """After "than" or "over", a request word names what the customer does not want."""
+    result = route(policies, text)
+    assert result.policy_id is not None
+    assert policies.library.plans[result.policy_id].ticket_types == (
+        policies.library.plans[policy_id].ticket_types
+    )
