@@ -1,6 +1,6 @@
 """What a workflow run did, read from its history: the local activities it ran (each leaves
 a `core_local_activity` marker), what each `read_message` found (its result, decoded), and
-the patches it took (`core_patch` markers)."""
+the patches it took (`core_patch` markers); and whether the history replays."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle
 from temporalio.converter import DataConverter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.message_reading import READ_MESSAGE, MessageRead
+from workflows.worker import WORKFLOWS, workflow_runner
 
 
 async def _markers(handle: WorkflowHandle, name: str, field: str) -> list[dict[str, Any]]:
@@ -53,3 +57,14 @@ def routes(read: list[MessageRead]) -> list[str]:
 async def patches(handle: WorkflowHandle) -> list[str]:
     """The ids of the `workflow.patched` branches the run took."""
     return [data["id"] for data in await _markers(handle, "core_patch", "patch-data")]
+
+
+async def replays(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
+    """The run's history replays on the current code, in the default sandbox (which
+    re-imports the workflow modules) and in the worker's (which passes them through)."""
+    history = await handle.fetch_history()
+    for runner in (SandboxedWorkflowRunner(), workflow_runner()):
+        replayer = Replayer(
+            workflows=WORKFLOWS, data_converter=env.client.data_converter, workflow_runner=runner
+        )
+        await replayer.replay_workflow(history)

@@ -1,4 +1,5 @@
-"""Claim tests on skipped time: the carrier's clock, the sweep's slots, the sweep's end."""
+"""Claim tests on skipped time: a claim filed at the carrier, the carrier's clock, the
+sweep's slots, the sweep's end."""
 
 from __future__ import annotations
 
@@ -8,11 +9,33 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.claim_sweep import sweep_workflow_id
+from activities.platforms.easypost import EasyPostConnector
 from tests.sandbox_fixtures import SandboxControl
+from ticketflow.settings import Settings
 from workflows.claim_models import next_sweep
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
+
+
+async def file_claim(settings: Settings, key: str) -> str:
+    """A claim on jo's tracker, filed straight at the sandbox carrier under `key`."""
+    easypost = EasyPostConnector(settings.easypost)
+    try:
+        await easypost.track("9400100000000000009001")
+        response = await easypost.request(
+            "POST",
+            "/claims",
+            json={
+                "type": "theft",
+                "tracking_code": "9400100000000000009001",
+                "amount": "30.00",
+                "description": f"filed by the test [ticketflow:{key}]",
+            },
+        )
+        return str(response.json()["id"])
+    finally:
+        await easypost.aclose()
 
 
 async def carrier_clock_follows(env: WorkflowEnvironment, sandbox: SandboxControl) -> None:

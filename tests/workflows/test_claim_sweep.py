@@ -13,16 +13,17 @@ import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.common import RetryPolicy
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker import Worker
 
 from activities.claim_sweep import sweep_workflow_id
 from activities.platforms.easypost import EasyPostConnector
+from tests.history_events import replays
 from tests.sandbox_fixtures import SandboxControl
 from tests.workflows.claim_clock import (
     HOUR,
     carrier_clock_follows,
     end_the_sweep,
+    file_claim,
     just_after_a_sweep_slot,
 )
 from ticketflow.settings import Settings
@@ -36,35 +37,6 @@ from workflows.claim_models import (
 )
 from workflows.claim_sweep import ClaimSweepWorkflow
 from workflows.worker import WORKFLOWS, ticket_activities, workflow_runner
-
-
-async def file_claim(settings: Settings, key: str) -> str:
-    """A claim on jo's tracker, filed straight at the sandbox carrier under `key`."""
-    easypost = EasyPostConnector(settings.easypost)
-    try:
-        await easypost.track("9400100000000000009001")
-        response = await easypost.request(
-            "POST",
-            "/claims",
-            json={
-                "type": "theft",
-                "tracking_code": "9400100000000000009001",
-                "amount": "30.00",
-                "description": f"filed by the test [ticketflow:{key}]",
-            },
-        )
-        return str(response.json()["id"])
-    finally:
-        await easypost.aclose()
-
-
-async def replays(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
-    history = await handle.fetch_history()
-    for runner in (SandboxedWorkflowRunner(), workflow_runner()):
-        replayer = Replayer(
-            workflows=WORKFLOWS, data_converter=env.client.data_converter, workflow_runner=runner
-        )
-        await replayer.replay_workflow(history)
 
 
 async def test_a_look_the_carrier_leaves_unanswered_replays_as_it_ran(

@@ -29,7 +29,6 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.platforms.easypost import EasyPostConnector
 from activities.policy_store import PolicyActivities
 from policies.library import DEFAULT_LIBRARY_DIR, load_library
 from tests.codec_keys import codec_converter
@@ -37,6 +36,7 @@ from tests.sandbox_fixtures import SandboxControl
 from tests.workflows.claim_clock import (
     carrier_clock_follows,
     end_the_sweep,
+    file_claim,
     just_after_a_sweep_slot,
 )
 from ticketflow.conversation_tests import start_time_skipping_server
@@ -236,26 +236,6 @@ async def _sam_files_a_claim(ticket: Ticket) -> None:
     filed = await ticket.say("My parcel never came, order 7001")
     assert any("is filed (reference clm_" in r for r in filed), filed
     assert await ticket.status() == TicketStatus.WAITING_CLAIM
-
-
-async def _file_a_claim(sandbox_settings: Settings) -> str:
-    """A claim on jo's tracker, filed straight at the sandbox carrier."""
-    easypost = EasyPostConnector(sandbox_settings.easypost)
-    try:
-        await easypost.track("9400100000000000009001")
-        response = await easypost.request(
-            "POST",
-            "/claims",
-            json={
-                "type": "theft",
-                "tracking_code": "9400100000000000009001",
-                "amount": "30.00",
-                "description": f"filed by the test [ticketflow:test/{uuid.uuid4().hex}]",
-            },
-        )
-        return str(response.json()["id"])
-    finally:
-        await easypost.aclose()
 
 
 async def test_claim_approved_on_day_9_reships_exactly_once(
@@ -465,7 +445,7 @@ async def test_follow_up_continues_as_new_and_keeps_its_history(
     sandbox: SandboxControl,
 ) -> None:
     """Standalone (no ticket), with a tiny history budget: the checks span several runs."""
-    claim_id = await _file_a_claim(sandbox_settings)
+    claim_id = await file_claim(sandbox_settings, f"test/{uuid.uuid4().hex}")
     env = own_time_skipping_env
     handle = await env.client.start_workflow(
         CarrierClaimWorkflow.run,
@@ -495,7 +475,7 @@ async def test_claims_command_lists_open_claims_with_age_and_next_check(
     sandbox: SandboxControl,
 ) -> None:
     """`ticketflow claims` on the dev server: visibility finds it, its query describes it."""
-    claim_id = await _file_a_claim(sandbox_settings)
+    claim_id = await file_claim(sandbox_settings, f"test/{uuid.uuid4().hex}")
     filed_at = datetime.now(UTC) - timedelta(hours=3)
     handle = await dev_client.start_workflow(
         CarrierClaimWorkflow.run,

@@ -25,8 +25,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.common import RetryPolicy
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker import Worker
 
 from activities.customer_key import ACTIVITY_NAME as CUSTOMER_KEY
 from activities.customer_key import CustomerKeys
@@ -34,7 +33,7 @@ from activities.outcomes import TicketOutcomeRow
 from activities.policy_store import PolicyActivities
 from activities.policy_versions import PolicyVersions
 from api.db import open_database
-from tests.history_events import local_activities, patches, readings, routes
+from tests.history_events import local_activities, patches, readings, replays, routes
 from tests.sandbox_fixtures import SandboxControl
 from tests.workflows.signalled_tickets import open_ticket, write
 from ticketflow.settings import Settings
@@ -45,6 +44,7 @@ from workflows.ticket_measures import LOCAL_RECORD_TIMEOUT
 from workflows.ticket_models import (
     Customer,
     CustomerMessage,
+    TicketOutcome,
     TicketStart,
     TicketStatus,
     ticket_workflow_id,
@@ -81,15 +81,6 @@ async def _opened_with(
     return handle
 
 
-async def _replays(env: WorkflowEnvironment, handle: WorkflowHandle) -> None:
-    history = await handle.fetch_history()
-    for runner in (SandboxedWorkflowRunner(), workflow_runner()):
-        replayer = Replayer(
-            workflows=WORKFLOWS, data_converter=env.client.data_converter, workflow_runner=runner
-        )
-        await replayer.replay_workflow(history)
-
-
 async def test_each_message_is_one_local_activity_and_a_turn_one_upsert_at_most(
     own_time_skipping_env: WorkflowEnvironment,
     task_queue: str,
@@ -118,14 +109,14 @@ async def test_each_message_is_one_local_activity_and_a_turn_one_upsert_at_most(
     assert indexed.get(sa.TICKET_TYPE) == "Cancel order"
     key = indexed.get(sa.CUSTOMER_KEY)
     assert key and "alex" not in key and len(key) == 64
-    await _replays(env, handle)
+    await replays(env, handle)
     # Ended here (its timers must not fire in the next test, whose worker is another): the
     # outcome row is a local activity in the ending's workflow task, not one more task.
     await handle.signal(TicketWorkflow.close)
     await handle.result()
     assert (await local_activities(handle))[-1] == "record_outcome"
     assert (await _events(handle))["ACTIVITY_TASK_SCHEDULED"] == 1  # the order's details
-    await _replays(env, handle)
+    await replays(env, handle)
 
 
 async def test_the_reminder_counts_from_the_last_message_on_the_kept_timer(
@@ -148,7 +139,40 @@ async def test_the_reminder_counts_from_the_last_message_on_the_kept_timer(
     assert (await handle.query(TicketWorkflow.state)).status == TicketStatus.WAITING_CUSTOMER
     events = await _events(handle)
     assert events["TIMER_CANCELED"] == 0
-    await _replays(env, handle)
+    await replays(env, handle)
+
+
+async def _closed_while_the_store_is_locked(
+    env: WorkflowEnvironment,
+    task_queue: str,
+    settings: Settings,
+    database: Path,
+    engine: Engine,
+    locked_for: float,
+) -> tuple[WorkflowHandle, TicketOutcome]:
+    """A menu ticket closed while another writer holds the app database's write lock for
+    `locked_for` seconds (no outcome row meanwhile); its outcome once the lock is gone."""
+    policies = PolicyActivities(versions=PolicyVersions(engine))
+    worker = Worker(
+        env.client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ticket_activities(settings, policies=policies),
+        workflow_runner=workflow_runner(),
+    )
+    async with worker:
+        handle = await _opened_with(env, task_queue, "hello", customer=ALEX)  # the menu
+        blocker = sqlite3.connect(database, timeout=1)
+        blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
+        try:
+            await handle.signal(TicketWorkflow.close)
+            await asyncio.sleep(locked_for)
+            assert not await _row_written(engine, handle.id)
+        finally:
+            blocker.rollback()
+            blocker.close()
+        outcome: TicketOutcome = await asyncio.wait_for(handle.result(), timeout=60)
+    return handle, outcome
 
 
 async def test_an_outcome_row_the_store_cannot_take_at_once_is_written_by_the_retrying_activity(
@@ -162,33 +186,22 @@ async def test_an_outcome_row_the_store_cannot_take_at_once_is_written_by_the_re
     # ticket ends: the local write gives up after its few seconds, the regular activity
     # takes over, and the row is there once the lock is gone; the ticket still completes.
     env = own_time_skipping_env
-    engine = open_database(f"sqlite:///{tmp_path / 'app.db'}")
-    policies = PolicyActivities(versions=PolicyVersions(engine))
-    worker = Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=ticket_activities(sandbox_settings, policies=policies),
-        workflow_runner=workflow_runner(),
+    database = tmp_path / "app.db"
+    engine = open_database(f"sqlite:///{database}")
+    handle, outcome = await _closed_while_the_store_is_locked(
+        env,
+        task_queue,
+        sandbox_settings,
+        database,
+        engine,
+        locked_for=LOCAL_RECORD_TIMEOUT.total_seconds() + 2,
     )
-    async with worker:
-        handle = await _opened_with(env, task_queue, "hello", customer=ALEX)  # the menu
-        blocker = sqlite3.connect(tmp_path / "app.db", timeout=1)
-        blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
-        try:
-            await handle.signal(TicketWorkflow.close)
-            await asyncio.sleep(LOCAL_RECORD_TIMEOUT.total_seconds() + 2)
-            assert not await _row_written(engine, handle.id)
-        finally:
-            blocker.rollback()
-            blocker.close()
-        outcome = await asyncio.wait_for(handle.result(), timeout=60)
     assert outcome.status == TicketStatus.RESOLVED  # what an agent's close gives
     assert await _row_written(engine, handle.id)
     events = await _events(handle)
     assert events["ACTIVITY_TASK_COMPLETED"] == 1  # the regular record_outcome, after the lock
     assert (await local_activities(handle))[-1] == "record_outcome"  # the local try, failed
-    await _replays(env, handle)
+    await replays(env, handle)
 
 
 async def test_an_outcome_row_the_store_refuses_at_once_is_written_by_the_retrying_activity(
@@ -202,34 +215,19 @@ async def test_an_outcome_row_the_store_refuses_at_once_is_written_by_the_retryi
     # refuses connections would; here a locked SQLite that does not wait): the local write
     # fails with its own error, not a timeout, and the regular activity still takes over.
     env = own_time_skipping_env
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    open_database(url)  # the schema
-    impatient = create_engine(url, connect_args={"check_same_thread": False, "timeout": 0})
-    policies = PolicyActivities(versions=PolicyVersions(impatient))
-    worker = Worker(
-        env.client,
-        task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=ticket_activities(sandbox_settings, policies=policies),
-        workflow_runner=workflow_runner(),
+    database = tmp_path / "app.db"
+    open_database(f"sqlite:///{database}")  # the schema
+    impatient = create_engine(
+        f"sqlite:///{database}", connect_args={"check_same_thread": False, "timeout": 0}
     )
-    async with worker:
-        handle = await _opened_with(env, task_queue, "hello", customer=ALEX)  # the menu
-        blocker = sqlite3.connect(tmp_path / "app.db", timeout=1)
-        blocker.execute("BEGIN IMMEDIATE")  # holds the write lock
-        try:
-            await handle.signal(TicketWorkflow.close)
-            await asyncio.sleep(2)
-            assert not await _row_written(impatient, handle.id)
-        finally:
-            blocker.rollback()
-            blocker.close()
-        outcome = await asyncio.wait_for(handle.result(), timeout=60)
+    handle, outcome = await _closed_while_the_store_is_locked(
+        env, task_queue, sandbox_settings, database, impatient, locked_for=2
+    )
     assert outcome.status == TicketStatus.RESOLVED
     assert await _row_written(impatient, handle.id)
     assert (await local_activities(handle))[-1] == "record_outcome"  # the local try, failed
     assert (await _events(handle))["ACTIVITY_TASK_COMPLETED"] == 1  # the regular one
-    await _replays(env, handle)
+    await replays(env, handle)
 
 
 async def _row_written(engine: Engine, ticket_id: str) -> bool:
@@ -296,4 +294,4 @@ async def test_a_customer_key_that_timed_out_is_taken_at_the_next_message(
         assert indexed.get(sa.CUSTOMER_KEY) == keys.key(ALEX.email or "")
         await handle.signal(TicketWorkflow.close)
         await handle.result()
-    await _replays(env, handle)
+    await replays(env, handle)

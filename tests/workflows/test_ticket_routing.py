@@ -11,17 +11,15 @@ Read from the history of real runs on the time-skipping server.
 from __future__ import annotations
 
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+from temporalio.worker import Worker
 
 from api.services.tickets import TicketService
 from policies.library import load_library
-from tests.history_events import local_activities, patches, readings, routes
+from tests.history_events import local_activities, patches, readings, replays, routes
 from tests.workflows.signalled_tickets import open_ticket, write
 from ticketflow.settings import Settings
 from workflows.ticket import LEAN_TURNS, TicketWorkflow
 from workflows.ticket_models import TicketStart
-from workflows.worker import WORKFLOWS, workflow_runner
 
 FIRST_MESSAGE = "Please skip my next shipment"
 
@@ -45,12 +43,7 @@ async def test_the_starts_policy_is_entered_without_routing_again(
     # (the five of ONE_MARKER_FOR_EARLIER_PATCHES and MEASURES_OUTCOMES), which older
     # histories record one by one.
     assert await patches(handle) == [LEAN_TURNS]
-    history = await handle.fetch_history()
-    for runner in (SandboxedWorkflowRunner(), workflow_runner()):
-        replayer = Replayer(
-            workflows=WORKFLOWS, data_converter=env.client.data_converter, workflow_runner=runner
-        )
-        await replayer.replay_workflow(history)
+    await replays(env, handle)
 
 
 async def test_a_start_without_a_policy_is_routed_by_the_workflow(
