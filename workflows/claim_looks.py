@@ -27,7 +27,11 @@ with workflow.unsafe.imports_passed_through():
         ClaimStatus,
         ClaimWatch,
     )
-    from workflows.activity_options import NON_RETRYABLE, platform_retry
+    from workflows.activity_options import (
+        LOCAL_ACTIVITY_TIMED_OUT,
+        NON_RETRYABLE,
+        platform_retry,
+    )
     from workflows.claim_models import (
         CHECK_JITTER,
         CHECK_JITTER_BUCKETS,
@@ -85,7 +89,7 @@ class ClaimLooks:
     async def _check(self, *, source: str = "check", detail: str = "") -> None:
         try:
             claim = await self._look(ClaimLookup(claim_id=self._start.claim_id))
-        except (ActivityError, TemporalTimeout) as err:
+        except LOCAL_ACTIVITY_TIMED_OUT as err:
             reason = carrier_failure(err)
             await self._observe(
                 self._status, None, "check", detail=f"the carrier did not answer: {reason}"

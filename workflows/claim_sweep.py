@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
-from temporalio.exceptions import TimeoutError as TemporalTimeout
 
 with workflow.unsafe.imports_passed_through():
     from activities.claim_sweep import (
@@ -32,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         SweepStart,
     )
     from activities.claims import ClaimLookup
-    from workflows.activity_options import LOCAL_RETRY, NON_RETRYABLE
+    from workflows.activity_options import LOCAL_ACTIVITY_TIMED_OUT, LOCAL_RETRY, NON_RETRYABLE
     from workflows.claim_looks import CARRIER_RETRY, ClaimLooks, carrier_failure
     from workflows.claim_models import (
         CHECK_JITTER,
@@ -146,7 +145,7 @@ class SweptLooks(ClaimLooks):
                 retry_policy=LOCAL_RETRY,
             )
             return
-        except (ActivityError, TemporalTimeout) as err:
+        except LOCAL_ACTIVITY_TIMED_OUT as err:
             workflow.logger.warning("claim sweep not started at once: %s", carrier_failure(err))
         try:
             await workflow.execute_activity(
@@ -233,7 +232,7 @@ class SweptLooks(ClaimLooks):
         self._recheck = False
         try:
             claim = await self._look(ClaimLookup(claim_id=self._start.claim_id))
-        except (ActivityError, TemporalTimeout) as err:
+        except LOCAL_ACTIVITY_TIMED_OUT as err:
             # The sweep will not wake us for this change again: look after the next one.
             self._recheck = True
             detail = f"the carrier did not answer: {carrier_failure(err)}"
