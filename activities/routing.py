@@ -71,14 +71,14 @@ _ADDS_A_REQUEST = re.compile(
 #: What a customer asks for, by the head words of the library's ticket types and their
 #: everyday forms: after a negation ("without cancelling", "not a refund but …",
 #: "instead of a replacement") or the other side of a preference ("rather skip than
-#: cancel", "sooner … than get a refund", "a replacement over a refund") the word names
+#: cancel", "sooner … than get a refund"; not "over", which also means "about") the word names
 #: what they do *not* want, so it is left out of the scoring.
 _REQUEST_WORDS = (
     r"cancel\w*|refund\w*|reship\w*|restart\w*|skip\w*|swap\w*|replace\w*|resend\w*|"
     r"money|return\w*|pause\w*|subscription"
 )
 _NEGATED_REQUEST = re.compile(
-    r"\b(?:without|instead of|rather than|than|over|not|no|never|don'?t|do not|"
+    r"\b(?:without|instead of|rather than|than|not|no|never|don'?t|do not|"
     r"no need (?:for|to)|not interested in|not looking for|don'?t want(?: to)?|"
     r"do not want(?: to)?)\s+"
     r"((?:(?:a|an|the|my|to|any|for|get|getting|have|having|just)\s+)*)(" + _REQUEST_WORDS + r")\b",

@@ -467,9 +467,16 @@ def test_a_preference_about_when_or_where_it_comes_is_no_swap(
 def test_the_alternative_a_customer_turns_down_is_not_their_request(
     policies: PolicyActivities, text: str, policy_id: str
 ) -> None:
-    """After "than" or "over", a request word names what the customer does not want."""
+    """After "than" (and "instead of"), a request word names what the customer does not want."""
     result = route(policies, text)
     assert result.policy_id is not None
     assert policies.library.plans[result.policy_id].ticket_types == (
         policies.library.plans[policy_id].ticket_types
     )
+
+
+def test_a_request_the_message_is_about_is_kept(policies: PolicyActivities) -> None:
+    """A request after "over" is kept: "over" also means "about" (only "than" marks the
+    side of a preference turned down)."""
+    result = route(policies, "I'm writing to you over a refund I was promised last week")
+    assert result.policy_id == "refund"
