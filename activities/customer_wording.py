@@ -32,7 +32,30 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\b(?:void|annul\w*|scrap|withdraw|rescind|cancell?ations?)\b", r"\g<0> cancel"),
     (r"\bback\s+out\s+of\b", "cancel"),
     (r"\b(?:nix|axe|ditch|kill)\b(?=\s+(?:my|the|this|that|order|it)\b|\s+#?\d)", r"\g<0> cancel"),
+    # Restart: back on a subscription, or wanting it back.
+    (r"\b(?:get|go|come|sign|hop|jump)\s+back\s+on(?:to)?\b", r"\g<0> restart"),
+    (
+        r"\b(?:want|like|have|get)\s+(?:it|them|my\s+(?:subscription|plan|box(?:es)?|membership|"
+        r"deliveries)|the\s+(?:subscription|plan|membership))\s+back\b",
+        r"\g<0> restart",
+    ),
+    # Cancel: an order placed twice or not wanted any more.
+    (
+        r"\b(?:ordered|clicked|paid|checked\s+out)\s+(?:[\w']+\s+){0,3}?twice\b|"
+        r"\b(?:two|2)\s+(?:identical|duplicate|of\s+the\s+same)\s+orders\b|"
+        r"\bduplicate\s+order\b|\bget\s+rid\s+of\s+(?:the|my|this|that|one)\b|"
+        r"\b(?:don'?t|do\s+not|no\s+longer)\s+need\s+(?:it|this|that|them|the\s+order|"
+        r"my\s+order)\s+(?:any\s*more|now)\b",
+        r"\g<0> cancel order",
+    ),
+    # "It renewed" tells of a charge, not of a wish to restart ("renew my plan" is that).
+    (r"\b(?:auto-?)?renewed\b", "charged"),
     # Refund: money coming back.
+    (
+        r"\b(?:back|returned|refunded|credited)\s+(?:on|onto|to|into)\s+(?:my|the)\s+"
+        r"(?:card|account|paypal|bank|statement)\b",
+        r"\g<0> refund",
+    ),
     (r"\b(?:reimburs|compensat)\w*", r"\g<0> refund"),
     (r"\bmoney\s+back\b", r"\g<0> refund"),
     (
@@ -47,7 +70,14 @@ _WORDING: tuple[tuple[str, str], ...] = (
         "skip",
     ),
     (r"\bhold\s+off(?:\s+on)?\b", "skip"),
-    (r"\bpush\s+((?:[\w']+\s+){0,3}?)back\b(?!\s+on)", r"skip \1"),
+    (r"\b(?:push|bump|move|hold|knock)\s+((?:[\w']+\s+){0,4}?)back\b(?!\s+on)", r"skip \1"),
+    # The next delivery not needed or not to come, the subscription kept.
+    (
+        r"\b(?:don'?t|do\s+not|won'?t|will\s+not)\s+need\s+(?:another|the\s+next|next|"
+        r"this\s+month'?s|an?\s+other)\b|\bnext\s+(?:one|box|delivery|bag|refill|shipment|order)"
+        r"\s+(?:[\w']+\s+){0,2}?not\s+(?:come|arrive|ship|be\s+sent)\b",
+        r"\g<0> skip next",
+    ),
     (r"\bpostpone\w*", "skip"),
     (r"\bdelay\b(?=\s+(?:the\s+|my\s+)?(?:next|upcoming|coming))", "skip"),
     # "miss the next box", "miss one delivery"; not "I miss the old recipe" (a feeling)
@@ -93,6 +123,49 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"hub|post\s+office)\b",
         r"\g<0> never arrived",
     ),
+    # Damaged or faulty: what a customer sees when they unpack it ("the lid is in six
+    # pieces", "the seam split open", "won't turn on"), in the library's word.
+    (
+        r"\b(?:broke|broken|crack(?:ed|s)?|smash(?:ed)?|shatter(?:ed)?|snap(?:ped)?|"
+        r"split|ripp?(?:ed)?|torn|tore|dent(?:ed)?|crush(?:ed)?|squash(?:ed)?|leak(?:ed|ing|s)?|"
+        r"spill(?:ed|t)?|burst|chipp?(?:ed)?|scratch(?:ed)?|stain(?:ed)?|bent|faulty|"
+        r"defective|mou?ldy|rotten|out\s+of\s+date|past\s+(?:its|the)\s+"
+        r"(?:best\s+before|use\s+by|expiry)|in\s+(?:\w+\s+)?pieces|fell\s+(?:off|apart)|"
+        r"came\s+(?:off|apart|undone)|falling\s+apart|dead\s+on\s+arrival)\b",
+        r"\g<0> damaged",
+    ),
+    # Faulty: a thing that does not work; not a link, a code or a website that does not.
+    (
+        r"^(?!.*\b(?:track\w*|link|code|coupon|voucher|discount|promo|website|site|app|"
+        r"password|login|account|card|payment|email|number)\b)"
+        r".*?\b(?:doesn'?t\s+work|does\s+not\s+work|don'?t\s+work|not\s+working|"
+        r"won'?t\s+(?:turn|switch|power|charge|start|work)|(?:stopped|never)\s+work(?:ed|ing))\b",
+        r"\g<0> damaged",
+    ),
+    # Missing from the parcel: part of the order is not there.
+    (
+        r"\b(?:(?:is|are|was|were)\s*n'?t|(?:is|are|was|were)\s+not)\s+"
+        r"(?:there|in\s+(?:it|the\s+(?:box|parcel|package|bag)))\b|\bis\s+nowhere\b|"
+        r"\bonly\s+(?:\d+|one|two|three|half)\s+(?:of|out\s+of)\b|\bout\s+of\s+\d+\b"
+        r"|\b(?:left|forgot)\s+out\b|\bonly\s+(?:had|has|contained|there\s+was)\b",
+        r"\g<0> missing",
+    ),
+    # A new one of what came, sent out: a replacement.
+    (
+        r"\b(?:send|sending|ship|post|get|have|receive)\s+(?:me\s+|us\s+)?(?:a\s+|an\s+)?"
+        r"(?:new|fresh|another|replacement|working|second)\b|"
+        r"\b(?:send|get)\s+(?:me\s+|us\s+)?(?:the\s+rest|one\s+that\s+works)\b|"
+        r"\banother\s+one\s+(?:sent|posted|shipped|out)\b|\bchance\s+of\s+another\b",
+        r"\g<0> send a replacement",
+    ),
+    # Not received: due by a day that has passed, or unknown to the courier.
+    (
+        r"\b(?:supposed|meant|due|expected|promised)\s+to\s+(?:arrive|come|be\s+(?:here|delivered))\b|"
+        r"\bno\s+record\s+of\s+(?:the|my|our)\s+(?:parcel|package|order|delivery)\b|"
+        r"\bnothing\s+(?:has\s+|have\s+|yet\s+)?(?:come|came|arrived|turned\s+up|shown\s+up|"
+        r"showed\s+up|been\s+delivered)\b|\bstill\s+nothing\b",
+        r"\g<0> never arrived",
+    ),
     # Wrong item: what came is not what was ordered.
     (
         r"\b(?:is\s*n'?t|is\s+not|was\s*n'?t|was\s+not|not)\s+(?:\w+\s+){0,1}?what\s+(?:i|we)\s+"
@@ -134,8 +207,16 @@ _PREFERS_A_PRODUCT = re.compile(
     r"\brather\s+than\b|\binstead\s+of\b|\bin\s+place\s+of\b|"
     r"\bprefer\b(?!\s+(?:not|to\s+(?:cancel|skip|pause|stop)))|"
     r"\b(?:try|trying)\b|\bgiv(?:e|ing)\s+(?:[\w']+\s+){1,4}?a\s+(?:go|try|whirl|shot)\b|"
-    r"\b(?:go|move|change|switch|bump|upgrade|downgrade)\s+(?:me\s+|us\s+|it\s+)?"
-    r"(?:over\s+)?from\b(?:\s+[\w'-]+){1,6}?\s+(?:to|for)\b",
+    r"\b(?:go|move|change|switch|bump|upgrade|downgrade)\s+(?:[\w']+\s+){0,4}?"
+    r"(?:over\s+)?from\b(?:\s+[\w'-]+){1,6}?\s+(?:to|for)\b|"
+    # A move to another size, flavour, version … of the product.
+    r"\b(?:go|move|switch|change|step|swap)\s+(?:up\s+|down\s+|over\s+)?(?:to|onto)\s+"
+    r"(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,3}?(?:size|version|flavou?r|scent|recipe|variant|"
+    r"formula|blend|roast|strength|colou?r|pack)\b|"
+    # "… in my boxes from now on", "future deliveries be the turkey".
+    r"\b(?:from\s+now\s+on|going\s+forward)\b|"
+    r"\b(?:future|next|upcoming)\s+(?:[\w']+\s+){0,2}?(?:boxes|bags|deliveries|refills|"
+    r"orders|shipments|ones)\s+be\b",
     re.IGNORECASE,
 )
 #: Another request, a fault, an account detail, a day or a place beside the preference: the
@@ -163,10 +244,47 @@ def _asks_for_another_product(text: str) -> bool:
     )
 
 
+#: Money asked back: a fault is then the reason for a refund, not a call for a replacement.
+_ASKS_FOR_MONEY = re.compile(
+    r"\b(?:refund\w*|reimburs\w*|money|paid|credit|compensat\w*|charge\w*)\b", re.IGNORECASE
+)
+#: The replacements that describe what came (a fault, a gap, a new one to send).
+_WHAT_CAME = frozenset({"damaged", "missing", "send a replacement"})
+
+
+#: How a letter opens: a salutation on its own ("Dear Sir or Madam,", "Hello team,", "Hi
+#: Anna -") before the message proper.
+_SALUTATION = re.compile(
+    r"^\s*(?:dear|hello|hi|hiya|hey|good\s+(?:morning|afternoon|evening|day)|greetings|"
+    r"to\s+whom\s+it\s+may\s+concern)\b[^.,!?:;\n-]{0,40}[,!:;\n-]+\s*",
+    re.IGNORECASE,
+)
+#: How a letter closes: a sign-off and whatever follows it (a name, a phone number).
+_SIGN_OFF = re.compile(
+    r"(?:^|[\s.!?,])(?:kind(?:est)?\s+regards|best\s+regards|warm\s+regards|regards|"
+    r"best\s+wishes|many\s+thanks|thanks\s+in\s+advance|thank\s+you\s+in\s+advance|"
+    r"yours\s+(?:sincerely|faithfully|truly)|sincerely|cheers|best)\s*[,!.]?"
+    r"(?:\s+[\w.' -]{0,40})?\s*$",
+    re.IGNORECASE,
+)
+
+
+def without_letter_frame(text: str) -> str:
+    """The message without its salutation and sign-off: "Dear team," and "Kind regards,
+    Maria" say nothing about the request, and in a short message they are a large share
+    of its words."""
+    body = _SALUTATION.sub("", text, count=1)
+    body = _SIGN_OFF.sub("", body)
+    return body if len(body.split()) >= 2 else text
+
+
 def in_library_words(text: str) -> str:
     """`text` with the everyday wording above replaced by the library's own words."""
-    text = text.replace("’", "'")
+    text = without_letter_frame(text.replace("’", "'"))
+    money = bool(_ASKS_FOR_MONEY.search(text))
     for pattern, replacement in _COMPILED:
+        if money and replacement.removeprefix("\\g<0> ") in _WHAT_CAME:
+            continue
         text = pattern.sub(replacement, text)
     if _asks_for_another_product(text):
         text = f"{text} swap product"

@@ -52,6 +52,12 @@ _JOINS = re.compile(
     re.IGNORECASE,
 )
 
+#: The full stop of an abbreviation ("order no. 4402", "approx. 3 weeks"), which does not
+#: end a sentence and so must not split a message into two requests.
+_ABBREVIATION_STOP = re.compile(
+    r"\b(no|nr|num|ref|approx|appx|mr|mrs|ms|dr|st|vs|etc|e\.g|i\.e)\.(?=\s)", re.IGNORECASE
+)
+
 #: A clause that says how the customer is ("I'm back from …", "we were away"): the scene.
 _SPEAKER_STATE = re.compile(
     r"^\W*(?:(?:hi|hello|hey)\W+)?(?:i'?m|i\s+am|i\s+was|we'?re|we\s+are|we\s+were)\b",
@@ -88,7 +94,8 @@ _NEGATED_REQUEST = re.compile(
 #: than a one-off order: between two policies that differ only in that, they decide.
 _SUBSCRIPTION = re.compile(
     r"\b(subs?cr\w*|sub|monthly|weekly|quarterly|recurring|auto-?ship\w*|auto[- ]deliver\w*|"
-    r"autoship\w*|refills?|membership|plan|(?:every|each)\s+(?:month|week))\b",
+    r"autoship\w*|refills?|membership|plan|(?:every|each)\s+(?:month|week)|"
+    r"(?:this|last|next)\s+(?:month|week)'?s)\b",
     re.IGNORECASE,
 )
 
@@ -143,10 +150,12 @@ def content_words(text: str) -> list[str]:
     what a parcel that has not arrived says and a wrong item received does not."""
     out: list[str] = []
     negated = 0
-    for w in normalise(text).split():
+    tokens = normalise(text).split()
+    for w, nxt in zip(tokens, [*tokens[1:], ""], strict=True):
         w = w.removesuffix("'s")
         if w in _NEGATIONS:
-            negated = 2
+            # "no 4402" is an order number ("No. 4402"), not a negation.
+            negated = 0 if nxt.isdigit() else 2
             continue
         if w in _STOP or len(w) <= 1:
             negated = max(negated - 1, 0)
@@ -244,9 +253,6 @@ class Tuning:
     #: A first clause with this score (and the keyword share above) is a request of its own
     #: even when the next clause does not say it adds one ("also", "too").
     unmarked_clause_floor: float = 0.6
-    #: Two sibling policies (the same request, one for subscriptions): the one the message's
-    #: wording fits wins when both lead the third by this much.
-    sibling_margin: float = 0.06
     #: Taken from the sibling whose kind of order (subscription or not) the message does
     #: not name.
     subscription_fit: float = 0.05
@@ -471,6 +477,7 @@ class MeaningRouter:
 
     def decide(self, text: str) -> Decision:
         """Route the whole message, or its first request when it makes several."""
+        text = _ABBREVIATION_STOP.sub(r"\1", text)
         whole = self._decide_one(self.score(text), text)
         clauses = [c for c in _JOINS.split(text) if len(normalise(c).split()) >= 2]
         if len(clauses) < 2:
@@ -568,10 +575,7 @@ class MeaningRouter:
             and not self._says_what_it_wants(text, top)
         ):
             return Decision("none", ranked)
-        ranked, settled = self._between_siblings(ranked, text)
-        if settled:
-            return Decision("routed", ranked)
-        unfit = self._unfit_sibling(ranked, text)
+        ranked, unfit = self._one_of_siblings(ranked, text)
         if unfit is not None:
             return Decision("ambiguous", [ranked[0], unfit])
         if len(ranked) == 1 or ranked[0].score - ranked[1].score >= t.margin:
@@ -592,42 +596,40 @@ class MeaningRouter:
             if word not in _PREPOSITIONS
         )
 
-    def _unfit_sibling(self, ranked: list[Scored], text: str) -> Scored | None:
-        """The best candidate has a sibling for the other kind of order, and the message's
-        wording names that other kind ("the wrong flavour was in my order" leads for the
-        subscription box): the sibling, when plausible too, so the customer is asked which
-        one it is rather than told."""
+    def _one_of_siblings(
+        self, ranked: list[Scored], text: str
+    ) -> tuple[list[Scored], Scored | None]:
+        """Two sibling policies (one request, one of them for subscriptions) are one
+        candidate against the others: the one whose kind of order the message names stands
+        for both, with the better of their scores, and the other leaves the ranking. When
+        the message names no subscription but the subscription sibling leads ("the wrong
+        flavour was in my box"), that sibling is returned too, so the customer is asked
+        which one it is rather than told."""
         top = ranked[0]
+        pair = next(
+            ((sub, plain) for sub, plain in self._siblings if top.candidate.key in (sub, plain)),
+            None,
+        )
+        if pair is None:
+            return ranked, None
+        by_key = {r.candidate.key: r for r in ranked}
+        sub, plain = by_key.get(pair[0]), by_key.get(pair[1])
+        if sub is None or plain is None:
+            return ranked, None
         subscribed = mentions_subscription(text)
-        for sub_key, plain_key in self._siblings:
-            if top.candidate.key == sub_key and not subscribed:
-                other = plain_key
-            elif top.candidate.key == plain_key and subscribed:
-                other = sub_key
-            else:
-                continue
-            sibling = next((r for r in ranked if r.candidate.key == other), None)
-            if sibling is not None and sibling.score >= self.tuning.floor:
-                return sibling
-        return None
-
-    def _between_siblings(self, ranked: list[Scored], text: str) -> tuple[list[Scored], bool]:
-        """The top two are one request, one for subscriptions: the message's own wording
-        (a subscription, a monthly box, a plan …) picks between them, and the pair routes
-        when it is clearly ahead of the third."""
-        if len(ranked) < 2:
-            return ranked, False
-        a, b = ranked[0], ranked[1]
-        pair = (a.candidate.key, b.candidate.key)
-        if pair not in self._siblings and pair[::-1] not in self._siblings:
-            return ranked, False
-        third = ranked[2].score if len(ranked) > 2 else 0.0
-        if b.score - third < self.tuning.sibling_margin:
-            return ranked, False
-        sub, plain = (a, b) if pair in self._siblings else (b, a)
-        first = sub if mentions_subscription(text) else plain
-        second = plain if first is sub else sub
-        return [first, second, *ranked[2:]], True
+        fit = sub if subscribed else plain
+        rest = [r for r in ranked if r is not sub and r is not plain]
+        if not subscribed and top is sub and plain.score >= self.tuning.floor:
+            return [sub, *rest], plain
+        chosen = Scored(
+            fit.candidate,
+            top.score,
+            fit.best_policy,
+            fit.semantic,
+            fit.off_topic,
+            max(sub.keywords, plain.keywords),
+        )
+        return [chosen, *rest], None
 
     def choose(self, text: str, keys: Sequence[str]) -> str | None:
         """The customer's answer to "is it A or B?": a number, yes (to the first), or words

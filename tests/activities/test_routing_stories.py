@@ -1,0 +1,92 @@
+"""Routing messages that describe a situation instead of naming a request, the way outside
+authors wrote them in the eighth round (`benchmarks/data/openings_round8.jsonl`): what a
+damaged or incomplete parcel looks like, what the next delivery should be, a letter's
+greeting and sign-off, "order no. 123". Every message here is new wording, in none of the
+corpora or the library's examples."""
+
+from __future__ import annotations
+
+import pytest
+
+from activities.customer_wording import in_library_words, without_letter_frame
+from activities.policy_store import PolicyActivities, RouteRequest, RouteResult
+from policies.library import load_library
+
+
+@pytest.fixture(scope="module")
+def policies() -> PolicyActivities:
+    return PolicyActivities(load_library())
+
+
+def route(policies: PolicyActivities, text: str) -> RouteResult:
+    return policies.route(RouteRequest(text=text, helpdesk="web"))
+
+
+@pytest.mark.parametrize(
+    ("text", "policy_id"),
+    [
+        # A fault described, not named.
+        ("Unboxed the kettle tonight and the lid had snapped, can I have another", "reshipment"),
+        ("the lamp I got won't switch on, tried three bulbs", "reshipment"),
+        ("half the biscuits in the tin are in pieces, can you send a fresh tin", "reshipment"),
+        # Part of the parcel is not there.
+        ("only two of the three candles were in the box, order 5531", "reshipment"),
+        # The next delivery: later, or another product from now on.
+        ("could you bump my next coffee bag back by a couple of weeks", "skip_next_shipment"),
+        ("please move my plan onto the decaf blend from now on", "swap_subscription_product"),
+        ("can I go down to the smaller size on my monthly refills", "swap_subscription_product"),
+        # Coming back to a subscription.
+        ("left the snack club in spring, how do I get back on it?", "restart_subscription"),
+        # A renewal that went through is a charge, not a wish to restart.
+        (
+            "the plan renewed overnight and took 30 from my card, I'd like that money back",
+            "refund",
+        ),
+        # A duplicate order.
+        (
+            "I clicked buy twice by mistake, please get rid of one",
+            "cancel_order_retention_bigcommerce_kustomer",
+        ),
+    ],
+)
+def test_a_described_situation_routes_to_its_request(
+    policies: PolicyActivities, text: str, policy_id: str
+) -> None:
+    result = route(policies, text)
+    assert (result.policy_id, result.how) == (policy_id, "meaning")
+
+
+def test_a_letters_greeting_and_sign_off_are_not_the_request() -> None:
+    letter = "Dear Customer Services,\nthe kettle came with a dented lid.\nKind regards,\nJo Bloggs"
+    assert without_letter_frame(letter).strip() == "the kettle came with a dented lid."
+    # A message that is only a greeting, or a word that merely starts like one, is kept.
+    assert without_letter_frame("hello there") == "hello there"
+    assert without_letter_frame("Best way to store the beans?") == "Best way to store the beans?"
+
+
+def test_a_letter_routes_like_its_body(policies: PolicyActivities) -> None:
+    letter = (
+        "Dear Sir or Madam, my order no. 7781 came today and the glass vase inside was "
+        "shattered. I would appreciate a replacement. Yours sincerely, Alan Price"
+    )
+    result = route(policies, letter)
+    assert (result.policy_id, result.later) == ("reshipment", None)
+
+
+def test_a_fault_given_as_the_reason_for_money_back_stays_a_refund() -> None:
+    """The fault words point at a replacement only when no money is asked for."""
+    assert "damaged" in in_library_words("the blender jug is cracked")
+    assert "damaged" not in in_library_words("the blender jug is cracked, refund me please")
+
+
+def test_a_subscription_box_that_arrived_broken_goes_to_the_subscription_reshipment(
+    policies: PolicyActivities,
+) -> None:
+    """Two sibling policies, one for subscriptions, compete as one: the message's own
+    wording ("this month's", "subscriber") picks the sibling."""
+    result = route(
+        policies,
+        "subscriber for a year now: this month's delivery had the lid of the tub cracked "
+        "and powder everywhere, can you send another",
+    )
+    assert (result.policy_id, result.how) == ("reshipment_skio_kustomer", "meaning")
