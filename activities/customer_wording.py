@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from activities.shop_questions import asks_what_the_shop_does
+
 #: (pattern, replacement), applied in order: restarts first, so that "switch … back on"
 #: is read before any swap wording. A replacement may keep a group (the object: "switch my
 #: membership back on" → "restart my membership").
@@ -204,7 +206,8 @@ _WHAT_COMES = re.compile(
 _PREFERS_A_PRODUCT = re.compile(
     r"\b(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:much\s+)?rather\s+"
     r"(?:have|get|receive|take|go\s+with|try|be\s+sent)\b|"
-    r"\brather\s+than\b|\binstead\s+of\b|\bin\s+place\s+of\b|"
+    r"\brather\s+than\b|\binstead\b|\bin\s+place\s+of\b|"
+    r"\b(?:changed?|switched?|swapped?|moved?)\s+(?:over\s+)?(?:to|onto|for)\b|"
     r"\bprefer\b(?!\s+(?:not|to\s+(?:cancel|skip|pause|stop)))|"
     r"\b(?:try|trying)\b|\bgiv(?:e|ing)\s+(?:[\w']+\s+){1,4}?a\s+(?:go|try|whirl|shot)\b|"
     r"\b(?:go|move|change|switch|bump|upgrade|downgrade)\s+(?:[\w']+\s+){0,4}?"
@@ -226,6 +229,8 @@ _ABOUT_SOMETHING_ELSE = re.compile(
     r"\b(?:cancel\w*|refund\w*|money|replace\w*|reship\w*|resend\w*|skip\w*|pause\w*|"
     r"credit|return\w*|restart\w*|exchange|wrong|damaged|broken|never\s+arrived|"
     r"tried|trying\s+to|address|email|card|payment|password|account|name|"
+    # What came in a parcel (a wrong or missing item told), not what should come next.
+    r"missing|there\s+(?:was|were)|in\s+the\s+(?:box|parcel|package|bag)|instead\s+of\s+(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b|"
     # When or where it comes is not what comes.
     r"office|home|work|door|porch|neighbou?r|locker|reception|date|day|weekends?|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?|mornings?|afternoons?|evenings?|"
@@ -252,19 +257,23 @@ _ASKS_FOR_MONEY = re.compile(
 _WHAT_CAME = frozenset({"damaged", "missing", "send a replacement"})
 
 
-#: How a letter opens: a salutation on its own ("Dear Sir or Madam,", "Hello team,", "Hi
-#: Anna -") before the message proper.
+#: How a letter opens: a greeting, then at most a few words that name whom it greets ("Dear
+#: Sir or Madam,", "Hello team,", "Hi Anna -"), then a mark; never the start of a request
+#: ("hello i dont want the order anymore, …" keeps every word).
 _SALUTATION = re.compile(
     r"^\s*(?:dear|hello|hi|hiya|hey|good\s+(?:morning|afternoon|evening|day)|greetings|"
-    r"to\s+whom\s+it\s+may\s+concern)\b[^.,!?:;\n-]{0,40}[,!:;\n-]+\s*",
+    r"to\s+whom\s+it\s+may\s+concern)"
+    r"(?:\s+(?:there|team|all|everyone|folks|guys|sir|madam|or|and|/|customer|client|services?|"
+    r"support|care|help|desk|(?-i:[A-Z][\w'./-]*))){0,4}\s*[,!:;\n—–-]+\s*",
     re.IGNORECASE,
 )
-#: How a letter closes: a sign-off and whatever follows it (a name, a phone number).
+#: How a letter closes: a sign-off after a sentence or a line, and whatever short name or
+#: title follows it; not "… with regards to my order".
 _SIGN_OFF = re.compile(
-    r"(?:^|[\s.!?,])(?:kind(?:est)?\s+regards|best\s+regards|warm\s+regards|regards|"
+    r"(?:(?<=[.!?,\n])|^)\s*(?:kind(?:est)?\s+regards|best\s+regards|warm\s+regards|regards|"
     r"best\s+wishes|many\s+thanks|thanks\s+in\s+advance|thank\s+you\s+in\s+advance|"
     r"yours\s+(?:sincerely|faithfully|truly)|sincerely|cheers|best)\s*[,!.]?"
-    r"(?:\s+[\w.' -]{0,40})?\s*$",
+    r"(?:\s+[\w.'-]+){0,4}\s*[.!]?\s*$",
     re.IGNORECASE,
 )
 
@@ -286,6 +295,8 @@ def in_library_words(text: str) -> str:
         if money and replacement.removeprefix("\\g<0> ") in _WHAT_CAME:
             continue
         text = pattern.sub(replacement, text)
-    if _asks_for_another_product(text):
-        text = f"{text} swap product"
+    # A preference inside a question about what the shop does ("do you offer a plan I
+    # could try?") is not a request to change a product.
+    if _asks_for_another_product(text) and not asks_what_the_shop_does(text):
+        text = f"{text} swap subscription product"
     return re.sub(r" {2,}", " ", text)

@@ -107,6 +107,17 @@ def without_negated_requests(text: str) -> str:
     return re.sub(r" {2,}", " ", kept)
 
 
+#: A capitalised word inside a sentence: a product's or a person's name ("the Rose Hip
+#: Night Cream", "Royal Mail").
+_NAME_WORD = re.compile(r"(?<=[\w,] )(?-i:[A-Z][a-z][\w'-]*)")
+
+
+def _names_in(text: str, said: list[str]) -> set[str]:
+    """The content words of `text` that are names: they tell which product or carrier, not
+    which request, so they do not dilute the words that do."""
+    return {stem(w.lower()) for w in _NAME_WORD.findall(text)} & set(said)
+
+
 def mentions_subscription(text: str) -> bool:
     return bool(_SUBSCRIPTION.search(text))
 
@@ -381,7 +392,8 @@ class MeaningRouter:
         vector = self.embedder.embed([text])[0]
         said = content_words(text)
         words = self._known_words(said)
-        unknown = len(said) - len(words)
+        names = {w for w in _names_in(text, said) if w not in self._df}
+        unknown = max(len(said) - len(words) - len(names), 0)
         sims = self._matrix @ vector if len(self._matrix) else np.zeros(0)
         per_candidate: dict[int, list[float]] = {}
         per_policy: dict[tuple[int, int], float] = {}

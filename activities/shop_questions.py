@@ -106,4 +106,9 @@ OFF_TOPIC = (
     "how do I use my discount code",
     "where do you send orders from",
     "is it back in stock",
+    # Praise: a product named, nothing asked.
+    "love your products, keep up the good work",
+    "the new flavour is delicious, well done",
+    # How tracking works, not where a late parcel is.
+    "how do I find the tracking link for my orders",
 )

@@ -35,6 +35,8 @@ def route(policies: PolicyActivities, text: str) -> RouteResult:
         ("could you bump my next coffee bag back by a couple of weeks", "skip_next_shipment"),
         ("please move my plan onto the decaf blend from now on", "swap_subscription_product"),
         ("can I go down to the smaller size on my monthly refills", "swap_subscription_product"),
+        ("for the coming boxes could you pack the mint one instead", "swap_subscription_product"),
+        ("can my plan be changed to the unscented version", "swap_subscription_product"),
         # Coming back to a subscription.
         ("left the snack club in spring, how do I get back on it?", "restart_subscription"),
         # A renewal that went through is a charge, not a wish to restart.
@@ -90,3 +92,31 @@ def test_a_subscription_box_that_arrived_broken_goes_to_the_subscription_reshipm
         "and powder everywhere, can you send another",
     )
     assert (result.policy_id, result.how) == ("reshipment_skio_kustomer", "meaning")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # What came, told with "instead of": a wrong or missing item, never a swap.
+        "my monthly tin had four bars instead of six this time",
+        "opened my box and instead of the lavender soap there was a lemon one",
+    ],
+)
+def test_what_came_instead_is_not_a_new_product_choice(
+    policies: PolicyActivities, text: str
+) -> None:
+    assert route(policies, text).policy_id != "swap_subscription_product"
+
+
+def test_praise_for_a_product_asks_for_nothing(policies: PolicyActivities) -> None:
+    result = route(policies, "the new hazelnut roast is fantastic, keep it coming!")
+    assert result.policy_id is None and result.menu
+
+
+def test_a_products_name_does_not_drown_the_request(policies: PolicyActivities) -> None:
+    """Capitalised product names are words no policy uses; they tell which product, not
+    which request, so they do not count against the words that do."""
+    result = route(
+        policies, "please swap the Golden Sunrise Granola on my plan for the Forest Walk Muesli"
+    )
+    assert (result.policy_id, result.how) == ("swap_subscription_product", "meaning")
