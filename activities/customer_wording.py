@@ -20,11 +20,20 @@ from activities.shop_questions import asks_what_the_shop_does
 #: membership back on" → "restart my membership").
 _WORDING: tuple[tuple[str, str], ...] = (
     # Restart: a particle or a prefix says "again".
-    (r"\b(?:turn|switch|put|set|get)\s+((?:[\w']+\s+){0,3}?)back\s+on\b", r"restart \1back on"),
+    # (Not money put back on a card or an account: that is a refund.)
+    (
+        r"\b(?:turn|switch|put|set|get)\s+((?:[\w']+\s+){0,3}?)back\s+on\b"
+        r"(?!\s*(?:to\s+)?(?:my|the|our|your)\s+(?:\w+\s+)?(?:card|account|statement|bank|paypal))",
+        r"restart \1back on",
+    ),
     (r"\bstart\s+((?:[\w']+\s+){0,4}?)(?:up\s+)?again\b", r"restart \1"),
     (r"\b(?:turn|switch|put|set)\s+((?:[\w']+\s+){0,3}?)on\s+again\b", r"restart \1back on"),
     (r"\b(?:running|going|active)\s+again\b", r"\g<0> restart"),
     (r"\bun-?cancel\w*", "restart"),
+    (
+        r"\b(?:have|get|receive|receiving|want)\s+(?:it|them|that|this|the\s+\w+|my\s+\w+)\s+again\b",
+        r"\g<0> restart",
+    ),
     (r"\bundo\s+(?:the\s+|my\s+)?cancell?ation\b", "restart"),
     # "renew my plan" asks for it; "it renewed" tells of a charge (not a restart).
     (r"\bre-?(?:activat|subscrib|join|instat|enrol)\w*|\brenew\b", r"\g<0> restart"),
@@ -35,7 +44,11 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bback\s+out\s+of\b", "cancel"),
     (r"\b(?:nix|axe|ditch|kill)\b(?=\s+(?:my|the|this|that|order|it)\b|\s+#?\d)", r"\g<0> cancel"),
     # Restart: back on a subscription, or wanting it back.
-    (r"\b(?:get|go|come|sign|hop|jump)\s+back\s+on(?:to)?\b", r"\g<0> restart"),
+    (
+        r"\b(?:get|go|come|sign|hop|jump)\s+back\s+on(?:to)?\b"
+        r"(?!\s*(?:my|the|our|your)\s+(?:\w+\s+)?(?:card|account|statement|bank|paypal))",
+        r"\g<0> restart",
+    ),
     (
         r"\b(?:want|like|have|get)\s+(?:it|them|my\s+(?:subscription|plan|box(?:es)?|membership|"
         r"deliveries)|the\s+(?:subscription|plan|membership))\s+back\b",
@@ -230,6 +243,8 @@ _ABOUT_SOMETHING_ELSE = re.compile(
     r"credit|return\w*|restart\w*|exchange|wrong|damaged|broken|never\s+arrived|"
     r"tried|trying\s+to|address|email|card|payment|password|account|name|"
     # What came in a parcel (a wrong or missing item told), not what should come next.
+    # Another brand or shop is leaving, not another product of ours.
+    r"brand|elsewhere|competitor|another\s+(?:shop|store|company)|"
     r"missing|there\s+(?:was|were)|in\s+the\s+(?:box|parcel|package|bag)|instead\s+of\s+(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b|"
     # When or where it comes is not what comes.
     r"office|home|work|door|porch|neighbou?r|locker|reception|date|day|weekends?|"
@@ -253,8 +268,10 @@ def _asks_for_another_product(text: str) -> bool:
 _ASKS_FOR_MONEY = re.compile(
     r"\b(?:refund\w*|reimburs\w*|money|paid|credit|compensat\w*|charge\w*)\b", re.IGNORECASE
 )
-#: The replacements that describe what came (a fault, a gap, a new one to send).
-_WHAT_CAME = frozenset({"damaged", "missing", "send a replacement"})
+#: The replacements that a message asking for money does not get: what came (a fault, a
+#: gap, a new one to send) is then the reason for a refund, and "want it back", "go back
+#: onto my card" are about the money, not a subscription to restart.
+_NOT_WITH_MONEY = frozenset({"damaged", "missing", "send a replacement", "restart"})
 
 
 #: How a letter opens: a greeting, then at most a few words that name whom it greets ("Dear
@@ -287,14 +304,33 @@ def without_letter_frame(text: str) -> str:
     return body if len(body.split()) >= 2 else text
 
 
+#: Something asked back ("want it back", "I'd like the shipping fee back", "get one of those
+#: payments back") ...
+_ASKS_BACK = re.compile(
+    r"\b(?:want|like|need|get|have|give\s+(?:me|us)|send)\s+(?:[\w'£$€%.,-]+\s+){0,5}?back\b",
+    re.IGNORECASE,
+)
+#: ... in a message about money: what is asked back is the money.
+_ABOUT_MONEY = re.compile(
+    r"\b(?:charg\w*|paid|pay|payments?|fees?|price|cost|money|difference|amount|billed|"
+    r"debited|deducted|overcharg\w*|pounds?|dollars?|euros?|quid|bucks)\b|[£$€]\s?\d|"
+    r"\b\d+[.,]\d\d\b",
+    re.IGNORECASE,
+)
+
+
 def in_library_words(text: str) -> str:
     """`text` with the everyday wording above replaced by the library's own words."""
     text = without_letter_frame(text.replace("’", "'"))
     money = bool(_ASKS_FOR_MONEY.search(text))
     for pattern, replacement in _COMPILED:
-        if money and replacement.removeprefix("\\g<0> ") in _WHAT_CAME:
+        if money and replacement.removeprefix("\\g<0> ") in _NOT_WITH_MONEY:
             continue
         text = pattern.sub(replacement, text)
+    if re.search(r"\brestart\b", text, re.IGNORECASE):
+        text = f"{text} restart subscription"
+    if _ASKS_BACK.search(text) and _ABOUT_MONEY.search(text):
+        text = f"{text} refund"
     # A preference inside a question about what the shop does ("do you offer a plan I
     # could try?") is not a request to change a product.
     if _asks_for_another_product(text) and not asks_what_the_shop_does(text):

@@ -44,6 +44,14 @@ def route(policies: PolicyActivities, text: str) -> RouteResult:
             "the plan renewed overnight and took 30 from my card, I'd like that money back",
             "refund",
         ),
+        # Coming back, said with "again".
+        (
+            "we paused the veg box over summer and would like to have it again",
+            "restart_subscription",
+        ),
+        # Money asked back, in any words.
+        ("you took 19.99 twice for the same parcel, I need one of them back", "refund"),
+        ("the discount never came off the price so could I get the 5 pounds back", "refund"),
         # A duplicate order.
         (
             "I clicked buy twice by mistake, please get rid of one",
@@ -120,3 +128,13 @@ def test_a_products_name_does_not_drown_the_request(policies: PolicyActivities) 
         policies, "please swap the Golden Sunrise Granola on my plan for the Forest Walk Muesli"
     )
     assert (result.policy_id, result.how) == ("swap_subscription_product", "meaning")
+
+
+def test_money_put_back_on_a_card_is_not_a_subscription_put_back_on() -> None:
+    assert "restart" not in in_library_words("please put the 12 pounds back on my card")
+    assert "restart" in in_library_words("please put my coffee plan back on")
+
+
+def test_trying_another_brand_is_leaving_not_a_product_swap() -> None:
+    assert "swap" not in in_library_words("I paused my plan to try another brand of tea")
+    assert "swap" in in_library_words("I'd like to try the peppermint tea in my monthly box")
