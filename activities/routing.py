@@ -64,6 +64,16 @@ _SPEAKER_STATE = re.compile(
     re.IGNORECASE,
 )
 
+#: A clause that asks (a question, a "please", a want, or a command: "skip the next one"),
+#: as against one that tells what happened ("my order arrived three weeks late").
+_ASKING = re.compile(
+    r"\?|\b(?:please|pls|plz|kindly|can|could|would|will\s+you|want|wanna|like|need|"
+    r"how\s+(?:do|can)|is\s+it\s+possible|let\s+me|help|hoping)\b|"
+    r"^\W*(?:cancel|refund|skip|swap|switch|change|restart|resume|reship|resend|send|stop|"
+    r"put|move|give|return|pause|add|remove|make|get)\b",
+    re.IGNORECASE,
+)
+
 #: Words that mark a clause as one more request on top of the one before.
 _ADDS_A_REQUEST = re.compile(
     r"\b(also|too|as well|additionally|another thing|separately|while you'?re at it|"
@@ -505,7 +515,7 @@ class MeaningRouter:
             if self._another_request(other, clause) and other.top is not None:
                 if other.top.candidate.key != first.top.candidate.key:
                     return Decision("routed", first.ranked, later=other.top)
-        if whole.kind == "routed":
+        if whole.kind == "routed" and not _ASKING.search(clauses[0]):
             return whole
         return first
 
@@ -555,6 +565,7 @@ class MeaningRouter:
         top = decision.top
         return (
             not _SPEAKER_STATE.match(clause)
+            and bool(_ASKING.search(clause))
             and decision.kind == "routed"
             and top is not None
             and top.keywords >= self.tuning.clause_keywords

@@ -106,6 +106,9 @@ OFF_TOPIC = (
     "how do I use my discount code",
     "where do you send orders from",
     "is it back in stock",
+    # Papers for an order: an invoice, a receipt.
+    "can you send me an invoice for my order",
+    "I need a receipt with the VAT on it",
     # Praise: a product named, nothing asked.
     "love your products, keep up the good work",
     "the new flavour is delicious, well done",

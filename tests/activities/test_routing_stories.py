@@ -138,3 +138,27 @@ def test_money_put_back_on_a_card_is_not_a_subscription_put_back_on() -> None:
 def test_trying_another_brand_is_leaving_not_a_product_swap() -> None:
     assert "swap" not in in_library_words("I paused my plan to try another brand of tea")
     assert "swap" in in_library_words("I'd like to try the peppermint tea in my monthly box")
+
+
+def test_a_first_sentence_that_tells_what_happened_is_not_a_request_of_its_own(
+    policies: PolicyActivities,
+) -> None:
+    """ "The parcel came a fortnight late" sets the scene; the money asked for is the request."""
+    result = route(
+        policies,
+        "The parcel came a fortnight late, after the wedding it was meant for. "
+        "I'd like my money returned please.",
+    )
+    assert (result.policy_id, result.later) == ("refund", None)
+
+
+def test_a_first_clause_that_asks_is_the_request(policies: PolicyActivities) -> None:
+    result = route(
+        policies, "refund please. I posted the lamp back, the tracking shows you signed for it"
+    )
+    assert result.policy_id == "refund"
+
+
+def test_asking_for_an_invoice_gets_the_menu(policies: PolicyActivities) -> None:
+    result = route(policies, "Could I have a proper invoice for order 5512 for my accountant?")
+    assert result.policy_id is None and result.menu
