@@ -17,6 +17,8 @@ from typing import Any, Literal
 import yaml
 from markdown_it import MarkdownIt
 
+from policies.step_numbering import ROMAN_VALUES, label_steps
+
 Marker = Literal["number", "letter", "bullet", "none", "empty"]
 
 _MD = MarkdownIt("commonmark").disable(["code", "lheading", "html_block", "hr"])
@@ -64,6 +66,7 @@ class Step:
     children: list[Step] = field(default_factory=list)
     pending: bool = False  # came right after a lone "-" (lost numbering)
     depth: int = 0
+    indent: int = 0  # spaces before the line's first character, tabs as four
 
     @property
     def conditional(self) -> bool:
@@ -120,6 +123,7 @@ class _Line:
     marker: Marker
     label: str = ""
     depth: int = 0
+    indent: int = 0
 
 
 def split_front_matter(
@@ -190,11 +194,9 @@ def _block_lines(text: str, offset: int) -> tuple[list[_Line], list[tuple[int, s
                 label = ""
                 if j == 0 and fresh_item and item_marker:
                     marker, label = item_marker[-1]
-                out.append(
-                    _Line(
-                        stripped, lineno, max(1, column), marker, label, max(0, len(list_stack) - 1)
-                    )
-                )
+                depth = max(0, len(list_stack) - 1)
+                indent = len(raw.expandtabs(4)) - len(raw.expandtabs(4).lstrip())
+                out.append(_Line(stripped, lineno, max(1, column), marker, label, depth, indent))
             fresh_item = False
     return out, headings
 
@@ -262,12 +264,16 @@ def _segments(line: _Line) -> list[_Line]:
             offset = max(offset, text.find(part, offset) + len(part))
     if trailing_dash:
         pieces.append(_Line("", line.line, column + len(text), "empty", "", line.depth))
+    for piece in pieces:
+        piece.indent = line.indent
     return pieces or [_Line("", line.line, column, "empty", "", line.depth)]
 
 
 def _is_continuation(prev: Step | None, seg: _Line) -> bool:
     if prev is None or seg.marker != "none" or not prev.text:
         return False
+    if seg.text[:1].isupper() and _CONDITIONAL.match(seg.text):
+        return False  # "If the customer picks …" on its own line starts a step
     return not re.search(r"[.:!?”\")]$", prev.text) and not Step(seg.text, 0, 0, "none").header
 
 
@@ -279,6 +285,7 @@ def build_tree(lines: list[_Line]) -> list[Step]:
     last: Step | None = None
     pending = False
     by_depth: dict[int, Step] = {}
+    last_letter: Step | None = None  # the latest lettered sub-step of the current step
     for raw in lines:
         for seg in _segments(raw):
             if seg.marker == "empty":
@@ -298,6 +305,7 @@ def build_tree(lines: list[_Line]) -> list[Step]:
                 seg.label,
                 pending=pending,
                 depth=seg.depth,
+                indent=seg.indent,
             )
             pending = False
             parent: Step | None = None
@@ -306,8 +314,22 @@ def build_tree(lines: list[_Line]) -> list[Step]:
             elif step.marker == "letter":
                 stack = []
                 parent = current_top
+                if (
+                    ROMAN_VALUES.get(step.label)
+                    and last_letter
+                    and step.indent > last_letter.indent
+                ):
+                    parent = last_letter  # "i." indented under "c.": a sub-step of c
+                elif current_top is not None:
+                    last_letter = step
             elif step.header and seg.depth == 0:
                 parent = None
+            elif _indented_under(current_top, seg):
+                assert current_top is not None
+                # lines indented under a numbered step are its sub-steps, however marked
+                while stack and stack[-1].indent >= seg.indent and stack[-1].line != seg.line:
+                    stack.pop()
+                parent = stack[-1] if stack else current_top
             else:
                 if step.conditional and stack and stack[-1].conditional:
                     stack.pop()
@@ -329,7 +351,7 @@ def build_tree(lines: list[_Line]) -> list[Step]:
                         parent = current_top
             if parent is None:
                 top.append(step)
-                current_top, stack = step, []
+                current_top, stack, last_letter = step, [], None
                 if step.container and not step.header:
                     stack = [step]
             else:
@@ -341,8 +363,19 @@ def build_tree(lines: list[_Line]) -> list[Step]:
                 del by_depth[deeper]
             last = step
     top = _adopt_lost_children(top)
-    _label(top)
+    label_steps(top)
     return top
+
+
+def _indented_under(top: Step | None, seg: _Line) -> bool:
+    """A line outside any Markdown list, indented deeper than the numbered step above it."""
+    return (
+        top is not None
+        and top.marker == "number"
+        and seg.depth == 0
+        and seg.marker in ("none", "bullet")
+        and seg.indent > top.indent
+    )
 
 
 def _adopt_lost_children(top: list[Step]) -> list[Step]:
@@ -360,17 +393,6 @@ def _adopt_lost_children(top: list[Step]) -> list[Step]:
         else:
             out.append(step)
     return out
-
-
-def _label(steps: list[Step], prefix: str = "") -> None:
-    for i, step in enumerate(steps):
-        if not prefix:
-            step.label = str(i + 1)
-        elif prefix.count(".") == 0:
-            step.label = f"{prefix}.{chr(ord('a') + i) if i < 26 else i + 1}"
-        else:
-            step.label = f"{prefix}.{i + 1}"
-        _label(step.children, step.label)
 
 
 #: What Google Docs, Notion and Word exports add that means nothing: non-breaking and
