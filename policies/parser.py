@@ -17,6 +17,7 @@ from typing import Any, Literal
 import yaml
 from markdown_it import MarkdownIt
 
+from policies.document_title import document_title
 from policies.step_numbering import ROMAN_VALUES, label_steps
 
 Marker = Literal["number", "letter", "bullet", "none", "empty"]
@@ -52,6 +53,8 @@ _RUNNABLE = re.compile(
     re.I,
 )
 _WHEN_HEADINGS = re.compile(r"^(?:when|use|overview|description)", re.I)
+#: A paragraph line that is only a section name ("Steps:") acts as its heading.
+_SECTION_LABEL = re.compile(r"^(?:policy\s+)?(?:logic|steps|procedure|when to use)\s*:$", re.I)
 
 
 @dataclass
@@ -113,6 +116,7 @@ class ParsedPolicy:
     steps: list[Step]
     lines: list[str]
     body_start: int
+    title: str = ""  # the document's own title line, if it has one
 
 
 @dataclass
@@ -435,19 +439,20 @@ def _table_rows(lines: list[_Line]) -> list[_Line]:
 
 
 def parse_policy(text: str) -> ParsedPolicy:
-    """Front matter + "when to use" prose + the step tree."""
+    """Front matter + the document's own title + "when to use" prose + the step tree."""
     text = normalise_export(text)
     meta, error, key_lines, body_start = split_front_matter(text)
-    lines, _headings = _block_lines(text, body_start)
+    lines, headings = _block_lines(text, body_start)
     lines = _table_rows(lines)
-    when: list[str] = []
+    when: list[_Line] = []
     logic: list[_Line] = []
     in_logic = False
     in_when_section = False
     for ln in lines:
-        if ln.label == "#":
-            in_logic = bool(_LOGIC_HEADINGS.match(ln.text))
-            in_when_section = bool(_WHEN_HEADINGS.match(ln.text)) and not in_logic
+        if ln.label == "#" or (ln.marker == "none" and _SECTION_LABEL.match(ln.text)):
+            heading = ln.text.rstrip(":")
+            in_logic = bool(_LOGIC_HEADINGS.match(heading))
+            in_when_section = bool(_WHEN_HEADINGS.match(heading)) and not in_logic
             continue
         starts_list = ln.marker != "none" or bool(
             _LETTER_START.match(ln.text)
@@ -460,13 +465,22 @@ def parse_policy(text: str) -> ParsedPolicy:
         if in_logic:
             logic.append(ln)
         elif ln.text:
-            when.append(ln.text)
+            when.append(ln)
+    first = next(((ln.line, ln.text) for ln in lines if ln.text and ln.label != "#"), None)
+    if first is not None and any(line < first[0] for line, _ in headings):
+        first = None  # a heading came first: it is the candidate
+    before = logic[0].line if logic else len(text.split("\n")) + 1
+    title, title_line = document_title(headings, first, before)
+    written = meta.get("title")
+    if isinstance(written, str) and written.strip().casefold() != title.casefold():
+        title_line = 0  # the front matter's title stands; the line is prose
     return ParsedPolicy(
         meta=meta,
         meta_error=error,
         meta_lines=key_lines,
-        when_to_use=" ".join(when).strip(),
+        when_to_use=" ".join(ln.text for ln in when if ln.line != title_line).strip(),
         steps=build_tree(logic),
         lines=text.split("\n"),
         body_start=body_start,
+        title=title,
     )
