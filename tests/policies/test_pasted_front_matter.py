@@ -5,7 +5,10 @@ front matter that would choose it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from policies.compiler import CompileResult, compile_policy
+from policies.library import load_library
 
 from .conftest import codes
 
@@ -138,3 +141,24 @@ def test_only_generic_tools_and_no_platform_names_the_platforms_that_could_fill_
     assert error.fix is not None
     assert "Stay AI (`stayai`)" in error.fix and "Skio (`skio`)" in error.fix
     assert "platforms: [stayai]" in error.fix
+
+
+def test_an_id_taken_from_a_file_name_must_still_be_unique_in_the_library(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a_wrap.md").write_text("---\nid: gift_wrap\ntitle: Wrap\n---\n" + STEPS)
+    (tmp_path / "gift_wrap.md").write_text("Gift Wrap Again\n\n" + STEPS)
+    library = load_library(tmp_path)
+    assert list(library.plans) == ["gift_wrap"]
+    duplicate = [d for r in library.results for d in r.diagnostics if d.code == "TF018"]
+    assert len(duplicate) == 1 and duplicate[0].path == str(tmp_path / "gift_wrap.md")
+
+
+def test_a_reference_to_a_policy_named_after_its_file_resolves(tmp_path: Path) -> None:
+    (tmp_path / "gift_wrap.md").write_text("Gift Wrap Requests\n\n" + STEPS)
+    (tmp_path / "caller.md").write_text(
+        "---\nid: caller\ntitle: Caller\n---\n1. Proceed with #Gift Wrap Requests.\n"
+    )
+    library = load_library(tmp_path)
+    caller = next(r for r in library.results if r.plan and r.plan.id == "caller")
+    assert caller.ok and caller.plan is not None and caller.plan.policies == ["gift_wrap"]
