@@ -36,6 +36,7 @@ CODES: dict[str, tuple[str, Severity]] = {
     "TF019": ("unknown-setting", "warning"),
     "TF020": ("unknown-outcome", "error"),
     "TF021": ("customer-facing-syntax", "warning"),
+    "TF022": ("inferred-front-matter", "warning"),
 }
 
 

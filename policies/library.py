@@ -15,8 +15,9 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from policies.compiler import CompileResult, PolicyIndex, compile_policy
+from policies.compiler.front_matter import policy_name
 from policies.diagnostics import make
-from policies.parser import split_front_matter
+from policies.parser import parse_policy
 from policies.plan import Plan
 
 #: The bundled library, next to this module so it works from an installed package.
@@ -30,11 +31,13 @@ def policy_files(directory: Path | str) -> list[Path]:
 
 
 def build_index(paths: list[Path]) -> PolicyIndex:
+    """Every policy's id and title as the compiler will name it (a file without an `id`
+    is known by its file name), so `#references` to it resolve."""
     index = PolicyIndex()
     for path in paths:
-        meta, _, _, _ = split_front_matter(path.read_text(encoding="utf-8"))
-        if isinstance(meta.get("id"), str):
-            index.add(meta["id"], str(meta.get("title") or ""))
+        policy_id, title, _ = policy_name(parse_policy(path.read_text(encoding="utf-8")), str(path))
+        if isinstance(policy_id, str):
+            index.add(policy_id, title)
     return index
 
 

@@ -14,8 +14,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import yaml
 from markdown_it import MarkdownIt
+
+from policies.document_title import document_title
+from policies.source_text import normalise_export, split_front_matter
+from policies.step_numbering import ROMAN_VALUES, label_steps
 
 Marker = Literal["number", "letter", "bullet", "none", "empty"]
 
@@ -50,6 +53,8 @@ _RUNNABLE = re.compile(
     re.I,
 )
 _WHEN_HEADINGS = re.compile(r"^(?:when|use|overview|description)", re.I)
+#: A paragraph line that is only a section name ("Steps:") acts as its heading.
+_SECTION_LABEL = re.compile(r"^(?:policy\s+)?(?:logic|steps|procedure|when to use)\s*:$", re.I)
 
 
 @dataclass
@@ -64,6 +69,7 @@ class Step:
     children: list[Step] = field(default_factory=list)
     pending: bool = False  # came right after a lone "-" (lost numbering)
     depth: int = 0
+    indent: int = 0  # spaces before the line's first character, tabs as four
 
     @property
     def conditional(self) -> bool:
@@ -110,6 +116,7 @@ class ParsedPolicy:
     steps: list[Step]
     lines: list[str]
     body_start: int
+    title: str = ""  # the document's own title line, if it has one
 
 
 @dataclass
@@ -120,36 +127,7 @@ class _Line:
     marker: Marker
     label: str = ""
     depth: int = 0
-
-
-def split_front_matter(
-    text: str,
-) -> tuple[dict[str, Any], tuple[int, str] | None, dict[str, int], int]:
-    """Return (meta, error, key → line, index of the first body line)."""
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
-        return {}, None, {}, 0
-    for end in range(1, len(lines)):
-        if lines[end].strip() in ("---", "..."):
-            break
-    else:
-        return {}, (1, "the front matter starts with --- but never ends with ---"), {}, 0
-    raw = "\n".join(lines[1:end])
-    key_lines = {}
-    for i, ln in enumerate(lines[1:end], start=2):
-        m = re.match(r"^([A-Za-z_][\w-]*)\s*:", ln)
-        if m:
-            key_lines[m.group(1)] = i
-    try:
-        meta = yaml.safe_load(raw) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = (mark.line + 2) if mark is not None else 2
-        problem = getattr(exc, "problem", None) or str(exc)
-        return {}, (line, f"the front matter is not valid YAML ({problem})"), key_lines, end + 1
-    if not isinstance(meta, dict):
-        return {}, (2, "the front matter must be `key: value` lines"), key_lines, end + 1
-    return meta, None, key_lines, end + 1
+    indent: int = 0
 
 
 def _block_lines(text: str, offset: int) -> tuple[list[_Line], list[tuple[int, str]]]:
@@ -190,11 +168,9 @@ def _block_lines(text: str, offset: int) -> tuple[list[_Line], list[tuple[int, s
                 label = ""
                 if j == 0 and fresh_item and item_marker:
                     marker, label = item_marker[-1]
-                out.append(
-                    _Line(
-                        stripped, lineno, max(1, column), marker, label, max(0, len(list_stack) - 1)
-                    )
-                )
+                depth = max(0, len(list_stack) - 1)
+                indent = len(raw.expandtabs(4)) - len(raw.expandtabs(4).lstrip())
+                out.append(_Line(stripped, lineno, max(1, column), marker, label, depth, indent))
             fresh_item = False
     return out, headings
 
@@ -262,12 +238,16 @@ def _segments(line: _Line) -> list[_Line]:
             offset = max(offset, text.find(part, offset) + len(part))
     if trailing_dash:
         pieces.append(_Line("", line.line, column + len(text), "empty", "", line.depth))
+    for piece in pieces:
+        piece.indent = line.indent
     return pieces or [_Line("", line.line, column, "empty", "", line.depth)]
 
 
 def _is_continuation(prev: Step | None, seg: _Line) -> bool:
     if prev is None or seg.marker != "none" or not prev.text:
         return False
+    if seg.text[:1].isupper() and _CONDITIONAL.match(seg.text):
+        return False  # "If the customer picks …" on its own line starts a step
     return not re.search(r"[.:!?”\")]$", prev.text) and not Step(seg.text, 0, 0, "none").header
 
 
@@ -279,6 +259,7 @@ def build_tree(lines: list[_Line]) -> list[Step]:
     last: Step | None = None
     pending = False
     by_depth: dict[int, Step] = {}
+    last_letter: Step | None = None  # the latest lettered sub-step of the current step
     for raw in lines:
         for seg in _segments(raw):
             if seg.marker == "empty":
@@ -298,6 +279,7 @@ def build_tree(lines: list[_Line]) -> list[Step]:
                 seg.label,
                 pending=pending,
                 depth=seg.depth,
+                indent=seg.indent,
             )
             pending = False
             parent: Step | None = None
@@ -306,8 +288,22 @@ def build_tree(lines: list[_Line]) -> list[Step]:
             elif step.marker == "letter":
                 stack = []
                 parent = current_top
+                if (
+                    ROMAN_VALUES.get(step.label)
+                    and last_letter
+                    and step.indent > last_letter.indent
+                ):
+                    parent = last_letter  # "i." indented under "c.": a sub-step of c
+                elif current_top is not None:
+                    last_letter = step
             elif step.header and seg.depth == 0:
                 parent = None
+            elif _indented_under(current_top, seg):
+                assert current_top is not None
+                # lines indented under a numbered step are its sub-steps, however marked
+                while stack and stack[-1].indent >= seg.indent and stack[-1].line != seg.line:
+                    stack.pop()
+                parent = stack[-1] if stack else current_top
             else:
                 if step.conditional and stack and stack[-1].conditional:
                     stack.pop()
@@ -329,7 +325,7 @@ def build_tree(lines: list[_Line]) -> list[Step]:
                         parent = current_top
             if parent is None:
                 top.append(step)
-                current_top, stack = step, []
+                current_top, stack, last_letter = step, [], None
                 if step.container and not step.header:
                     stack = [step]
             else:
@@ -341,8 +337,19 @@ def build_tree(lines: list[_Line]) -> list[Step]:
                 del by_depth[deeper]
             last = step
     top = _adopt_lost_children(top)
-    _label(top)
+    label_steps(top)
     return top
+
+
+def _indented_under(top: Step | None, seg: _Line) -> bool:
+    """A line outside any Markdown list, indented deeper than the numbered step above it."""
+    return (
+        top is not None
+        and top.marker == "number"
+        and seg.depth == 0
+        and seg.marker in ("none", "bullet")
+        and seg.indent > top.indent
+    )
 
 
 def _adopt_lost_children(top: list[Step]) -> list[Step]:
@@ -360,33 +367,6 @@ def _adopt_lost_children(top: list[Step]) -> list[Step]:
         else:
             out.append(step)
     return out
-
-
-def _label(steps: list[Step], prefix: str = "") -> None:
-    for i, step in enumerate(steps):
-        if not prefix:
-            step.label = str(i + 1)
-        elif prefix.count(".") == 0:
-            step.label = f"{prefix}.{chr(ord('a') + i) if i < 26 else i + 1}"
-        else:
-            step.label = f"{prefix}.{i + 1}"
-        _label(step.children, step.label)
-
-
-#: What Google Docs, Notion and Word exports add that means nothing: non-breaking and
-#: narrow spaces read as spaces; zero-width characters, a byte-order mark and bold/italic
-#: markers (`**`, `__`) go. Applied before parsing, so lines and columns point into the
-#: text the author sees in diagnostics.
-_EXPORT_ARTEFACTS = str.maketrans(
-    {"\u00a0": " ", "\u202f": " ", "\u2007": " ", "\u200b": None, "\ufeff": None}
-)
-_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-
-
-def normalise_export(text: str) -> str:
-    """A policy as exported from a document editor, as plain Markdown lines."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").translate(_EXPORT_ARTEFACTS)
-    return _BOLD.sub(r"\2", text)
 
 
 _TABLE_RULE = re.compile(r"^:?-{2,}:?$")
@@ -413,19 +393,20 @@ def _table_rows(lines: list[_Line]) -> list[_Line]:
 
 
 def parse_policy(text: str) -> ParsedPolicy:
-    """Front matter + "when to use" prose + the step tree."""
+    """Front matter + the document's own title + "when to use" prose + the step tree."""
     text = normalise_export(text)
     meta, error, key_lines, body_start = split_front_matter(text)
-    lines, _headings = _block_lines(text, body_start)
+    lines, headings = _block_lines(text, body_start)
     lines = _table_rows(lines)
-    when: list[str] = []
+    when: list[_Line] = []
     logic: list[_Line] = []
     in_logic = False
     in_when_section = False
     for ln in lines:
-        if ln.label == "#":
-            in_logic = bool(_LOGIC_HEADINGS.match(ln.text))
-            in_when_section = bool(_WHEN_HEADINGS.match(ln.text)) and not in_logic
+        if ln.label == "#" or (ln.marker == "none" and _SECTION_LABEL.match(ln.text)):
+            heading = ln.text.rstrip(":")
+            in_logic = bool(_LOGIC_HEADINGS.match(heading))
+            in_when_section = bool(_WHEN_HEADINGS.match(heading)) and not in_logic
             continue
         starts_list = ln.marker != "none" or bool(
             _LETTER_START.match(ln.text)
@@ -438,13 +419,22 @@ def parse_policy(text: str) -> ParsedPolicy:
         if in_logic:
             logic.append(ln)
         elif ln.text:
-            when.append(ln.text)
+            when.append(ln)
+    first = next(((ln.line, ln.text) for ln in lines if ln.text and ln.label != "#"), None)
+    if first is not None and any(line < first[0] for line, _ in headings):
+        first = None  # a heading came first: it is the candidate
+    before = logic[0].line if logic else len(text.split("\n")) + 1
+    title, title_line = document_title(headings, first, before)
+    written = meta.get("title")
+    if isinstance(written, str) and written.strip().casefold() != title.casefold():
+        title_line = 0  # the front matter's title stands; the line is prose
     return ParsedPolicy(
         meta=meta,
         meta_error=error,
         meta_lines=key_lines,
-        when_to_use=" ".join(when).strip(),
+        when_to_use=" ".join(ln.text for ln in when if ln.line != title_line).strip(),
         steps=build_tree(logic),
         lines=text.split("\n"),
         body_start=body_start,
+        title=title,
     )

@@ -246,7 +246,7 @@ async def check(request: Request, policy_id: str, write: Reader, engine: EngineD
     def compiled() -> dict[str, Any]:
         with policy_store.Session(engine) as session:
             index = policy_store.store_index(session, also=source)
-        result = compile_policy(source, library=index)
+        result = compile_policy(source, library=index, require_id=True)
         return {
             "ok": result.ok,
             "diagnostics": [d.model_dump() for d in result.diagnostics],

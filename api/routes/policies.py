@@ -180,7 +180,7 @@ async def check_policy(request: Request, library: LibraryDep) -> CheckResult:
     """Compile a draft (Markdown as `text/markdown`, or JSON `{"source": …}`) against the
     library: every diagnostic with line and column, and the plan it would run."""
     source = await read_source(request)
-    result = compile_policy(source, library=library.index)
+    result = compile_policy(source, library=library.index, require_id=True)
     return CheckResult(
         ok=result.ok,
         errors=len(result.errors),

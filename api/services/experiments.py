@@ -175,7 +175,7 @@ def _store_source(
     session: Session, policy_id: str, variant: VariantSpec, experiment_id: str, author: str
 ) -> str:
     source = variant.source or ""
-    result = compile_policy(source, library=store_index(session, also=source))
+    result = compile_policy(source, library=store_index(session, also=source), require_id=True)
     if not result.ok or result.plan is None:
         raise StoreError(
             422,

@@ -161,7 +161,9 @@ def get_policy(engine: Engine, policy_id: str) -> PublishedPolicy:
         draft_diagnostics: list[Diagnostic] = []
         if draft is not None:
             index = store_index(session, also=draft.source)
-            draft_diagnostics = compile_policy(draft.source, library=index).diagnostics
+            draft_diagnostics = compile_policy(
+                draft.source, library=index, require_id=True
+            ).diagnostics
         if row is None:
             raise StoreError(404, f"policy {policy_id!r} has a draft but no published version yet")
         return PublishedPolicy(
@@ -309,7 +311,9 @@ def overview(engine: Engine) -> list[PolicyOverview]:
                 published_at=row.created_at if row else None,
             )
             if draft is not None:
-                result = compile_policy(draft.source, library=store_index(session, draft.source))
+                result = compile_policy(
+                    draft.source, library=store_index(session, draft.source), require_id=True
+                )
                 line.draft_errors, line.draft_warnings = len(result.errors), len(result.warnings)
                 line.draft_updated_at, line.draft_author = draft.updated_at, draft.author
                 line.title = line.title or (result.plan.title if result.plan else "")
@@ -327,7 +331,9 @@ def editable(engine: Engine, policy_id: str) -> EditablePolicy:
             raise StoreError(404, f"no policy {policy_id!r}")
         result = None
         if draft is not None:
-            result = compile_policy(draft.source, library=store_index(session, draft.source))
+            result = compile_policy(
+                draft.source, library=store_index(session, draft.source), require_id=True
+            )
         return EditablePolicy(policy_id, row, draft, result)
 
 
@@ -347,7 +353,7 @@ def save_draft(engine: Engine, policy_id: str, source: str, author: str) -> Draf
         draft.source, draft.author, draft.updated_at = source, author, _now()
         session.add(draft)
         _audit(session, policy_id, "save", author)
-        result = compile_policy(source, library=store_index(session, also=source))
+        result = compile_policy(source, library=store_index(session, also=source), require_id=True)
         session.commit()
     return DraftResult(policy_id=policy_id, created=created, result=result)
 
@@ -421,7 +427,9 @@ def _ready(
     draft = session.get(PolicyDraft, policy_id)
     if draft is None:
         raise StoreError(409, f"policy {policy_id!r} has no draft to publish")
-    result = compile_policy(draft.source, library=store_index(session, also=draft.source))
+    result = compile_policy(
+        draft.source, library=store_index(session, also=draft.source), require_id=True
+    )
     if not result.ok or result.plan is None:
         errors = result.errors
         raise StoreError(
@@ -441,7 +449,9 @@ def store_draft(engine: Engine, policy_id: str, author: str) -> str:
         draft = session.get(PolicyDraft, policy_id)
         if draft is None:
             raise StoreError(409, f"policy {policy_id!r} has no draft")
-        result = compile_policy(draft.source, library=store_index(session, also=draft.source))
+        result = compile_policy(
+            draft.source, library=store_index(session, also=draft.source), require_id=True
+        )
         if not result.ok or result.plan is None:
             errors = result.errors
             raise StoreError(422, f"the draft has {len(errors)} error(s) to fix first", errors)
@@ -542,15 +552,23 @@ def import_directory(
 ) -> tuple[list[ImportResult], list[CompileResult]]:
     """Publish every policy file of `directory` (default: the bundled library) whose
     version the store does not already publish; idempotent by version hash. Returns (what
-    happened per policy, the files that did not compile)."""
+    happened per policy, the files that did not compile, or that do not declare their
+    `id`: the store knows a policy by the id its source declares)."""
     library = load_library(directory)
     done: list[ImportResult] = []
+    refused: list[CompileResult] = []
     with Session(engine) as session:
         for result in library.results:
             plan = result.plan
             if plan is None or not result.ok or not result.path:
                 continue
             source = Path(result.path).read_text(encoding="utf-8")
+            if split_front_matter(source)[0].get("id") != plan.id:
+                # named after its file: the store would not know it by that id
+                refused.append(
+                    compile_policy(source, path=result.path, library=library.index, require_id=True)
+                )
+                continue
             policy = session.get(StoredPolicy, plan.id) or StoredPolicy(id=plan.id)
             current = _published_row(session, policy) if policy.deleted_at is None else None
             if current is not None and current.version_hash == plan.version:
@@ -564,7 +582,7 @@ def import_directory(
             _audit(session, plan.id, "import", author, row.version_hash, message)
             done.append(ImportResult(plan.id, plan.version, "published"))
         session.commit()
-    return done, [r for r in library.results if not r.ok]
+    return done, [r for r in library.results if not r.ok] + refused
 
 
 def import_on_first_start(engine: Engine) -> list[ImportResult]:

@@ -72,9 +72,7 @@ class Binder:
                     "but the front matter names none.",
                     step,
                     needle="@" + spec.name,
-                    fix="Add one to `platforms:`, e.g. `platforms: ["
-                    + ", ".join(k for k, r in PLATFORM_ROLES.items() if spec.binds_to in r)[:60]
-                    + "]`.",
+                    fix=_name_a_platform(spec.binds_to),
                 )
         elif spec.binds_to in PLATFORM_ROLES and spec.binds_to not in self.state.platforms:
             title = PLATFORM_TITLES.get(spec.binds_to, spec.binds_to)
@@ -256,6 +254,17 @@ class Binder:
                 inner.bind(var)
         call = self.call(step, text, inner, tool_name=tool, inferred=inferred)
         return [*pre, call] if call else None
+
+
+def _name_a_platform(role: str) -> str:
+    """The fix for a role no listed platform fills: the platforms that can, by name."""
+    able = [k for k, roles in PLATFORM_ROLES.items() if role in roles]
+    names = [f"{PLATFORM_TITLES.get(k, k)} (`{k}`)" for k in able]
+    listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+    return (
+        f"Name the {role} platform you use in the front matter, e.g. "
+        f"`platforms: [{able[0]}]`. {listed} can fill it."
+    )
 
 
 def _split_args(text: str) -> list[str]:

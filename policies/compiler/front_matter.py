@@ -1,21 +1,72 @@
 """Front matter: the YAML header's id, title, routing words (ticket types, triggers, example
-openings, the customer's name for it), platforms and settings."""
+openings, the customer's name for it), platforms and settings.
+
+A policy pasted without some of it still compiles: the id comes from the file name (else
+the title), the title from the document's own title line, the platforms from the
+platform tools its steps call; one TF022 warning says what was chosen and shows the
+front matter that chooses it. A caller that files policies by their declared id (the
+policy store) passes `require_id`, and a missing id stays an error there."""
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import PurePath
 from typing import Any
 
+import yaml
 from rapidfuzz import fuzz, process
 
-from policies.compiler.patterns import KNOWN_KEYS, KNOWN_SETTINGS
+from policies.catalog import CATALOG
+from policies.compiler.patterns import KNOWN_KEYS, KNOWN_SETTINGS, TOOL_RE
 from policies.compiler.sink import DiagnosticSink
-from policies.parser import ParsedPolicy
+from policies.parser import ParsedPolicy, Step
 from policies.plan import Variant
-from policies.platforms import PLATFORM_ROLES, platform_key
+from policies.platforms import PLATFORM_ROLES, PLATFORM_TITLES, platform_key
+
+_ID = re.compile(r"[a-z][a-z0-9_]*")
 
 
-def read_front_matter(p: ParsedPolicy, sink: DiagnosticSink) -> tuple[dict[str, Any], list[str]]:
+def id_from(name: str) -> str | None:
+    """A policy id made of a file name or title: lower case, every run of other characters
+    an underscore ("Late Delivery – Tracking Check" → late_delivery_tracking_check)."""
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+    return slug if _ID.fullmatch(slug) else None
+
+
+def policy_name(p: ParsedPolicy, path: str | None) -> tuple[str | None, str, str]:
+    """(id, title, where the id came from) as the compiler will choose them: the front
+    matter's, else the file name's or the document title's."""
+    written_id, written_title = p.meta.get("id"), p.meta.get("title")
+    title = str(written_title or p.title or "")
+    if written_id:
+        return str(written_id), title or str(written_id), "front matter"
+    from_path = id_from(PurePath(path).stem) if path else None
+    if from_path:
+        return from_path, title or from_path, "the file name"
+    from_title = id_from(title) if title else None
+    return from_title, title, "the title"
+
+
+def platforms_of_tools(steps: list[Step]) -> dict[str, list[str]]:
+    """Platform → the platform-specific tools the steps call on it, in order of use."""
+    found: dict[str, list[str]] = {}
+    for step in steps:
+        for m in TOOL_RE.finditer(step.text):
+            spec = CATALOG.get(m.group(1))
+            if spec is not None and spec.binds_to in PLATFORM_ROLES:
+                tools = found.setdefault(spec.binds_to, [])
+                if spec.name not in tools:
+                    tools.append(spec.name)
+        for platform, tools in platforms_of_tools(step.children).items():
+            known = found.setdefault(platform, [])
+            known += [t for t in tools if t not in known]
+    return found
+
+
+def read_front_matter(
+    p: ParsedPolicy, sink: DiagnosticSink, *, path: str | None = None, require_id: bool = False
+) -> tuple[dict[str, Any], list[str]]:
     """The checked front matter and the platforms it lists; a problem is reported and the
     key left out (or defaulted), so the steps are still compiled and checked."""
     known_platforms: list[str] = []
@@ -36,17 +87,25 @@ def read_front_matter(p: ParsedPolicy, sink: DiagnosticSink) -> tuple[dict[str, 
         return lines.get(key, 1)
 
     pid = raw.get("id")
-    if not pid or not isinstance(pid, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", pid):
+    chosen: dict[str, str] = {}  # what this function chose for keys the author left out
+    inferred_id, title, id_source = policy_name(p, path)
+    if not pid and inferred_id and not require_id:
+        meta["id"] = chosen["id"] = inferred_id
+        chosen["id_source"] = id_source
+    elif not pid or not isinstance(pid, str) or not _ID.fullmatch(pid):
+        suggestion = id_from(str(pid)) if pid else inferred_id
         sink.report(
             "TF010",
             "Every policy needs an `id` in its front matter: lower case letters, "
             "digits and underscores" + (f" (found {pid!r})." if pid else "."),
             line=where("id"),
-            fix="Add a line such as `id: single_order_cancellation`.",
+            fix=f"Add a line such as `id: {suggestion or 'single_order_cancellation'}`.",
         )
     else:
         meta["id"] = pid
-    meta["title"] = str(raw.get("title") or pid or "")
+    meta["title"] = title or str(meta.get("id", ""))
+    if not raw.get("title") and p.title:
+        chosen["title"] = p.title
     # How a customer would name this policy ("a parcel that hasn't arrived"): the router's
     # disambiguation question uses it; the title stands in when it is missing.
     customer_name = raw.get("customer_name") or ""
@@ -70,6 +129,15 @@ def read_front_matter(p: ParsedPolicy, sink: DiagnosticSink) -> tuple[dict[str, 
             value = []
         meta[key] = [str(v) for v in value]
     platforms = raw.get("platforms", [])
+    if "platforms" not in raw:
+        used = platforms_of_tools(p.steps)
+        platforms = list(used)
+        if used:
+            chosen["platforms"] = "; ".join(
+                f"@{', @'.join(tools)} run{'s' if len(tools) == 1 else ''} on "
+                + PLATFORM_TITLES.get(platform, platform)
+                for platform, tools in used.items()
+            )
     if isinstance(platforms, str):
         platforms = [s.strip() for s in platforms.split(",")]
     for name in platforms or []:
@@ -133,4 +201,58 @@ def read_front_matter(p: ParsedPolicy, sink: DiagnosticSink) -> tuple[dict[str, 
             else str(value)
         )
     meta["settings"] = settings
+    if "id" in chosen or "platforms" in chosen:
+        _report_chosen(sink, p, meta, chosen, known_platforms)
     return meta, known_platforms
+
+
+def _report_chosen(
+    sink: DiagnosticSink,
+    p: ParsedPolicy,
+    meta: dict[str, Any],
+    chosen: dict[str, str],
+    platforms: list[str],
+) -> None:
+    """One TF022 warning: what was chosen for the missing keys, and the lines to write."""
+    said, lines = [], []
+    if "id" in chosen:
+        said.append(f"the id `{chosen['id']}` (from {chosen['id_source']})")
+        lines.append(f"id: {chosen['id']}")
+    if "title" in chosen:
+        said.append(f"the title “{chosen['title']}” (from its title line)")
+        lines.append(f"title: {_yaml_text(chosen['title'])}")
+    if "platforms" in chosen:
+        said.append(
+            f"the platforms {', '.join(f'`{k}`' for k in platforms)} ({chosen['platforms']}; "
+            "generic tools of the same role run there too)"
+        )
+        lines.append(f"platforms: [{', '.join(platforms)}]")
+    block = "\n".join(lines)
+    has_front_matter = bool(p.meta) or p.body_start > 0
+    missing = " or ".join(k for k in ("id", "platforms") if k in chosen)
+    sink.report(
+        "TF022",
+        (
+            f"This policy's front matter doesn't give its {missing}"
+            if has_front_matter
+            else "This policy has no front matter"
+        )
+        + ", so I chose "
+        + ", ".join(said)
+        + ".",
+        line=1,
+        fix=(
+            f"To choose them yourself, add to the front matter:\n{block}"
+            if has_front_matter
+            else f"To choose them yourself, start the file with:\n---\n{block}\n---"
+        ),
+    )
+
+
+def _yaml_text(text: str) -> str:
+    """The text as a YAML value, quoted only when YAML would read it otherwise."""
+    try:
+        plain = yaml.safe_load(text) == text
+    except yaml.YAMLError:
+        plain = False
+    return text if plain else json.dumps(text, ensure_ascii=False)

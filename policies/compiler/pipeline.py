@@ -53,9 +53,12 @@ def compile_policy(
     *,
     path: str | None = None,
     library: PolicyIndex | _HasIndex | None = None,
+    require_id: bool = False,
 ) -> CompileResult:
     """Compile one policy source. `library` resolves `#references` (default: the
-    bundled library). The plan is None when any error was found."""
+    bundled library). A source without an `id` takes one from `path`'s file name, else
+    from its title, unless `require_id` (a caller that files policies by the id their
+    front matter declares). The plan is None when any error was found."""
     if library is None:
         from policies.library import default_index
 
@@ -64,22 +67,25 @@ def compile_policy(
         index = library
     else:
         index = library.index
-    return _Pipeline(text, path, index).run()
+    return _Pipeline(text, path, index, require_id).run()
 
 
 class _Pipeline:
     """One compilation: front matter, then the steps, then the plan around them."""
 
-    def __init__(self, text: str, path: str | None, index: PolicyIndex) -> None:
+    def __init__(self, text: str, path: str | None, index: PolicyIndex, require_id: bool) -> None:
         self.text = text
         self.path = path
+        self.require_id = require_id
         self.parsed: ParsedPolicy = parse_policy(text)
         self.sink = DiagnosticSink(self.parsed.lines, path)
         self.state = CompileState(sink=self.sink, index=index)
         self.classifier = Classifier(self.state)
 
     def run(self) -> CompileResult:
-        meta, self.state.platforms = read_front_matter(self.parsed, self.sink)
+        meta, self.state.platforms = read_front_matter(
+            self.parsed, self.sink, path=self.path, require_id=self.require_id
+        )
         self.state.situation = " ".join(
             str(v)
             for v in [meta.get("id", ""), meta.get("title", ""), *meta.get("ticket_types", [])]

@@ -89,8 +89,12 @@ def test_several_tools_in_one_step_is_ambiguous() -> None:
 def test_front_matter_problems() -> None:
     bad_yaml = compile_policy("---\nid: [unclosed\n---\n1. Ask for the email.\n")
     assert only(bad_yaml, "TF010").line == 2
-    no_id = compile_policy("---\ntitle: No id\n---\n1. Ask for the email.\n")
+    no_id = compile_policy("---\ntitle: No id\n---\n1. Ask for the email.\n", require_id=True)
     assert "needs an `id`" in only(no_id, "TF010").message and no_id.plan is None
+    # without `require_id` the title names it, and a warning says so
+    named = compile_policy("---\ntitle: No id\n---\n1. Ask for the email.\n")
+    assert only(named, "TF022").severity == "warning"
+    assert named.plan is not None and named.plan.id == "no_id"
     platform = compile_body("1. Ask for the email.\n", platforms="[bigcomerce]")
     assert "Did you mean `bigcommerce`?" in (only(platform, "TF010").fix or "")
 
