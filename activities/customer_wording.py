@@ -129,6 +129,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\g<0> never arrived",
     ),
     (
+        r"\bstill\s+waiting\b(?!\s+(?:for|on)\s+(?:my\s+|the\s+|a\s+|your\s+)?"
+        r"(?:refund|money|reply|response|answer|credit|call|email))|"
         r"\b(?:gone|went|go)\s+missing\b|\blost\s+in\s+(?:the\s+)?(?:post|mail|transit)\b|"
         r"\bno\s+sign\s+of\b",
         r"\g<0> never arrived",
@@ -196,8 +198,14 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bsent\s+(?:me\s+)?(?:[\w']+\s+){0,4}?in\s+(?:a\s+)?size\b", r"\g<0> wrong size"),
     (
         r"\b(?:ordered|paid\s+for|pay\s+for|subscribed\s+to|chose|picked|asked\s+for)\b"
-        r"(?:\s+[\w']+){0,6}?\s*,?\s+(?:but|and)\s+(?:i\s+|you\s+|they\s+)?"
+        r"(?:\s+[\w']+){0,6}?\s*,?\s+(?:(?:but|and)\s+)?(?:i\s+|you\s+|they\s+)?"
         r"(?:got|received|sent(?:\s+me)?|was\s+sent)\b",
+        r"\g<0> wrong item",
+    ),
+    # "instead of the night cream there was a hand cream"
+    (
+        r"\binstead\s+of\b(?:\s+[\w'-]+){1,6}?\s*,?\s+(?:there\s+(?:was|were|is)|"
+        r"(?:i|we)\s+(?:got|received|found)|you\s+(?:sent|packed)|it\s+(?:was|had))\b",
         r"\g<0> wrong item",
     ),
     (
@@ -266,7 +274,11 @@ def _asks_for_another_product(text: str) -> bool:
 
 #: Money asked back: a fault is then the reason for a refund, not a call for a replacement.
 _ASKS_FOR_MONEY = re.compile(
-    r"\b(?:refund\w*|reimburs\w*|money|paid|credit|compensat\w*|charge\w*)\b", re.IGNORECASE
+    r"\b(?:refund\w*|reimburs\w*|money|paid|credit|compensat\w*|overcharg\w*)\b|"
+    # Charged for something, not a battery charged overnight.
+    r"\b(?:charged|charging)\s+(?:me|us|twice|again|for|the\s+full|[£$€\d])|"
+    r"\b(?:a|the|double|extra|another)\s+charges?\b",
+    re.IGNORECASE,
 )
 #: The replacements that a message asking for money does not get: what came (a fault, a
 #: gap, a new one to send) is then the reason for a refund, and "want it back", "go back

@@ -49,6 +49,18 @@ def route(policies: PolicyActivities, text: str) -> RouteResult:
             "we paused the veg box over summer and would like to have it again",
             "restart_subscription",
         ),
+        # Not here yet, in a product's words; what came, not what was ordered.
+        (
+            "still waiting on the garden chairs, order 6620, it's been three weeks",
+            "shipment_not_received",
+        ),
+        ("ordered the blue mug set got a green one in the box, order 3391", "reshipment"),
+        ("opened it today and instead of the oak frame there was a walnut one", "reshipment"),
+        # A battery charged is not money charged: the fault still asks for a replacement.
+        (
+            "the speaker won't switch on, charged it all night, can you send one that works",
+            "reshipment",
+        ),
         # Money asked back, in any words.
         ("you took 19.99 twice for the same parcel, I need one of them back", "refund"),
         ("the discount never came off the price so could I get the 5 pounds back", "refund"),
@@ -162,3 +174,8 @@ def test_a_first_clause_that_asks_is_the_request(policies: PolicyActivities) -> 
 def test_asking_for_an_invoice_gets_the_menu(policies: PolicyActivities) -> None:
     result = route(policies, "Could I have a proper invoice for order 5512 for my accountant?")
     assert result.policy_id is None and result.menu
+
+
+def test_still_waiting_for_money_is_not_a_parcel_that_never_came() -> None:
+    assert "never arrived" in in_library_words("still waiting on the rug I ordered")
+    assert "never arrived" not in in_library_words("still waiting for my refund on the rug")
