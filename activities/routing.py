@@ -77,7 +77,9 @@ _ASKING = re.compile(
 #: Words that mark a clause as one more request on top of the one before.
 _ADDS_A_REQUEST = re.compile(
     r"\b(also|too|as well|additionally|another thing|separately|while you'?re at it|"
-    r"in addition|on top of that|one more thing)\b|^\W*plus\b|"
+    r"in addition|on top of that|one more thing|after that|afterwards|after this|"
+    r"on an?\s+(?:separate|different|side|unrelated)\s+note|unrelated|another question)\b|"
+    r"^\W*plus\b|"
     # A clause about another order than the first's is another request.
     r"\b(?:my|the|an|your)?\s*(?:other|another|different)\s+(?:order|parcel|package|box|delivery)\b",
     re.IGNORECASE,
@@ -105,7 +107,9 @@ _NEGATED_REQUEST = re.compile(
 _SUBSCRIPTION = re.compile(
     r"\b(subs?cr\w*|sub|monthly|weekly|quarterly|recurring|auto-?ship\w*|auto[- ]deliver\w*|"
     r"autoship\w*|refills?|membership|plan|(?:every|each)\s+(?:month|week)|"
-    r"(?:this|last|next)\s+(?:month|week)'?s)\b",
+    r"(?:this|last|next)\s+(?:month|week)'?s|"
+    # Only a subscription has a next delivery to skip.
+    r"skip\w*|(?:next|upcoming)\s+(?:delivery|box|shipment|refill))\b",
     re.IGNORECASE,
 )
 
@@ -271,6 +275,9 @@ class Tuning:
     clause_keywords: float = 0.5
     #: ... and at least this combined score: a clause routes on its own only when sure.
     clause_floor: float = 0.7
+    #: A later clause that asks ("… and please refund the fee") is a request of its own
+    #: with at least this keyword share.
+    asked_clause_keywords: float = 0.35
     #: A first clause with this score (and the keyword share above) is a request of its own
     #: even when the next clause does not say it adds one ("also", "too").
     unmarked_clause_floor: float = 0.6
@@ -504,14 +511,14 @@ class MeaningRouter:
         clauses = [c for c in _JOINS.split(text) if len(normalise(c).split()) >= 2]
         if len(clauses) < 2:
             return whole
-        first = self._decide_one(self.score(clauses[0]), clauses[0])
+        first = self._decide_clause(clauses[0], text)
         if not self._a_request(first):
             rest = text[text.find(clauses[0]) + len(clauses[0]) :]
             adds = bool(_ADDS_A_REQUEST.search(rest)) or self._asks_on_its_own(first, clauses[0])
-            return self._first_clause_first(whole, first, clauses, adds=adds)
+            return self._first_clause_first(whole, first, clauses, adds=adds, text=text)
         assert first.top is not None
         for clause in clauses[1:]:
-            other = self._decide_one(self.score(clause), clause)
+            other = self._decide_clause(clause, text)
             if self._another_request(other, clause) and other.top is not None:
                 if other.top.candidate.key != first.top.candidate.key:
                     return Decision("routed", first.ranked, later=other.top)
@@ -520,7 +527,7 @@ class MeaningRouter:
         return first
 
     def _first_clause_first(
-        self, whole: Decision, first: Decision, clauses: list[str], adds: bool
+        self, whole: Decision, first: Decision, clauses: list[str], adds: bool, text: str
     ) -> Decision:
         """A later clause that says it adds a request ("… and I also want to cancel order
         5530", "… cancel my other one too") makes the whole message route by its strong
@@ -533,13 +540,25 @@ class MeaningRouter:
         routes on its own."""
         if whole.kind == "none" and first.kind == "routed":
             return first
+        if whole.kind == "ambiguous" and adds and first.kind == "routed" and first.top:
+            # Torn between two because it asks both, one per clause: the first, then the other.
+            named = {s.candidate.key for s in whole.ranked[:2]}
+            for clause in clauses[1:]:
+                other = self._decide_clause(clause, text)
+                if (
+                    other.kind == "routed"
+                    and other.top
+                    and other.top.candidate.key != first.top.candidate.key
+                    and {first.top.candidate.key, other.top.candidate.key} == named
+                ):
+                    return Decision("routed", first.ranked, later=other.top)
         if whole.kind != "routed" or whole.top is None or first.top is None:
             return whole
         said = whole.top.candidate.key
         if not adds or first.kind == "none" or first.top.candidate.key == said:
             return whole
         for clause in clauses[1:]:
-            other = self._decide_one(self.score(clause), clause)
+            other = self._decide_clause(clause, text)
             if (
                 self._another_request(other, clause)
                 and other.top
@@ -551,11 +570,20 @@ class MeaningRouter:
         return whole
 
     def _another_request(self, decision: Decision, clause: str) -> bool:
-        """A later clause is a request of its own when it is sure, or when it routes and
-        says it adds one ("also I'd like a refund for the late one")."""
+        """A later clause is a request of its own when it is sure, when it routes and says
+        it adds one ("also I'd like a refund for the late one"), or when it routes and asks
+        in its request's own words ("… and please refund the shipping on 50988")."""
         if self._a_request(decision):
             return True
-        return decision.kind == "routed" and bool(_ADDS_A_REQUEST.search(clause))
+        top = decision.top
+        return decision.kind == "routed" and (
+            bool(_ADDS_A_REQUEST.search(clause))
+            or (
+                top is not None
+                and bool(_ASKING.search(clause))
+                and top.keywords >= self.tuning.asked_clause_keywords
+            )
+        )
 
     def _asks_on_its_own(self, decision: Decision, clause: str) -> bool:
         """A first clause that asks for something in its request's own words ("put me on
@@ -581,7 +609,17 @@ class MeaningRouter:
             and top.score >= self.tuning.clause_floor
         )
 
-    def _decide_one(self, ranked: list[Scored], text: str = "") -> Decision:
+    def _decide_clause(self, clause: str, text: str) -> Decision:
+        """One clause of the message `text`, decided on its own words, except for the kind
+        of order: the whole message says whether it is about a subscription ("the last box
+        had a broken jar …, also skip the next delivery")."""
+        subscribed = mentions_subscription(text)
+        ranked = self._combine(*self.parts(clause), subscribed=subscribed)
+        return self._decide_one(ranked, clause, subscribed=subscribed)
+
+    def _decide_one(
+        self, ranked: list[Scored], text: str = "", subscribed: bool | None = None
+    ) -> Decision:
         t = self.tuning
         if not ranked or ranked[0].score < t.floor:
             return Decision("none", ranked)
@@ -598,7 +636,7 @@ class MeaningRouter:
             and not self._says_what_it_wants(text, top)
         ):
             return Decision("none", ranked)
-        ranked, unfit = self._one_of_siblings(ranked, text)
+        ranked, unfit = self._one_of_siblings(ranked, text, subscribed)
         if unfit is not None:
             return Decision("ambiguous", [ranked[0], unfit])
         if len(ranked) == 1 or ranked[0].score - ranked[1].score >= t.margin:
@@ -620,7 +658,7 @@ class MeaningRouter:
         )
 
     def _one_of_siblings(
-        self, ranked: list[Scored], text: str
+        self, ranked: list[Scored], text: str, subscribed: bool | None = None
     ) -> tuple[list[Scored], Scored | None]:
         """Two sibling policies (one request, one of them for subscriptions) are one
         candidate against the others: the one whose kind of order the message names stands
@@ -639,7 +677,8 @@ class MeaningRouter:
         sub, plain = by_key.get(pair[0]), by_key.get(pair[1])
         if sub is None or plain is None:
             return ranked, None
-        subscribed = mentions_subscription(text)
+        if subscribed is None:
+            subscribed = mentions_subscription(text)
         fit = sub if subscribed else plain
         rest = [r for r in ranked if r is not sub and r is not plain]
         if not subscribed and top is sub and plain.score >= self.tuning.floor:

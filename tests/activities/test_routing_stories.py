@@ -179,3 +179,36 @@ def test_asking_for_an_invoice_gets_the_menu(policies: PolicyActivities) -> None
 def test_still_waiting_for_money_is_not_a_parcel_that_never_came() -> None:
     assert "never arrived" in in_library_words("still waiting on the rug I ordered")
     assert "never arrived" not in in_library_words("still waiting for my refund on the rug")
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "later"),
+    [
+        (
+            "the mirror came cracked. On a separate note, where has my other parcel got to?",
+            "reshipment",
+            "shipment_not_received",
+        ),
+        (
+            "cancel order 7710 and please refund the delivery fee I paid on 7702",
+            "cancel_order_retention_bigcommerce_kustomer",
+            "refund",
+        ),
+    ],
+)
+def test_a_second_request_is_remembered_for_after_the_first(
+    policies: PolicyActivities, text: str, first: str, later: str
+) -> None:
+    result = route(policies, text)
+    assert (result.policy_id, result.later) == (first, later)
+
+
+def test_a_box_with_a_next_delivery_to_skip_is_a_subscription(policies: PolicyActivities) -> None:
+    """Only a subscription has a next delivery to skip, so a fault in "the last box" goes
+    to the subscription's reshipment when the same message asks to skip the next one."""
+    result = route(
+        policies,
+        "the last box had a smashed bottle of the olive oil, could you send another? "
+        "Also please skip the next delivery, we're travelling.",
+    )
+    assert (result.policy_id, result.later) == ("reshipment_skio_kustomer", "skip_next_shipment")
