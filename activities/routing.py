@@ -33,6 +33,13 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from activities.customer_wording import in_library_words
+from activities.message_clauses import (
+    ABBREVIATION_STOP,
+    ADDS_A_REQUEST,
+    ASKING,
+    JOINS,
+    SPEAKER_STATE,
+)
 from activities.shop_questions import (
     OFF_TOPIC,
     asks_about_the_shop,
@@ -46,46 +53,6 @@ _NO_ONLY = re.compile(r"^(n|no|nope|neither|none|nah|not really)[\s.!]*$")
 # "one" alone is the first option; inside an answer ("the damaged one") it is not.
 _FIRST = re.compile(r"\b(1|first|former)\b|^(the )?(one|number one|option one)\W*$")
 _SECOND = re.compile(r"\b(2|second|latter|other one|the other)\b|^(the )?(two|number two)\W*$")
-#: Where a message joins two requests.
-_JOINS = re.compile(
-    r"(?:\s*[.;!?]\s+|\s*,?\s+(?:and also|and then|and|also|plus|then|as well as)\s+)",
-    re.IGNORECASE,
-)
-
-#: The full stop of an abbreviation ("order no. 4402", "approx. 3 weeks"), which does not
-#: end a sentence and so must not split a message into two requests.
-_ABBREVIATION_STOP = re.compile(
-    r"\b(no|nr|num|ref|approx|appx|mr|mrs|ms|dr|st|vs|etc|e\.g|i\.e)\.(?=\s)", re.IGNORECASE
-)
-
-#: A clause that says how the customer is ("I'm back from …", "we were away"): the scene.
-_SPEAKER_STATE = re.compile(
-    r"^\W*(?:(?:hi|hello|hey)\W+)?(?:i'?m|i\s+am|i\s+was|we'?re|we\s+are|we\s+were)\b",
-    re.IGNORECASE,
-)
-
-#: A clause that asks (a question, a "please", a want, or a command: "skip the next one"),
-#: as against one that tells what happened ("my order arrived three weeks late").
-_ASKING = re.compile(
-    r"\?|\b(?:please|pls|plz|kindly|can|could|would|will\s+you|want|wanna|like|need|"
-    r"how\s+(?:do|can)|is\s+it\s+possible|let\s+me|help|hoping)\b|"
-    r"^\W*(?:cancel|refund|skip|swap|switch|change|restart|resume|reship|resend|send|stop|"
-    r"put|move|give|return|pause|add|remove|make|get)\b",
-    re.IGNORECASE,
-)
-
-#: Words that mark a clause as one more request on top of the one before.
-_ADDS_A_REQUEST = re.compile(
-    r"\b(also|too|as well|additionally|another thing|separately|while you'?re at it|"
-    r"in addition|on top of that|one more thing|after that|afterwards|after this|"
-    r"on an?\s+(?:separate|different|side|unrelated)\s+note|unrelated|another question)\b|"
-    r"^\W*plus\b|"
-    # A clause about another order than the first's is another request.
-    r"\b(?:my|the|an|your)?\s*(?:other|another|different)\s+(?:order|parcel|package|box|delivery)\b",
-    re.IGNORECASE,
-)
-
-
 #: What a customer asks for, by the head words of the library's ticket types and their
 #: everyday forms: after a negation ("without cancelling", "not a refund but …",
 #: "instead of a replacement") or the other side of a preference ("rather skip than
@@ -506,15 +473,15 @@ class MeaningRouter:
 
     def decide(self, text: str) -> Decision:
         """Route the whole message, or its first request when it makes several."""
-        text = _ABBREVIATION_STOP.sub(r"\1", text)
+        text = ABBREVIATION_STOP.sub(r"\1", text)
         whole = self._decide_one(self.score(text), text)
-        clauses = [c for c in _JOINS.split(text) if len(normalise(c).split()) >= 2]
+        clauses = [c for c in JOINS.split(text) if len(normalise(c).split()) >= 2]
         if len(clauses) < 2:
             return whole
         first = self._decide_clause(clauses[0], text)
         if not self._a_request(first):
             rest = text[text.find(clauses[0]) + len(clauses[0]) :]
-            adds = bool(_ADDS_A_REQUEST.search(rest)) or self._asks_on_its_own(first, clauses[0])
+            adds = bool(ADDS_A_REQUEST.search(rest)) or self._asks_on_its_own(first, clauses[0])
             return self._first_clause_first(whole, first, clauses, adds=adds, text=text)
         assert first.top is not None
         for clause in clauses[1:]:
@@ -522,7 +489,7 @@ class MeaningRouter:
             if self._another_request(other, clause) and other.top is not None:
                 if other.top.candidate.key != first.top.candidate.key:
                     return Decision("routed", first.ranked, later=other.top)
-        if whole.kind == "routed" and not _ASKING.search(clauses[0]):
+        if whole.kind == "routed" and not ASKING.search(clauses[0]):
             return whole
         return first
 
@@ -577,10 +544,10 @@ class MeaningRouter:
             return True
         top = decision.top
         return decision.kind == "routed" and (
-            bool(_ADDS_A_REQUEST.search(clause))
+            bool(ADDS_A_REQUEST.search(clause))
             or (
                 top is not None
-                and bool(_ASKING.search(clause))
+                and bool(ASKING.search(clause))
                 and top.keywords >= self.tuning.asked_clause_keywords
             )
         )
@@ -592,8 +559,8 @@ class MeaningRouter:
         where the customer is, not what they want)."""
         top = decision.top
         return (
-            not _SPEAKER_STATE.match(clause)
-            and bool(_ASKING.search(clause))
+            not SPEAKER_STATE.match(clause)
+            and bool(ASKING.search(clause))
             and decision.kind == "routed"
             and top is not None
             and top.keywords >= self.tuning.clause_keywords
