@@ -1,0 +1,171 @@
+"""The condition vocabulary: plain words an author writes after "If", and what each means.
+
+Kept apart from the condition grammar (`policies.conditions`) so a new phrasing is added
+here, as a pattern class, without touching the AST. Entries are tried in order, most
+specific first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: What the store tools report as `$order.status` (policies/tool_models.OrderDetails).
+ORDER_STATUSES: tuple[str, ...] = (
+    "pending",
+    "placed",
+    "processing",
+    "shipped",
+    "delivered",
+    "cancelled",
+    "refunded",
+    "disputed",
+)
+_STATUS_WORD = r"(?:delivered|shipped|cancelled|canceled|pending|processing|refunded|disputed)"
+#: "status is not …", "status isn't …": the statuses are ruled out
+_NOT = r"(?P<negated>not |no longer |n't )?"
+_HAS_SHIPPED = '$order.status == "shipped" or $order.status == "delivered"'
+
+
+def split_statuses(text: str) -> list[str]:
+    """“Shipped or Delivered”, “'pending', 'processing' or 'shipped'” → each status, as the
+    tools spell it (lower case, underscores)."""
+    parts = re.split(r"\s*(?:,|/|\bor\b|\beither\b)\s*", text)
+    out = [re.sub(r"[\s_]+", "_", p.strip(" \"“”'‘’.")).strip("_").lower() for p in parts]
+    return [s.replace("canceled", "cancelled") for s in out if s]
+
+
+@dataclass(frozen=True)
+class VocabularyEntry:
+    name: str
+    description: str
+    patterns: tuple[str, ...]
+    intent: str | None = None
+    #: an explicit expression; a `statuses` match builds status comparisons instead
+    expansion: str | None = None
+
+
+VOCABULARY: tuple[VocabularyEntry, ...] = (
+    VocabularyEntry(
+        "insists_on_cancel",
+        "the customer still wants to cancel after the offers",
+        (r"insists? on cancel", r"still wants? to cancel", r"\binsists?\b"),
+        intent="insist_cancel",
+    ),
+    VocabularyEntry(
+        "has_concerns",
+        "the customer raises further concerns or questions",
+        (r"\bconcerns?\b", r"further (?:questions|issues)", r"^needed$", r"needs? help"),
+        intent="concern",
+    ),
+    VocabularyEntry(
+        "user_declines",
+        "the customer turns the offer down or says no",
+        (
+            r"\bdeclines?\b",
+            r"\bdeclined\b",
+            r"\brefuses?\b",
+            r"\bnot interested\b",
+            r"\brejects?\b",
+        ),
+        intent="decline",
+    ),
+    VocabularyEntry(
+        "user_accepts",
+        "the customer says yes or takes an offer",
+        (
+            r"\baccepts?\b",
+            r"\baccepted\b",
+            r"\bagrees?\b",
+            r"\b(?:is|are) interested\b",
+            r"\bchooses? (?:one|an?|to keep)\b",
+        ),
+        intent="accept",
+    ),
+    VocabularyEntry(
+        "tracking_shows_no_delivery",
+        "the carrier's tracking does not show the parcel delivered",
+        (r"tracking shows no delivery", r"tracking (?:does not|doesn't) show", r"lost in transit"),
+        expansion="$tracking.delivered == false",
+    ),
+    VocabularyEntry(
+        "tracking_confirms_delivery",
+        "the carrier's tracking shows the parcel delivered",
+        (
+            r"tracking confirms delivery",
+            r"tracking (?:shows|says) (?:it was )?delivered",
+            r"carrier (?:has )?marked .*delivered",
+        ),
+        expansion="$tracking.delivered == true",
+    ),
+    VocabularyEntry(
+        "order_not_eligible",
+        "the eligibility check said no",
+        (r"\bnot eligible\b", r"(?:does not|doesn't) qualify", r"\bineligible\b"),
+        expansion="$eligibility.eligible == false",
+    ),
+    VocabularyEntry(
+        "order_eligible",
+        "the eligibility check said yes",
+        (r"\bis eligible\b", r"\bqualifies\b"),
+        expansion="$eligibility.eligible == true",
+    ),
+    VocabularyEntry(
+        "new_address_provided",
+        "the customer gave a new shipping address",
+        (r"new address (?:is|was) (?:provided|given)", r"(?:provides?|gives?) a new address"),
+        expansion="$new_address",
+    ),
+    VocabularyEntry(
+        "order_not_shipped",
+        "the order has not left the warehouse (status neither shipped nor delivered)",
+        (
+            r"\b(?:has not|hasn't|have not|haven't|was not|wasn't|is not|isn't|did not|didn't)"
+            r"\s+(?:yet\s+)?(?:been\s+)?(?:ship|shipped)\b",
+            r"\bnot (?:yet )?(?:been )?shipped\b",
+            r"\byet to (?:be )?ship(?:ped)?\b",
+        ),
+        expansion=f"not ({_HAS_SHIPPED})",
+    ),
+    VocabularyEntry(
+        "order_shipped",
+        "the order has left the warehouse (status shipped or delivered)",
+        (
+            r"\b(?:has|have)\s+(?:already\s+)?(?:been\s+)?shipped\b",
+            r"\balready (?:been )?shipped\b",
+            r"\b(?:has|have) (?:already )?left the warehouse\b",
+        ),
+        expansion=_HAS_SHIPPED,
+    ),
+    VocabularyEntry(
+        "order_status_is",
+        "the order's status equals the quoted status",
+        (
+            rf"status (?:is|was|equals|=)\s*{_NOT}"
+            r"(?P<statuses>[\"“'‘]?[a-z][\w \"“”'‘’,/-]*?)[,.]?\s*$",
+            rf"(?:order|package|parcel) is {_NOT}(?P<statuses>{_STATUS_WORD}(?:,?\s*(?:or\s+)?"
+            rf"{_STATUS_WORD})*)\b",
+        ),
+        expansion="$order.status",
+    ),
+    VocabularyEntry(
+        "user_denies",
+        "a plain no to the latest question",
+        (r"\b(?:says|answers) no\b", r"^no\b", r"(?:has not|hasn't|have not|did not) "),
+        intent="no",
+    ),
+    VocabularyEntry(
+        "user_confirms",
+        "a plain yes to the latest question",
+        (r"\b(?:says|answers) yes\b", r"^yes\b", r"\bconfirms?\b"),
+        intent="yes",
+    ),
+    VocabularyEntry(
+        "applicable",
+        "always true; keeps an author's “if applicable” readable",
+        (r"^applicable$", r"^(?:where|when) applicable$"),
+        expansion="true",
+    ),
+)
+
+VOCABULARY_BY_NAME: dict[str, VocabularyEntry] = {e.name: e for e in VOCABULARY}
