@@ -24,6 +24,11 @@ ORDER_STATUSES: tuple[str, ...] = (
 _STATUS_WORD = r"(?:delivered|shipped|cancelled|canceled|pending|processing|refunded|disputed)"
 #: "status is not …", "status isn't …": the statuses are ruled out
 _NOT = r"(?P<negated>not |no longer |n't )?"
+#: how an author reports the customer's answer: "says", "replied with", "answers back"
+_ANSWER = r"(?:says?|said|answers?|answered|repl(?:y|ies|ied)|responds?|responded|writes?|wrote)"
+_ANSWER = rf"{_ANSWER}(?:\s+(?:with|back))?"
+_SELF = r"(?:they|he|she|it)"
+_AUX = r"(?:have|has|had|do|does|did|are|is|was|were|can|will|would)"
 _HAS_SHIPPED = '$order.status == "shipped" or $order.status == "delivered"'
 
 
@@ -67,6 +72,8 @@ VOCABULARY: tuple[VocabularyEntry, ...] = (
             r"\brefuses?\b",
             r"\bnot interested\b",
             r"\brejects?\b",
+            # "they still want to pause" after an offer of something else
+            r"\bstill wants? to (?!cancel)",
         ),
         intent="decline",
     ),
@@ -151,13 +158,24 @@ VOCABULARY: tuple[VocabularyEntry, ...] = (
     VocabularyEntry(
         "user_denies",
         "a plain no to the latest question",
-        (r"\b(?:says|answers) no\b", r"^no\b", r"(?:has not|hasn't|have not|did not) "),
+        (
+            rf"\b{_ANSWER}\s+(?:a\s+)?[\"“'‘]?(?:no|nope|nah)\b",
+            rf"\b{_ANSWER}\s+(?:that\s+)?{_SELF}\s+(?:{_AUX}(?:\s+not|n't)|can't|cannot|won't)\b",
+            r"^no\b",
+            r"(?:has not|hasn't|have not|did not) ",
+        ),
         intent="no",
     ),
     VocabularyEntry(
         "user_confirms",
         "a plain yes to the latest question",
-        (r"\b(?:says|answers) yes\b", r"^yes\b", r"\bconfirms?\b"),
+        (
+            rf"\b{_ANSWER}\s+(?:a\s+)?[\"“'‘]?(?:yes|yeah|yep|sure|ok|okay)\b",
+            # "the customer says they have" (the question's own verb, answered)
+            rf"\b{_ANSWER}\s+(?:that\s+)?{_SELF}\s+{_AUX}\s*$",
+            r"^yes\b",
+            r"\bconfirm(?:s|ed)?\b",
+        ),
         intent="yes",
     ),
     VocabularyEntry(

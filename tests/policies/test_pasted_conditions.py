@@ -82,3 +82,47 @@ def test_the_interpreter_reads_a_status_list_against_the_order(status: str, expe
     assert vocab is not None
     state = InterpreterState(policy_id="p", plan_version="v", context={"order": {"status": status}})
     assert evaluate(vocab, state) is expected
+
+
+# --- the customer's answer, in the words CX teams use ------------------------------
+
+
+@pytest.mark.parametrize("subject", ["they", "the customer", "customer", "the user", "he", "she"])
+@pytest.mark.parametrize(
+    ("verb", "answer", "intent"),
+    [
+        ("say", "yes", "yes"),
+        ("says", "no", "no"),
+        ("said", "yes", "yes"),
+        ("answers", "no", "no"),
+        ("replies", "yes", "yes"),
+        ("reply", "“yes”", "yes"),
+        ("respond with", "no", "no"),
+    ],
+)
+def test_a_plain_yes_or_no_in_any_subject_and_verb(
+    subject: str, verb: str, answer: str, intent: str
+) -> None:
+    vocab = match_vocabulary(f"{subject} {verb} {answer}")
+    assert vocab is not None and vocab.intent == intent
+
+
+@pytest.mark.parametrize(
+    ("phrase", "intent"),
+    [
+        ("they agree", "accept"),
+        ("the customer agrees to it", "accept"),
+        ("the user confirms", "yes"),
+        ("they confirmed", "yes"),
+        ("the customer says they have", "yes"),
+        ("she says she did", "yes"),
+        ("they say they haven't", "no"),
+        ("the customer says he does not", "no"),
+        ("they still want to pause", "decline"),
+        ("the user still wants to return it", "decline"),
+        ("they still want to cancel", "insist_cancel"),
+    ],
+)
+def test_agreeing_confirming_and_answering_about_themselves(phrase: str, intent: str) -> None:
+    vocab = match_vocabulary(phrase)
+    assert vocab is not None and vocab.intent == intent, (phrase, vocab)
