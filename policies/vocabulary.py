@@ -187,3 +187,50 @@ VOCABULARY: tuple[VocabularyEntry, ...] = (
 )
 
 VOCABULARY_BY_NAME: dict[str, VocabularyEntry] = {e.name: e for e in VOCABULARY}
+
+
+# ---------------------------------------------------------------------------
+# Choices: "If the customer prefers a refund" names an option of the question before it
+# ---------------------------------------------------------------------------
+
+_CHOOSER = r"(?:(?:the )?(?:customer|user|client|shopper)|they|he|she)"
+_CHOICE_VERB = (
+    r"(?:prefers?|preferred|wants?|wanted|would (?:like|prefer)|'d (?:like|prefer)|"
+    r"(?:would|'d) rather(?: have| get| take| receive)?|picks?|picked|chooses?|chose|"
+    r"selects?|selected|opts? for|opted for|goes with|go with|went with|asks? for|"
+    r"asked for|requests?|requested|takes?|took|accepts?|accepted)"
+)
+_CHOICE = re.compile(
+    rf"^{_CHOOSER}\s*(?:(?:still|really|then|instead)\s+)?{_CHOICE_VERB}\s+"
+    r"(?:to (?:get|have|receive|take) )?(?P<what>.+)$"
+)
+#: what a choice verb can take that names no option ("chooses one", "accepts the offer")
+_NOT_AN_OPTION = re.compile(
+    r"^(?:to\b|one\b|it\b|this\b|that\b)|"
+    r"^(?:(?:the|an?|this|that|our|your|any) )?(?:[\w-]+ )?(?:offer|option|deal|proposal)s?\b"
+)
+_FILLER = {
+    "a", "an", "the", "some", "their", "his", "her", "its", "my", "our", "your", "for",
+    "of", "as", "to", "get", "have", "instead", "option", "offer", "please", "back",
+    "money", "free",
+}  # fmt: skip
+
+
+def chosen_words(phrase: str) -> tuple[str, bool] | None:
+    """What a choice condition names and whether a choosing verb said so: "the customer
+    prefers a refund" → ("a refund", True); a bare "refund" → ("refund", False). None when
+    the phrase is not about a choice ("they still want to pause", "they accept the offer")."""
+    clean = phrase.strip().rstrip(":,.").lower().replace("’", "'")
+    m = _CHOICE.match(clean)
+    if m:
+        what = m.group("what").strip()
+        return None if _NOT_AN_OPTION.match(what) else (what, True)
+    if len(clean.split()) <= 3 and not re.match(rf"{_CHOOSER}\b", clean):
+        return clean, False
+    return None
+
+
+def option_words(text: str) -> set[str]:
+    """The words that tell one option from another, singular ("the credits" → {"credit"})."""
+    words = re.findall(r"[a-z0-9%]+", text.lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if w not in _FILLER}

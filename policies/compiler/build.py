@@ -7,6 +7,7 @@ to the classify stage (the classifier passes itself in as `steps`).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from policies.compiler.check import Checker
@@ -21,7 +22,7 @@ from policies.compiler.patterns import (
     RESULT_AS,
     SINGLE_PROMPT,
 )
-from policies.compiler.state import CompileState, Scope
+from policies.compiler.state import CompileState, OptionsAsked, Scope
 from policies.compiler.wording import customer_message, customer_question, option_label
 from policies.conditions import Condition, Truthy, Vocab
 from policies.customer_text import without_syntax
@@ -124,12 +125,22 @@ class Builder:
         options: list[str] = []
         skip = False
         more: list[tuple[SlotKind, str, bool]] = []
+        listed = _listed_options(text_wo)
         if children and all(
             c.marker == "bullet" and not REFS.search(c.text) and len(c.text.split()) <= 8
             for c in children
         ):
             slot, options = "choice", [_clean_option(c.text) for c in children]
-            var = "issue" if "issue" in low else "reason" if "reason" in low else "choice"
+        elif listed:
+            slot, options = "choice", listed
+        if options:
+            var = (
+                "issue"
+                if "issue" in low
+                else "reason"
+                if re.search(r"\breason|\bwhy\b", low)
+                else "choice"
+            )
         elif len(facts := _facts(low)) > 1:
             # "Ask for the user's email address and the order number": one question,
             # several facts, each stored as if asked alone
@@ -149,9 +160,11 @@ class Builder:
         question = (
             self.checker.customer_text(step, quoted.group(1), "question")
             if quoted
-            else customer_question(text_wo, slot)
+            else customer_question(_SLASH_LIST.sub("", text_wo), slot)
         )
         scope.bind(var)
+        if options:
+            self.state.last_options = OptionsAsked(step.label, [var], [(o, o) for o in options])
         also = [
             AskSlot(slot=kind, var=name, question=FACT_QUESTIONS[kind])
             for kind, name, _ in (more if not options and len(_facts(low)) > 1 else [])
@@ -171,7 +184,7 @@ class Builder:
     def offer(self, step: Step, text: str, scope: Scope, children: list[Step]) -> OfferNode:
         quoted = QUOTED.search(text)
         options: list[OfferOption] = []
-        items = children or [step]
+        items = children or _alternative_offers(step)
         for child in items:
             label, _, rest = child.text.partition(":") if child.labelled else ("", "", child.text)
             body = rest.strip() or child.text
@@ -201,6 +214,9 @@ class Builder:
             else (self._list_prompt() if children else SINGLE_PROMPT)
         )
         scope.bind("offer")
+        self.state.last_options = OptionsAsked(
+            step.label, ["offer", "choice"], [(o.id, o.label) for o in options]
+        )
         return OfferNode(
             prompt=prompt, options=options, line=step.line, step=step.label, source=step.text
         )
@@ -298,6 +314,52 @@ def _facts(low: str) -> list[tuple[SlotKind, str, bool]]:
 
 def _answer_var(step: Step, low: str) -> str:
     return "reply_" + re.sub(r"\W+", "_", step.label).strip("_")
+
+
+#: "(too pricey / not needed / other)": the answers an ask lists in passing
+_SLASH_LIST = re.compile(r"\s*\(([^()/]+(?:/[^()/]+)+)\)")
+#: "whether they'd like a replacement or a refund": the alternatives after a wish verb
+_ALTERNATIVES = re.compile(
+    r"\b(?:whether|if|which)\b.*?\b(?:like|prefer|want|rather have|rather get|choose|pick)\s+"
+    r"(?:to (?:get|have|receive) )?(?P<options>[^?.;:]+?\bor\b[^?.;:]+?)\s*(?:instead)?[?.]?$",
+    re.I,
+)
+
+
+def _alternative_offers(step: Step) -> list[Step]:
+    """ "Offer a free reshipment or a refund": one option each (as if each were offered
+    alone). Not split: tool references, or amounts ("a 10% or 15% discount")."""
+    m = re.match(
+        r"^(?P<verb>offer|propose)\s+(?:(?:the customer|them|the user)\s+)?(?P<what>.+)$",
+        step.text.strip(),
+        re.I,
+    )
+    if not m or REFS.search(step.text) or re.search(r"\d\s*%?\s+or\s+\d", step.text):
+        return [step]
+    parts = [p for p in re.split(r",\s*(?:or\s+)?|\s+or\s+", m.group("what").rstrip(" .")) if p]
+    if len(parts) < 2 or any(len(p.split()) > 6 for p in parts):
+        return [step]
+    return [replace(step, text=f"{m.group('verb')} {p.strip()}") for p in parts]
+
+
+def _listed_options(text: str) -> list[str]:
+    """The options an ask names inline: a slash list in parentheses, or alternatives
+    joined by "or" after a wish verb. "… a refund or not" is a yes/no question."""
+    slash = _SLASH_LIST.search(text)
+    if slash:
+        parts = slash.group(1).split("/")
+    elif alternatives := _ALTERNATIVES.search(text):
+        parts = re.split(r",\s*(?:or\s+)?|\s+or\s+", alternatives.group("options"))
+    else:
+        return []
+    options = [_capitalised(_clean_option(p)) for p in parts if p.strip()]
+    if len(options) < 2 or any(o.lower() in ("not", "no", "none") for o in options):
+        return []
+    return options
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _clean_option(text: str) -> str:

@@ -14,8 +14,12 @@ from rapidfuzz import fuzz, process
 from policies.compiler.patterns import VAR_RE
 from policies.compiler.state import CompileState, Scope
 from policies.conditions import (
+    Compare,
     Condition,
     ConditionSyntaxError,
+    LiteralValue,
+    VarRef,
+    Vocab,
     match_vocabulary,
     parse_expression,
     variables_in,
@@ -23,6 +27,7 @@ from policies.conditions import (
 from policies.customer_text import syntax_in, without_syntax
 from policies.parser import Step
 from policies.plan import Outcome
+from policies.vocabulary import VOCABULARY, chosen_words, option_words
 
 
 class Checker:
@@ -92,10 +97,13 @@ class Checker:
             for var in variables_in(cond):
                 self.check_var(step, var.path, scope)
             return cond
+        chosen = chosen_words(text)
+        if chosen is not None:
+            choice = self.choice(step, text, *chosen)
+            if choice is not None or chosen[1]:
+                return choice
         vocab = match_vocabulary(text)
         if vocab is None:
-            from policies.conditions import VOCABULARY
-
             phrases = [e.name.replace("_", " ") for e in VOCABULARY]
             hit = process.extractOne(text.lower(), phrases, scorer=fuzz.WRatio)
             self.sink.report(
@@ -110,6 +118,63 @@ class Checker:
             )
             return None
         return vocab
+
+    def choice(self, step: Step, text: str, what: str, said: bool) -> Condition | None:
+        """ "If the customer prefers a refund": the answer to the latest ask or offer with
+        options is the option it names. Reported (when a choosing verb says it is a
+        choice) if no question comes before it or none of its options is named."""
+        asked = self.state.last_options
+        wanted = option_words(what)
+        scores = (
+            [(len(wanted & option_words(label)), value, label) for value, label in asked.options]
+            if asked and wanted
+            else []
+        )
+        best = max((score for score, _, _ in scores), default=0)
+        named = [(value, label) for score, value, label in scores if score == best and best]
+        if len(named) == 1:
+            value, label = named[0]
+            return Vocab(
+                name="user_chooses",
+                phrase=text,
+                args={"option": label},
+                expansion=Compare(
+                    op="==", left=VarRef(path=asked.var), right=LiteralValue(value=value)
+                )
+                if asked
+                else None,
+            )
+        if not said:
+            return None
+        if asked is None:
+            self.sink.report(
+                "TF012",
+                f"Step {step.label} checks which option the customer took (“{what}”), but "
+                "no question or offer with options comes before it, so I can't tell what "
+                "to compare. The step was kept as a note and will not run.",
+                step,
+                needle=text,
+                fix="Put the options to the customer first, e.g. `Ask whether they'd like "
+                "a refund or store credit.` or `Offer a refund or store credit.`, then "
+                "`If they want store credit, …`.",
+            )
+            return None
+        listed = ", ".join(f"“{label}”" for _, label in asked.options)
+        self.sink.report(
+            "TF012",
+            f"Step {step.label} checks whether the customer took “{what}”, but "
+            + (
+                f"that fits several options of step {asked.step}"
+                if named
+                else f"that is not one of the options of step {asked.step}"
+            )
+            + f" ({listed}). The step was kept as a note and will not run.",
+            step,
+            needle=text,
+            fix="Name one option as step "
+            f"{asked.step} words it, e.g. `If they want {asked.options[-1][1].lower()}, …`.",
+        )
+        return None
 
     def policy_ref(self, step: Step, raw: str) -> str | None:
         words = raw.strip().rstrip(".,:;").split(" ")

@@ -3,6 +3,8 @@ answer in their words, choices among the options just put to the customer, order
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from policies.conditions import AnyOf, Compare, Not, describe, match_vocabulary
@@ -126,3 +128,113 @@ def test_a_plain_yes_or_no_in_any_subject_and_verb(
 def test_agreeing_confirming_and_answering_about_themselves(phrase: str, intent: str) -> None:
     vocab = match_vocabulary(phrase)
     assert vocab is not None and vocab.intent == intent, (phrase, vocab)
+
+
+# --- which option the customer took, named the way CX teams name it ----------------
+
+_ASK_TWO = "1. Ask whether they would like a store credit or a refund.\n"
+
+
+def test_asking_which_of_two_things_they_would_like_is_a_choice() -> None:
+    result = compile_body(
+        "1. Ask whether they'd like a replacement or a refund.\n"
+        "2. Ask the customer if they would prefer a gift card, a refund or an exchange.\n"
+        "3. Ask why they'd like to cancel (too pricey / not needed / other).\n"
+        "4. Ask whether they would like a refund or not.\n"
+    )
+    assert result.plan is not None
+    asks = [n for n in result.plan.steps if n.kind == "ask"]
+    assert [(a.slot, a.options) for a in asks] == [
+        ("choice", ["A replacement", "A refund"]),
+        ("choice", ["A gift card", "A refund", "An exchange"]),
+        ("choice", ["Too pricey", "Not needed", "Other"]),
+        ("yes_no", []),
+    ]
+    assert asks[2].var == "reason"
+
+
+@pytest.mark.parametrize(
+    ("condition", "option"),
+    [
+        ("the customer prefers a refund", "A refund"),
+        ("they want store credit", "A store credit"),
+        ("the user picks the refund", "A refund"),
+        ("customer selects store credit", "A store credit"),
+        ("she opts for a refund", "A refund"),
+        ("they go with the credit", "A store credit"),
+        ("they'd rather have store credit", "A store credit"),
+        ("the customer would rather get a refund", "A refund"),
+        ("he asks for his money back as a refund", "A refund"),
+        ("they choose a refund", "A refund"),
+        ("refund", "A refund"),
+        ("store credit", "A store credit"),
+    ],
+)
+def test_a_choice_condition_names_an_option_of_the_ask_before_it(
+    condition: str, option: str
+) -> None:
+    (branch,) = _branches(_ASK_TWO + f"2. If {condition}, say “Noted.”\n")
+    assert describe(branch.condition).endswith(f"[$choice == '{option}']"), describe(
+        branch.condition
+    )
+
+
+def test_a_choice_condition_after_an_offer_reads_the_offer_choice() -> None:
+    result = compile_body(
+        "1. Offer a free reshipment or a refund.\n"
+        "2. If the customer picks reshipment → say “We'll reship it.”\n"
+        "3. If refund → say “We'll refund it.”\n"
+    )
+    assert result.plan is not None, [d.render() for d in result.diagnostics]
+    offer, first, second, _end = result.plan.steps
+    assert offer.kind == "offer"
+    assert [o.label for o in offer.options] == ["Free reshipment", "Refund"]
+    assert describe(first.condition).endswith("[$offer.choice == 'free_reshipment']")
+    assert describe(second.condition).endswith("[$offer.choice == 'refund']")
+
+
+def test_a_choice_no_option_names_is_reported_with_the_options() -> None:
+    result = compile_body(_ASK_TWO + "2. If they want an exchange, say “Noted.”\n")
+    (diag,) = [d for d in result.diagnostics if d.code == "TF012"]
+    assert "an exchange" in diag.message and "step 1" in diag.message
+    assert "A store credit" in diag.message and "A refund" in diag.message
+
+
+def test_a_choice_without_any_question_before_it_is_reported() -> None:
+    result = compile_body("1. If the customer prefers a refund, say “Noted.”\n")
+    (diag,) = [d for d in result.diagnostics if d.code == "TF012"]
+    assert "no question or offer with options" in diag.message
+    assert "Ask whether" in (diag.fix or "")
+
+
+def test_wanting_to_do_something_is_not_read_as_a_choice() -> None:
+    (branch,) = _branches(_ASK_TWO + "2. If they still want to pause, say “Noted.”\n")
+    assert describe(branch.condition).startswith("user_declines")
+
+
+@pytest.mark.parametrize(
+    "condition",
+    ["the user accepts the retention offer", "they accept this deal", "they choose one"],
+)
+def test_taking_the_offer_itself_is_accepting_not_an_option(condition: str) -> None:
+    body = "1. Offer a discount or free shipping.\n" + f"2. If {condition}, say “Great.”\n"
+    (branch,) = _branches(body)
+    assert describe(branch.condition).startswith("user_accepts")
+
+
+def test_the_interpreter_takes_the_branch_of_the_option_the_customer_chose() -> None:
+    from workflows.interpreter import Interpreter, Reply, Say, Started, start_state
+
+    result = compile_body(
+        _ASK_TWO
+        + "2. If they'd rather have store credit, say “Store credit it is.”\n"
+        + "3. If the customer wants a refund, say “Refund it is.”\n"
+    )
+    assert result.plan is not None
+    interpreter = Interpreter(result.plan)
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    state, commands = interpreter.advance(start_state(result.plan), Started(), now)
+    state, commands = interpreter.advance(
+        state, Reply(text="the refund please", choice="A refund"), now
+    )
+    assert [c.text for c in commands if isinstance(c, Say)] == ["Refund it is."]
