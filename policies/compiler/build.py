@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from policies.compiler.check import Checker
 from policies.compiler.patterns import (
     CANCELLING,
+    CONFIRM_WITH,
     LIST_PROMPT,
     MERGED_PROMPT,
     OFFER,
@@ -64,13 +65,14 @@ class Builder:
             source=step.text,
         )
 
-    def unrecognised(self, step: Step, why: str) -> None:
+    def unrecognised(self, step: Step, why: str, fix: str | None = None) -> None:
         self.sink.report(
             "TF008",
             f"I can't turn step {step.label} into anything that runs: {why}. "
             "It was kept as a note, so it will not run.",
             step,
-            fix="Start the step with what should happen: “Ask for …”, “Inform the "
+            fix=fix
+            or "Start the step with what should happen: “Ask for …”, “Inform the "
             "customer that …”, “Use @tool(…)”, “If …:”, “Offer …:”, “Route the case "
             "to an agent”, or “Proceed with #Policy”. Or rephrase it as a note, e.g. "
             "“BigCommerce will also email a receipt.”",
@@ -99,6 +101,9 @@ class Builder:
         elif rest:
             then += self.steps.compile_text(step, rest, inner, in_offer=in_offer)
         then += self.steps.compile_steps(children, inner)
+        if not then and (rest or children):
+            # the action was written but did not compile: its own diagnostic says why
+            return [self.note(step, recognised=False)]
         if not then:
             self.sink.report(
                 "TF007",
@@ -141,6 +146,8 @@ class Builder:
                 if re.search(r"\breason|\bwhy\b", low)
                 else "choice"
             )
+        elif CONFIRM_WITH.match(text_wo):
+            slot, var = "yes_no", _answer_var(step, low)
         elif len(facts := _facts(low)) > 1:
             # "Ask for the user's email address and the order number": one question,
             # several facts, each stored as if asked alone

@@ -17,6 +17,7 @@ from policies.compiler.build import Builder
 from policies.compiler.check import Checker
 from policies.compiler.patterns import (
     ASK,
+    CLOSE_ONLY,
     END,
     ESCALATE,
     FOLLOW_UP,
@@ -25,18 +26,29 @@ from policies.compiler.patterns import (
     MACRO,
     OFFER,
     OFFER_LIST,
+    OTHERWISE,
     PLAIN_POLICY,
     POLICY_RE,
+    QUOTE_SAY,
     QUOTED,
     SAY,
     SUBJECT,
+    TAG,
     TOOL_RE,
 )
 from policies.compiler.state import CompileState, Scope
 from policies.compiler.wording import customer_message, strip_eg
 from policies.conditions import match_vocabulary
 from policies.parser import Step
-from policies.plan import BranchNode, EndNode, EscalateNode, Node, SayNode, UsePolicyNode
+from policies.plan import (
+    BranchNode,
+    EndNode,
+    EscalateNode,
+    Node,
+    Outcome,
+    SayNode,
+    UsePolicyNode,
+)
 from policies.platforms import PLATFORM_TITLES
 
 
@@ -55,17 +67,28 @@ class Classifier:
     ) -> list[Node]:
         out: list[Node] = []
         for step in steps:
-            if (
-                re.match(r"^(?:otherwise|else)\b", step.text, re.I)
-                and out
-                and isinstance(out[-1], BranchNode)
-            ):
-                rest = re.sub(r"^(?:otherwise|else)\b[\s,:]*", "", step.text, flags=re.I)
+            otherwise = OTHERWISE.match(step.text)
+            if otherwise and out and isinstance(out[-1], BranchNode) and not out[-1].otherwise:
+                rest = step.text[otherwise.end() :].strip()
                 sub = (
                     self.compile_text(step, rest, scope.child(), in_offer=in_offer) if rest else []
                 )
                 sub += self.compile_steps(step.children, scope.child())
                 out[-1].otherwise = sub
+                continue
+            if otherwise:
+                self.sink.report(
+                    "TF008",
+                    f"Step {step.label} says “{otherwise.group(0).strip(' ,:→-')}”, but the "
+                    "step right before it is not an If that I could compile, so there is no "
+                    "condition to take the other way. It was kept as a note, so it will not "
+                    "run.",
+                    step,
+                    fix="Put it right after the `If …:` step it belongs to, at the same "
+                    "level, and make that condition one I can check (see the messages "
+                    "above it).",
+                )
+                out.append(self.builder.note(step, recognised=False))
                 continue
             out.extend(self.compile_step(step, scope, in_offer=in_offer))
         return out
@@ -136,6 +159,28 @@ class Classifier:
             self.checker.check_vars(step, words, scope)
             said = self.checker.customer_text(step, words.strip(), "message")
             return [SayNode(text=said, macro=True, **base), *tail]
+        # 2b. exact words after a verb of saying: "Close with: “…”", "… and confirm: “…”"
+        quoted_say = QUOTE_SAY.match(text)
+        if quoted_say:
+            return [*self.quoted_reply(step, quoted_say, scope, in_offer), *tail]
+        # 2c. "Tag the ticket …", "… and close"
+        closing = AND_CLOSE.match(text)
+        if closing:
+            done = self.compile_action(
+                step, closing.group("do"), scope, in_offer=in_offer, children=[]
+            )
+            return [*done, *tail, EndNode(outcome=Outcome.RESOLVED, **base)]
+        if TAG.match(text):
+            self.builder.unrecognised(
+                step,
+                "a plan step can't set tags on the helpdesk ticket",
+                fix="Tag tickets with a rule in your helpdesk (for example on the "
+                "conversation's outcome), or rephrase the step as a note for agents: "
+                "“Agents tag these tickets return-window.”",
+            )
+            return [self.builder.note(step, recognised=False), *tail]
+        if CLOSE_ONLY.match(text):
+            return [EndNode(outcome=Outcome.RESOLVED, **base)]
         # 3. hand over to another policy
         # "Tell the customer “… #Refund …”": the quote is what is said, not a hand-over
         said_only = QUOTED.sub("", text) if SAY.match(text) else text
@@ -240,6 +285,38 @@ class Classifier:
             return [self.builder.note(step), *tail]
         self.builder.unrecognised(step, "it doesn't start with anything I can run")
         return [self.builder.note(step, recognised=False), *tail]
+
+    def quoted_reply(
+        self, step: Step, m: re.Match[str], scope: Scope, in_offer: bool
+    ) -> list[Node]:
+        """The exact words, with what the step does before and after them as steps of their
+        own; a hand-over or an ending goes last, so the customer reads the words first."""
+        base = {"line": step.line, "step": step.label, "source": step.text}
+        self.checker.check_vars(step, m.group("words"), scope)
+        said = self.checker.customer_text(step, m.group("words").strip(), "message")
+        nodes: list[Node] = [SayNode(text=said, macro=True, **base)]
+        lead = (m.group("lead") or "").strip(" ,;")
+        if lead and not (_APPLY_IT.match(lead) and self.state.last_options):
+            # "apply it and confirm" after an offer: the chosen option already applies it
+            before = self.compile_text(step, lead, scope, in_offer=in_offer)
+            terminal = [n for n in before if n.kind in ("escalate", "use_policy", "end")]
+            nodes = [*(n for n in before if n not in terminal), *nodes, *terminal]
+        after = m.group("after").strip()
+        if after:
+            nodes += self.compile_text(step, after, scope, in_offer=in_offer)
+        return nodes
+
+
+#: "apply it", "process the change": the offer the customer just took, already applied
+_APPLY_IT = re.compile(
+    r"^(?:apply|process|action|make)\s+(?:it|that|this|them|the (?:offer|change|discount))$", re.I
+)
+#: "Tag the ticket … and close", "Send the label, then close the ticket"
+AND_CLOSE = re.compile(
+    r"^(?P<do>.+?)\s*,?\s+(?:and|then)\s+close(?:\s+(?:it|out|it out|the (?:ticket|case|"
+    r"conversation|chat)))?\s*[.!]?$",
+    re.I,
+)
 
 
 def _split_condition(text: str) -> tuple[str, str]:

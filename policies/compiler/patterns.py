@@ -54,9 +54,33 @@ RESULT_AS = re.compile(r"\s*(?:\bas\b|→|->)\s*\$([A-Za-z_]\w*)\s*\.?$")
 EG = re.compile(r"\s*\((?:e\.g\.|i\.e\.|for example|such as)[^)]*\)", re.I)
 
 ASK = re.compile(
-    r"^(?:ask|request|collect|find out|confirm (?:with )?(?:the )?(?:customer|user)(?:['’]s)?)\b",
+    r"^(?:ask|request|collect|find out|confirm (?:with )?(?:the )?(?:customer|user)(?:['’]s)?)\b"
+    r"|" + r"^(?:confirm|verify|double-check|check)\s+(?!with\b)[^\"“:]+?\s+with\s+"
+    r"(?:the\s+)?(?:customer|user|them)\b",
     re.I,
 )
+#: "Confirm the address with the customer": a yes/no question about something named
+CONFIRM_WITH = re.compile(
+    r"^(?:confirm|verify|double-check|check)\s+(?!with\b)(?P<what>[^\"“:]+?)\s+with\s+"
+    r"(?:the\s+)?(?:customer|user|them)\b",
+    re.I,
+)
+#: "Close with: “…”", "Reply: “…”", "… and confirm: “…”": exact words after a verb of
+#: saying; what comes before ("apply it and") and after ("Don't apply it.") is its own step
+QUOTE_SAY = re.compile(
+    r"^(?:(?P<lead>.+?)\s*(?:,|\band\b|\bthen\b)\s+)?"
+    r"(?P<verb>confirm|close|reply|respond|say|send|tell(?: (?:them|the customer|the user))?|"
+    r"explain|acknowledge|let (?:them|the customer|the user) know|write(?: back)?|end)"
+    r"\b[^\"“”:@#]{0,30}?(?::|\bwith\b:?)\s*[“\"](?P<words>[^”\"]+)[”\"]\s*[.!]?"
+    r"(?P<after>(?:\s+\S.*)?)$",
+    re.I,
+)
+#: "Otherwise", "Else", "If not": the else branch of the If before it
+OTHERWISE = re.compile(r"^(?:(?:otherwise|else)\b|if not(?=\s*(?:[,:→]|$)))[\s,:→-]*", re.I)
+#: "Tag the ticket …": nothing in a plan sets helpdesk tags
+TAG = re.compile(r"^(?:tag|label)\s+(?:the\s+)?(?:ticket|case|conversation|chat)\b", re.I)
+#: "… and close", "Close.", "Close it out": the conversation is over
+CLOSE_ONLY = re.compile(r"^(?:close|end)(?:\s+(?:it|out|it out|this))?\s*[.!]?$", re.I)
 SAY = re.compile(
     r"^(?:inform|notify|tell|let (?:the )?(?:customer|user|them) know|thank|send|reply|explain|"
     r"apologi[sz]e|remind|reiterate|ensure (?:that )?(?:the )?(?:customer|user) receives|"
@@ -64,7 +88,8 @@ SAY = re.compile(
     re.I,
 )
 ESCALATE = re.compile(
-    r"\b(?:route|escalate|hand(?: it| the (?:case|ticket))?(?: over)? to|transfer|assign)\b"
+    r"\b(?:route|escalate|hand(?: it| the (?:case|ticket))?(?: over)? to|transfer|assign|"
+    r"pass (?:it|the (?:case|ticket|conversation)) (?:on )?to)\b"
     r".*\b(?:agent|human|team|specialist|supervisor)s?\b|\bescalate\b",
     re.I,
 )

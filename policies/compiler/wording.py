@@ -133,6 +133,11 @@ def customer_question(step_text: str, slot: str) -> str:
         ),
         (r"^(?:ask|request|collect)\s+(?:for\s+)?", "Could you please share "),
         (
+            r"^(?:confirm|verify|double-check|check)\s+(?!with\b)(.+?)\s+with\s+(?:the\s+)?"
+            r"(?:customer|user|them)\b.*$",
+            r"Could you please confirm \1",
+        ),
+        (
             r"^confirm\s+(?:with\s+)?(?:the\s+)?(?:customer|user)['’]s\s+",
             "Could you please confirm your ",
         ),

@@ -1,0 +1,135 @@
+"""Step forms CX teams paste: quoted replies after a colon, confirmations, "Otherwise"
+on its own line, hand-overs to a team, tagging and closing."""
+
+from __future__ import annotations
+
+import pytest
+
+from policies.plan import AskNode, BranchNode, EndNode, EscalateNode, NoteNode, SayNode
+
+from .conftest import codes, compile_body
+
+
+def _steps(body: str, **kw: str) -> list:
+    result = compile_body(body, **kw)
+    assert result.plan is not None, [d.render() for d in result.diagnostics]
+    return result.plan.steps
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        'Confirm: "Your plan is on hold until March."',
+        'Close with: "Your plan is on hold until March."',
+        'Reply: "Your plan is on hold until March."',
+        'Respond with "Your plan is on hold until March."',
+        'Send: "Your plan is on hold until March."',
+        'Tell them: "Your plan is on hold until March."',
+        'Acknowledge right away: "Your plan is on hold until March."',
+        "Let the customer know: “Your plan is on hold until March.”",
+    ],
+)
+def test_a_quoted_reply_after_a_verb_is_said_word_for_word(step: str) -> None:
+    result = compile_body(f"1. {step}\n")
+    assert result.plan is not None and not result.diagnostics, codes(result)
+    say = result.plan.steps[0]
+    assert isinstance(say, SayNode) and say.macro
+    assert say.text == "Your plan is on hold until March."
+
+
+def test_an_action_and_then_a_quoted_reply_are_two_nodes() -> None:
+    result = compile_body('1. Route the case to an agent and reply: "A colleague will write."\n')
+    assert result.plan is not None
+    kinds = [n.kind for n in result.plan.steps]
+    assert kinds[:2] == ["escalate", "say"] or kinds[:2] == ["say", "escalate"]
+
+
+def test_accepting_an_offer_then_applying_it_and_confirming_runs_the_confirmation() -> None:
+    result = compile_body(
+        "1. Offer a 10% discount or free shipping.\n"
+        '2. If the customer accepts the offer, apply it and confirm: "All done!"\n'
+    )
+    assert result.plan is not None and not result.diagnostics, [
+        d.render() for d in result.diagnostics
+    ]
+    branch = result.plan.steps[1]
+    assert isinstance(branch, BranchNode)
+    assert [n.kind for n in branch.then] == ["say"] and branch.then[0].text == "All done!"
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "Confirm the address with the customer (read it back in full).",
+        "Verify the new size with the user.",
+        "Double-check the delivery date with them.",
+    ],
+)
+def test_confirming_something_with_the_customer_is_a_yes_no_question(step: str) -> None:
+    (ask, _end) = _steps(f"1. {step}\n")
+    assert isinstance(ask, AskNode) and ask.slot == "yes_no"
+    assert ask.question.startswith("Could you please confirm ")
+    assert "(" not in ask.question and "customer" not in ask.question
+
+
+@pytest.mark.parametrize("word", ["Otherwise:", "Else:", "If not:"])
+def test_otherwise_on_its_own_line_is_the_else_of_the_if_before_it(word: str) -> None:
+    body = (
+        "1. Ask whether the parcel arrived.\n"
+        "2. If they say yes:\n   - Say “Great.”\n"
+        f"3. {word}\n   - Say “Sorry.”\n   - Route the case to an agent.\n"
+    )
+    branch = _steps(body)[1]
+    assert isinstance(branch, BranchNode)
+    assert [n.kind for n in branch.otherwise] == ["say", "escalate"]
+
+
+def test_if_not_with_an_action_is_the_else_branch() -> None:
+    body = "1. Ask whether the parcel arrived.\n2. If yes, say “Great.”\n3. If not, say “Sorry.”\n"
+    branch = _steps(body)[1]
+    assert isinstance(branch, BranchNode) and branch.otherwise[0].text == "Sorry."
+
+
+def test_otherwise_after_no_if_says_so() -> None:
+    result = compile_body("1. Say “Hi.”\n2. Otherwise:\n   - Say “Bye.”\n")
+    (diag,) = [d for d in result.diagnostics if d.code == "TF008"]
+    assert "Otherwise" in diag.message and "If" in diag.message
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "Hand over to a human agent.",
+        "Transfer to the billing team.",
+        "Escalate to Tier 2.",
+        "Hand it over to the VIP team.",
+        "Pass the ticket to a supervisor.",
+    ],
+)
+def test_handing_over_to_a_person_or_team_escalates(step: str) -> None:
+    (escalate,) = _steps(f"1. {step}\n")
+    assert isinstance(escalate, EscalateNode)
+
+
+def test_tagging_is_a_note_that_says_it_will_not_run_and_close_ends() -> None:
+    result = compile_body('1. Say “Bye.”\n2. Tag the ticket "return-window" and close.\n')
+    assert result.plan is not None
+    note, end = result.plan.steps[1:]
+    assert isinstance(note, NoteNode) and isinstance(end, EndNode) and not end.implicit
+    (diag,) = [d for d in result.diagnostics if d.code == "TF008"]
+    assert "tag" in diag.message.lower()
+
+
+@pytest.mark.parametrize("step", ["Close the ticket.", "Close.", "Close it out."])
+def test_closing_the_ticket_ends_it(step: str) -> None:
+    (end,) = _steps(f"1. Say “Bye.”\n2. {step}\n")[1:]
+    assert isinstance(end, EndNode) and not end.implicit
+
+
+def test_a_branch_whose_tool_has_its_own_errors_is_not_also_called_empty() -> None:
+    result = compile_body(
+        "1. Ask whether they'd like a replacement or a refund.\n"
+        "    • If they choose a replacement → use @create_replacement_order(items: list)\n",
+        platforms="[shopify, kustomer]",
+    )
+    assert "TF007" not in codes(result) and "TF003" in codes(result)
