@@ -36,7 +36,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from policies.vocabulary import VOCABULARY, split_statuses
+from policies.vocabulary import AGE_OPS, AGE_UNITS, VOCABULARY, split_statuses
 
 Scalar = str | int | float | bool | None
 
@@ -126,6 +126,18 @@ class Not(BaseModel):
     item: Condition
 
 
+class DaysSince(BaseModel):
+    """How many days ago a date in context was, against the time the interpreter is given
+    (the workflow's clock, so a replay gives the same answer): `$order.created_at` more
+    than 30 days ago is `days since $order.created_at > 30`. False when the date is unset."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["days_since"] = "days_since"
+    since: VarRef
+    op: CompareOp
+    days: float
+
+
 class Vocab(BaseModel):
     """A plain-word condition. `intent` set: judge the latest reply. `expansion` set:
     evaluate that instead. The interpreter never needs the phrase itself."""
@@ -140,7 +152,8 @@ class Vocab(BaseModel):
 
 
 Condition = Annotated[
-    Compare | Truthy | Always | AllOf | AnyOf | Not | Vocab, Field(discriminator="kind")
+    Compare | Truthy | Always | AllOf | AnyOf | Not | DaysSince | Vocab,
+    Field(discriminator="kind"),
 ]
 
 for _model in (AllOf, AnyOf, Not, Vocab):
@@ -161,6 +174,8 @@ def describe(cond: Condition) -> str:
         return " or ".join(f"({describe(c)})" for c in cond.items)
     if isinstance(cond, Not):
         return f"not ({describe(cond.item)})"
+    if isinstance(cond, DaysSince):
+        return f"days since {cond.since} {cond.op} {cond.days:g}"
     args = ", ".join(f"{k}={v!r}" for k, v in cond.args.items())
     name = f"{cond.name}({args})" if args else cond.name
     if cond.intent:
@@ -177,6 +192,8 @@ def variables_in(cond: Condition) -> list[VarRef]:
         return [o for o in (cond.left, cond.right) if isinstance(o, VarRef)]
     if isinstance(cond, Truthy):
         return [cond.value]
+    if isinstance(cond, DaysSince):
+        return [cond.since]
     if isinstance(cond, AllOf | AnyOf):
         return [v for c in cond.items for v in variables_in(c)]
     if isinstance(cond, Not):
@@ -323,7 +340,9 @@ def match_vocabulary(phrase: str) -> Vocab | None:
                 continue
             args: dict[str, Scalar] = {}
             expansion: Condition | None = None
-            if m.groupdict().get("statuses"):
+            if m.groupdict().get("age_n"):
+                expansion = days_since(m)
+            elif m.groupdict().get("statuses"):
                 statuses = split_statuses(m.group("statuses"))
                 args["status"] = " or ".join(statuses)
                 expansion = status_condition(statuses, negated=bool(m.group("negated")))
@@ -348,6 +367,16 @@ def status_condition(statuses: list[str], *, negated: bool = False) -> Condition
     ]
     cond = items[0] if len(items) == 1 else AnyOf(items=items)
     return Not(item=cond) if negated else cond
+
+
+def days_since(m: re.Match[str]) -> DaysSince:
+    """ "placed more than 30 days ago", "is less than 2 weeks old", "within 48 hours"."""
+    event = m.groupdict().get("age_event") or ""
+    field = "delivered_at" if re.match(r"deliver|receiv|arriv", event) else "created_at"
+    amount = float(m.group("age_n")) * AGE_UNITS[m.group("age_unit").rstrip("s")]
+    return DaysSince(
+        since=VarRef(path=["order", field]), op=AGE_OPS[m.group("age_cmp")], days=amount
+    )
 
 
 def _normalise(text: str) -> str:

@@ -32,6 +32,30 @@ _AUX = r"(?:have|has|had|do|does|did|are|is|was|were|can|will|would)"
 _HAS_SHIPPED = '$order.status == "shipped" or $order.status == "delivered"'
 
 
+#: "more than 30 days ago" / "within 30 days" / "older than" / "less than … old"
+AGE_OPS: dict[str, str] = {
+    "more than": ">",
+    "over": ">",
+    "older than": ">",
+    "longer than": ">",
+    "at least": ">=",
+    "less than": "<",
+    "under": "<",
+    "younger than": "<",
+    "newer than": "<",
+    "fewer than": "<",
+    "within": "<=",
+    "within the last": "<=",
+    "in the last": "<=",
+    "in the past": "<=",
+    "no more than": "<=",
+}
+AGE_UNITS: dict[str, float] = {"day": 1, "week": 7, "hour": 1 / 24}
+_AGE_CMP = "|".join(sorted((re.escape(k) for k in AGE_OPS), key=len, reverse=True))
+_AGE = rf"(?P<age_cmp>{_AGE_CMP})\s+(?P<age_n>\d+)\s+(?P<age_unit>days?|weeks?|hours?)"
+_DATED = r"(?:order|purchase|package|parcel|item|it)"
+
+
 def split_statuses(text: str) -> list[str]:
     """“Shipped or Delivered”, “'pending', 'processing' or 'shipped'” → each status, as the
     tools spell it (lower case, underscores)."""
@@ -122,6 +146,16 @@ VOCABULARY: tuple[VocabularyEntry, ...] = (
         "the customer gave a new shipping address",
         (r"new address (?:is|was) (?:provided|given)", r"(?:provides?|gives?) a new address"),
         expansion="$new_address",
+    ),
+    VocabularyEntry(
+        "order_age",
+        "how long ago the order was placed (or delivered), against the conversation's time",
+        (
+            rf"\b{_DATED}\s+(?:was|were|is|has been)\s+(?:first\s+)?"
+            r"(?P<age_event>placed|made|created|purchased|ordered|bought|delivered|received|"
+            rf"arrived)\s+{_AGE}(?:\s+ago)?\b",
+            rf"\b{_DATED}\s+(?:is|was)\s+{_AGE}(?:\s+old)?\b",
+        ),
     ),
     VocabularyEntry(
         "order_not_shipped",

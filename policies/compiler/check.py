@@ -11,7 +11,7 @@ import re
 
 from rapidfuzz import fuzz, process
 
-from policies.compiler.patterns import VAR_RE
+from policies.compiler.patterns import TIME_SPAN, VAR_RE
 from policies.compiler.state import CompileState, Scope
 from policies.conditions import (
     Compare,
@@ -104,6 +104,20 @@ class Checker:
                 return choice
         vocab = match_vocabulary(text)
         if vocab is None:
+            if TIME_SPAN.search(text):
+                self.sink.report(
+                    "TF012",
+                    f"I can't check “{text}” (step {step.label}): the only times I can "
+                    "measure are how long ago the order was placed or delivered, against the "
+                    "time of the conversation. The step was kept as a note and will not run.",
+                    step,
+                    needle=text,
+                    fix="Write it about the order, e.g. “If the order was placed more than 30 "
+                    "days ago:”, “If the order was delivered within 14 days:” or “If the "
+                    "order is older than 45 days:” (days, weeks or hours). For any other "
+                    "date, route the case to an agent.",
+                )
+                return None
             phrases = [e.name.replace("_", " ") for e in VOCABULARY]
             hit = process.extractOne(text.lower(), phrases, scorer=fuzz.WRatio)
             self.sink.report(

@@ -42,6 +42,12 @@ KNOWN_SETTINGS = {
     "csat_wait",
 }
 
+#: "7 days", "24 hours", "two weeks", "a month": a condition about time
+TIME_SPAN = re.compile(
+    r"\b(?:\d+|an?|one|two|three|few|several)\s*(?:business\s+)?"
+    r"(?:days?|hours?|weeks?|months?|years?)\b",
+    re.I,
+)
 REFS = re.compile(r"[@#$]")
 TOOL_RE = re.compile(r"@([A-Za-z_]\w*)(\(([^()]*)\))?")
 VAR_RE = re.compile(r"\$([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")

@@ -238,3 +238,62 @@ def test_the_interpreter_takes_the_branch_of_the_option_the_customer_chose() -> 
         state, Reply(text="the refund please", choice="A refund"), now
     )
     assert [c.text for c in commands if isinstance(c, Say)] == ["Refund it is."]
+
+
+# --- how long ago: read against the workflow's time, so a replay gives the same answer
+
+
+@pytest.mark.parametrize(
+    ("phrase", "field", "op", "days"),
+    [
+        ("the order was placed more than 30 days ago", "created_at", ">", 30),
+        ("the order was placed within 30 days", "created_at", "<=", 30),
+        ("the order is older than 45 days", "created_at", ">", 45),
+        ("the order is less than 2 weeks old", "created_at", "<", 14),
+        ("the purchase was made over 60 days ago", "created_at", ">", 60),
+        ("it was ordered in the last 48 hours", "created_at", "<=", 2),
+        ("the order was delivered more than 14 days ago", "delivered_at", ">", 14),
+        ("the package was received within 7 days", "delivered_at", "<=", 7),
+        ("the order was placed at least 10 days ago", "created_at", ">=", 10),
+    ],
+)
+def test_how_long_ago_an_order_was_placed_or_delivered(
+    phrase: str, field: str, op: str, days: float
+) -> None:
+    vocab = match_vocabulary(phrase)
+    assert vocab is not None and vocab.expansion is not None, phrase
+    assert describe(vocab.expansion) == f"days since $order.{field} {op} {days:g}"
+
+
+@pytest.mark.parametrize(
+    ("placed", "older_than_30"),
+    [("2026-10-01T09:00:00Z", True), ("2026-11-20T09:00:00+00:00", False), (None, False)],
+)
+def test_the_interpreter_reads_an_age_against_the_time_it_is_given(
+    placed: str | None, older_than_30: bool
+) -> None:
+    from workflows.interpreter import InterpreterState, evaluate
+
+    vocab = match_vocabulary("the order was placed more than 30 days ago")
+    assert vocab is not None
+    order = {"created_at": placed} if placed else {}
+    state = InterpreterState(policy_id="p", plan_version="v", context={"order": order})
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    assert evaluate(vocab, state, now) is older_than_30
+    within = match_vocabulary("the order was placed within 30 days")
+    assert within is not None
+    assert evaluate(within, state, now) is (placed is not None and not older_than_30)
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "it's more than 7 days late",
+        "the next charge is within 24 hours",
+        "it's the 2nd claim in 60 days",
+    ],
+)
+def test_a_time_the_tools_do_not_report_says_what_to_write_instead(phrase: str) -> None:
+    result = compile_body(f"1. If {phrase}, say “Noted.”\n")
+    (diag,) = [d for d in result.diagnostics if d.code == "TF012"]
+    assert "placed more than 30 days ago" in (diag.fix or "")
