@@ -345,7 +345,9 @@ def match_vocabulary(phrase: str) -> Vocab | None:
             elif m.groupdict().get("statuses"):
                 statuses = split_statuses(m.group("statuses"))
                 args["status"] = " or ".join(statuses)
-                expansion = status_condition(statuses, negated=bool(m.group("negated")))
+                expansion = status_condition(
+                    statuses, negated=bool(m.group("negated")), of=entry.status_of
+                )
             elif entry.expansion is not None:
                 expr = entry.expansion
                 expansion = Always() if expr == "true" else parse_expression(expr)
@@ -359,11 +361,14 @@ def match_vocabulary(phrase: str) -> Vocab | None:
     return None
 
 
-def status_condition(statuses: list[str], *, negated: bool = False) -> Condition:
-    """`$order.status` is one of `statuses` (or, negated, none of them)."""
+def status_condition(
+    statuses: list[str], *, negated: bool = False, of: tuple[str, ...] = ("order.status",)
+) -> Condition:
+    """The status at `of` (the first path that is set) is one of `statuses` (or, negated,
+    none of them)."""
+    status = VarRef(path=of[0].split("."), fallbacks=[p.split(".") for p in of[1:]])
     items: list[Condition] = [
-        Compare(op="==", left=VarRef(path=["order", "status"]), right=LiteralValue(value=s))
-        for s in statuses
+        Compare(op="==", left=status, right=LiteralValue(value=s)) for s in statuses
     ]
     cond = items[0] if len(items) == 1 else AnyOf(items=items)
     return Not(item=cond) if negated else cond

@@ -21,6 +21,7 @@ ORDER_STATUSES: tuple[str, ...] = (
     "refunded",
     "disputed",
 )
+_SUB_STATUS = r"(?:active|paused|cancelled|canceled)"
 _STATUS_WORD = r"(?:delivered|shipped|cancelled|canceled|pending|processing|refunded|disputed)"
 #: "status is not …", "status isn't …": the statuses are ruled out
 _NOT = r"(?P<negated>not |no longer |n't )?"
@@ -72,6 +73,8 @@ class VocabularyEntry:
     intent: str | None = None
     #: an explicit expression; a `statuses` match builds status comparisons instead
     expansion: str | None = None
+    #: where a `statuses` match reads the status: the first path that is set
+    status_of: tuple[str, ...] = ("order.status",)
 
 
 VOCABULARY: tuple[VocabularyEntry, ...] = (
@@ -177,6 +180,17 @@ VOCABULARY: tuple[VocabularyEntry, ...] = (
             r"\b(?:has|have) (?:already )?left the warehouse\b",
         ),
         expansion=_HAS_SHIPPED,
+    ),
+    VocabularyEntry(
+        "subscription_status_is",
+        "the subscription's status is one of the named statuses",
+        (
+            rf"subscription(?:'s)? status (?:is|was|equals|=)\s*{_NOT}"
+            r"(?P<statuses>[\"“'‘]?[a-z][\w \"“”'‘’,/-]*?)[,.]?\s*$",
+            rf"subscription (?:is|was|has been)\s+(?:already\s+)?{_NOT}(?:already\s+)?"
+            rf"(?P<statuses>{_SUB_STATUS}(?:,?\s*(?:or\s+)?{_SUB_STATUS})*)\b",
+        ),
+        status_of=("subscription.status", "subscriptions.primary.status"),
     ),
     VocabularyEntry(
         "order_status_is",

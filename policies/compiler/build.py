@@ -119,6 +119,29 @@ class Builder:
             BranchNode(condition=cond, then=then, line=step.line, step=step.label, source=step.text)
         ]
 
+    def by_answer(self, step: Step, scope: Scope) -> list[Node]:
+        """ "Based on the reason, make one offer:" with "- Too pricey: offer …" lines: each
+        line runs when the answer to the latest question with options is its label."""
+        out: list[Node] = []
+        for child in step.children:
+            label, _, body = child.text.partition(":")
+            if not child.labelled:
+                out += self.steps.compile_steps([child], scope)
+                continue
+            cond = self.checker.choice(child, label.strip(), label.strip(), True)
+            if cond is None:
+                out.append(self.note(child, recognised=False))
+                continue
+            then = self.steps.compile_text(
+                child, body.strip(), scope.child(), children=child.children
+            )
+            out.append(
+                BranchNode(
+                    condition=cond, then=then, line=child.line, step=child.label, source=child.text
+                )
+            )
+        return out
+
     def ask(self, step: Step, text: str, scope: Scope, children: list[Step]) -> AskNode:
         base = {"line": step.line, "step": step.label, "source": step.text}
         low = text.lower()

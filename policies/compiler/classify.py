@@ -17,6 +17,8 @@ from policies.compiler.build import Builder
 from policies.compiler.check import Checker
 from policies.compiler.patterns import (
     ASK,
+    BY_ANSWER,
+    CHECK_SECTION,
     CLOSE_ONLY,
     END,
     ESCALATE,
@@ -94,7 +96,16 @@ class Classifier:
         return out
 
     def compile_step(self, step: Step, scope: Scope, *, in_offer: bool = False) -> list[Node]:
+        if step.children and BY_ANSWER.match(step.text):
+            return self.builder.by_answer(step, scope)
         if step.header and step.children:
+            return self.compile_steps(step.children, scope)
+        if (
+            step.children
+            and CHECK_SECTION.match(step.text)
+            and all(c.conditional or c.text.lower().startswith("if not") for c in step.children)
+        ):
+            # "Check the code:" over "- If …" lines: a section title, the checks are the Ifs
             return self.compile_steps(step.children, scope)
         if step.header:
             self.builder.unrecognised(step, "it reads like a section title with nothing under it")

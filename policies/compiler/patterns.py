@@ -81,6 +81,12 @@ QUOTE_SAY = re.compile(
     r"(?P<after>(?:\s+\S.*)?)$",
     re.I,
 )
+#: "Check the code:" over If steps: a section title, not a step
+CHECK_SECTION = re.compile(
+    r"^(?:check|verify|review|look (?:at|up|into)|see|determine|confirm)\b[^.“\"]*:\s*$", re.I
+)
+#: "Based on the reason, make one offer:" over "- Too pricey: …" lines: one branch per answer
+BY_ANSWER = re.compile(r"^(?:based on|depending on|according to)\b[^“\"]*:\s*$", re.I)
 #: "Otherwise", "Else", "If not": the else branch of the If before it
 OTHERWISE = re.compile(r"^(?:(?:otherwise|else)\b|if not(?=\s*(?:[,:→]|$)))[\s,:→-]*", re.I)
 #: "Tag the ticket …": nothing in a plan sets helpdesk tags

@@ -297,3 +297,23 @@ def test_a_time_the_tools_do_not_report_says_what_to_write_instead(phrase: str) 
     result = compile_body(f"1. If {phrase}, say “Noted.”\n")
     (diag,) = [d for d in result.diagnostics if d.code == "TF012"]
     assert "placed more than 30 days ago" in (diag.fix or "")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("the subscription is already paused", "$subscription.status ?? "
+         "$subscriptions.primary.status == 'paused'"),
+        ("the subscription status is Active or Paused", "($subscription.status ?? "
+         "$subscriptions.primary.status == 'active') or ($subscription.status ?? "
+         "$subscriptions.primary.status == 'paused')"),
+        ("their subscription is not cancelled", "not ($subscription.status ?? "
+         "$subscriptions.primary.status == 'cancelled')"),
+    ],
+)  # fmt: skip
+def test_a_subscription_status_reads_the_subscription_not_the_order(
+    phrase: str, expected: str
+) -> None:
+    vocab = match_vocabulary(phrase)
+    assert vocab is not None and vocab.expansion is not None, phrase
+    assert describe(vocab.expansion) == expected

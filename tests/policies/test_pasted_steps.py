@@ -133,3 +133,46 @@ def test_a_branch_whose_tool_has_its_own_errors_is_not_also_called_empty() -> No
         platforms="[shopify, kustomer]",
     )
     assert "TF007" not in codes(result) and "TF003" in codes(result)
+
+
+@pytest.mark.parametrize("lead", ["Check the code:", "Verify the order:", "Look at the tracking:"])
+def test_a_check_line_over_if_steps_is_a_section_not_a_step(lead: str) -> None:
+    body = (
+        "1. Ask for the order number.\n"
+        f"2. {lead}\n"
+        "   - If the order status is Delivered, say “It arrived.”\n"
+        "   - If the order has not shipped yet, say “It is still with us.”\n"
+    )
+    result = compile_body(body)
+    assert result.plan is not None and not result.diagnostics, [
+        d.render() for d in result.diagnostics
+    ]
+    assert [n.kind for n in result.plan.steps] == ["ask", "branch", "branch", "end"]
+
+
+def test_based_on_the_answer_each_labelled_line_is_a_branch_on_that_option() -> None:
+    body = (
+        "1. Ask why they'd like to cancel (too pricey / too much coffee / other).\n"
+        "2. Depending on the reason, make one offer:\n"
+        "   - Too pricey: say “We can take 20% off.”\n"
+        "   - Too much coffee: say “We can skip a month.”\n"
+    )
+    steps = _steps(body)
+    branches = [n for n in steps if isinstance(n, BranchNode)]
+    from policies.conditions import describe
+
+    assert [describe(b.condition).split("[")[1] for b in branches] == [
+        "$reason == 'Too pricey']",
+        "$reason == 'Too much coffee']",
+    ]
+    assert branches[0].then[0].text == "We can take 20% off."
+
+
+def test_based_on_a_label_no_option_names_is_reported() -> None:
+    body = (
+        "1. Ask why they'd like to cancel (too pricey / other).\n"
+        "2. Based on the reason:\n"
+        "   - Moving abroad: say “Safe travels.”\n"
+    )
+    result = compile_body(body)
+    assert "TF012" in codes(result)
