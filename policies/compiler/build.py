@@ -123,11 +123,13 @@ class Builder:
         """ "Based on the reason, make one offer:" with "- Too pricey: offer …" lines: each
         line runs when the answer to the latest question with options is its label."""
         out: list[Node] = []
+        asked = self.state.last_options  # an offer in one line must not answer the next
         for child in step.children:
             label, _, body = child.text.partition(":")
             if not child.labelled:
                 out += self.steps.compile_steps([child], scope)
                 continue
+            self.state.last_options = asked
             cond = self.checker.choice(child, label.strip(), label.strip(), True)
             if cond is None:
                 out.append(self.note(child, recognised=False))

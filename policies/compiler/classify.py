@@ -26,6 +26,7 @@ from policies.compiler.patterns import (
     HANDOVER_VERB,
     LEADING_IF,
     MACRO,
+    NOTE_LINE,
     OFFER,
     OFFER_LIST,
     OTHERWISE,
@@ -96,6 +97,8 @@ class Classifier:
         return out
 
     def compile_step(self, step: Step, scope: Scope, *, in_offer: bool = False) -> list[Node]:
+        if NOTE_LINE.match(step.text):
+            return self.note_line(step)
         if step.children and BY_ANSWER.match(step.text):
             return self.builder.by_answer(step, scope)
         if step.header and step.children:
@@ -296,6 +299,29 @@ class Classifier:
             return [self.builder.note(step), *tail]
         self.builder.unrecognised(step, "it doesn't start with anything I can run")
         return [self.builder.note(step, recognised=False), *tail]
+
+    def note_line(self, step: Step) -> list[Node]:
+        """ "NOTE: …", "Notes:" and the lines under it: kept for the reader, never run. A
+        note that reads like an instruction says so, since the author may expect it to run."""
+        notes: list[Node] = [self.builder.note(step)]
+        notes += [self.builder.note(c) for c in step.children]
+        said = NOTE_LINE.sub("", step.text)
+        runnable = [
+            s
+            for s in [said, *(c.text for c in step.children)]
+            if ESCALATE.search(s) or TOOL_RE.search(s) or re.search(r"\bif\b", s, re.I)
+        ]
+        if runnable:
+            self.sink.report(
+                "TF008",
+                f"Step {step.label or step.line} is a note (“{step.text[:40].strip()}…”), so "
+                "what it says will not run, though it reads like an instruction: "
+                f"“{runnable[0][:60].strip()}”.",
+                step,
+                fix="If it should run, write it as a step of the logic without “Note”, e.g. "
+                "`6. If …, escalate to Tier 2.`; if it is advice for agents, leave it.",
+            )
+        return notes
 
     def quoted_reply(
         self, step: Step, m: re.Match[str], scope: Scope, in_offer: bool

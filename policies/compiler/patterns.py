@@ -87,6 +87,10 @@ CHECK_SECTION = re.compile(
 )
 #: "Based on the reason, make one offer:" over "- Too pricey: …" lines: one branch per answer
 BY_ANSWER = re.compile(r"^(?:based on|depending on|according to)\b[^“\"]*:\s*$", re.I)
+#: "NOTE: …", "Note - …", "FYI: …", "Notes:": for the reader, never run
+NOTE_LINE = re.compile(
+    r"^(?:notes?|nb|n\.b\.|fyi|ps|p\.s\.|reminder|important)\s*(?::|\s[-–—])\s*", re.I
+)
 #: "Otherwise", "Else", "If not": the else branch of the If before it
 OTHERWISE = re.compile(r"^(?:(?:otherwise|else)\b|if not(?=\s*(?:[,:→]|$)))[\s,:→-]*", re.I)
 #: "Tag the ticket …": nothing in a plan sets helpdesk tags

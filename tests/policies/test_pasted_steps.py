@@ -176,3 +176,46 @@ def test_based_on_a_label_no_option_names_is_reported() -> None:
     )
     result = compile_body(body)
     assert "TF012" in codes(result)
+
+
+def test_each_answer_line_reads_the_question_even_after_an_offer_in_a_line_before() -> None:
+    body = (
+        "1. Ask why they'd like to cancel (too pricey / too much coffee / other).\n"
+        "2. Based on the reason, make one offer:\n"
+        "   - Too pricey: offer 20% off the order.\n"
+        "   - Too much coffee: offer to skip the next shipment.\n"
+    )
+    result = compile_body(body, platforms="[bigcommerce, skio, kustomer]")
+    assert result.plan is not None
+    from policies.conditions import describe
+
+    branches = [n for n in result.plan.steps if isinstance(n, BranchNode)]
+    assert [describe(b.condition).split("[")[1] for b in branches] == [
+        "$reason == 'Too pricey']",
+        "$reason == 'Too much coffee']",
+    ]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "NOTE: If it's a second claim, escalate to Tier 2 instead.",
+        "Note - refunds over $200 go to Tier 2; escalate to Tier 2 instead of refunding.",
+        "FYI: transfer to the billing team when in doubt.",
+    ],
+)
+def test_a_note_line_never_runs_even_if_it_names_an_action(line: str) -> None:
+    result = compile_body(f"1. Say “Hi.”\n\n{line}\n")
+    assert result.plan is not None
+    assert not any(isinstance(n, EscalateNode) for n in result.plan.steps)
+    (diag,) = [d for d in result.diagnostics if d.code == "TF008"]
+    assert "note" in diag.message
+
+
+def test_the_lines_of_a_notes_section_never_run() -> None:
+    result = compile_body(
+        "1. Ask for the order number.\n\nNotes:\n- Don't offer discounts.\n"
+        "- Free shipping upgrade is OK: @upgrade_shipping(order_id: str, shipping_method: str).\n"
+    )
+    assert result.plan is not None
+    assert [n.kind for n in result.plan.steps] == ["ask", "note", "note", "note", "end"]
