@@ -126,6 +126,17 @@ class Classifier:
     ) -> list[Node]:
         children = children or []
         text = text.strip()
+        # "Ask whether it arrived. If they say no, …": each sentence is a step; "Apologize
+        # and ask for …": a message and the action joined to it are two
+        pieces = _pieces(text)
+        if len(pieces) > 1:
+            out: list[Node] = []
+            for i, piece in enumerate(pieces):
+                last = i == len(pieces) - 1
+                out += self.compile_text(
+                    step, piece, scope, in_offer=in_offer, children=children if last else []
+                )
+            return out
         # 1. conditions: "If …:", "If …, do", "In cases where …, do", "Once …, do"
         m = LEADING_IF.match(text)
         if m:
@@ -354,6 +365,31 @@ AND_CLOSE = re.compile(
     r"conversation|chat)))?\s*[.!]?$",
     re.I,
 )
+
+
+#: a later sentence that starts with "If": a step of its own
+_IF_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=if\b)", re.I)
+#: a message, then another kind of action: "Apologize and ask …", "…, and offer …"
+_MESSAGE_THEN = re.compile(
+    r"(?:,\s*|\s+)(?:and|then|and then)\s+(?=(?:ask|request|offer|escalate|route|transfer|"
+    r"hand (?:it |the case )?over|use @|proceed with)\b)",
+    re.I,
+)
+
+
+def _pieces(text: str) -> list[str]:
+    """The steps one line holds: sentences that start with "If", and a message with the
+    action joined to it. Quoted words are never split."""
+    if QUOTED.search(text):
+        return [text]
+    pieces = [p.strip() for p in _IF_SENTENCE.split(text) if p.strip()]
+    out: list[str] = []
+    for piece in pieces:
+        if SAY.match(piece) and not LEADING_IF.match(piece):
+            out += [p.strip(" ,") for p in _MESSAGE_THEN.split(piece, maxsplit=1) if p.strip()]
+        else:
+            out.append(piece)
+    return out
 
 
 def _split_condition(text: str) -> tuple[str, str]:

@@ -98,6 +98,10 @@ def customer_message(step_text: str) -> str:
             "We're sorry for ",
         ),
     ]
+    if re.fullmatch(
+        r"\s*apologi[sz]e(?:\s+to\s+(?:the\s+)?(?:customer|user|them))?\s*\.?\s*", text, re.I
+    ):
+        return "We're sorry about that."
     text = _first_rewrite(text, rules)
     if text.startswith("Thank you"):
         text = re.sub(r"\s+and\s+(?:reiterate|ensure|remind|mention|confirm)\b.*$", "", text)

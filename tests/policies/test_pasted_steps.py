@@ -219,3 +219,34 @@ def test_the_lines_of_a_notes_section_never_run() -> None:
     )
     assert result.plan is not None
     assert [n.kind for n in result.plan.steps] == ["ask", "note", "note", "note", "end"]
+
+
+@pytest.mark.parametrize(
+    ("step", "kinds"),
+    [
+        ("Apologize and ask the customer for their order number.", ["say", "ask"]),
+        ("Thank them, then ask for the email address on the account.", ["say", "ask"]),
+        (
+            "Let them know exchanges close after 45 days, and offer a 10% discount.",
+            ["say", "offer"],
+        ),
+        ("Tell the customer we're sorry and route the case to an agent.", ["say", "escalate"]),
+    ],
+)
+def test_a_message_joined_to_another_action_is_two_steps(step: str, kinds: list[str]) -> None:
+    nodes = [n for n in _steps(f"1. {step}\n") if not (isinstance(n, EndNode) and n.implicit)]
+    assert [n.kind for n in nodes] == kinds
+    assert "ask" not in nodes[0].text.lower() and "offer" not in nodes[0].text.lower()
+
+
+def test_apologising_for_nothing_in_particular_reads_as_a_whole_sentence() -> None:
+    (say, _ask, _end) = _steps("1. Apologize and ask for the order number.\n")
+    assert say.text == "We're sorry about that."
+
+
+def test_an_if_sentence_after_an_action_in_one_step_is_a_branch_after_it() -> None:
+    nodes = _steps(
+        "1. Ask whether the parcel has arrived. If they say no, route the case to an agent.\n"
+    )
+    assert [n.kind for n in nodes[:2]] == ["ask", "branch"]
+    assert isinstance(nodes[1].then[0], EscalateNode)
