@@ -32,6 +32,7 @@ from policies.plan import (
     AskNode,
     AskSlot,
     BranchNode,
+    CallNode,
     EscalateNode,
     FollowUpClaimNode,
     Node,
@@ -101,6 +102,8 @@ class Builder:
         elif rest:
             then += self.steps.compile_text(step, rest, inner, in_offer=in_offer)
         then += self.steps.compile_steps(children, inner)
+        if isinstance(cond, Vocab) and cond.intent in ("accept", "yes"):
+            self._applied_here(then)
         if not then and (rest or children):
             # the action was written but did not compile: its own diagnostic says why
             return [self.note(step, recognised=False)]
@@ -143,6 +146,21 @@ class Builder:
                 )
             )
         return out
+
+    def _applied_here(self, then: list[Node]) -> None:
+        """ "Offer to skip …" then "If the customer agrees, use @skip_next_shipment": the
+        author applies the offer in the accept branch, so the call the compiler inferred
+        for the option goes (else the customer's shipment is skipped twice)."""
+        asked = self.state.last_options
+        explicit = {n.tool for n in then if isinstance(n, CallNode) and not n.inferred}
+        if asked is None or asked.offer is None or not explicit:
+            return
+        for option in asked.offer.options:
+            option.steps = [
+                n
+                for n in option.steps
+                if not (isinstance(n, CallNode) and n.inferred and n.tool in explicit)
+            ]
 
     def ask(self, step: Step, text: str, scope: Scope, children: list[Step]) -> AskNode:
         base = {"line": step.line, "step": step.label, "source": step.text}
@@ -246,12 +264,13 @@ class Builder:
             else (self._list_prompt() if children else SINGLE_PROMPT)
         )
         scope.bind("offer")
-        self.state.last_options = OptionsAsked(
-            step.label, ["offer", "choice"], [(o.id, o.label) for o in options]
-        )
-        return OfferNode(
+        offer = OfferNode(
             prompt=prompt, options=options, line=step.line, step=step.label, source=step.text
         )
+        self.state.last_options = OptionsAsked(
+            step.label, ["offer", "choice"], [(o.id, o.label) for o in options], offer
+        )
+        return offer
 
     def _list_prompt(self) -> str:
         """ "Before we go ahead …" where the customer came to cancel; plain elsewhere."""

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from policies.compiler.index import PolicyIndex
 from policies.compiler.sink import DiagnosticSink
+from policies.plan import OfferNode
 
 
 class Scope:
@@ -35,6 +36,8 @@ class OptionsAsked:
     var: list[str]  # context path the answer is stored under
     #: (what the answer is stored as, the label the customer reads)
     options: list[tuple[str, str]]
+    #: the offer itself, when it was one (an accept branch after it may apply it instead)
+    offer: OfferNode | None = None
 
 
 @dataclass

@@ -250,3 +250,28 @@ def test_an_if_sentence_after_an_action_in_one_step_is_a_branch_after_it() -> No
     )
     assert [n.kind for n in nodes[:2]] == ["ask", "branch"]
     assert isinstance(nodes[1].then[0], EscalateNode)
+
+
+def _calls(nodes: list) -> list:
+    found = []
+    for n in nodes:
+        if n.kind == "call":
+            found.append(n)
+        for inner in (getattr(n, "then", []), getattr(n, "otherwise", [])):
+            found += _calls(inner)
+        for option in getattr(n, "options", []):
+            found += _calls(getattr(option, "steps", []))
+    return found
+
+
+@pytest.mark.parametrize("agrees", ["the customer agrees", "they accept", "they say yes"])
+def test_an_offer_applied_in_the_accept_branch_is_not_applied_twice(agrees: str) -> None:
+    result = compile_body(
+        "1. Offer to skip the next shipment instead of pausing.\n"
+        f"2. If {agrees}, use @skip_next_shipment(subscription_id: str)\n",
+        platforms="[skio]",
+        extra="inputs: [subscription_id]\n",
+    )
+    assert result.plan is not None, [d.render() for d in result.diagnostics]
+    calls = _calls(result.plan.steps)
+    assert [(c.tool, c.inferred) for c in calls] == [("skip_next_shipment", False)]
