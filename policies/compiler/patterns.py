@@ -55,7 +55,7 @@ POLICY_RE = re.compile(r"#([A-Za-z][\w-]*(?:[ ][A-Za-z][\w-]*){0,5})")
 QUOTED = re.compile(r"[“\"]([^”\"]{2,})[”\"]")
 # double quotes, or single curly ones up to the last ’ ("‘Sorry, we can’t …’")
 MACRO = re.compile(r"\bmacro\b[:\s]*(?:[“\"]([^”\"]+)[”\"]|‘(.+)’)", re.I)
-PERCENT = re.compile(r"(\d{1,3})\s*%")
+PERCENT = re.compile(r"(\d{1,3})\s*(?:%|percent\b|per cent\b)", re.I)
 RESULT_AS = re.compile(r"\s*(?:\bas\b|→|->)\s*\$([A-Za-z_]\w*)\s*\.?$")
 EG = re.compile(r"\s*\((?:e\.g\.|i\.e\.|for example|such as)[^)]*\)", re.I)
 

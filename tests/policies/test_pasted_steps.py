@@ -275,3 +275,14 @@ def test_an_offer_applied_in_the_accept_branch_is_not_applied_twice(agrees: str)
     assert result.plan is not None, [d.render() for d in result.diagnostics]
     calls = _calls(result.plan.steps)
     assert [(c.tool, c.inferred) for c in calls] == [("skip_next_shipment", False)]
+
+
+@pytest.mark.parametrize("amount", ["10%", "10 percent", "10 per cent"])
+def test_a_percentage_in_words_is_the_percent_argument(amount: str) -> None:
+    result = compile_body(
+        "1. Ask for the customer's email address.\n"
+        f"2. Use @create_future_discount(email: str, percent: int) with {amount}.\n"
+    )
+    assert result.plan is not None, [d.render() for d in result.diagnostics]
+    (call,) = _calls(result.plan.steps)
+    assert call.args["percent"].value == 10
