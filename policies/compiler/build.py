@@ -234,7 +234,8 @@ class Builder:
     def offer(self, step: Step, text: str, scope: Scope, children: list[Step]) -> OfferNode:
         quoted = QUOTED.search(text)
         options: list[OfferOption] = []
-        items = children or _alternative_offers(step)
+        # the offer's own words, not the whole step ("If …, offer store credit")
+        items = children or _alternative_offers(replace(step, text=text))
         for child in items:
             label, _, rest = child.text.partition(":") if child.labelled else ("", "", child.text)
             body = rest.strip() or child.text

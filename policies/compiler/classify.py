@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from policies.catalog import CATALOG
 from policies.compiler.bind import Binder
@@ -35,6 +36,7 @@ from policies.compiler.patterns import (
     QUOTE_SAY,
     QUOTED,
     SAY,
+    SOME_CASES,
     SUBJECT,
     TAG,
     TOOL_RE,
@@ -134,7 +136,11 @@ class Classifier:
             for i, piece in enumerate(pieces):
                 last = i == len(pieces) - 1
                 out += self.compile_text(
-                    step, piece, scope, in_offer=in_offer, children=children if last else []
+                    replace(step, text=piece),
+                    piece,
+                    scope,
+                    in_offer=in_offer,
+                    children=children if last else [],
                 )
             return out
         # 1. conditions: "If …:", "If …, do", "In cases where …, do", "Once …, do"
@@ -238,6 +244,16 @@ class Classifier:
             )
             return [self.builder.note(step, recognised=False), *tail]
         # 4. escalate
+        some = SOME_CASES.search(text)
+        if ESCALATE.search(text) and not TOOL_RE.search(text) and some:
+            self.builder.unrecognised(
+                step,
+                f"it escalates only in some cases (“{some.group(0)}”), and I can't tell "
+                "which, so it would escalate every ticket",
+                fix="Say when, as a condition I can check: `If the order status is "
+                "Delivered, escalate to Tier 2.`; or keep it as advice with “Note: …”.",
+            )
+            return [self.builder.note(step, recognised=False), *tail]
         if ESCALATE.search(text) and not TOOL_RE.search(text):
             quoted = QUOTED.search(text)
             return [

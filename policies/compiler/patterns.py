@@ -87,6 +87,10 @@ CHECK_SECTION = re.compile(
 )
 #: "Based on the reason, make one offer:" over "- Too pricey: …" lines: one branch per answer
 BY_ANSWER = re.compile(r"^(?:based on|depending on|according to)\b[^“\"]*:\s*$", re.I)
+#: "… instead", "only …", "over $200": an action for some tickets, not every one
+SOME_CASES = re.compile(
+    r"\binstead\b|^only\b|\b(?:over|above|under|below|more than|less than) \$\d[\d,.]*", re.I
+)
 #: "NOTE: …", "Note - …", "FYI: …", "Notes:": for the reader, never run
 NOTE_LINE = re.compile(
     r"^(?:notes?|nb|n\.b\.|fyi|ps|p\.s\.|reminder|important)\s*(?::|\s[-–—])\s*", re.I

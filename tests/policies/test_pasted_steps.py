@@ -286,3 +286,34 @@ def test_a_percentage_in_words_is_the_percent_argument(amount: str) -> None:
     assert result.plan is not None, [d.render() for d in result.diagnostics]
     (call,) = _calls(result.plan.steps)
     assert call.args["percent"].value == 10
+
+
+def test_an_offer_after_a_condition_offers_what_follows_the_comma_only() -> None:
+    (branch, _end) = _steps(
+        "1. Ask for the order number.\n2. Use @get_order_details(order_id: str).\n"
+        "3. If the order is older than 45 days, offer a 10% discount or free shipping.\n"
+    )[2:]
+    (offer,) = branch.then
+    assert [o.label for o in offer.options] == ["10% discount", "Free shipping"]
+
+
+def test_each_sentence_of_a_step_is_kept_as_its_own_note() -> None:
+    nodes = _steps("1. Say “Hi.”\n2. Weigh the parcel first. If the moon is full, stop.\n")
+    notes = [n.text for n in nodes if isinstance(n, NoteNode)]
+    assert notes == ["Weigh the parcel first.", "If the moon is full, stop."]
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "Refunds over $200 need Tier 2 approval — escalate to Tier 2 instead of refunding.",
+        "Escalate to Tier 2 instead (possible fraud).",
+        "Only escalate to the billing team for amounts above $500.",
+    ],
+)
+def test_an_escalation_only_in_some_cases_is_not_run_for_every_ticket(step: str) -> None:
+    result = compile_body(f"1. Say “Hi.”\n2. {step}\n")
+    assert result.plan is not None
+    assert not any(isinstance(n, EscalateNode) for n in result.plan.steps)
+    (diag,) = [d for d in result.diagnostics if d.code == "TF008"]
+    assert "If" in (diag.fix or "")
