@@ -25,6 +25,11 @@ Vocabulary (name, what it means):
 - `order_eligible`: `$eligibility.eligible == true`.
 - `new_address_provided`: `$new_address` is set.
 - `applicable`: always true ("If applicable, …" keeps the author's hedge readable).
+- `subscription_status_is(status)`, `order_shipped`, `order_not_shipped`: status checks.
+- `order_age`: how many days ago the order was placed or delivered (`DaysSince`), read
+  against the time the interpreter is given.
+- `user_chooses(option)`: built by the compiler, not the table: the answer to the latest
+  ask or offer with options equals the option a phrase names.
 
 Extend it by adding a `VocabularyEntry` to `VOCABULARY` (policies/vocabulary.py).
 """
