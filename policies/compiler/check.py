@@ -164,8 +164,9 @@ class Checker:
             self.sink.report(
                 "TF012",
                 f"Step {step.label} checks which option the customer took (“{what}”), but "
-                "no question or offer with options comes before it, so I can't tell what "
-                "to compare. The step was kept as a note and will not run.",
+                "no question or offer with options runs before it (one in a step kept as a "
+                "note doesn't count), so I can't tell what to compare. The step was kept "
+                "as a note and will not run.",
                 step,
                 needle=text,
                 fix="Put the options to the customer first, e.g. `Ask whether they'd like "
