@@ -187,7 +187,11 @@ class Builder:
                 if "issue" in low
                 else "reason"
                 if re.search(r"\breason|\bwhy\b", low)
+                # an inline list gets the step's own name: a second choice ask must not
+                # read as answered by the first
                 else "choice"
+                if not listed
+                else _answer_var(step, low)
             )
         elif CONFIRM_WITH.match(text_wo):
             slot, var = "yes_no", _answer_var(step, low)

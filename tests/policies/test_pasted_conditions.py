@@ -174,7 +174,7 @@ def test_a_choice_condition_names_an_option_of_the_ask_before_it(
     condition: str, option: str
 ) -> None:
     (branch,) = _branches(_ASK_TWO + f"2. If {condition}, say “Noted.”\n")
-    assert describe(branch.condition).endswith(f"[$choice == '{option}']"), describe(
+    assert describe(branch.condition).endswith(f"[$reply_1 == '{option}']"), describe(
         branch.condition
     )
 
