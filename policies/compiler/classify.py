@@ -75,10 +75,9 @@ class Classifier:
             otherwise = OTHERWISE.match(step.text)
             if otherwise and out and isinstance(out[-1], BranchNode) and not out[-1].otherwise:
                 rest = step.text[otherwise.end() :].strip()
-                sub = (
-                    self.compile_text(step, rest, scope.child(), in_offer=in_offer) if rest else []
-                )
-                sub += self.compile_steps(step.children, scope.child())
+                inner = scope.child()  # what the line asks for, the lines under it can use
+                sub = self.compile_text(step, rest, inner, in_offer=in_offer) if rest else []
+                sub += self.compile_steps(step.children, inner)
                 out[-1].otherwise = sub
                 continue
             if otherwise:

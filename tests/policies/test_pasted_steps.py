@@ -317,3 +317,15 @@ def test_an_escalation_only_in_some_cases_is_not_run_for_every_ticket(step: str)
     assert not any(isinstance(n, EscalateNode) for n in result.plan.steps)
     (diag,) = [d for d in result.diagnostics if d.code == "TF008"]
     assert "If" in (diag.fix or "")
+
+
+def test_what_an_otherwise_line_asks_for_is_known_to_the_steps_under_it() -> None:
+    result = compile_body(
+        "1. Ask for the order number.\n2. Use @get_order_details(order_id: str).\n"
+        "3. If the order has shipped, say “Too late.”\n"
+        "4. Otherwise, ask the customer for the new shipping address.\n"
+        "   a. Confirm the address with the customer.\n"
+        "   b. If they say yes, use @update_stayai_address(address_id: str, new_address: json).\n",
+        platforms="[shopify, stayai]",
+    )
+    assert "TF003" not in codes(result), [d.render() for d in result.diagnostics]
