@@ -179,7 +179,7 @@ class Builder:
             for c in children
         ):
             slot, options = "choice", [_clean_option(c.text) for c in children]
-        elif listed:
+        elif listed and not CONFIRM_WITH.match(text_wo):
             slot, options = "choice", listed
         if options:
             var = (
@@ -214,7 +214,7 @@ class Builder:
         question = (
             self.checker.customer_text(step, quoted.group(1), "question")
             if quoted
-            else customer_question(_SLASH_LIST.sub("", text_wo), slot)
+            else customer_question(_SLASH_LIST.sub("", text_wo) if options else text_wo, slot)
         )
         scope.bind(var)
         if options:
@@ -402,8 +402,11 @@ def _listed_options(text: str) -> list[str]:
     """The options an ask names inline: a slash list in parentheses, or alternatives
     joined by "or" after a wish verb. "… a refund or not" is a yes/no question."""
     slash = _SLASH_LIST.search(text)
-    if slash:
-        parts = slash.group(1).split("/")
+    answers = slash.group(1).split("/") if slash else []
+    if answers and all(
+        "," not in a and "." not in a.strip() and 0 < len(a.split()) <= 5 for a in answers
+    ):
+        parts = answers  # "(too pricey / not needed / other)", not "(apartment/unit #, …)"
     elif alternatives := _ALTERNATIVES.search(text):
         parts = re.split(r",\s*(?:or\s+)?|\s+or\s+", alternatives.group("options"))
     else:

@@ -329,3 +329,16 @@ def test_what_an_otherwise_line_asks_for_is_known_to_the_steps_under_it() -> Non
         platforms="[shopify, stayai]",
     )
     assert "TF003" not in codes(result), [d.render() for d in result.diagnostics]
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "Confirm the address with the customer (read it back in full, including apartment/unit #).",
+        "Ask for the shipping address (street, city/state, zip code).",
+        "Ask for the size they need (see the size chart at example.com/sizes).",
+    ],
+)
+def test_a_slash_inside_an_aside_is_not_a_list_of_options(step: str) -> None:
+    (ask, _end) = _steps(f"1. {step}\n")
+    assert isinstance(ask, AskNode) and ask.slot != "choice" and ask.options == []
