@@ -170,7 +170,7 @@ def option_label(text: str) -> str:
     text = re.sub(r"\s*#[\w ]+", "", text)
     text = re.sub(
         r"^(?:offer|provide|present|propose)\s+(?:the option (?:for|of|to)\s+)?"
-        r"(?:a |an |the )?",
+        r"(?:to\s+)?(?:a |an |the )?",
         "",
         text,
         flags=re.I,

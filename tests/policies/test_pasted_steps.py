@@ -342,3 +342,12 @@ def test_what_an_otherwise_line_asks_for_is_known_to_the_steps_under_it() -> Non
 def test_a_slash_inside_an_aside_is_not_a_list_of_options(step: str) -> None:
     (ask, _end) = _steps(f"1. {step}\n")
     assert isinstance(ask, AskNode) and ask.slot != "choice" and ask.options == []
+
+
+def test_an_offer_to_do_something_is_labelled_with_what_is_done() -> None:
+    result = compile_body(
+        "1. Offer to skip the next shipment instead of pausing.\n", platforms="[skio]"
+    )
+    assert result.plan is not None
+    (offer, _end) = result.plan.steps
+    assert [o.label for o in offer.options] == ["Skip the next shipment instead of pausing"]
