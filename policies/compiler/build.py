@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from policies.compiler.check import Checker
 from policies.compiler.patterns import (
+    ASK,
     CANCELLING,
     CONFIRM_WITH,
     LIST_PROMPT,
@@ -90,6 +91,10 @@ class Builder:
     ) -> list[Node]:
         cond = self.checker.condition(step, cond_text, scope)
         if cond is None:
+            asks = [rest, *(c.text for c in children)]
+            if any(OFFER.match(a) or (ASK.match(a) and _listed_options(a)) for a in asks):
+                # a choice after this step must not read an older question's options
+                self.state.last_options = OptionsAsked(step.label, [], [], lost=True)
             return [self.note(step, recognised=False)]
         inner = scope.child()
         for var in _guaranteed_vars(cond):

@@ -138,6 +138,20 @@ class Checker:
         options is the option it names. Reported (when a choosing verb says it is a
         choice) if no question comes before it or none of its options is named."""
         asked = self.state.last_options
+        if asked is not None and asked.lost:
+            if said:
+                self.sink.report(
+                    "TF012",
+                    f"Step {step.label} checks which option the customer took (“{what}”), "
+                    f"but the question it answers, in step {asked.step}, was kept as a note "
+                    "(see the message there), so there is nothing to compare. The step was "
+                    "kept as a note and will not run.",
+                    step,
+                    needle=text,
+                    fix=f"Make the condition of step {asked.step} one I can check, or put "
+                    "the question in a step of its own.",
+                )
+            return None
         wanted = option_words(what)
         scores = (
             [(len(wanted & option_words(label)), value, label) for value, label in asked.options]

@@ -38,6 +38,8 @@ class OptionsAsked:
     options: list[tuple[str, str]]
     #: the offer itself, when it was one (an accept branch after it may apply it instead)
     offer: OfferNode | None = None
+    #: the question is in a step kept as a note (its condition could not be read)
+    lost: bool = False
 
 
 @dataclass

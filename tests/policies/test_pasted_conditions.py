@@ -317,3 +317,14 @@ def test_a_subscription_status_reads_the_subscription_not_the_order(
     vocab = match_vocabulary(phrase)
     assert vocab is not None and vocab.expansion is not None, phrase
     assert describe(vocab.expansion) == expected
+
+
+def test_a_choice_after_a_question_kept_as_a_note_points_at_that_step() -> None:
+    result = compile_body(
+        "1. Offer a 10% discount or free shipping.\n"
+        "2. If the moon is full, ask whether they'd like a refund or store credit.\n"
+        "3. If the customer prefers store credit, say “Noted.”\n"
+    )
+    diags = [d for d in result.diagnostics if d.code == "TF012" and d.line == 8]
+    assert len(diags) == 1 and "step 2" in diags[0].message
+    assert "kept as a note" in diags[0].message
