@@ -191,7 +191,9 @@ class Classifier:
             return [SayNode(text=said, macro=True, **base), *tail]
         # 2b. exact words after a verb of saying: "Close with: “…”", "… and confirm: “…”"
         quoted_say = QUOTE_SAY.match(text)
-        if quoted_say:
+        if quoted_say and not (
+            quoted_say.group("words").rstrip().endswith("?") and ASK.match(text)
+        ):
             return [*self.quoted_reply(step, quoted_say, scope, in_offer), *tail]
         # 2c. "Tag the ticket …", "… and close"
         closing = AND_CLOSE.match(text)

@@ -351,3 +351,9 @@ def test_an_offer_to_do_something_is_labelled_with_what_is_done() -> None:
     assert result.plan is not None
     (offer, _end) = result.plan.steps
     assert [o.label for o in offer.options] == ["Skip the next shipment instead of pausing"]
+
+
+def test_a_quoted_question_after_confirm_is_asked_not_said() -> None:
+    (ask, _end) = _steps('1. Confirm the address with the customer: "Is 12 Main St still right?"\n')
+    assert isinstance(ask, AskNode) and ask.slot == "yes_no"
+    assert ask.question == "Is 12 Main St still right?"
