@@ -21,6 +21,22 @@ ORDER_STATUSES: tuple[str, ...] = (
     "refunded",
     "disputed",
 )
+#: how the platforms' own admin screens name a status → what the tools report
+#: (activities/platforms: Shopify/Stay AI FULFILLED is shipped, BigCommerce Completed is
+#: delivered, its Awaiting … states are processing)
+STATUS_SYNONYMS: dict[str, str] = {
+    "fulfilled": "shipped",
+    "unfulfilled": "processing",
+    "partially_fulfilled": "shipped",
+    "completed": "delivered",
+    "complete": "delivered",
+    "awaiting_fulfillment": "processing",
+    "awaiting_shipment": "processing",
+    "awaiting_pickup": "processing",
+    "awaiting_payment": "pending",
+    "canceled": "cancelled",
+}
+SUBSCRIPTION_STATUSES: tuple[str, ...] = ("active", "paused", "cancelled")
 _SUB_STATUS = r"(?:active|paused|cancelled|canceled)"
 _STATUS_WORD = r"(?:delivered|shipped|cancelled|canceled|pending|processing|refunded|disputed)"
 #: "status is not …", "status isn't …": the statuses are ruled out
@@ -62,7 +78,7 @@ def split_statuses(text: str) -> list[str]:
     tools spell it (lower case, underscores)."""
     parts = re.split(r"\s*(?:,|/|\bor\b|\beither\b)\s*", text)
     out = [re.sub(r"[\s_]+", "_", p.strip(" \"“”'‘’.")).strip("_").lower() for p in parts]
-    return [s.replace("canceled", "cancelled") for s in out if s]
+    return [STATUS_SYNONYMS.get(s, s) for s in out if s]
 
 
 @dataclass(frozen=True)

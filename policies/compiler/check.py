@@ -27,7 +27,13 @@ from policies.conditions import (
 from policies.customer_text import syntax_in, without_syntax
 from policies.parser import Step
 from policies.plan import Outcome
-from policies.vocabulary import VOCABULARY, chosen_words, option_words
+from policies.vocabulary import (
+    ORDER_STATUSES,
+    SUBSCRIPTION_STATUSES,
+    VOCABULARY,
+    chosen_words,
+    option_words,
+)
 
 
 class Checker:
@@ -131,7 +137,31 @@ class Checker:
                 'explicit condition such as `If $order.status == "delivered":`.',
             )
             return None
+        self.check_statuses(step, vocab)
         return vocab
+
+    def check_statuses(self, step: Step, vocab: Vocab) -> None:
+        """A status the tools never report makes its comparison always false: say so."""
+        known = {"order_status_is": ORDER_STATUSES, "subscription_status_is": SUBSCRIPTION_STATUSES}
+        reported = known.get(vocab.name)
+        named = str(vocab.args.get("status", "")).split(" or ")
+        unknown = [s for s in named if reported and s and s not in reported]
+        if not unknown or reported is None:
+            return
+        what = "order" if vocab.name == "order_status_is" else "subscription"
+        self.sink.report(
+            "TF012",
+            f"Step {step.label} compares the {what} status with "
+            + ", ".join(f"“{s}”" for s in unknown)
+            + ", which the tools never report, so that part is never true. They report: "
+            + ", ".join(reported)
+            + ".",
+            step,
+            needle=vocab.phrase,
+            fix="Use one of those statuses, e.g. `If the order status is Shipped or "
+            "Delivered:`; for where a parcel is, use the tracking: `If tracking shows no "
+            "delivery:`.",
+        )
 
     def choice(self, step: Step, text: str, what: str, said: bool) -> Condition | None:
         """ "If the customer prefers a refund": the answer to the latest ask or offer with

@@ -328,3 +328,45 @@ def test_a_choice_after_a_question_kept_as_a_note_points_at_that_step() -> None:
     diags = [d for d in result.diagnostics if d.code == "TF012" and d.line == 8]
     assert len(diags) == 1 and "step 2" in diags[0].message
     assert "kept as a note" in diags[0].message
+
+
+@pytest.mark.parametrize(
+    ("phrase", "statuses"),
+    [
+        ("the status of the order is Cancelled or Refunded", ["cancelled", "refunded"]),
+        ("the order status is either Shipped or Delivered", ["shipped", "delivered"]),
+        ("the order's status is “Pending” / “Processing”", ["pending", "processing"]),
+    ],
+)
+def test_more_ways_to_name_an_order_status(phrase: str, statuses: list[str]) -> None:
+    vocab = match_vocabulary(phrase)
+    assert vocab is not None and vocab.expansion is not None, phrase
+    assert describe(vocab.expansion) == " or ".join(f"($order.status == '{s}')" for s in statuses)
+
+
+def test_a_status_the_tools_never_report_is_a_warning_naming_the_ones_they_do() -> None:
+    result = compile_body(
+        "1. Ask for the order number.\n2. Use @get_order_details(order_id: str).\n"
+        "3. If the order status is Shipped or In Transit, say “On its way.”\n"
+    )
+    (diag,) = [d for d in result.diagnostics if d.code == "TF012"]
+    assert "in_transit" in diag.message and "delivered" in diag.message
+    assert result.plan is not None  # a warning: the branch for “shipped” still runs
+
+
+@pytest.mark.parametrize(
+    ("written", "reported"),
+    [
+        ("Fulfilled", "shipped"),
+        ("Unfulfilled", "processing"),
+        ("Completed", "delivered"),
+        ("Awaiting Fulfillment", "processing"),
+        ("Canceled", "cancelled"),
+    ],
+)
+def test_a_platform_status_name_is_read_as_the_status_the_tools_report(
+    written: str, reported: str
+) -> None:
+    vocab = match_vocabulary(f"the status is “{written}”")
+    assert vocab is not None and vocab.expansion is not None
+    assert describe(vocab.expansion) == f"$order.status == '{reported}'"
