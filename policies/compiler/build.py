@@ -11,6 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from policies.compiler.check import Checker
+from policies.compiler.options import SLASH_LIST, alternative_offers, listed_options
 from policies.compiler.patterns import (
     ASK,
     CANCELLING,
@@ -92,7 +93,7 @@ class Builder:
         cond = self.checker.condition(step, cond_text, scope)
         if cond is None:
             asks = [rest, *(c.text for c in children)]
-            if any(OFFER.match(a) or (ASK.match(a) and _listed_options(a)) for a in asks):
+            if any(OFFER.match(a) or (ASK.match(a) and listed_options(a)) for a in asks):
                 # a choice after this step must not read an older question's options
                 self.state.last_options = OptionsAsked(step.label, [], [], lost=True)
             return [self.note(step, recognised=False)]
@@ -178,7 +179,7 @@ class Builder:
         options: list[str] = []
         skip = False
         more: list[tuple[SlotKind, str, bool]] = []
-        listed = _listed_options(text_wo)
+        listed = listed_options(text_wo)
         if children and all(
             c.marker == "bullet" and not REFS.search(c.text) and len(c.text.split()) <= 8
             for c in children
@@ -219,7 +220,7 @@ class Builder:
         question = (
             self.checker.customer_text(step, quoted.group(1), "question")
             if quoted
-            else customer_question(_SLASH_LIST.sub("", text_wo) if options else text_wo, slot)
+            else customer_question(SLASH_LIST.sub("", text_wo) if options else text_wo, slot)
         )
         scope.bind(var)
         if options:
@@ -244,7 +245,7 @@ class Builder:
         quoted = QUOTED.search(text)
         options: list[OfferOption] = []
         # the offer's own words, not the whole step ("If …, offer store credit")
-        items = children or _alternative_offers(replace(step, text=text))
+        items = children or alternative_offers(replace(step, text=text))
         for child in items:
             label, _, rest = child.text.partition(":") if child.labelled else ("", "", child.text)
             body = rest.strip() or child.text
@@ -375,55 +376,6 @@ def _facts(low: str) -> list[tuple[SlotKind, str, bool]]:
 
 def _answer_var(step: Step, low: str) -> str:
     return "reply_" + re.sub(r"\W+", "_", step.label).strip("_")
-
-
-#: "(too pricey / not needed / other)": the answers an ask lists in passing
-_SLASH_LIST = re.compile(r"\s*\(([^()/]+(?:/[^()/]+)+)\)")
-#: "whether they'd like a replacement or a refund": the alternatives after a wish verb
-_ALTERNATIVES = re.compile(
-    r"\b(?:whether|if|which)\b.*?\b(?:like|prefer|want|rather have|rather get|choose|pick)\s+"
-    r"(?:to (?:get|have|receive) )?(?P<options>[^?.;:]+?\bor\b[^?.;:]+?)\s*(?:instead)?[?.]?$",
-    re.I,
-)
-
-
-def _alternative_offers(step: Step) -> list[Step]:
-    """ "Offer a free reshipment or a refund": one option each (as if each were offered
-    alone). Not split: tool references, or amounts ("a 10% or 15% discount")."""
-    m = re.match(
-        r"^(?P<verb>offer|propose)\s+(?:(?:the customer|them|the user)\s+)?(?P<what>.+)$",
-        step.text.strip(),
-        re.I,
-    )
-    if not m or REFS.search(step.text) or re.search(r"\d\s*%?\s+or\s+\d", step.text):
-        return [step]
-    parts = [p for p in re.split(r",\s*(?:or\s+)?|\s+or\s+", m.group("what").rstrip(" .")) if p]
-    if len(parts) < 2 or any(len(p.split()) > 6 for p in parts):
-        return [step]
-    return [replace(step, text=f"{m.group('verb')} {p.strip()}") for p in parts]
-
-
-def _listed_options(text: str) -> list[str]:
-    """The options an ask names inline: a slash list in parentheses, or alternatives
-    joined by "or" after a wish verb. "… a refund or not" is a yes/no question."""
-    slash = _SLASH_LIST.search(text)
-    answers = slash.group(1).split("/") if slash else []
-    if answers and all(
-        "," not in a and "." not in a.strip() and 0 < len(a.split()) <= 5 for a in answers
-    ):
-        parts = answers  # "(too pricey / not needed / other)", not "(apartment/unit #, …)"
-    elif alternatives := _ALTERNATIVES.search(text):
-        parts = re.split(r",\s*(?:or\s+)?|\s+or\s+", alternatives.group("options"))
-    else:
-        return []
-    options = [_capitalised(_clean_option(p)) for p in parts if p.strip()]
-    if len(options) < 2 or any(o.lower() in ("not", "no", "none") for o in options):
-        return []
-    return options
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _clean_option(text: str) -> str:
