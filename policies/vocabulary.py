@@ -133,6 +133,17 @@ VOCABULARY: tuple[VocabularyEntry, ...] = (
         intent="accept",
     ),
     VocabularyEntry(
+        "order_without_tracking",
+        "the order has no tracking number (it never got a label)",
+        (
+            r"\bno tracking(?: (?:info|information|number|details|link|data))?\b",
+            r"\b(?:does not|doesn't|has not|hasn't|did not|didn't) (?:have|get) (?:a |any )?"
+            r"tracking\b",
+            r"\btracking(?: (?:info|information|number))? (?:is|was) (?:missing|empty|unavailable)",
+        ),
+        expansion="not $order.tracking_number",
+    ),
+    VocabularyEntry(
         "tracking_shows_no_delivery",
         "the carrier's tracking does not show the parcel delivered",
         (r"tracking shows no delivery", r"tracking (?:does not|doesn't) show", r"lost in transit"),

@@ -370,3 +370,19 @@ def test_a_platform_status_name_is_read_as_the_status_the_tools_report(
     vocab = match_vocabulary(f"the status is “{written}”")
     assert vocab is not None and vocab.expansion is not None
     assert describe(vocab.expansion) == f"$order.status == '{reported}'"
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "there's no tracking info at all",
+        "there is no tracking number",
+        "the order has no tracking information",
+        "the order doesn't have a tracking number",
+        "tracking is missing",
+    ],
+)
+def test_no_tracking_is_an_order_without_a_tracking_number(phrase: str) -> None:
+    vocab = match_vocabulary(phrase)
+    assert vocab is not None and vocab.expansion is not None, phrase
+    assert describe(vocab.expansion) == "not ($order.tracking_number)"
