@@ -386,3 +386,22 @@ def test_no_tracking_is_an_order_without_a_tracking_number(phrase: str) -> None:
     vocab = match_vocabulary(phrase)
     assert vocab is not None and vocab.expansion is not None, phrase
     assert describe(vocab.expansion) == "not ($order.tracking_number)"
+
+
+@pytest.mark.parametrize(
+    ("placed", "said"),
+    [("2026-10-01T09:00:00Z", "Too late."), ("2026-11-25T09:00:00Z", "In time.")],
+)
+def test_a_plan_reads_the_order_age_at_the_time_of_the_turn(placed: str, said: str) -> None:
+    from workflows.interpreter import Interpreter, Say, Started, start_state
+
+    result = compile_body(
+        "1. If the order was placed more than 30 days ago, say “Too late.”\n"
+        "2. Otherwise, say “In time.”\n",
+        extra="inputs: [order]\n",
+    )
+    assert result.plan is not None, [d.render() for d in result.diagnostics]
+    state = start_state(result.plan, {"order": {"created_at": placed}})
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    _state, commands = Interpreter(result.plan).advance(state, Started(), now)
+    assert [c.text for c in commands if isinstance(c, Say)] == [said]
