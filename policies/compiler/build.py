@@ -180,10 +180,7 @@ class Builder:
         skip = False
         more: list[tuple[SlotKind, str, bool]] = []
         listed = listed_options(text_wo)
-        if children and all(
-            c.marker == "bullet" and not REFS.search(c.text) and len(c.text.split()) <= 8
-            for c in children
-        ):
+        if options_under(children):
             slot, options = "choice", [_clean_option(c.text) for c in children]
         elif listed and not CONFIRM_WITH.match(text_wo):
             slot, options = "choice", listed
@@ -337,6 +334,14 @@ class Builder:
             step=step.label,
             source=step.text,
         )
+
+
+def options_under(children: list[Step]) -> bool:
+    """The lines under an ask are its options ("- Small  - Medium"), not steps."""
+    return bool(children) and all(
+        c.marker == "bullet" and not REFS.search(c.text) and len(c.text.split()) <= 8
+        for c in children
+    )
 
 
 def _guaranteed_vars(cond: Condition) -> list[str]:

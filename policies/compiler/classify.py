@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from policies.catalog import CATALOG
 from policies.compiler.bind import Binder
-from policies.compiler.build import Builder
+from policies.compiler.build import Builder, options_under
 from policies.compiler.check import Checker
 from policies.compiler.patterns import (
     ASK,
@@ -277,7 +277,8 @@ class Classifier:
         # 7. ask
         if ASK.match(text) and not tools:
             ask = self.builder.ask(step, text, scope, children)
-            rest = [] if ask.slot == "choice" else self.compile_steps(children, scope)
+            # the lines under it are its options, or (options named inline) its steps
+            rest = [] if options_under(children) else self.compile_steps(children, scope)
             return [ask, *rest]
         # 8. offer
         if not in_offer and (

@@ -357,3 +357,14 @@ def test_a_quoted_question_after_confirm_is_asked_not_said() -> None:
     (ask, _end) = _steps('1. Confirm the address with the customer: "Is 12 Main St still right?"\n')
     assert isinstance(ask, AskNode) and ask.slot == "yes_no"
     assert ask.question == "Is 12 Main St still right?"
+
+
+def test_the_lines_under_an_ask_that_names_its_options_inline_still_run() -> None:
+    nodes = _steps(
+        "1. Ask whether they'd like a replacement or a refund.\n"
+        "   - If they choose a replacement, say “A replacement it is.”\n"
+        "   - If they prefer a refund, say “A refund it is.”\n"
+    )
+    ask, *branches, _end = nodes
+    assert isinstance(ask, AskNode) and ask.options == ["A replacement", "A refund"]
+    assert [b.then[0].text for b in branches] == ["A replacement it is.", "A refund it is."]
