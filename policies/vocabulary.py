@@ -183,8 +183,9 @@ VOCABULARY: tuple[VocabularyEntry, ...] = (
         (
             rf"\b{_DATED}\s+(?:was|were|is|has been)\s+(?:first\s+)?"
             r"(?P<age_event>placed|made|created|purchased|ordered|bought|delivered|received|"
-            rf"arrived)\s+{_AGE}(?:\s+ago)?\b",
-            rf"\b{_DATED}\s+(?:is|was)\s+{_AGE}(?:\s+old)?\b",
+            rf"arrived)\s+{_AGE}(?:\s+ago)?\s*$",
+            # anchored: "more than 7 days late" is not an age
+            rf"\b{_DATED}\s+(?:is|was)\s+{_AGE}(?:\s+old)?\s*$",
         ),
     ),
     VocabularyEntry(

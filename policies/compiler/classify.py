@@ -341,11 +341,12 @@ class Classifier:
             if ESCALATE.search(s) or TOOL_RE.search(s) or re.search(r"\bif\b", s, re.I)
         ]
         if runnable:
+            said = runnable[0].strip().rstrip(".")
+            said = said if len(said) <= 70 else said[:70].rstrip() + "…"
             self.sink.report(
                 "TF008",
-                f"Step {step.label or step.line} is a note (“{step.text[:40].strip()}…”), so "
-                "what it says will not run, though it reads like an instruction: "
-                f"“{runnable[0][:60].strip()}”.",
+                f"Step {step.label or step.line} is a note, so what it says will not run, "
+                f"though it reads like an instruction: “{said}”.",
                 step,
                 fix="If it should run, write it as a step of the logic without “Note”, e.g. "
                 "`6. If …, escalate to Tier 2.`; if it is advice for agents, leave it.",

@@ -405,3 +405,16 @@ def test_a_plan_reads_the_order_age_at_the_time_of_the_turn(placed: str, said: s
     now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     _state, commands = Interpreter(result.plan).advance(state, Started(), now)
     assert [c.text for c in commands if isinstance(c, Say)] == [said]
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "it is more than 7 days late",
+        "the order was delivered more than 3 days late",
+        "the order is over 5 days past the estimated date",
+    ],
+)
+def test_lateness_is_not_read_as_the_order_age(phrase: str) -> None:
+    vocab = match_vocabulary(phrase)
+    assert vocab is None or vocab.name != "order_age", vocab
