@@ -46,6 +46,9 @@ _ANSWER = r"(?:says?|said|answers?|answered|repl(?:y|ies|ied)|responds?|responde
 _ANSWER = rf"{_ANSWER}(?:\s+(?:with|back))?"
 _SELF = r"(?:they|he|she|it)"
 _AUX = r"(?:have|has|had|do|does|did|are|is|was|were|can|will|would)"
+#: what "has shipped" is said of when it means the order (not "the customer has shipped
+#: the return back")
+_SHIPPABLE = r"(?:order|package|parcel|shipment|it|everything)"
 _HAS_SHIPPED = '$order.status == "shipped" or $order.status == "delivered"'
 
 
@@ -192,10 +195,9 @@ VOCABULARY: tuple[VocabularyEntry, ...] = (
         "order_not_shipped",
         "the order has not left the warehouse (status neither shipped nor delivered)",
         (
-            r"\b(?:has not|hasn't|have not|haven't|was not|wasn't|is not|isn't|did not|didn't)"
-            r"\s+(?:yet\s+)?(?:been\s+)?(?:ship|shipped)\b",
-            r"\bnot (?:yet )?(?:been )?shipped\b",
-            r"\byet to (?:be )?ship(?:ped)?\b",
+            rf"\b{_SHIPPABLE}(?:'s|\s+(?:has not|hasn't|have not|haven't|was not|wasn't|is not|"
+            r"isn't|did not|didn't))\s+(?:yet\s+)?(?:been\s+)?(?:ship|shipped)\b",
+            rf"\b{_SHIPPABLE}\s+(?:is\s+|has\s+)?(?:not yet|yet to) (?:been |be )?ship(?:ped)?\b",
         ),
         expansion=f"not ({_HAS_SHIPPED})",
     ),
@@ -203,9 +205,10 @@ VOCABULARY: tuple[VocabularyEntry, ...] = (
         "order_shipped",
         "the order has left the warehouse (status shipped or delivered)",
         (
-            r"\b(?:has|have)\s+(?:already\s+)?(?:been\s+)?shipped\b",
-            r"\balready (?:been )?shipped\b",
-            r"\b(?:has|have) (?:already )?left the warehouse\b",
+            rf"\b{_SHIPPABLE}\s+(?:has|have)\s+(?:already\s+)?(?:been\s+)?shipped\b",
+            # "is already shipped" (plain "is shipped" is the status itself)
+            rf"\b{_SHIPPABLE}(?:'s|\s+(?:was|were|is))\s+already\s+(?:been\s+)?shipped\b",
+            rf"\b{_SHIPPABLE}\s+(?:has|have) (?:already )?left the warehouse\b",
         ),
         expansion=_HAS_SHIPPED,
     ),

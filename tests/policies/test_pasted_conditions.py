@@ -418,3 +418,26 @@ def test_a_plan_reads_the_order_age_at_the_time_of_the_turn(placed: str, said: s
 def test_lateness_is_not_read_as_the_order_age(phrase: str) -> None:
     vocab = match_vocabulary(phrase)
     assert vocab is None or vocab.name != "order_age", vocab
+
+
+@pytest.mark.parametrize(
+    "phrase",
+    [
+        "the customer has shipped the item back",
+        "they haven't shipped the return yet",
+        "the customer has already shipped it back to us",
+    ],
+)
+def test_the_customer_shipping_a_return_is_not_the_order_status(phrase: str) -> None:
+    vocab = match_vocabulary(phrase)
+    assert vocab is None or vocab.name not in ("order_shipped", "order_not_shipped"), vocab
+
+
+@pytest.mark.parametrize(
+    ("phrase", "shipped"),
+    [("it's already shipped", True), ("the shipment has not been shipped yet", False)],
+)
+def test_shipped_with_a_pronoun_or_shipment_as_subject(phrase: str, shipped: bool) -> None:
+    vocab = match_vocabulary(phrase)
+    assert vocab is not None
+    assert vocab.name == ("order_shipped" if shipped else "order_not_shipped")
