@@ -253,7 +253,8 @@ VOCABULARY: tuple[VocabularyEntry, ...] = (
             # "the customer says they have" (the question's own verb, answered)
             rf"\b{_ANSWER}\s+(?:that\s+)?{_SELF}\s+{_AUX}\s*$",
             r"^yes\b",
-            r"\bconfirm(?:s|ed)?\b",
+            r"\bconfirms?\b",
+            r"\b(?:they|he|she|customer|user)\s+(?:has\s+|have\s+)?confirmed\b",
         ),
         intent="yes",
     ),

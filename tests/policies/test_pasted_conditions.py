@@ -441,3 +441,8 @@ def test_shipped_with_a_pronoun_or_shipment_as_subject(phrase: str, shipped: boo
     vocab = match_vocabulary(phrase)
     assert vocab is not None
     assert vocab.name == ("order_shipped" if shipped else "order_not_shipped")
+
+
+def test_an_order_being_confirmed_is_not_the_customer_saying_yes() -> None:
+    vocab = match_vocabulary("the order is confirmed")
+    assert vocab is None or vocab.intent != "yes", vocab
