@@ -25,17 +25,23 @@ Vocabulary (name, what it means):
 - `order_eligible`: `$eligibility.eligible == true`.
 - `new_address_provided`: `$new_address` is set.
 - `applicable`: always true ("If applicable, …" keeps the author's hedge readable).
+- `subscription_status_is(status)`, `order_shipped`, `order_not_shipped`: status checks.
+- `order_age`: how many days ago the order was placed or delivered (`DaysSince`), read
+  against the time the interpreter is given.
+- `user_chooses(option)`: built by the compiler, not the table: the answer to the latest
+  ask or offer with options equals the option a phrase names.
 
-Extend it by adding a `VocabularyEntry` to `VOCABULARY`.
+Extend it by adding a `VocabularyEntry` to `VOCABULARY` (policies/vocabulary.py).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from policies.vocabulary import AGE_OPS, AGE_UNITS, VOCABULARY, split_statuses
 
 Scalar = str | int | float | bool | None
 
@@ -125,6 +131,18 @@ class Not(BaseModel):
     item: Condition
 
 
+class DaysSince(BaseModel):
+    """How many days ago a date in context was, against the time the interpreter is given
+    (the workflow's clock, so a replay gives the same answer): `$order.created_at` more
+    than 30 days ago is `days since $order.created_at > 30`. False when the date is unset."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["days_since"] = "days_since"
+    since: VarRef
+    op: CompareOp
+    days: float
+
+
 class Vocab(BaseModel):
     """A plain-word condition. `intent` set: judge the latest reply. `expansion` set:
     evaluate that instead. The interpreter never needs the phrase itself."""
@@ -139,7 +157,8 @@ class Vocab(BaseModel):
 
 
 Condition = Annotated[
-    Compare | Truthy | Always | AllOf | AnyOf | Not | Vocab, Field(discriminator="kind")
+    Compare | Truthy | Always | AllOf | AnyOf | Not | DaysSince | Vocab,
+    Field(discriminator="kind"),
 ]
 
 for _model in (AllOf, AnyOf, Not, Vocab):
@@ -160,6 +179,8 @@ def describe(cond: Condition) -> str:
         return " or ".join(f"({describe(c)})" for c in cond.items)
     if isinstance(cond, Not):
         return f"not ({describe(cond.item)})"
+    if isinstance(cond, DaysSince):
+        return f"days since {cond.since} {cond.op} {cond.days:g}"
     args = ", ".join(f"{k}={v!r}" for k, v in cond.args.items())
     name = f"{cond.name}({args})" if args else cond.name
     if cond.intent:
@@ -176,6 +197,8 @@ def variables_in(cond: Condition) -> list[VarRef]:
         return [o for o in (cond.left, cond.right) if isinstance(o, VarRef)]
     if isinstance(cond, Truthy):
         return [cond.value]
+    if isinstance(cond, DaysSince):
+        return [cond.since]
     if isinstance(cond, AllOf | AnyOf):
         return [v for c in cond.items for v in variables_in(c)]
     if isinstance(cond, Not):
@@ -308,122 +331,6 @@ def parse_expression(text: str) -> Condition:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VocabularyEntry:
-    name: str
-    description: str
-    patterns: tuple[str, ...]
-    intent: str | None = None
-    expansion: str | None = None  # an explicit expression; `{status}` filled from the match
-
-
-def _var(path: str) -> VarRef:
-    return VarRef(path=path.split("."))
-
-
-VOCABULARY: tuple[VocabularyEntry, ...] = (
-    VocabularyEntry(
-        "insists_on_cancel",
-        "the customer still wants to cancel after the offers",
-        (r"insists? on cancel", r"still wants? to cancel", r"\binsists?\b"),
-        intent="insist_cancel",
-    ),
-    VocabularyEntry(
-        "has_concerns",
-        "the customer raises further concerns or questions",
-        (r"\bconcerns?\b", r"further (?:questions|issues)", r"^needed$", r"needs? help"),
-        intent="concern",
-    ),
-    VocabularyEntry(
-        "user_declines",
-        "the customer turns the offer down or says no",
-        (
-            r"\bdeclines?\b",
-            r"\bdeclined\b",
-            r"\brefuses?\b",
-            r"\bnot interested\b",
-            r"\brejects?\b",
-        ),
-        intent="decline",
-    ),
-    VocabularyEntry(
-        "user_accepts",
-        "the customer says yes or takes an offer",
-        (
-            r"\baccepts?\b",
-            r"\baccepted\b",
-            r"\bagrees?\b",
-            r"\b(?:is|are) interested\b",
-            r"\bchooses? (?:one|an?|to keep)\b",
-        ),
-        intent="accept",
-    ),
-    VocabularyEntry(
-        "tracking_shows_no_delivery",
-        "the carrier's tracking does not show the parcel delivered",
-        (r"tracking shows no delivery", r"tracking (?:does not|doesn't) show", r"lost in transit"),
-        expansion="$tracking.delivered == false",
-    ),
-    VocabularyEntry(
-        "tracking_confirms_delivery",
-        "the carrier's tracking shows the parcel delivered",
-        (
-            r"tracking confirms delivery",
-            r"tracking (?:shows|says) (?:it was )?delivered",
-            r"carrier (?:has )?marked .*delivered",
-        ),
-        expansion="$tracking.delivered == true",
-    ),
-    VocabularyEntry(
-        "order_not_eligible",
-        "the eligibility check said no",
-        (r"\bnot eligible\b", r"(?:does not|doesn't) qualify", r"\bineligible\b"),
-        expansion="$eligibility.eligible == false",
-    ),
-    VocabularyEntry(
-        "order_eligible",
-        "the eligibility check said yes",
-        (r"\bis eligible\b", r"\bqualifies\b"),
-        expansion="$eligibility.eligible == true",
-    ),
-    VocabularyEntry(
-        "new_address_provided",
-        "the customer gave a new shipping address",
-        (r"new address (?:is|was) (?:provided|given)", r"(?:provides?|gives?) a new address"),
-        expansion="$new_address",
-    ),
-    VocabularyEntry(
-        "order_status_is",
-        "the order's status equals the quoted status",
-        (
-            r"status is [\"“']?(?P<status>[A-Za-z][A-Za-z ]*?)[,.]?[\"”']?\s*$",
-            r"order is (?P<status>delivered|shipped|cancelled|canceled|pending|processing)\b",
-        ),
-        expansion='$order.status == "{status}"',
-    ),
-    VocabularyEntry(
-        "user_denies",
-        "a plain no to the latest question",
-        (r"\b(?:says|answers) no\b", r"^no\b", r"(?:has not|hasn't|have not|did not) "),
-        intent="no",
-    ),
-    VocabularyEntry(
-        "user_confirms",
-        "a plain yes to the latest question",
-        (r"\b(?:says|answers) yes\b", r"^yes\b", r"\bconfirms?\b"),
-        intent="yes",
-    ),
-    VocabularyEntry(
-        "applicable",
-        "always true; keeps an author's “if applicable” readable",
-        (r"^applicable$", r"^(?:where|when) applicable$"),
-        expansion="true",
-    ),
-)
-
-VOCABULARY_BY_NAME: dict[str, VocabularyEntry] = {e.name: e for e in VOCABULARY}
-
-
 def match_vocabulary(phrase: str) -> Vocab | None:
     """The vocabulary condition a plain-word phrase means, or None.
 
@@ -438,12 +345,16 @@ def match_vocabulary(phrase: str) -> Vocab | None:
                 continue
             args: dict[str, Scalar] = {}
             expansion: Condition | None = None
-            if entry.expansion is not None:
+            if m.groupdict().get("age_n"):
+                expansion = days_since(m)
+            elif m.groupdict().get("statuses"):
+                statuses = split_statuses(m.group("statuses"))
+                args["status"] = " or ".join(statuses)
+                expansion = status_condition(
+                    statuses, negated=bool(m.group("negated")), of=entry.status_of
+                )
+            elif entry.expansion is not None:
                 expr = entry.expansion
-                if "status" in m.groupdict() and m.group("status"):
-                    status = m.group("status").strip().lower().replace(" ", "_")
-                    args["status"] = status
-                    expr = expr.format(status=status)
                 expansion = Always() if expr == "true" else parse_expression(expr)
             return Vocab(
                 name=entry.name,
@@ -453,6 +364,29 @@ def match_vocabulary(phrase: str) -> Vocab | None:
                 expansion=expansion,
             )
     return None
+
+
+def status_condition(
+    statuses: list[str], *, negated: bool = False, of: tuple[str, ...] = ("order.status",)
+) -> Condition:
+    """The status at `of` (the first path that is set) is one of `statuses` (or, negated,
+    none of them)."""
+    status = VarRef(path=of[0].split("."), fallbacks=[p.split(".") for p in of[1:]])
+    items: list[Condition] = [
+        Compare(op="==", left=status, right=LiteralValue(value=s)) for s in statuses
+    ]
+    cond = items[0] if len(items) == 1 else AnyOf(items=items)
+    return Not(item=cond) if negated else cond
+
+
+def days_since(m: re.Match[str]) -> DaysSince:
+    """ "placed more than 30 days ago", "is less than 2 weeks old", "within 48 hours"."""
+    event = m.groupdict().get("age_event") or ""
+    field = "delivered_at" if re.match(r"deliver|receiv|arriv", event) else "created_at"
+    amount = float(m.group("age_n")) * AGE_UNITS[m.group("age_unit").rstrip("s")]
+    return DaysSince(
+        since=VarRef(path=["order", field]), op=AGE_OPS[m.group("age_cmp")], days=amount
+    )
 
 
 def _normalise(text: str) -> str:

@@ -12,7 +12,7 @@ the trace and, by the workflow, in idempotency keys.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -23,6 +23,7 @@ from policies.conditions import (
     AnyOf,
     Compare,
     Condition,
+    DaysSince,
     Not,
     Truthy,
     Vocab,
@@ -250,8 +251,9 @@ def _compare(op: str, left: Any, right: Any) -> bool:
     return False
 
 
-def evaluate(cond: Condition, state: InterpreterState) -> bool:
-    """Conditions over context; reply-judged vocabulary reads the latest reply's intent."""
+def evaluate(cond: Condition, state: InterpreterState, now: datetime | None = None) -> bool:
+    """Conditions over context; reply-judged vocabulary reads the latest reply's intent;
+    "how long ago" reads `now`, the workflow's time (False without it)."""
     if isinstance(cond, Always):
         return True
     if isinstance(cond, Compare):
@@ -263,18 +265,33 @@ def evaluate(cond: Condition, state: InterpreterState) -> bool:
     if isinstance(cond, Truthy):
         return bool(resolve_value(cond.value, state.context))
     if isinstance(cond, AllOf):
-        return all(evaluate(c, state) for c in cond.items)
+        return all(evaluate(c, state, now) for c in cond.items)
     if isinstance(cond, AnyOf):
-        return any(evaluate(c, state) for c in cond.items)
+        return any(evaluate(c, state, now) for c in cond.items)
     if isinstance(cond, Not):
-        return not evaluate(cond.item, state)
+        return not evaluate(cond.item, state, now)
+    if isinstance(cond, DaysSince):
+        return _days_since(cond, resolve_value(cond.since, state.context), now)
     if isinstance(cond, Vocab):
         if cond.intent is not None:
             return _intent_matches(cond.intent, state.last_intent)
         if cond.expansion is not None:
-            return evaluate(cond.expansion, state)
+            return evaluate(cond.expansion, state, now)
         return False
     raise TypeError(f"unknown condition {cond!r}")
+
+
+def _days_since(cond: DaysSince, value: Any, now: datetime | None) -> bool:
+    if now is None or not value:
+        return False
+    try:
+        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return False
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    days = (now - when).total_seconds() / 86400
+    return _compare(cond.op, days, cond.days)
 
 
 def _intent_matches(wanted: str, got: str | None) -> bool:
@@ -551,7 +568,7 @@ class Interpreter:
             state.waiting = Waiting(kind="tool", node=address)
             self._trace(state, address, node, "waiting", now, f"@{node.tool}")
         elif isinstance(node, BranchNode):
-            taken = evaluate(node.condition, state)
+            taken = evaluate(node.condition, state, now)
             self._trace(state, address, node, "ran", now, "then" if taken else "otherwise")
             self._step_over(state)
             branch = "then" if taken else "otherwise"

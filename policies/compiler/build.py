@@ -7,11 +7,15 @@ to the classify stage (the classifier passes itself in as `steps`).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from policies.compiler.check import Checker
+from policies.compiler.options import SLASH_LIST, alternative_offers, listed_options
 from policies.compiler.patterns import (
+    ASK,
     CANCELLING,
+    CONFIRM_WITH,
     LIST_PROMPT,
     MERGED_PROMPT,
     OFFER,
@@ -21,7 +25,7 @@ from policies.compiler.patterns import (
     RESULT_AS,
     SINGLE_PROMPT,
 )
-from policies.compiler.state import CompileState, Scope
+from policies.compiler.state import CompileState, OptionsAsked, Scope
 from policies.compiler.wording import customer_message, customer_question, option_label
 from policies.conditions import Condition, Truthy, Vocab
 from policies.customer_text import without_syntax
@@ -30,6 +34,7 @@ from policies.plan import (
     AskNode,
     AskSlot,
     BranchNode,
+    CallNode,
     EscalateNode,
     FollowUpClaimNode,
     Node,
@@ -63,13 +68,14 @@ class Builder:
             source=step.text,
         )
 
-    def unrecognised(self, step: Step, why: str) -> None:
+    def unrecognised(self, step: Step, why: str, fix: str | None = None) -> None:
         self.sink.report(
             "TF008",
             f"I can't turn step {step.label} into anything that runs: {why}. "
             "It was kept as a note, so it will not run.",
             step,
-            fix="Start the step with what should happen: “Ask for …”, “Inform the "
+            fix=fix
+            or "Start the step with what should happen: “Ask for …”, “Inform the "
             "customer that …”, “Use @tool(…)”, “If …:”, “Offer …:”, “Route the case "
             "to an agent”, or “Proceed with #Policy”. Or rephrase it as a note, e.g. "
             "“BigCommerce will also email a receipt.”",
@@ -86,6 +92,10 @@ class Builder:
     ) -> list[Node]:
         cond = self.checker.condition(step, cond_text, scope)
         if cond is None:
+            asks = [rest, *(c.text for c in children)]
+            if any(OFFER.match(a) or (ASK.match(a) and listed_options(a)) for a in asks):
+                # a choice after this step must not read an older question's options
+                self.state.last_options = OptionsAsked(step.label, [], [], lost=True)
             return [self.note(step, recognised=False)]
         inner = scope.child()
         for var in _guaranteed_vars(cond):
@@ -98,6 +108,11 @@ class Builder:
         elif rest:
             then += self.steps.compile_text(step, rest, inner, in_offer=in_offer)
         then += self.steps.compile_steps(children, inner)
+        if isinstance(cond, Vocab) and cond.intent in ("accept", "yes"):
+            self._applied_here(then)
+        if not then and (rest or children):
+            # the action was written but did not compile: its own diagnostic says why
+            return [self.note(step, recognised=False)]
         if not then:
             self.sink.report(
                 "TF007",
@@ -113,6 +128,46 @@ class Builder:
             BranchNode(condition=cond, then=then, line=step.line, step=step.label, source=step.text)
         ]
 
+    def by_answer(self, step: Step, scope: Scope) -> list[Node]:
+        """ "Based on the reason, make one offer:" with "- Too pricey: offer …" lines: each
+        line runs when the answer to the latest question with options is its label."""
+        out: list[Node] = []
+        asked = self.state.last_options  # an offer in one line must not answer the next
+        for child in step.children:
+            label, _, body = child.text.partition(":")
+            if not child.labelled:
+                out += self.steps.compile_steps([child], scope)
+                continue
+            self.state.last_options = asked
+            cond = self.checker.choice(child, label.strip(), label.strip(), True)
+            if cond is None:
+                out.append(self.note(child, recognised=False))
+                continue
+            then = self.steps.compile_text(
+                child, body.strip(), scope.child(), children=child.children
+            )
+            out.append(
+                BranchNode(
+                    condition=cond, then=then, line=child.line, step=child.label, source=child.text
+                )
+            )
+        return out
+
+    def _applied_here(self, then: list[Node]) -> None:
+        """ "Offer to skip …" then "If the customer agrees, use @skip_next_shipment": the
+        author applies the offer in the accept branch, so the call the compiler inferred
+        for the option goes (else the customer's shipment is skipped twice)."""
+        asked = self.state.last_options
+        explicit = {n.tool for n in then if isinstance(n, CallNode) and not n.inferred}
+        if asked is None or asked.offer is None or not explicit:
+            return
+        for option in asked.offer.options:
+            option.steps = [
+                n
+                for n in option.steps
+                if not (isinstance(n, CallNode) and n.inferred and n.tool in explicit)
+            ]
+
     def ask(self, step: Step, text: str, scope: Scope, children: list[Step]) -> AskNode:
         base = {"line": step.line, "step": step.label, "source": step.text}
         low = text.lower()
@@ -124,12 +179,25 @@ class Builder:
         options: list[str] = []
         skip = False
         more: list[tuple[SlotKind, str, bool]] = []
-        if children and all(
-            c.marker == "bullet" and not REFS.search(c.text) and len(c.text.split()) <= 8
-            for c in children
-        ):
+        listed = listed_options(text_wo)
+        if options_under(children):
             slot, options = "choice", [_clean_option(c.text) for c in children]
-            var = "issue" if "issue" in low else "reason" if "reason" in low else "choice"
+        elif listed and not CONFIRM_WITH.match(text_wo):
+            slot, options = "choice", listed
+        if options:
+            var = (
+                "issue"
+                if "issue" in low
+                else "reason"
+                if re.search(r"\breason|\bwhy\b", low)
+                # an inline list gets the step's own name: a second choice ask must not
+                # read as answered by the first
+                else "choice"
+                if not listed
+                else _answer_var(step, low)
+            )
+        elif CONFIRM_WITH.match(text_wo):
+            slot, var = "yes_no", _answer_var(step, low)
         elif len(facts := _facts(low)) > 1:
             # "Ask for the user's email address and the order number": one question,
             # several facts, each stored as if asked alone
@@ -149,9 +217,11 @@ class Builder:
         question = (
             self.checker.customer_text(step, quoted.group(1), "question")
             if quoted
-            else customer_question(text_wo, slot)
+            else customer_question(SLASH_LIST.sub("", text_wo) if options else text_wo, slot)
         )
         scope.bind(var)
+        if options:
+            self.state.last_options = OptionsAsked(step.label, [var], [(o, o) for o in options])
         also = [
             AskSlot(slot=kind, var=name, question=FACT_QUESTIONS[kind])
             for kind, name, _ in (more if not options and len(_facts(low)) > 1 else [])
@@ -171,7 +241,8 @@ class Builder:
     def offer(self, step: Step, text: str, scope: Scope, children: list[Step]) -> OfferNode:
         quoted = QUOTED.search(text)
         options: list[OfferOption] = []
-        items = children or [step]
+        # the offer's own words, not the whole step ("If …, offer store credit")
+        items = children or alternative_offers(replace(step, text=text))
         for child in items:
             label, _, rest = child.text.partition(":") if child.labelled else ("", "", child.text)
             body = rest.strip() or child.text
@@ -201,9 +272,13 @@ class Builder:
             else (self._list_prompt() if children else SINGLE_PROMPT)
         )
         scope.bind("offer")
-        return OfferNode(
+        offer = OfferNode(
             prompt=prompt, options=options, line=step.line, step=step.label, source=step.text
         )
+        self.state.last_options = OptionsAsked(
+            step.label, ["offer", "choice"], [(o.id, o.label) for o in options], offer
+        )
+        return offer
 
     def _list_prompt(self) -> str:
         """ "Before we go ahead …" where the customer came to cancel; plain elsewhere."""
@@ -259,6 +334,14 @@ class Builder:
             step=step.label,
             source=step.text,
         )
+
+
+def options_under(children: list[Step]) -> bool:
+    """The lines under an ask are its options ("- Small  - Medium"), not steps."""
+    return bool(children) and all(
+        c.marker == "bullet" and not REFS.search(c.text) and len(c.text.split()) <= 8
+        for c in children
+    )
 
 
 def _guaranteed_vars(cond: Condition) -> list[str]:

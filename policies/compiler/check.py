@@ -11,11 +11,15 @@ import re
 
 from rapidfuzz import fuzz, process
 
-from policies.compiler.patterns import VAR_RE
+from policies.compiler.patterns import TIME_SPAN, VAR_RE
 from policies.compiler.state import CompileState, Scope
 from policies.conditions import (
+    Compare,
     Condition,
     ConditionSyntaxError,
+    LiteralValue,
+    VarRef,
+    Vocab,
     match_vocabulary,
     parse_expression,
     variables_in,
@@ -23,6 +27,13 @@ from policies.conditions import (
 from policies.customer_text import syntax_in, without_syntax
 from policies.parser import Step
 from policies.plan import Outcome
+from policies.vocabulary import (
+    ORDER_STATUSES,
+    SUBSCRIPTION_STATUSES,
+    VOCABULARY,
+    chosen_words,
+    option_words,
+)
 
 
 class Checker:
@@ -92,10 +103,27 @@ class Checker:
             for var in variables_in(cond):
                 self.check_var(step, var.path, scope)
             return cond
+        chosen = chosen_words(text)
+        if chosen is not None:
+            choice = self.choice(step, text, *chosen)
+            if choice is not None or chosen[1]:
+                return choice
         vocab = match_vocabulary(text)
         if vocab is None:
-            from policies.conditions import VOCABULARY
-
+            if TIME_SPAN.search(text):
+                self.sink.report(
+                    "TF012",
+                    f"I can't check “{text}” (step {step.label}): the only times I can "
+                    "measure are how long ago the order was placed or delivered, against the "
+                    "time of the conversation. The step was kept as a note and will not run.",
+                    step,
+                    needle=text,
+                    fix="Write it about the order, e.g. “If the order was placed more than 30 "
+                    "days ago:”, “If the order was delivered within 14 days:” or “If the "
+                    "order is older than 45 days:” (days, weeks or hours). For any other "
+                    "date, route the case to an agent.",
+                )
+                return None
             phrases = [e.name.replace("_", " ") for e in VOCABULARY]
             hit = process.extractOne(text.lower(), phrases, scorer=fuzz.WRatio)
             self.sink.report(
@@ -109,7 +137,103 @@ class Checker:
                 'explicit condition such as `If $order.status == "delivered":`.',
             )
             return None
+        self.check_statuses(step, vocab)
         return vocab
+
+    def check_statuses(self, step: Step, vocab: Vocab) -> None:
+        """A status the tools never report makes its comparison always false: say so."""
+        known = {"order_status_is": ORDER_STATUSES, "subscription_status_is": SUBSCRIPTION_STATUSES}
+        reported = known.get(vocab.name)
+        named = str(vocab.args.get("status", "")).split(" or ")
+        unknown = [s for s in named if reported and s and s not in reported]
+        if not unknown or reported is None:
+            return
+        what = "order" if vocab.name == "order_status_is" else "subscription"
+        self.sink.report(
+            "TF012",
+            f"Step {step.label} compares the {what} status with "
+            + ", ".join(f"“{s}”" for s in unknown)
+            + ", which the tools never report, so that part is never true. They report: "
+            + ", ".join(reported)
+            + ".",
+            step,
+            needle=vocab.phrase,
+            fix="Use one of those statuses, e.g. `If the order status is Shipped or "
+            "Delivered:`; for where a parcel is, use the tracking: `If tracking shows no "
+            "delivery:`.",
+        )
+
+    def choice(self, step: Step, text: str, what: str, said: bool) -> Condition | None:
+        """ "If the customer prefers a refund": the answer to the latest ask or offer with
+        options is the option it names. Reported (when a choosing verb says it is a
+        choice) if no question comes before it or none of its options is named."""
+        asked = self.state.last_options
+        if asked is not None and asked.lost:
+            if said:
+                self.sink.report(
+                    "TF012",
+                    f"Step {step.label} checks which option the customer took (“{what}”), "
+                    f"but the question it answers, in step {asked.step}, was kept as a note "
+                    "(see the message there), so there is nothing to compare. The step was "
+                    "kept as a note and will not run.",
+                    step,
+                    needle=text,
+                    fix=f"Make the condition of step {asked.step} one I can check, or put "
+                    "the question in a step of its own.",
+                )
+            return None
+        wanted = option_words(what)
+        scores = (
+            [(len(wanted & option_words(label)), value, label) for value, label in asked.options]
+            if asked and wanted
+            else []
+        )
+        best = max((score for score, _, _ in scores), default=0)
+        named = [(value, label) for score, value, label in scores if score == best and best]
+        if len(named) == 1:
+            value, label = named[0]
+            return Vocab(
+                name="user_chooses",
+                phrase=text,
+                args={"option": label},
+                expansion=Compare(
+                    op="==", left=VarRef(path=asked.var), right=LiteralValue(value=value)
+                )
+                if asked
+                else None,
+            )
+        if not said:
+            return None
+        if asked is None:
+            self.sink.report(
+                "TF012",
+                f"Step {step.label} checks which option the customer took (“{what}”), but "
+                "no question or offer with options runs before it (one in a step kept as a "
+                "note doesn't count), so I can't tell what to compare. The step was kept "
+                "as a note and will not run.",
+                step,
+                needle=text,
+                fix="Put the options to the customer first, e.g. `Ask whether they'd like "
+                "a refund or store credit.` or `Offer a refund or store credit.`, then "
+                "`If they want store credit, …`.",
+            )
+            return None
+        listed = ", ".join(f"“{label}”" for _, label in asked.options)
+        self.sink.report(
+            "TF012",
+            f"Step {step.label} checks whether the customer took “{what}”, but "
+            + (
+                f"that fits several options of step {asked.step}"
+                if named
+                else f"that is not one of the options of step {asked.step}"
+            )
+            + f" ({listed}). The step was kept as a note and will not run.",
+            step,
+            needle=text,
+            fix="Name one option as step "
+            f"{asked.step} words it, e.g. `If they want {asked.options[-1][1].lower()}, …`.",
+        )
+        return None
 
     def policy_ref(self, step: Step, raw: str) -> str | None:
         words = raw.strip().rstrip(".,:;").split(" ")

@@ -42,6 +42,12 @@ KNOWN_SETTINGS = {
     "csat_wait",
 }
 
+#: "7 days", "24 hours", "two weeks", "a month": a condition about time
+TIME_SPAN = re.compile(
+    r"\b(?:\d+|an?|one|two|three|few|several)\s*(?:business\s+)?"
+    r"(?:days?|hours?|weeks?|months?|years?)\b",
+    re.I,
+)
 REFS = re.compile(r"[@#$]")
 TOOL_RE = re.compile(r"@([A-Za-z_]\w*)(\(([^()]*)\))?")
 VAR_RE = re.compile(r"\$([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)")
@@ -49,14 +55,52 @@ POLICY_RE = re.compile(r"#([A-Za-z][\w-]*(?:[ ][A-Za-z][\w-]*){0,5})")
 QUOTED = re.compile(r"[“\"]([^”\"]{2,})[”\"]")
 # double quotes, or single curly ones up to the last ’ ("‘Sorry, we can’t …’")
 MACRO = re.compile(r"\bmacro\b[:\s]*(?:[“\"]([^”\"]+)[”\"]|‘(.+)’)", re.I)
-PERCENT = re.compile(r"(\d{1,3})\s*%")
+PERCENT = re.compile(r"(\d{1,3})\s*(?:%|percent\b|per cent\b)", re.I)
 RESULT_AS = re.compile(r"\s*(?:\bas\b|→|->)\s*\$([A-Za-z_]\w*)\s*\.?$")
 EG = re.compile(r"\s*\((?:e\.g\.|i\.e\.|for example|such as)[^)]*\)", re.I)
 
 ASK = re.compile(
-    r"^(?:ask|request|collect|find out|confirm (?:with )?(?:the )?(?:customer|user)(?:['’]s)?)\b",
+    r"^(?:ask|request|collect|find out|confirm (?:with )?(?:the )?(?:customer|user)(?:['’]s)?)\b"
+    r"|" + r"^(?:confirm|verify|double-check|check)\s+(?!with\b)[^\"“:]+?\s+with\s+"
+    r"(?:the\s+)?(?:customer|user|them)\b",
     re.I,
 )
+#: "Confirm the address with the customer": a yes/no question about something named
+CONFIRM_WITH = re.compile(
+    r"^(?:confirm|verify|double-check|check)\s+(?!with\b)(?P<what>[^\"“:]+?)\s+with\s+"
+    r"(?:the\s+)?(?:customer|user|them)\b",
+    re.I,
+)
+#: "Close with: “…”", "Reply: “…”", "… and confirm: “…”": exact words after a verb of
+#: saying; what comes before ("apply it and") and after ("Don't apply it.") is its own step
+QUOTE_SAY = re.compile(
+    r"^(?:(?P<lead>.+?)\s*(?:,|\band\b|\bthen\b)\s+)?"
+    r"(?P<verb>confirm|close|reply|respond|say|send|tell(?: (?:them|the customer|the user))?|"
+    r"explain|acknowledge|let (?:them|the customer|the user) know|write(?: back)?|end)"
+    r"\b[^\"“”:@#]{0,30}?(?::|\bwith\b:?)\s*[“\"](?P<words>[^”\"]+)[”\"]\s*[.!]?"
+    r"(?P<after>(?:\s+\S.*)?)$",
+    re.I,
+)
+#: "Check the code:" over If steps: a section title, not a step
+CHECK_SECTION = re.compile(
+    r"^(?:check|verify|review|look (?:at|up|into)|see|determine|confirm)\b[^.“\"]*:\s*$", re.I
+)
+#: "Based on the reason, make one offer:" over "- Too pricey: …" lines: one branch per answer
+BY_ANSWER = re.compile(r"^(?:based on|depending on|according to)\b[^“\"]*:\s*$", re.I)
+#: "… instead", "only …", "over $200": an action for some tickets, not every one
+SOME_CASES = re.compile(
+    r"\binstead\b|^only\b|\b(?:over|above|under|below|more than|less than) \$\d[\d,.]*", re.I
+)
+#: "NOTE: …", "Note - …", "FYI: …", "Notes:": for the reader, never run
+NOTE_LINE = re.compile(
+    r"^(?:notes?|nb|n\.b\.|fyi|ps|p\.s\.|reminder|important)\s*(?::|\s[-–—])\s*", re.I
+)
+#: "Otherwise", "Else", "If not": the else branch of the If before it
+OTHERWISE = re.compile(r"^(?:(?:otherwise|else)\b|if not(?=\s*(?:[,:→]|$)))[\s,:→-]*", re.I)
+#: "Tag the ticket …": nothing in a plan sets helpdesk tags
+TAG = re.compile(r"^(?:tag|label)\s+(?:the\s+)?(?:ticket|case|conversation|chat)\b", re.I)
+#: "… and close", "Close.", "Close it out": the conversation is over
+CLOSE_ONLY = re.compile(r"^(?:close|end)(?:\s+(?:it|out|it out|this))?\s*[.!]?$", re.I)
 SAY = re.compile(
     r"^(?:inform|notify|tell|let (?:the )?(?:customer|user|them) know|thank|send|reply|explain|"
     r"apologi[sz]e|remind|reiterate|ensure (?:that )?(?:the )?(?:customer|user) receives|"
@@ -64,7 +108,8 @@ SAY = re.compile(
     re.I,
 )
 ESCALATE = re.compile(
-    r"\b(?:route|escalate|hand(?: it| the (?:case|ticket))?(?: over)? to|transfer|assign)\b"
+    r"\b(?:route|escalate|hand(?: it| the (?:case|ticket))?(?: over)? to|transfer|assign|"
+    r"pass (?:it|the (?:case|ticket|conversation)) (?:on )?to)\b"
     r".*\b(?:agent|human|team|specialist|supervisor)s?\b|\bescalate\b",
     re.I,
 )

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from policies.compiler.index import PolicyIndex
 from policies.compiler.sink import DiagnosticSink
+from policies.plan import OfferNode
 
 
 class Scope:
@@ -27,6 +28,20 @@ class Scope:
         return path.split(".")[0] in self.names
 
 
+@dataclass(frozen=True)
+class OptionsAsked:
+    """The latest question or offer with options: what a choice condition after it reads."""
+
+    step: str
+    var: list[str]  # context path the answer is stored under
+    #: (what the answer is stored as, the label the customer reads)
+    options: list[tuple[str, str]]
+    #: the offer itself, when it was one (an accept branch after it may apply it instead)
+    offer: OfferNode | None = None
+    #: the question is in a step kept as a note (its condition could not be read)
+    lost: bool = False
+
+
 @dataclass
 class CompileState:
     """Filled in as the stages run; the pipeline turns it into the plan's header."""
@@ -38,3 +53,5 @@ class CompileState:
     policies_used: list[str] = field(default_factory=list)
     #: what the policy is about (id, title, ticket types), for wording that depends on it
     situation: str = ""
+    #: the last ask or offer with options compiled so far, in source order
+    last_options: OptionsAsked | None = None

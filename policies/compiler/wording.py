@@ -98,6 +98,10 @@ def customer_message(step_text: str) -> str:
             "We're sorry for ",
         ),
     ]
+    if re.fullmatch(
+        r"\s*apologi[sz]e(?:\s+to\s+(?:the\s+)?(?:customer|user|them))?\s*\.?\s*", text, re.I
+    ):
+        return "We're sorry about that."
     text = _first_rewrite(text, rules)
     if text.startswith("Thank you"):
         text = re.sub(r"\s+and\s+(?:reiterate|ensure|remind|mention|confirm)\b.*$", "", text)
@@ -133,6 +137,11 @@ def customer_question(step_text: str, slot: str) -> str:
         ),
         (r"^(?:ask|request|collect)\s+(?:for\s+)?", "Could you please share "),
         (
+            r"^(?:confirm|verify|double-check|check)\s+(?!with\b)(.+?)\s+with\s+(?:the\s+)?"
+            r"(?:customer|user|them)\b.*$",
+            r"Could you please confirm \1",
+        ),
+        (
             r"^confirm\s+(?:with\s+)?(?:the\s+)?(?:customer|user)['’]s\s+",
             "Could you please confirm your ",
         ),
@@ -161,7 +170,7 @@ def option_label(text: str) -> str:
     text = re.sub(r"\s*#[\w ]+", "", text)
     text = re.sub(
         r"^(?:offer|provide|present|propose)\s+(?:the option (?:for|of|to)\s+)?"
-        r"(?:a |an |the )?",
+        r"(?:to\s+)?(?:a |an |the )?",
         "",
         text,
         flags=re.I,
