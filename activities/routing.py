@@ -507,6 +507,15 @@ class MeaningRouter:
         routes on its own."""
         if whole.kind == "none" and first.kind == "routed":
             return first
+        if whole.kind == "none" and first.kind == "none":
+            # A story, then the one clause that asks ("… haha. Can you scrap mine?").
+            asking = [
+                d
+                for clause in clauses[1:]
+                if ASKING.search(clause) and self._a_request(d := self._decide_clause(clause, text))
+            ]
+            if len({d.top.candidate.key for d in asking if d.top}) == 1:
+                return asking[0]
         if whole.kind == "ambiguous" and adds and first.kind == "routed" and first.top:
             # Torn between two because it asks both, one per clause: the first, then the other.
             named = {s.candidate.key for s in whole.ranked[:2]}

@@ -212,3 +212,17 @@ def test_a_box_with_a_next_delivery_to_skip_is_a_subscription(policies: PolicyAc
         "Also please skip the next delivery, we're travelling.",
     )
     assert (result.policy_id, result.later) == ("reshipment_skio_kustomer", "skip_next_shipment")
+
+
+def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> None:
+    """A long story scores below the floor as a whole; the one clause that asks, in its
+    request's own words, is the request."""
+    result = route(
+        policies,
+        "Long story short, my partner surprised me with the very same blender the day after "
+        "I placed mine, so we now have two sitting in the kitchen plans. Any chance you can "
+        "call mine off? 40221",
+    )
+    plan = policies.library.plans.get(result.policy_id or "")
+    assert result.how == "meaning" and plan is not None
+    assert plan.ticket_types == ["Cancel order"]  # any of the cancellation variants
