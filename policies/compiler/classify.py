@@ -56,6 +56,16 @@ from policies.plan import (
 )
 from policies.platforms import PLATFORM_TITLES
 
+#: What a step does that the customer does not merely read: an escalation, a tool call,
+#: a hand-over to another policy.
+_ACTS = re.compile(ESCALATE.pattern + r"|@\w|#\w", re.IGNORECASE)
+
+#: "… to check if …", "see if": the "if" belongs to what the step finds out, not to when
+#: the step runs.
+_FINDS_OUT = re.compile(
+    r"\b(?:check|see|verify|find out|determine|confirm|know|ask|tell|test|look)\s*$", re.I
+)
+
 
 class Classifier:
     """Turns steps into nodes; owns the other stages so they share one state."""
@@ -163,7 +173,15 @@ class Classifier:
             )
         ):
             vocab = match_vocabulary(trailing.group("cond"))
-            if vocab is not None and vocab.name not in ("user_confirms", "user_denies"):
+            if (vocab is not None and vocab.name not in ("user_confirms", "user_denies")) or (
+                not in_offer
+                and _ACTS.search(trailing.group("do"))
+                and not _FINDS_OUT.search(trailing.group("do"))
+                and not QUOTED.search(text)
+            ):
+                # An action that acts (escalates, calls a tool, hands over) only "if …":
+                # read as a branch, so a condition I cannot check keeps it from running
+                # on every ticket (the branch reports it and keeps the step as a note).
                 return self.builder.branch(
                     step, trailing.group("cond"), trailing.group("do"), children, scope, in_offer
                 )

@@ -368,3 +368,28 @@ def test_the_lines_under_an_ask_that_names_its_options_inline_still_run() -> Non
     ask, *branches, _end = nodes
     assert isinstance(ask, AskNode) and ask.options == ["A replacement", "A refund"]
     assert [b.then[0].text for b in branches] == ["A replacement it is.", "A refund it is."]
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "Hand over to a human agent if anything goes wrong.",
+        "Escalate to Tier 2 if the customer seems upset",
+        "Use @cancel_order(order_id: str) if it makes sense",
+        "Proceed with #Refund if that's what they'd prefer",
+    ],
+)
+def test_an_action_with_a_condition_i_cannot_check_does_not_run_for_everyone(step: str) -> None:
+    """ "Do X if <something no tool tells>" must not do X on every ticket: the step is kept
+    as a note and the author is told which condition could not be read."""
+    result = compile_body(f"1. Ask for the order number.\n2. {step}\n")
+    assert result.plan is not None
+    kinds = [n.kind for n in result.plan.steps]
+    assert "escalate" not in kinds and "call" not in kinds and "use_policy" not in kinds
+    assert isinstance(result.plan.steps[1], NoteNode)
+    assert "TF012" in codes(result)
+
+
+def test_a_condition_inside_the_words_to_say_is_not_the_steps_condition() -> None:
+    result = compile_body('1. Say "Let us know if anything else comes up."\n')
+    assert result.plan is not None and isinstance(result.plan.steps[0], SayNode)
