@@ -219,6 +219,9 @@ class Builder:
             if quoted
             else customer_question(SLASH_LIST.sub("", text_wo) if options else text_wo, slot)
         )
+        if quoted:
+            # the author's own question is sent as written: its `$vars` must be set by now
+            self.checker.check_vars(step, quoted.group(1), scope)
         scope.bind(var)
         if options:
             self.state.last_options = OptionsAsked(step.label, [var], [(o, o) for o in options])
@@ -271,6 +274,8 @@ class Builder:
             if quoted
             else (self._list_prompt() if children else SINGLE_PROMPT)
         )
+        if quoted:
+            self.checker.check_vars(step, quoted.group(1), scope)
         scope.bind("offer")
         offer = OfferNode(
             prompt=prompt, options=options, line=step.line, step=step.label, source=step.text

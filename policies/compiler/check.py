@@ -11,7 +11,7 @@ import re
 
 from rapidfuzz import fuzz, process
 
-from policies.compiler.patterns import TIME_SPAN, VAR_RE
+from policies.compiler.patterns import BRACED, TIME_SPAN, VAR_RE
 from policies.compiler.state import CompileState, Scope
 from policies.conditions import (
     Compare,
@@ -45,6 +45,7 @@ class Checker:
         """Words the customer will read, without policy syntax; when the author's wording
         has some, say so (TF021) and show the rewrite that will be sent instead.
         `$vars` are filled from context when the text is sent, so they stay."""
+        text = self._braces_as_vars(step, text, what)
         found = syntax_in(text, vars_filled=what != "option label")
         if not found:
             return text
@@ -61,6 +62,26 @@ class Checker:
             "not in the words the customer reads.",
         )
         return clean
+
+    def _braces_as_vars(self, step: Step, text: str, what: str) -> str:
+        """Helpdesk macros write placeholders in braces (`{order_id}`, `{{ order_id }}`);
+        ticketflow fills `$vars`, so a placeholder becomes one (and is checked like one)
+        and the author is told, rather than the customer reading the braces."""
+        found = [m.group(0) for m in BRACED.finditer(text)]
+        if not found or what == "option label":
+            return text
+        filled = BRACED.sub(lambda m: "$" + (m.group(1) or m.group(2)), text)
+        shown = ", ".join(f"`{f}`" for f in dict.fromkeys(found))
+        self.sink.report(
+            "TF021",
+            f"The {what} of step {step.label} has {shown}: braces are not filled, the "
+            f"customer would read them as written. I'll fill it as a context value: "
+            f"“{filled}”.",
+            step,
+            needle=found[0],
+            fix=f"Write context values with $: “{filled}”.",
+        )
+        return filled
 
     def outcome(self, word: str, step: Step | None = None) -> Outcome:
         """An ending's outcome must be one the metrics know; anything else is a diagnostic."""
@@ -263,6 +284,9 @@ class Checker:
     def check_vars(self, step: Step, text: str, scope: Scope) -> None:
         for m in VAR_RE.finditer(text):
             self.check_var(step, m.group(1).rstrip(".").split("."), scope)
+        # A macro's `{placeholder}` is filled like a `$var` (`_braces_as_vars`).
+        for m in BRACED.finditer(text):
+            self.check_var(step, (m.group(1) or m.group(2)).split("."), scope)
 
     def check_var(self, step: Step, path: list[str], scope: Scope) -> None:
         root = path[0]

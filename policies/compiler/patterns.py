@@ -158,3 +158,6 @@ ASKABLE: dict[str, tuple[str, str, str]] = {
     "order_id": ("order_number", "What is the number of the order in question?", "order_id"),
     "email": ("email", "Could you share the email address on your account?", "email"),
 }
+
+#: A helpdesk macro's placeholder: `{{ order_id }}` or `{order_id}` (a name, dots allowed).
+BRACED = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}|\{\s*([A-Za-z_][\w.]*)\s*\}")

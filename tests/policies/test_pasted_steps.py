@@ -393,3 +393,36 @@ def test_an_action_with_a_condition_i_cannot_check_does_not_run_for_everyone(ste
 def test_a_condition_inside_the_words_to_say_is_not_the_steps_condition() -> None:
     result = compile_body('1. Say "Let us know if anything else comes up."\n')
     assert result.plan is not None and isinstance(result.plan.steps[0], SayNode)
+
+
+@pytest.mark.parametrize("placeholder", ["{order_id}", "{{order_id}}", "{{ order_id }}"])
+def test_a_macro_placeholder_in_braces_is_filled_like_a_var(placeholder: str) -> None:
+    """Helpdesk macros write placeholders in braces; the customer must never read them as
+    typed: they are filled like `$vars`, and the author is told."""
+    result = compile_body(
+        f'1. Ask for the order number.\n2. Say "Order {placeholder} is on its way."\n'
+    )
+    assert result.plan is not None
+    say = result.plan.steps[1]
+    assert isinstance(say, SayNode) and say.text == "Order $order_id is on its way."
+    assert "TF021" in codes(result)
+
+
+def test_a_placeholder_nothing_sets_is_an_error_that_names_the_close_one() -> None:
+    result = compile_body(
+        '1. Ask for the new shipping address.\n2. Say "We will ship to {address} from now on."\n'
+    )
+    assert result.plan is None
+    unbound = [d for d in result.diagnostics if d.code == "TF006"]
+    assert unbound and "$new_address" in (unbound[0].fix or "")
+
+
+@pytest.mark.parametrize("written", ["$address", "{address}"])
+def test_a_question_in_the_authors_words_may_only_use_what_is_set(written: str) -> None:
+    result = compile_body(
+        "1. Ask for the new shipping address.\n"
+        f'2. Confirm the address with the customer ("We will ship to {written}, right?")\n'
+    )
+    unbound = [d for d in result.diagnostics if d.code == "TF006"]
+    assert result.plan is None and unbound
+    assert "$new_address" in (unbound[0].fix or "")
