@@ -166,8 +166,9 @@ def _add_nodes(tree: Tree, nodes: list[Node]) -> None:
             tree.add(f"{prefix} [cyan]{how}[/] “{escape(node.text)}”")
         elif isinstance(node, AskNode):
             opts = f" options: {', '.join(node.options)}" if node.options else ""
+            also = "".join(f" + {a.slot} → ${a.var}" for a in node.also)
             tree.add(
-                f"{prefix} [magenta]ask[/] {node.slot} → ${node.var}: "
+                f"{prefix} [magenta]ask[/] {node.slot} → ${node.var}{also}: "
                 f"“{escape(node.question)}”{escape(opts)}"
             )
         elif isinstance(node, CallNode):

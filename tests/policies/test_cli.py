@@ -56,3 +56,15 @@ def test_list_and_tools() -> None:
     assert listing.exit_code == 0 and "skip_next_shipment" in listing.output
     tools = runner.invoke(app, ["tools"], env={"COLUMNS": "200"})
     assert tools.exit_code == 0 and "@file_carrier_claim(order_id: str)" in tools.output
+
+
+def test_show_lists_every_fact_a_compound_question_stores(tmp_path: Path) -> None:
+    (tmp_path / "two_facts.md").write_text(
+        "---\nid: two_facts\ntitle: Two facts\nplatforms: [shopify]\n---\n"
+        "1. Ask for the customer's email address and the order number.\n"
+    )
+    result = runner.invoke(
+        app, ["policy", "show", "two_facts", "--dir", str(tmp_path)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 0, result.output
+    assert "email → $email + order_number → $order_id" in result.output
