@@ -246,7 +246,9 @@ class CancelOrderParams(_Model):
 
 class RefundParams(_Model):
     order_id: str
-    amount: float | None = Field(default=None, description="None refunds the order in full")
+    amount: float | None = Field(
+        default=None, description="when left out, the order is refunded in full"
+    )
     reason: str | None = None
 
 

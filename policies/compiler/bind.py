@@ -113,6 +113,11 @@ class Binder:
                 args[key] = bound
             elif len(self.sink) > before:
                 reported.add(key)
+            elif key not in spec.required_params():
+                # Written, so meant: leaving an optional argument out changes what the
+                # call does ("amount" left out refunds the order in full).
+                self._unbound_written(step, spec, key)
+                reported.add(key)
         for key in names:
             if key in args or key in written:
                 continue
@@ -151,6 +156,24 @@ class Binder:
             line=step.line,
             step=step.label,
             source=step.text,
+        )
+
+    def _unbound_written(self, step: Step, spec: ToolSpec, key: str) -> None:
+        field = spec.params.model_fields.get(key)
+        meaning = (
+            field.description if field else None
+        ) or "when left out, the tool uses its default"
+        sources = CONTEXT_SOURCES.get(key, ())
+        self.sink.report(
+            "TF003",
+            f"Step {step.label} passes `{key}` to @{spec.name}, but nothing before it "
+            "provides it"
+            + (f" (I looked for ${', $'.join(sources)})" if sources else f" (I looked for ${key})")
+            + f"; {meaning}.",
+            step,
+            needle=key,
+            fix=f"Give it a value, e.g. `@{spec.name}({key}: $something)` or a number, "
+            f"or leave `{key}` out of the call if that is what you mean.",
         )
 
     def arg_value(

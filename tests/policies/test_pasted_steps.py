@@ -426,3 +426,16 @@ def test_a_question_in_the_authors_words_may_only_use_what_is_set(written: str) 
     unbound = [d for d in result.diagnostics if d.code == "TF006"]
     assert result.plan is None and unbound
     assert "$new_address" in (unbound[0].fix or "")
+
+
+def test_an_argument_the_author_wrote_is_never_dropped_silently() -> None:
+    """`amount: float` asks for an amount from context; with none set, leaving it out would
+    refund the whole order, so the step is an error that says so."""
+    result = compile_body(
+        "1. Ask for the order number.\n"
+        "2. Refund the difference with @refund_order(order_id: str, amount: float)\n",
+        platforms="[shopify]",
+    )
+    missing = [d for d in result.diagnostics if d.code == "TF003"]
+    assert result.plan is None and missing
+    assert "amount" in missing[0].message and "refunded in full" in missing[0].message
