@@ -60,6 +60,13 @@ from policies.platforms import PLATFORM_TITLES
 #: a hand-over to another policy.
 _ACTS = re.compile(ESCALATE.pattern + r"|@\w|#\w", re.IGNORECASE)
 
+#: "go back to step 1", "return to step 2", "start over", "repeat from step 3".
+_GOES_BACK = re.compile(
+    r"\b(?:go(?:ing)?\s+back|return|jump|loop\s+back|repeat(?:\s+from)?)\s+to\s+step\b|"
+    r"\brepeat\s+(?:from\s+)?step\s+\d|\bstart\s+(?:over|again\s+from)\b",
+    re.I,
+)
+
 #: "… to check if …", "see if": the "if" belongs to what the step finds out, not to when
 #: the step runs.
 _FINDS_OUT = re.compile(
@@ -344,6 +351,16 @@ class Classifier:
         # 11. informational lines
         if _is_informational(text):
             return [self.builder.note(step), *tail]
+        if _GOES_BACK.search(text):
+            self.builder.unrecognised(
+                step,
+                "a policy runs its steps once, top to bottom, so it can't go back to an "
+                "earlier step",
+                fix="Write again what should happen, under this condition: e.g. "
+                "`If they say no, ask for the new address again.` (an “Ask for …” step "
+                "asks even when the answer is already known).",
+            )
+            return [self.builder.note(step, recognised=False), *tail]
         self.builder.unrecognised(step, "it doesn't start with anything I can run")
         return [self.builder.note(step, recognised=False), *tail]
 

@@ -439,3 +439,21 @@ def test_an_argument_the_author_wrote_is_never_dropped_silently() -> None:
     missing = [d for d in result.diagnostics if d.code == "TF003"]
     assert result.plan is None and missing
     assert "amount" in missing[0].message and "refunded in full" in missing[0].message
+
+
+@pytest.mark.parametrize(
+    "step",
+    ["If they say no, go back to step 1.", "If not, return to step 2", "Otherwise start over"],
+)
+def test_going_back_to_a_step_is_explained(step: str) -> None:
+    """A policy runs its steps once, top to bottom: "go back to step 1" is kept as a note,
+    and the author is told how to ask again instead."""
+    result = compile_body(
+        "1. Ask for the new shipping address.\n"
+        "2. Confirm the address with the customer.\n"
+        '3. If they say yes, say "Thanks, all set."\n'
+        f"4. {step}\n"
+    )
+    back = [d for d in result.diagnostics if d.code == "TF008"]
+    assert back and "once, top to bottom" in back[0].message
+    assert "Ask for" in (back[0].fix or "")
