@@ -17,13 +17,16 @@ from policies.compiler.bind import Binder
 from policies.compiler.build import Builder, options_under
 from policies.compiler.check import Checker
 from policies.compiler.patterns import (
+    ACTS,
     ASK,
     BY_ANSWER,
     CHECK_SECTION,
     CLOSE_ONLY,
     END,
     ESCALATE,
+    FINDS_OUT,
     FOLLOW_UP,
+    GOES_BACK,
     HANDOVER_VERB,
     LEADING_IF,
     MACRO,
@@ -55,23 +58,6 @@ from policies.plan import (
     UsePolicyNode,
 )
 from policies.platforms import PLATFORM_TITLES
-
-#: What a step does that the customer does not merely read: an escalation, a tool call,
-#: a hand-over to another policy.
-_ACTS = re.compile(ESCALATE.pattern + r"|@\w|#\w", re.IGNORECASE)
-
-#: "go back to step 1", "return to step 2", "start over", "repeat from step 3".
-_GOES_BACK = re.compile(
-    r"\b(?:go(?:ing)?\s+back|return|jump|loop\s+back|repeat(?:\s+from)?)\s+to\s+step\b|"
-    r"\brepeat\s+(?:from\s+)?step\s+\d|\bstart\s+(?:over|again\s+from)\b",
-    re.I,
-)
-
-#: "… to check if …", "see if": the "if" belongs to what the step finds out, not to when
-#: the step runs.
-_FINDS_OUT = re.compile(
-    r"\b(?:check|see|verify|find out|determine|confirm|know|ask|tell|test|look)\s*$", re.I
-)
 
 
 class Classifier:
@@ -182,8 +168,8 @@ class Classifier:
             vocab = match_vocabulary(trailing.group("cond"))
             if (vocab is not None and vocab.name not in ("user_confirms", "user_denies")) or (
                 not in_offer
-                and _ACTS.search(trailing.group("do"))
-                and not _FINDS_OUT.search(trailing.group("do"))
+                and ACTS.search(trailing.group("do"))
+                and not FINDS_OUT.search(trailing.group("do"))
                 and not QUOTED.search(text)
             ):
                 # An action that acts (escalates, calls a tool, hands over) only "if …":
@@ -351,7 +337,7 @@ class Classifier:
         # 11. informational lines
         if _is_informational(text):
             return [self.builder.note(step), *tail]
-        if _GOES_BACK.search(text):
+        if GOES_BACK.search(text):
             self.builder.unrecognised(
                 step,
                 "a policy runs its steps once, top to bottom, so it can't go back to an "

@@ -161,3 +161,20 @@ ASKABLE: dict[str, tuple[str, str, str]] = {
 
 #: A helpdesk macro's placeholder: `{{ order_id }}` or `{order_id}` (a name, dots allowed).
 BRACED = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*\}\}|\{\s*([A-Za-z_][\w.]*)\s*\}")
+
+#: What a step does that the customer does not merely read: an escalation, a tool call,
+#: a hand-over to another policy.
+ACTS = re.compile(ESCALATE.pattern + r"|@\w|#\w", re.IGNORECASE)
+
+#: "go back to step 1", "return to step 2", "start over", "repeat from step 3".
+GOES_BACK = re.compile(
+    r"\b(?:go(?:ing)?\s+back|return|jump|loop\s+back|repeat(?:\s+from)?)\s+to\s+step\b|"
+    r"\brepeat\s+(?:from\s+)?step\s+\d|\bstart\s+(?:over|again\s+from)\b",
+    re.I,
+)
+
+#: "… to check if …", "see if": the "if" belongs to what the step finds out, not to when
+#: the step runs.
+FINDS_OUT = re.compile(
+    r"\b(?:check|see|verify|find out|determine|confirm|know|ask|tell|test|look)\s*$", re.I
+)
