@@ -30,6 +30,7 @@ from ticketflow.settings import Settings
 from workflows import claim_looks, claim_sweep
 from workflows.claim import CarrierClaimWorkflow
 from workflows.claim_models import (
+    ClaimCheck,
     ClaimFollowUpStart,
     ClaimSignal,
     claim_workflow_id,
@@ -74,16 +75,24 @@ async def test_a_look_the_carrier_leaves_unanswered_replays_as_it_ran(
         await env.sleep(timedelta(hours=1))
         sandbox.fault("easypost", latency_ms=1500)
         await handle.signal(CarrierClaimWorkflow.claim_update, ClaimSignal())
-        for _ in range(100):
-            history = await handle.query(CarrierClaimWorkflow.history)
-            if any("did not answer" in c.detail for c in history):
-                break
-            await asyncio.sleep(0.1)
+        history = await until_noted(handle, "did not answer")
         assert any("the carrier did not answer" in c.detail for c in history), history
         sandbox.fault("easypost", latency_ms=0)
         await replays(env, handle)
         await handle.terminate("test over")
     await end_the_sweep(env, task_queue)
+
+
+async def until_noted(handle: WorkflowHandle, words: str) -> list[ClaimCheck]:
+    """The follow-up's history once a check notes `words` (or after 10 s, for the
+    assertion to show what it holds)."""
+    history: list[ClaimCheck] = []
+    for _ in range(100):
+        history = await handle.query(CarrierClaimWorkflow.history)
+        if any(words in c.detail for c in history):
+            break
+        await asyncio.sleep(0.1)
+    return history
 
 
 async def events(handle: WorkflowHandle) -> int:
@@ -212,11 +221,7 @@ async def test_a_change_the_follow_up_could_not_read_is_read_at_the_next_sweep(
             # Claim reads hang from now on (the sweep's list reads are not claim reads).
             sandbox.fault("easypost", latency_ms=1500)
             await env.sleep(first_slot + HOUR + timedelta(minutes=1) - await env.get_current_time())
-            for _ in range(100):
-                history = await handle.query(CarrierClaimWorkflow.history)
-                if any("did not answer" in c.detail for c in history):
-                    break
-                await asyncio.sleep(0.1)
+            history = await until_noted(handle, "did not answer")
             assert any("did not answer" in c.detail for c in history), history
             sandbox.fault("easypost", latency_ms=0)
             result = await asyncio.wait_for(handle.result(), timeout=30)
