@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import Protocol
 
@@ -91,12 +91,6 @@ def without_negated_requests(text: str) -> str:
 #: A capitalised word inside a sentence: a product's or a person's name ("the Rose Hip
 #: Night Cream", "Royal Mail").
 _NAME_WORD = re.compile(r"(?<=[\w,] )(?-i:[A-Z][a-z][\w'-]*)")
-
-
-def _names_in(text: str, said: list[str]) -> set[str]:
-    """The content words of `text` that are names: they tell which product or carrier, not
-    which request, so they do not dilute the words that do."""
-    return {stem(w.lower()) for w in _NAME_WORD.findall(text)} & set(said)
 
 
 def mentions_subscription(text: str) -> bool:
@@ -376,7 +370,8 @@ class MeaningRouter:
         vector = self.embedder.embed([text])[0]
         said = content_words(text)
         words = self._known_words(said)
-        names = {w for w in _names_in(text, said) if w not in self._df}
+        # Names the library does not use say which product, not which request: no dilution.
+        names = {stem(w.lower()) for w in _NAME_WORD.findall(text)} & set(said) - self._df.keys()
         unknown = max(len(said) - len(words) - len(names), 0)
         sims = self._matrix @ vector if len(self._matrix) else np.zeros(0)
         per_candidate: dict[int, list[float]] = {}
@@ -478,14 +473,18 @@ class MeaningRouter:
         clauses = [c for c in JOINS.split(text) if len(normalise(c).split()) >= 2]
         if len(clauses) < 2:
             return whole
-        first = self._decide_clause(clauses[0], text)
+        # Each clause is scored once, however many of the rules below read it.
+        clause_decision = cache(
+            partial(self._decide_clause, subscribed=mentions_subscription(text))
+        )
+        first = clause_decision(clauses[0])
         if not self._a_request(first):
             rest = text[text.find(clauses[0]) + len(clauses[0]) :]
             adds = bool(ADDS_A_REQUEST.search(rest)) or self._asks_on_its_own(first, clauses[0])
-            return self._first_clause_first(whole, first, clauses, adds=adds, text=text)
+            return self._first_clause_first(whole, first, clauses, adds, clause_decision)
         assert first.top is not None
         for clause in clauses[1:]:
-            other = self._decide_clause(clause, text)
+            other = clause_decision(clause)
             if self._another_request(other, clause) and other.top is not None:
                 if other.top.candidate.key != first.top.candidate.key:
                     return Decision("routed", first.ranked, later=other.top)
@@ -494,7 +493,12 @@ class MeaningRouter:
         return first
 
     def _first_clause_first(
-        self, whole: Decision, first: Decision, clauses: list[str], adds: bool, text: str
+        self,
+        whole: Decision,
+        first: Decision,
+        clauses: list[str],
+        adds: bool,
+        clause_decision: Callable[[str], Decision],
     ) -> Decision:
         """A later clause that says it adds a request ("… and I also want to cancel order
         5530", "… cancel my other one too") makes the whole message route by its strong
@@ -512,7 +516,7 @@ class MeaningRouter:
             asking = [
                 d
                 for clause in clauses[1:]
-                if ASKING.search(clause) and self._a_request(d := self._decide_clause(clause, text))
+                if ASKING.search(clause) and self._a_request(d := clause_decision(clause))
             ]
             if len({d.top.candidate.key for d in asking if d.top}) == 1:
                 return asking[0]
@@ -520,7 +524,7 @@ class MeaningRouter:
             # Torn between two because it asks both, one per clause: the first, then the other.
             named = {s.candidate.key for s in whole.ranked[:2]}
             for clause in clauses[1:]:
-                other = self._decide_clause(clause, text)
+                other = clause_decision(clause)
                 if (
                     other.kind == "routed"
                     and other.top
@@ -534,7 +538,7 @@ class MeaningRouter:
         if not adds or first.kind == "none" or first.top.candidate.key == said:
             return whole
         for clause in clauses[1:]:
-            other = self._decide_clause(clause, text)
+            other = clause_decision(clause)
             if (
                 self._another_request(other, clause)
                 and other.top
@@ -585,11 +589,10 @@ class MeaningRouter:
             and top.score >= self.tuning.clause_floor
         )
 
-    def _decide_clause(self, clause: str, text: str) -> Decision:
-        """One clause of the message `text`, decided on its own words, except for the kind
-        of order: the whole message says whether it is about a subscription ("the last box
-        had a broken jar …, also skip the next delivery")."""
-        subscribed = mentions_subscription(text)
+    def _decide_clause(self, clause: str, subscribed: bool) -> Decision:
+        """One clause of a message, decided on its own words, except for the kind of order:
+        the whole message says whether it is about a subscription (`subscribed`: "the last
+        box had a broken jar …, also skip the next delivery")."""
         ranked = self._combine(*self.parts(clause), subscribed=subscribed)
         return self._decide_one(ranked, clause, subscribed=subscribed)
 
