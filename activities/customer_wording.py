@@ -250,10 +250,11 @@ _ABOUT_SOMETHING_ELSE = re.compile(
     r"\b(?:cancel\w*|refund\w*|money|replace\w*|reship\w*|resend\w*|skip\w*|pause\w*|"
     r"credit|return\w*|restart\w*|exchange|wrong|damaged|broken|never\s+arrived|"
     r"tried|trying\s+to|address|email|card|payment|password|account|name|"
-    # What came in a parcel (a wrong or missing item told), not what should come next.
     # Another brand or shop is leaving, not another product of ours.
     r"brand|elsewhere|competitor|another\s+(?:shop|store|company)|"
-    r"missing|there\s+(?:was|were)|in\s+the\s+(?:box|parcel|package|bag)|instead\s+of\s+(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b|"
+    # What came in a parcel (a wrong or missing item told), not what should come next.
+    r"missing|there\s+(?:was|were)|in\s+the\s+(?:box|parcel|package|bag)|"
+    r"instead\s+of\s+(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b|"
     # When or where it comes is not what comes.
     r"office|home|work|door|porch|neighbou?r|locker|reception|date|day|weekends?|"
     r"(?:mon|tues|wednes|thurs|fri|satur|sun)days?|mornings?|afternoons?|evenings?|"
