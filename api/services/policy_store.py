@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -110,7 +111,14 @@ def _published_row(session: Session, policy: StoredPolicy) -> PolicyVersion | No
     return session.get(PolicyVersion, policy.published_version_id)
 
 
+#: What a version reference can be: a hash, or the start of one ("0000000" is well formed
+#: and simply not found; a NUL, which PostgreSQL cannot even compare, is not).
+_VERSION_REF = re.compile(r"[0-9A-Za-z]{1,64}")
+
+
 def _version_row(session: Session, policy_id: str, version: str) -> PolicyVersion:
+    if not _VERSION_REF.fullmatch(version):
+        raise StoreError(404, f"policy {policy_id!r} has no version {version!r}")
     row = session.exec(
         select(PolicyVersion).where(
             PolicyVersion.policy_id == policy_id, PolicyVersion.version_hash == version

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 import httpx
 import pytest_asyncio
@@ -139,3 +140,20 @@ async def test_a_draft_with_control_characters_is_refused_with_where_they_are(
         assert refused.status_code == 422, refused.text
         assert f"line {line}" in refused.json()["detail"]
     assert (await http.get(f"/policies/{pid}")).status_code == 404
+
+
+async def test_a_version_with_a_nul_or_control_character_is_not_found(
+    http: httpx.AsyncClient, policy_ids: list[str]
+) -> None:
+    """A version reference is a hash: one with a NUL (which PostgreSQL cannot even compare)
+    or another control character is a version the policy does not have, 404, never a 500."""
+    pid = f"nul_ref_{uuid.uuid4().hex[:6]}"
+    policy_ids.append(pid)
+    await http.put(f"/policies/{pid}", json={"source": source(pid, "Say “Hi.”")})
+    v1 = (await http.post(f"/policies/{pid}/publish", json={"message": "one"})).json()["version"]
+    for bad in ("ab\x00cd", "\x01", "0000\x7f"):
+        diff = await http.get(f"/policies/{pid}/diff", params={"from": bad, "to": v1})
+        assert diff.status_code == 404, diff.text
+        assert (await http.get(f"/policies/{pid}/versions/{quote(bad)}")).status_code == 404
+        back = await http.post(f"/policies/{pid}/rollback", json={"version": bad})
+        assert back.status_code in (404, 422), back.text
