@@ -84,6 +84,9 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"later on",
         r"(?:store )?credit",
         r"for later",
+        r"balance",
+        r"(?<!back )(?:on|to|into|onto|in) my account",
+        r"(?:spend|use|shop|buy)\w* (?:\w+ )?later",
     ),
     "refund": (
         r"refund\w*",
@@ -203,7 +206,10 @@ _ORDINALS = {
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _NEGATOR = re.compile(
     r"\b(?:not|no|don't want|do not want|don't need|without|rather than|instead of|"
-    r"isn't|never mind|forget|skip the|anything but|except|other than)\b\s+"
+    r"isn't|never mind|forget|anything but|except|other than|"
+    # "skip the discount" rules it out; "skip the next box" is the skip.
+    r"skip the(?! (?:next|upcoming|coming|following|first|box|delivery|shipment|order|"
+    r"parcel|month|week|one)\b))\b\s+"
     r"(?P<span>(?:(?!but\b|just\b|rather\b|instead\b|i'd\b|i'll\b|i\b|give\b)[\w%'-]+\s*){1,3})"
 )
 _STOP = {

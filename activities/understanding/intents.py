@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz.distance import OSA
+
 HUMAN = (
     "human",
     "real person",
@@ -280,6 +282,40 @@ _HEDGED_NO = re.compile(
 )
 
 
+# "not right now", "not for the time being", "maybe another time": a no for now.
+_NOT_NOW = re.compile(
+    r"\bnot\s+(?:\w+\s+){0,2}(?:now|today|tonight|yet|atm|currently|(?:the\s+)?moment|"
+    r"this\s+(?:time|month|week|point|stage)|time\s+being)\b"
+    r"|\b(?:maybe|perhaps|possibly)?\s*(?:another|some\s+other)\s+time\b|\bmaybe\s+later\b"
+)
+
+
+def _one_word_typo(text: str) -> str | None:
+    """A reply of one mistyped yes or no ("yse", "nopw", "yeahh"): "yes", "no" or None.
+
+    Letters held down are let go first; then a word of four letters or more may be one
+    key off, a shorter one only two letters swapped, so real words ("now", "yet") stay
+    what they are."""
+    words = re.findall(r"[a-z]+", text)
+    if len(words) != 1 or len(words[0]) < 3:
+        return None
+    word = re.sub(r"(\w)\1+$", r"\1", words[0])
+    sides = {"yes": [w for w in YES if w.isalpha()], "no": [w for w in NO if w.isalpha()]}
+    found = set()
+    for side, targets in sides.items():
+        if word in targets:
+            found.add(side)
+            continue
+        for target in targets:
+            if len(target) < 3 or abs(len(target) - len(word)) > 1:
+                continue
+            distance = OSA.distance(word, target)
+            swapped = sorted(word) == sorted(target)
+            if distance == 1 and (len(target) >= 4 or swapped):
+                found.add(side)
+    return found.pop() if len(found) == 1 else None
+
+
 def normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'")
     t = re.sub(r"\bim\b", "i'm", t)
@@ -320,10 +356,13 @@ def find_intent(text: str) -> str | None:
         return "decline"
     if has_phrase(t, ACCEPT) and not _HEDGED_NO.search(t):
         return "accept"
-    if has_phrase(t, NO) or _HEDGED_NO.search(t):
+    if has_phrase(t, NO) or _HEDGED_NO.search(t) or _NOT_NOW.search(t):
         return "no"
     if yes_despite_no or has_phrase(t, YES):
         return "yes"
+    typo = _one_word_typo(t)
+    if typo is not None:
+        return typo
     if has_phrase(t, CONCERN) or t.rstrip().endswith("?"):
         return "concern"
     if re.search(r"\bmaybe\b|\bperhaps\b", t):

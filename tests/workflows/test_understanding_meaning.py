@@ -336,3 +336,39 @@ def test_a_pause_then_another_number_is_a_correction(text: str, order: str) -> N
 )
 def test_not_arrived_is_lost_whatever_the_tense(text: str) -> None:
     assert _choice(text, ISSUES) == "Lost in transit"
+
+
+@pytest.mark.parametrize(
+    ("text", "yes_no"),
+    [
+        ("yse", True),
+        ("yeahh", True),
+        ("nahh", False),
+        ("nopw", False),
+        ("not right now", False),
+        ("not for the time being, cheers", False),
+        ("maybe another time", False),
+        ("not today thank you", False),
+    ],
+)
+def test_a_typo_of_yes_or_no_and_a_no_for_now(text: str, yes_no: bool | None) -> None:
+    intent = understand(UnderstandRequest(text=text, expecting="yes_no")).intent
+    said = True if intent in {"yes", "accept"} else False if intent in {"no", "decline"} else None
+    assert said is yes_no
+
+
+@pytest.mark.parametrize(
+    ("options", "text", "choice"),
+    [
+        (SUBSCRIPTION, "skip the upcoming one please", "skip"),
+        (SUBSCRIPTION, "skip this month's", "skip"),
+        (RESOLUTIONS, "skip the refund, a new one is fine", "replacement"),
+        (RESOLUTIONS, "leave it as a balance on my account", "credit"),
+        (RESOLUTIONS, "add the amount to my account and I'll shop later", "credit"),
+        (RESOLUTIONS, "put it back on my card", "refund"),
+    ],
+)
+def test_skipping_as_the_choice_and_money_kept_on_the_account(
+    options: list[ChoiceOption], text: str, choice: str | None
+) -> None:
+    assert _choice(text, options) == choice
