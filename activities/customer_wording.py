@@ -63,6 +63,15 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"my\s+order)\s+(?:any\s*more|now)\b",
         r"\g<0> cancel order",
     ),
+    # An order not to be sent at all: "please don't send it" (not "… to my old address",
+    # "… yet", "… until Friday": those are about where or when).
+    (
+        r"\b(?:don'?t|do\s+not|please\s+don'?t)\s+(?:send|ship|dispatch|post)\s+"
+        r"(?:it|them|(?:the|my|this|that)\s+order)\b(?!\s+(?:to|yet|until|till|before|on|this|"
+        r"next|out\s+(?:yet|until|before)))(?!.*\b(?:month|week|box|delivery|subscription|"
+        r"next\s+one|one\s+after)\b)",
+        r"\g<0> cancel order",
+    ),
     # "It renewed" tells of a charge, not of a wish to restart ("renew my plan" is that).
     (r"\b(?:auto-?)?renewed\b", "charged"),
     # Refund: money coming back.
@@ -110,6 +119,24 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"reached\s+me|been\s+paid)\b",
         r"\1\2 refund still due",
     ),
+    # Money not seen yet: "haven't seen the money", "no credit has appeared", "still don't
+    # have my $118".
+    (
+        r"\b(?:(?:haven'?t|have\s+not|didn'?t|did\s+not|never|not)\s+(?:yet\s+)?"
+        r"(?:seen|had|got|gotten|received)|still\s+(?:don'?t|do\s+not)\s+have|no)\s+"
+        r"(?:the\s+|my\s+|any\s+|a\s+)?(?:money|credit|refund|repayment|[£$€]\s?\d[\d.,]*)",
+        r"\g<0> refund still due",
+    ),
+    # A price that changed or a discount that was not taken off: the difference back.
+    (
+        r"\b(?:code|coupon|voucher|discount|promo)\b(?:\s+[\w'-]+){0,6}?\s+(?:wasn'?t|was\s+not|"
+        r"didn'?t|did\s+not|never|not)\s+(?:get\s+|got\s+|been\s+)?(?:applied|taken\s+off|"
+        r"deducted|work(?:ed)?|apply)\b|\b(?:paid|charged(?:\s+me)?)\s+(?:the\s+)?full\s+price\b|"
+        r"\b(?:the\s+)?(?:price\s+)?difference\b(?=.*\b(?:price|paid|bought|cheaper|dropped|"
+        r"went\s+down|reduced|sale)\b)|"
+        r"\b(?:price\s+)?(?:dropped|went\s+down|was\s+reduced|reduced)\s+(?:by|to)\b",
+        r"\g<0> refund the difference",
+    ),
     # Not received: the ways of saying a parcel never came.
     (
         r"\b(?:never|not\s+yet|still\s+not|still\s+hasn'?t|hasn'?t|has\s+not|haven'?t|"
@@ -148,7 +175,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"spill(?:ed|t)?|burst|chipp?(?:ed)?|scratch(?:ed)?|stain(?:ed)?|bent|faulty|"
         r"defective|mou?ldy|rotten|out\s+of\s+date|past\s+(?:its|the)\s+"
         r"(?:best\s+before|use\s+by|expiry)|in\s+(?:\w+\s+)?pieces|fell\s+(?:off|apart)|"
-        r"came\s+(?:off|apart|undone)|falling\s+apart|dead\s+on\s+arrival)\b",
+        r"came\s+(?:off|apart|undone)|falling\s+apart|dead\s+on\s+arrival|"
+        r"(?:had|has|with|have|got)\s+(?:a\s+|big\s+|huge\s+)?holes?)\b",
         r"\g<0> damaged",
     ),
     # Faulty: a thing that does not work; not a link, a code or a website that does not.
@@ -156,7 +184,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"^(?!.*\b(?:track\w*|link|code|coupon|voucher|discount|promo|website|site|app|"
         r"password|login|account|card|payment|email|number)\b)"
         r".*?\b(?:doesn'?t\s+work|does\s+not\s+work|don'?t\s+work|not\s+working|"
-        r"won'?t\s+(?:turn|switch|power|charge|start|work)|(?:stopped|never)\s+work(?:ed|ing))\b",
+        r"(?:won'?t|doesn'?t|does\s+not|didn'?t|did\s+not|will\s+not)\s+"
+        r"(?:turn|switch|power|charge|start|work|boot|light)|(?:stopped|never)\s+work(?:ed|ing))\b",
         r"\g<0> damaged",
     ),
     # Missing from the parcel: part of the order is not there.
@@ -180,7 +209,9 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\b(?:supposed|meant|due|expected|promised)\s+to\s+(?:arrive|come|be\s+(?:here|delivered))\b|"
         r"\bno\s+record\s+of\s+(?:the|my|our)\s+(?:parcel|package|order|delivery)\b|"
         r"\bnothing\s+(?:has\s+|have\s+|yet\s+)?(?:come|came|arrived|turned\s+up|shown\s+up|"
-        r"showed\s+up|been\s+delivered)\b|\bstill\s+nothing\b",
+        r"showed\s+up|been\s+delivered)\b|\bstill\s+nothing\b|"
+        r"\bshould(?:'ve|\s+have)\s+(?:been\s+(?:here|delivered)|arrived|come|got\s+here)\b|"
+        r"\b(?:received|got|had)\s+nothing\b",
         r"\g<0> never arrived",
     ),
     # Wrong item: what came is not what was ordered.
@@ -231,12 +262,15 @@ _PREFERS_A_PRODUCT = re.compile(
     r"\b(?:changed?|switched?|swapped?|moved?)\s+(?:over\s+)?(?:to|onto|for)\b|"
     r"\bprefer\b(?!\s+(?:not|to\s+(?:cancel|skip|pause|stop)))|"
     r"\b(?:try|trying)\b|\bgiv(?:e|ing)\s+(?:[\w']+\s+){1,4}?a\s+(?:go|try|whirl|shot)\b|"
-    r"\b(?:go|move|change|switch|bump|upgrade|downgrade)\s+(?:[\w']+\s+){0,4}?"
+    r"\b(?:go|move|change|switch|swap|bump|upgrade|downgrade)\s+(?:[\w']+\s+){0,4}?"
     r"(?:over\s+)?from\b(?:\s+[\w'-]+){1,6}?\s+(?:to|for)\b|"
     # A move to another size, flavour, version … of the product.
     r"\b(?:go|move|switch|change|step|swap)\s+(?:up\s+|down\s+|over\s+)?(?:to|onto)\s+"
     r"(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,3}?(?:size|version|flavou?r|scent|recipe|variant|"
     r"formula|blend|roast|strength|colou?r|pack)\b|"
+    # "replace the lavender soap with the rose one" (not "with a new one": a replacement).
+    r"\breplace\s+(?:[\w'-]+\s+){1,4}?with\s+(?!(?:a\s+|an\s+)?(?:new|another|fresh|working|"
+    r"replacement|same|one\s+that)\b)|"
     # "… in my boxes from now on", "future deliveries be the turkey".
     r"\b(?:from\s+now\s+on|going\s+forward)\b|"
     r"\b(?:future|next|upcoming)\s+(?:[\w']+\s+){0,2}?(?:boxes|bags|deliveries|refills|"
@@ -247,7 +281,8 @@ _PREFERS_A_PRODUCT = re.compile(
 #: preference is about that ("I'd rather have a refund", "… on Fridays instead"), not about
 #: the product.
 _ABOUT_SOMETHING_ELSE = re.compile(
-    r"\b(?:cancel\w*|refund\w*|money|replace\w*|reship\w*|resend\w*|skip\w*|pause\w*|"
+    r"\b(?:cancel\w*|refund\w*|money|replacements?|replac(?:e|ed|ing)\b(?!\s+(?:[\w'-]+\s+){1,4}?"
+    r"with\b)|reship\w*|resend\w*|skip\w*|pause\w*|"
     r"credit|return\w*|restart\w*|exchange|wrong|damaged|broken|never\s+arrived|"
     r"tried|trying\s+to|address|email|card|payment|password|account|name|"
     # Another brand or shop is leaving, not another product of ours.
@@ -349,3 +384,10 @@ def in_library_words(text: str) -> str:
     if _asks_for_another_product(text) and not asks_what_the_shop_does(text):
         text = f"{text} swap subscription product"
     return re.sub(r" {2,}", " ", text)
+
+
+def recognised_wording(text: str) -> set[str]:
+    """The library's words that the wording above found in `text` and it does not spell out
+    itself ("the lid snapped" → {"damaged"}): what the customer said, read by a rule."""
+    said = set(re.findall(r"[a-z]+", text.lower()))
+    return set(re.findall(r"[a-z]+", in_library_words(text).lower())) - said

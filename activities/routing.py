@@ -32,7 +32,7 @@ from typing import Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from activities.customer_wording import in_library_words
+from activities.customer_wording import in_library_words, recognised_wording
 from activities.message_clauses import (
     ABBREVIATION_STOP,
     ADDS_A_REQUEST,
@@ -40,6 +40,7 @@ from activities.message_clauses import (
     JOINS,
     SPEAKER_STATE,
 )
+from activities.routing_tuning import Tuning
 from activities.shop_questions import (
     OFF_TOPIC,
     asks_about_the_shop,
@@ -205,49 +206,6 @@ class Scored:
     semantic: float = 0.0
     off_topic: float = 0.0
     keywords: float = 0.0
-
-
-@dataclass(frozen=True)
-class Tuning:
-    """How the signals combine and where the lines are (fitted on the corpus' tune split,
-    benchmarks/understanding_routing.py)."""
-
-    semantic: float = 0.55
-    lexical: float = 0.2
-    keywords: float = 0.25
-    exact: float = 0.15
-    #: Below this combined score nothing is plausible: the menu.
-    floor: float = 0.50
-    #: The best candidate routes when it leads the second by at least this much.
-    margin: float = 0.06
-    #: Within the margin, the second counts as a real alternative above this score.
-    second_floor: float = 0.45
-    #: The menu when the message is this much closer to an off-topic opening than to the
-    #: best candidate's phrases.
-    off_topic_lead: float = 0.0
-    #: ... unless the best candidate scores at least this (its own words, its typos
-    #: forgiven: "cancle my order pls").
-    off_topic_below: float = 0.65
-    #: A question whose subject is the shop and that names no order of the customer's gets
-    #: the menu below this score ("do you do next-day delivery?" scores 0.68 for skip).
-    shop_question_below: float = 0.8
-    #: A clause of a longer message counts as a request of its own only with at least
-    #: this keyword share ("Hi, I'd like to come back and restart my plan" is one request).
-    clause_keywords: float = 0.5
-    #: ... and at least this combined score: a clause routes on its own only when sure.
-    clause_floor: float = 0.7
-    #: A later clause that asks ("… and please refund the fee") is a request of its own
-    #: with at least this keyword share.
-    asked_clause_keywords: float = 0.35
-    #: A first clause with this score (and the keyword share above) is a request of its own
-    #: even when the next clause does not say it adds one ("also", "too").
-    unmarked_clause_floor: float = 0.6
-    #: Taken from the sibling whose kind of order (subscription or not) the message does
-    #: not name.
-    subscription_fit: float = 0.05
-    #: The weight in the keyword share of a content word no policy uses (a known word
-    #: weighs between 0.7 and 2.3, by how few families use it).
-    unknown_word: float = 0.5
 
 
 @dataclass
@@ -469,7 +427,7 @@ class MeaningRouter:
     def decide(self, text: str) -> Decision:
         """Route the whole message, or its first request when it makes several."""
         text = ABBREVIATION_STOP.sub(r"\1", text)
-        whole = self._decide_one(self.score(text), text)
+        whole = self._by_recognised_wording(self._decide_one(self.score(text), text), text)
         clauses = [c for c in JOINS.split(text) if len(normalise(c).split()) >= 2]
         if len(clauses) < 2:
             return whole
@@ -491,6 +449,25 @@ class MeaningRouter:
         if whole.kind == "routed" and not ASKING.search(clauses[0]):
             return whole
         return first
+
+    def _by_recognised_wording(self, decision: Decision, text: str) -> Decision:
+        """A menu that the wording the rules read points out of (`Tuning.recognised_floor`);
+        a sibling policy is no rival (the kind of order tells them apart)."""
+        t = self.tuning
+        ranked = decision.ranked
+        if decision.kind != "none" or not ranked or ranked[0].score < t.recognised_floor:
+            return decision
+        index = {c.key: i for i, c in enumerate(self.candidates)}
+        ours = self._family_vocab[index[ranked[0].candidate.key]]
+        rival = next(
+            (r for r in ranked if self._family_vocab[index[r.candidate.key]] is not ours), None
+        )
+        if rival is not None and ranked[0].score - rival.score < t.recognised_lead:
+            return decision
+        theirs = self._family_vocab[index[rival.candidate.key]] if rival else set()
+        if {stem(w) for w in recognised_wording(text)} & ours - theirs:
+            return self._decide_one(ranked, text, floor=t.recognised_floor)
+        return decision
 
     def _first_clause_first(
         self,
@@ -597,10 +574,14 @@ class MeaningRouter:
         return self._decide_one(ranked, clause, subscribed=subscribed)
 
     def _decide_one(
-        self, ranked: list[Scored], text: str = "", subscribed: bool | None = None
+        self,
+        ranked: list[Scored],
+        text: str = "",
+        subscribed: bool | None = None,
+        floor: float | None = None,
     ) -> Decision:
         t = self.tuning
-        if not ranked or ranked[0].score < t.floor:
+        if not ranked or ranked[0].score < (t.floor if floor is None else floor):
             return Decision("none", ranked)
         top = ranked[0]
         if top.score < t.off_topic_below and top.off_topic - top.semantic > t.off_topic_lead:

@@ -226,3 +226,69 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
     plan = policies.library.plans.get(result.policy_id or "")
     assert result.how == "meaning" and plan is not None
     assert plan.ticket_types == ["Cancel order"]  # any of the cancellation variants
+
+
+@pytest.mark.parametrize(
+    ("text", "policy_id"),
+    [
+        # An order to be stopped before it goes, in other words than "cancel".
+        (
+            "placed an order for the walnut desk tidy an hour ago, please stop it before "
+            "it ships, my partner already got one",
+            "cancel_order_retention_bigcommerce_kustomer",
+        ),
+        (
+            "bought the yoga mat by accident, please don't send it",
+            "cancel_order_retention_bigcommerce_kustomer",
+        ),
+        # Money after a return, a price that dropped, a code that was not taken off.
+        (
+            "I posted the linen shirt back to you a fortnight ago and I still haven't seen "
+            "the money, order 7781",
+            "refund",
+        ),
+        ("the discount code didn't get applied and I paid full price for order 2290", "refund"),
+        (
+            "the bedside lamp went down by 15 a day after I bought it, can I get the difference?",
+            "refund",
+        ),
+        # The next delivery later, or not this one.
+        (
+            "could my next tea delivery come a few weeks later, still have loads",
+            "skip_next_shipment",
+        ),
+        (
+            "we're away in August so I'd prefer not to receive that month's box, carry on "
+            "after that",
+            "skip_next_shipment",
+        ),
+        # Another product in the subscription, said with "swap … from … to", "replace … with",
+        # or what should come "for future deliveries".
+        ("swap my coffee sub from medium roast to dark roast please", "swap_subscription_product"),
+        (
+            "in my monthly box, replace the lavender soap with the rose one from next month",
+            "swap_subscription_product",
+        ),
+        (
+            "my dog is older now, can I have the senior recipe for future deliveries?",
+            "swap_subscription_product",
+        ),
+        # Not here: nothing received, should have been here by now.
+        (
+            "the bookshelf should have been here on Tuesday and I've received nothing, order 6612",
+            "shipment_not_received",
+        ),
+        # A fault, a hole, a gap in the box.
+        ("my new hair dryer doesn't turn on at all, order 3370", "reshipment"),
+        ("the duvet cover had a hole in it straight out of the packet", "reshipment"),
+        (
+            "this month's subscription box was missing the face mask the card says it has",
+            "reshipment_skio_kustomer",
+        ),
+    ],
+)
+def test_ninth_round_situations_route_to_their_request(
+    policies: PolicyActivities, text: str, policy_id: str
+) -> None:
+    result = route(policies, text)
+    assert (result.policy_id, result.how) == (policy_id, "meaning")
