@@ -222,8 +222,9 @@ _WORDING: tuple[tuple[str, str], ...] = (
     ),
     (r"\bsome(?:one|body)\s+else'?s\b", r"\g<0> wrong item"),
     (
-        r"\b(?:came|arrived|got|received|sent\s+me)\b(?:\s+[\w']+){0,6}?\s*,?\s+but\s+"
-        r"(?:i'?m|i\s+am|i|we|we'?re)\s+(?:subscribed\s+to|ordered|paid\s+for|on|chose|picked)\b",
+        r"\b(?:came|arrived|got|received|sent\s+me|had|has|contained|turned\s+up)\b"
+        r"(?:\s+[\w']+){0,6}?\s*,?\s+but\s+(?:i'?m|i\s+am|i|we|we'?re)\s+(?:subscribed\s+to|"
+        r"signed\s+up\s+(?:for|to)|ordered|paid\s+for|on|chose|picked)\b",
         r"\g<0> wrong item",
     ),
     (r"\bsent\s+(?:me\s+)?(?:[\w']+\s+){0,4}?in\s+(?:a\s+)?size\b", r"\g<0> wrong size"),

@@ -285,6 +285,28 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
             "this month's subscription box was missing the face mask the card says it has",
             "reshipment_skio_kustomer",
         ),
+        # What came against what the plan is for.
+        (
+            "my monthly box had the peppermint tea in it but I'm signed up for chamomile, "
+            "could you send the chamomile",
+            "reshipment_skio_kustomer",
+        ),
+        # Another product for the deliveries to come, without "swap … from".
+        (
+            "I'd like to switch my shampoo refill to the volumising one on my subscription",
+            "swap_subscription_product",
+        ),
+        ("for my subscription we now need the large breed formula", "swap_subscription_product"),
+        # The next delivery later.
+        (
+            "is it possible to have my next subscription box sent at a later date? still "
+            "have plenty",
+            "skip_next_shipment",
+        ),
+        (
+            "the next refill is due Monday but we're stocked up, could you delay it a bit",
+            "skip_next_shipment",
+        ),
     ],
 )
 def test_ninth_round_situations_route_to_their_request(
