@@ -22,8 +22,10 @@ _WORDING: tuple[tuple[str, str], ...] = (
     # Restart: a particle or a prefix says "again".
     # (Not money put back on a card or an account: that is a refund.)
     (
-        r"\b(?:turn|switch|put|set|get)\s+((?:[\w']+\s+){0,3}?)back\s+on\b"
-        r"(?!\s*(?:to\s+)?(?:my|the|our|your)\s+(?:\w+\s+)?(?:card|account|statement|bank|paypal))",
+        r"\b(?:turn|switch|put|set|get)\s+(?!(?:the\s+|my\s+|that\s+)?(?:money|cash|funds|amount|"
+        r"payment|charge|refund|[£$€\d]))((?:[\w']+\s+){0,3}?)back\s+on\b"
+        r"(?!\s*(?:to\s+)?(?:my|the|our|your)\s+(?:\w+\s+)?(?:card|account|statement|bank|paypal|"
+        r"visa|mastercard|amex|payment|original))",
         r"restart \1back on",
     ),
     (r"\bstart\s+((?:[\w']+\s+){0,4}?)(?:up\s+)?again\b", r"restart \1"),
@@ -241,7 +243,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\g<0> wrong item",
     ),
     (
-        r"\b(?:got|received|sent(?:\s+me)?|came\s+with|delivered)\s+(?:[\w']+\s+){0,3}?instead\s+of\b",
+        r"\b(?:got|received|sent(?:\s+me)?|came\s+with|delivered)\s+(?:[\w']+\s+){0,12}?"
+        r"instead\s+of\b",
         "wrong item instead of",
     ),
 )

@@ -297,6 +297,18 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
             "swap_subscription_product",
         ),
         ("for my subscription we now need the large breed formula", "swap_subscription_product"),
+        # Money put back on a card of any name is a refund, not a plan put back on.
+        (
+            "the rug shed everywhere within a week, I don't want another, just put the money "
+            "back on my Mastercard",
+            "refund",
+        ),
+        # What came instead of what was ordered, however long the description between.
+        (
+            "we received two boxes of the green tea sachets in Monday's parcel instead of the "
+            "black tea we ordered, order 4410",
+            "reshipment",
+        ),
         # The next delivery later.
         (
             "is it possible to have my next subscription box sent at a later date? still "
