@@ -35,7 +35,7 @@ class Tuning:
     #: this keyword share ("Hi, I'd like to come back and restart my plan" is one request).
     clause_keywords: float = 0.5
     #: ... and at least this combined score: a clause routes on its own only when sure.
-    clause_floor: float = 0.7
+    clause_floor: float = 0.69
     #: A later clause that asks ("… and please refund the fee") is a request of its own
     #: with at least this keyword share.
     asked_clause_keywords: float = 0.35
