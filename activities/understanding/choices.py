@@ -72,6 +72,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"other (?:product|item|flavou?r)",
         r"change (?:the|my) (?:product|item|flavou?r)",
         r"instead of (?:this|the) (?:product|item)",
+        r"change (?:what|which)",
     ),
     "future": (
         r"coupon\w*",
@@ -165,7 +166,15 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"(?:don't|do not) need it (?:fast|quickly|soon)",
         r"slow\w*",
     ),
-    "skip": (r"skip\w*", r"push (?:it )?back", r"postpone\w*", r"delay\w*", r"miss (?:one|a)"),
+    "skip": (
+        r"skip\w*",
+        r"push (?:it )?back",
+        r"postpone\w*",
+        r"delay\w*",
+        r"miss (?:one|a)",
+        r"(?:sit|leave|miss) (?:it|this(?: one)?|that(?: one)?|one) out",
+        r"leave out",
+    ),
     "pause": (
         r"paus\w*",
         r"on hold",
@@ -351,7 +360,10 @@ def _numbers(text: str, pattern: str) -> list[float]:
 
 
 _COUNTED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|one|two|three|four|five)\s*(%|[a-z]{3,})")
-_AMOUNT = re.compile(r"[$€£]\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*%")
+# "15%", "15 percent" and "the 15 off" all state a percentage.
+_AMOUNT = re.compile(
+    r"[$€£]\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(?:%|percent\b|per\s+cent\b|off\b)"
+)
 
 
 def _figures(text: str) -> set[str]:
@@ -466,6 +478,19 @@ def score_options(text: str, options: Sequence[Option]) -> list[float]:
 
 
 def find_choice(text: str, options: Sequence[Option], *, by_position: bool = True) -> str | None:
+    """The option the reply chooses, never one it rules out ("anything but the refund")."""
+    chosen = _find_choice(text, options, by_position=by_position)
+    _, ruled_out = _negated(_tidy(text))
+    out = _words(ruled_out)
+    for option in options:
+        if option.id == chosen and out & (
+            _words(option.label) | _words(option.id.replace("_", " "))
+        ):
+            return None
+    return chosen
+
+
+def _find_choice(text: str, options: Sequence[Option], *, by_position: bool = True) -> str | None:
     """The option the reply chooses, or None when it names none or two equally.
 
     `by_position=False` reads meaning only: for messages written before the options were
@@ -488,7 +513,10 @@ def find_choice(text: str, options: Sequence[Option], *, by_position: bool = Tru
         return options[best].id
     if scores[best] >= 1.0 or not by_position:
         return None  # two options fit as well as each other: ask, do not guess (`close_options`)
-    fuzzy = [fuzz.partial_ratio(t, o.label.lower()) for o in options]
+    kept = _negated(t)[0].strip()
+    if len(kept) < 3:
+        return None
+    fuzzy = [fuzz.partial_ratio(kept, o.label.lower()) for o in options]
     top = max(range(len(options)), key=lambda i: fuzzy[i])
     if fuzzy[top] >= 85 and sorted(fuzzy)[-2] < fuzzy[top]:
         return options[top].id

@@ -158,6 +158,13 @@ YES = (
     "y",
     "i guess so",
     "guess so",
+    "i guess",
+    "go on",
+    "ye",
+    "yh",
+    "okie",
+    "oki",
+    "okie dokie",
     "i suppose",
     "suppose so",
     "i think so",
@@ -214,6 +221,8 @@ YES = (
 )
 NO = (
     "no",
+    "nay",
+    "guess not",
     "nah",
     "naw",
     "nope",

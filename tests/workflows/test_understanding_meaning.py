@@ -247,6 +247,11 @@ SUBSCRIPTION = [
     ChoiceOption(id="pause", label="Pause for a month"),
     ChoiceOption(id="cancel", label="Cancel the subscription"),
 ]
+SUBSCRIPTION_SWAP = [
+    ChoiceOption(id="skip", label="Skip the next delivery"),
+    ChoiceOption(id="swap", label="Swap to another product"),
+    ChoiceOption(id="cancel", label="Cancel the order"),
+]
 PLANS = [
     ChoiceOption(id="solo", label="Solo", description="$15 a month, one bag"),
     ChoiceOption(id="family", label="Family", description="$35 a month, three bags"),
@@ -372,3 +377,46 @@ def test_skipping_as_the_choice_and_money_kept_on_the_account(
     options: list[ChoiceOption], text: str, choice: str | None
 ) -> None:
     assert _choice(text, options) == choice
+
+
+RETENTION_PERCENT = [
+    ChoiceOption(id="discount", label="20% off this order", description="Keep it for less."),
+    ChoiceOption(id="express", label="Free express shipping", description="Keep it, sooner."),
+    ChoiceOption(id="cancel", label="Cancel anyway", description="We cancel the order."),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "text", "choice"),
+    [
+        # What is ruled out is never the choice, even when nothing else is named.
+        (RESOLUTIONS, "anything but the refund", None),
+        (RESOLUTIONS, "not store credit, the other", None),
+        # A figure without its percent sign.
+        (RETENTION_PERCENT, "fine, I'll keep it for the 20 off", "discount"),
+        # Changing what comes, leaving one out.
+        (SUBSCRIPTION_SWAP, "I'd rather change what's in it", "swap"),
+        (SUBSCRIPTION_SWAP, "sit this one out", "skip"),
+    ],
+)
+def test_ruled_out_figures_and_what_comes(
+    options: list[ChoiceOption], text: str, choice: str | None
+) -> None:
+    assert _choice(text, options) == choice
+
+
+@pytest.mark.parametrize(
+    ("text", "yes_no"),
+    [
+        ("I guess", True),
+        ("go on", True),
+        ("ye", True),
+        ("yh", True),
+        ("okie dokie", True),
+        ("nay", False),
+    ],
+)
+def test_short_forms_of_yes_and_no(text: str, yes_no: bool | None) -> None:
+    intent = understand(UnderstandRequest(text=text, expecting="yes_no")).intent
+    said = True if intent in {"yes", "accept"} else False if intent in {"no", "decline"} else None
+    assert said is yes_no
