@@ -317,6 +317,9 @@ _ASKS_FOR_MONEY = re.compile(
     r"\b(?:refund\w*|reimburs\w*|money|paid|credit|compensat\w*|overcharg\w*)\b|"
     # Charged for something, not a battery charged overnight.
     r"\b(?:charged|charging)\s+(?:me|us|twice|again|for|the\s+full|[£$€\d])|"
+    # Money taken: "took 25 from my card", "billed me", "debited".
+    r"\b(?:took|taken|deducted|debited|billed)\s+(?:me\s+|us\s+)?(?:[£$€]\s?\d|\d|money|payment)|"
+    r"\bfrom\s+my\s+(?:card|account|bank)\b|"
     r"\b(?:a|the|double|extra|another)\s+charges?\b",
     re.IGNORECASE,
 )
@@ -371,9 +374,28 @@ _ABOUT_MONEY = re.compile(
 )
 
 
+#: A cancellation told as what happened before ("even though I'd cancelled it", "after i
+#: cancelled it", "a renewal I thought I had cancelled"): in a message about money it is why
+#: the charge is wrong, not a request to cancel.
+_TOLD_CANCELLATION = re.compile(
+    r"\b(?:(?:even\s+)?though|although|despite|after|since|when|thought)\s+(?:i|we)(?:'d|'ve|"
+    r"\s+had|\s+have|\s+did)?\s+(?:already\s+)?cancell?(?:ed|ing)\b|"
+    r"\b(?:i|we)(?:'d|\s+had|'ve|\s+have)\s+already\s+cancell?ed\b",
+    re.IGNORECASE,
+)
+
+
+def without_told_cancellation(text: str) -> str:
+    """A message about money without the cancellation it tells as the past (read on the
+    whole message: a clause of it may not say the money part)."""
+    if _ASKS_FOR_MONEY.search(text):
+        return _TOLD_CANCELLATION.sub("after ending it", text)
+    return text
+
+
 def in_library_words(text: str) -> str:
     """`text` with the everyday wording above replaced by the library's own words."""
-    text = without_letter_frame(text.replace("’", "'"))
+    text = without_told_cancellation(without_letter_frame(text.replace("’", "'")))
     money = bool(_ASKS_FOR_MONEY.search(text))
     for pattern, replacement in _COMPILED:
         if money and replacement.removeprefix("\\g<0> ") in _NOT_WITH_MONEY:
@@ -390,8 +412,22 @@ def in_library_words(text: str) -> str:
     return re.sub(r" {2,}", " ", text)
 
 
+#: A request's own verb where a request is made: first in the message or after "please",
+#: "can you", "I'd like to", "I want to" ("Skip November for me please", "could you
+#: refund the fee").
+_ASKED_VERB = re.compile(
+    r"(?:^\W*|\bplease\s+|\bpls\s+|\b(?:can|could|would|will)\s+(?:you|i|we)\s+(?:please\s+)?|"
+    r"\b(?:i'?d|i\s+would|we'?d|we\s+would)\s+like\s+(?:you\s+)?to\s+|"
+    r"\b(?:i|we)\s+(?:want|need)\s+(?:you\s+)?to\s+)"
+    r"(cancel|refund|skip|restart|resume|reship|resend|replace|swap|postpone)\b",
+    re.IGNORECASE,
+)
+
+
 def recognised_wording(text: str) -> set[str]:
     """The library's words that the wording above found in `text` and it does not spell out
-    itself ("the lid snapped" → {"damaged"}): what the customer said, read by a rule."""
+    itself ("the lid snapped" → {"damaged"}), and a request's verb where it asks: what the
+    customer asked, read by a rule."""
     said = set(re.findall(r"[a-z]+", text.lower()))
-    return set(re.findall(r"[a-z]+", in_library_words(text).lower())) - said
+    added = set(re.findall(r"[a-z]+", in_library_words(text).lower())) - said
+    return added | {m.lower() for m in _ASKED_VERB.findall(without_letter_frame(text))}

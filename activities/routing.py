@@ -32,7 +32,11 @@ from typing import Protocol
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from activities.customer_wording import in_library_words, recognised_wording
+from activities.customer_wording import (
+    in_library_words,
+    recognised_wording,
+    without_told_cancellation,
+)
 from activities.message_clauses import (
     ABBREVIATION_STOP,
     ADDS_A_REQUEST,
@@ -44,6 +48,7 @@ from activities.routing_tuning import Tuning
 from activities.shop_questions import (
     OFF_TOPIC,
     asks_about_the_shop,
+    asks_to_change_a_detail,
     asks_what_the_shop_does,
     asks_without_an_order,
 )
@@ -426,10 +431,12 @@ class MeaningRouter:
 
     def decide(self, text: str) -> Decision:
         """Route the whole message, or its first request when it makes several."""
-        text = ABBREVIATION_STOP.sub(r"\1", text)
+        text = without_told_cancellation(ABBREVIATION_STOP.sub(r"\1", text))
         whole = self._by_recognised_wording(self._decide_one(self.score(text), text), text)
         clauses = [c for c in JOINS.split(text) if len(normalise(c).split()) >= 2]
-        if len(clauses) < 2:
+        if len(clauses) < 2 or (
+            whole.kind == "none" and asks_to_change_a_detail(in_library_words(text))
+        ):
             return whole
         # Each clause is scored once, however many of the rules below read it.
         clause_decision = cache(
@@ -588,7 +595,9 @@ class MeaningRouter:
             return Decision("none", ranked)
         if top.score < t.off_topic_below and asks_about_the_shop(text):
             return Decision("none", ranked)
-        if top.score < t.shop_question_below and asks_what_the_shop_does(text):
+        if top.score < t.shop_question_below and (
+            asks_what_the_shop_does(text) or asks_to_change_a_detail(in_library_words(text))
+        ):
             return Decision("none", ranked)
         if (
             top.score < t.off_topic_below

@@ -115,3 +115,29 @@ OFF_TOPIC = (
     # How tracking works, not where a late parcel is.
     "how do I find the tracking link for my orders",
 )
+
+
+#: An account detail to change: the address, the card, the email, the password.
+_DETAIL_CHANGE = re.compile(
+    r"\b(?:change|update|correct|fix|amend|edit)\s+(?:[\w']+\s+){0,4}?(?:address|card|e-?mail|"
+    r"password|phone(?:\s+number)?|payment\s+(?:method|details|info\w*)|billing\s+\w+)\b|"
+    r"\b(?:address|card|e-?mail|password|payment\s+method)\b(?:[\s,]+[\w']+){0,8}?[\s,]+"
+    r"(?:change|update)\b|"
+    r"\b(?:change|update)\s+(?:it|this|that)\s+to\s+\d|"
+    r"\b(?:old|wrong|previous)\s+(?:address|card|e-?mail)\b|\b(?:card|cards)\s+(?:has\s+|had\s+)?expired\b",
+    re.IGNORECASE,
+)
+#: ... unless the message asks for a request of a policy's as well.
+_A_POLICYS_REQUEST = re.compile(
+    r"\b(?:cancel\w*|refund\w*|money\s+back|skip\w*|paus\w*|postpon\w*|restart\w*|resum\w*|"
+    r"swap\w*|reship\w*|resend\w*|replacement|broken|damaged|missing|wrong\s+item|"
+    r"never\s+(?:arrived|came)|start\s+(?:it\s+)?again|going\s+again|back\s+on)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_to_change_a_detail(text: str) -> bool:
+    """A change of an account detail ("I put my old address, can you change it to …",
+    "my card expired, how do I update it") and no request of a policy's with it: the
+    menu, not the policy whose words (a card, an order) it shares."""
+    return bool(_DETAIL_CHANGE.search(text)) and not _A_POLICYS_REQUEST.search(text)

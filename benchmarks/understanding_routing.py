@@ -92,6 +92,10 @@ BLIND9 = Path(__file__).parent / "data" / "openings_blind9.jsonl"
 #: Written during the eighth round by a fifth outside author (meant as a development set, it
 #: came after the round's changes) and only scored, once at the round's start and end.
 DEV9 = Path(__file__).parent / "data" / "openings_dev9.jsonl"
+#: Written at the start of the ninth round by a sixth outside author ("a month of a busy
+#: shop's inbox, several writers"), before any of the round's changes; never read, scored
+#: once on the round's start (7fe9275) and once at its end: the ninth round's unseen figure.
+BLIND10 = Path(__file__).parent / "data" / "openings_blind10.jsonl"
 #: The splits that are files of their own (the others are parts of CORPUS).
 SPLIT_FILES = {
     "fresh": FRESH,
@@ -106,6 +110,7 @@ SPLIT_FILES = {
     "dev8": DEV8,
     "blind9": BLIND9,
     "dev9": DEV9,
+    "blind10": BLIND10,
 }
 SPLITS = ("heldout", "tune", "all", *SPLIT_FILES)
 #: The first round's meaning router (commit 6d60720, before the second round of tuning),

@@ -309,6 +309,23 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
             "black tea we ordered, order 4410",
             "reshipment",
         ),
+        # A request's own verb where it asks, whatever else the message says.
+        ("Refund the gift wrap on 5520 please - it's under my husband's name", "refund"),
+        # Wanting it again after the gap is the gap, not a restart.
+        (
+            "we're overstocked, could you hold off the next box? we'll want it again after that",
+            "skip_next_shipment",
+        ),
+        # A charge after a cancellation the customer tells is about the money.
+        (
+            "you took 25 from my card on Monday for a plan I thought I had cancelled, please "
+            "return it",
+            "refund",
+        ),
+        (
+            "charged again after i cancelled my subscription, need my money back",
+            "refund",
+        ),
         # The next delivery later.
         (
             "is it possible to have my next subscription box sent at a later date? still "
@@ -326,3 +343,17 @@ def test_ninth_round_situations_route_to_their_request(
 ) -> None:
     result = route(policies, text)
     assert (result.policy_id, result.how) == (policy_id, "meaning")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I typed my old address on the order I placed an hour ago, can you change it to 3 Mill Rd",
+        "the card on my subscription expired, how do I update it",
+        "please update the email on my account to the new one",
+    ],
+)
+def test_changing_an_account_detail_is_not_a_policys_request(
+    policies: PolicyActivities, text: str
+) -> None:
+    assert route(policies, text).policy_id is None
