@@ -108,6 +108,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"another one",
         r"same (?:thing|item|one|product)(?: again)?",
         r"send .{0,20}\bagain",
+        r"still (?:want|like|need) (?:to have )?(?:it|them|the (?:item|product|order|thing))",
     ),
     "lost": (
         r"lost",
@@ -345,6 +346,12 @@ def _by_position(t: str, n: int) -> int | None:
     m = re.search(r"\b(?:option|number|choice)\s+(one|two|three|four|five)\b", t)
     if m and _NUMBER_WORDS[m.group(1)] <= n:
         return _NUMBER_WORDS[m.group(1)] - 1
+    # Lettered: "option b", "c)", "(a)".
+    m = re.search(r"\b(?:option|choice|letter)\s+([a-e])\b", t) or re.fullmatch(
+        r"\W*\(?([a-e])[).]?\W*", t
+    )
+    if m and ord(m.group(1)) - ord("a") < n:
+        return ord(m.group(1)) - ord("a")
     for word, position in _ORDINALS.items():
         if re.search(rf"\b{word}\b(?:\s+(?:one|option|choice|thing|offer|1))?", t):
             if word in {"top", "bottom"} and not re.search(rf"\b{word}\s+(?:one|option)", t):
@@ -379,9 +386,14 @@ def _figures(text: str) -> set[str]:
 def _by_figure(t: str, options: Sequence[Option]) -> int | None:
     """ "the $19 one", "the 15% off", "two boxes": the one option stating that figure."""
     said = _figures(t)
+    stated = [_figures(_tidy(" ".join(_option_text(o)))) for o in options]
     if not said:
-        return None
-    hits = [i for i, o in enumerate(options) if said & _figures(_tidy(" ".join(_option_text(o))))]
+        # "the 20": a bare figure that only one option states, as a percentage or a price.
+        bare = set(re.findall(r"\bthe\s+(\d+(?:\.\d+)?)\b(?!\s*[a-z%$€£])", t))
+        said = {f"{b}%" for b in bare} | {f"${b}" for b in bare}
+        if not said:
+            return None
+    hits = [i for i, figures in enumerate(stated) if said & figures]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -468,6 +480,12 @@ def score_options(text: str, options: Sequence[Option]) -> list[float]:
         for w in reply_words - label_words:
             if len(w) >= 5 and any(len(lw) >= 5 and fuzz.ratio(w, lw) >= 80 for lw in label_words):
                 score += 2.0
+            # "skp", "swp": a short word with one letter left out of the label's.
+            elif 3 <= len(w) < 5 and any(
+                len(lw) == len(w) + 1 and lw[0] == w[0] and fuzz.ratio(w, lw) >= 85
+                for lw in label_words
+            ):
+                score += 2.0
         score -= 4.0 * len(label_words & out_words) + 3.0 * len(label_concepts & out_concepts)
         if "future" in label_concepts | desc_concepts and "future" not in reply_concepts:
             score -= 0.25  # "a discount" means this order unless the reply says later
@@ -477,11 +495,28 @@ def score_options(text: str, options: Sequence[Option]) -> list[float]:
     return scores
 
 
+_CHANGE_OF_MIND = re.compile(
+    r"\bbut\s+actually\b|\bactually\b|\bon\s+second\s+thoughts?\b|\bscratch\s+that\b|"
+    r"\bchanged\s+my\s+mind\b"
+)
+
+
 def find_choice(text: str, options: Sequence[Option], *, by_position: bool = True) -> str | None:
     """The option the reply chooses, never one it rules out ("anything but the refund")."""
+    t = _tidy(text)
+    # A change of mind: what follows "but actually", "on second thought" is the choice.
+    turn = list(_CHANGE_OF_MIND.finditer(t))
+    if turn:
+        later = _find_choice(t[turn[-1].end() :], options, by_position=by_position)
+        if later is not None:
+            return later
     chosen = _find_choice(text, options, by_position=by_position)
-    _, ruled_out = _negated(_tidy(text))
+    _, ruled_out = _negated(t)
     out = _words(ruled_out)
+    named_out = [o.id for o in options if out & (_words(o.label) | _words(o.id.replace("_", " ")))]
+    if chosen is None and len(named_out) == len(options) - 1 and re.search(r"\bother\b", t):
+        # "not the refund, the other": of the options, the one not ruled out.
+        return next(o.id for o in options if o.id not in named_out)
     for option in options:
         if option.id == chosen and out & (
             _words(option.label) | _words(option.id.replace("_", " "))

@@ -35,7 +35,9 @@ CORRECTION = re.compile(
     r"hang\s+on|hold\s+on|"
     r"instead|rather|wrong\s+(?:one|number|email|address)|not\s+that|my\s+bad|"
     r"should\s+(?:be|have\s+been)|use|scratch\s+that|make\s+that|change\s+it\s+to|"
-    r"the\s+right\s+one|the\s+correct\s+one|new\s+one)\b",
+    r"the\s+right\s+one|the\s+correct\s+one|new\s+one|"
+    # A second guess: "5530 or maybe 5503", "… or is it 5503?"
+    r"or\s+maybe|or\s+(?:is|was)\s+it|or\s+perhaps)\b",
     re.I,
 )
 _NEGATED_BEFORE = re.compile(
@@ -131,10 +133,17 @@ _NOT_AN_ORDER = re.compile(
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
+#: A number read out digit by digit ("9 9 0 2 1"): one number, padded to keep positions.
+_DIGITS_READ_OUT = re.compile(r"(?<![\d.,])\d(?: \d){3,9}(?![\d.,])")
+
+
 def order_numbers(text: str, *, expecting: bool) -> list[tuple[int, str]]:
     """Every order number in the message with its position; bare numbers only when the
     bot asked for one (a bare "5001" is an answer, "I have 2 kids" is not)."""
-    without_emails = EMAIL.sub(lambda m: " " * len(m.group(0)), text)
+    without_emails = _DIGITS_READ_OUT.sub(
+        lambda m: m.group(0).replace(" ", "") + " " * m.group(0).count(" "),
+        EMAIL.sub(lambda m: " " * len(m.group(0)), text),
+    )
     found: dict[int, str] = {}
     for m in _PREFIXED_ID.finditer(without_emails):
         found[m.start("num")] = m.group("num")

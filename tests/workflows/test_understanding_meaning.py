@@ -420,3 +420,49 @@ def test_short_forms_of_yes_and_no(text: str, yes_no: bool | None) -> None:
     intent = understand(UnderstandRequest(text=text, expecting="yes_no")).intent
     said = True if intent in {"yes", "accept"} else False if intent in {"no", "decline"} else None
     assert said is yes_no
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [
+        ("5530 or maybe 5503, 5503 I think", "5503"),
+        ("it's 4 4 1 7 8", "44178"),
+        ("#7 0 1 2 2 thanks", "70122"),
+    ],
+)
+def test_a_hedged_second_number_and_digits_read_out_one_by_one(text: str, order: str) -> None:
+    reply = understand(UnderstandRequest(text=text, expecting="order_number"))
+    assert reply.slots.get("order_number") == order
+
+
+TWO_WAYS = [
+    ChoiceOption(id="resend", label="Send it again"),
+    ChoiceOption(id="money_back", label="Refund it"),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "text", "choice"),
+    [
+        (RETENTION_PERCENT, "option b", "express"),
+        (RETENTION_PERCENT, "c)", "cancel"),
+        (RETENTION_PERCENT, "express sounds good but actually I'd rather have the 20", "discount"),
+        (SUBSCRIPTION_SWAP, "swp", "swap"),
+        (TWO_WAYS, "no money back, the other", "resend"),
+        (TWO_WAYS, "I'd still like to have the product", "resend"),
+    ],
+)
+def test_lettered_options_a_change_of_mind_and_the_other_of_two(
+    options: list[ChoiceOption], text: str, choice: str | None
+) -> None:
+    assert _choice(text, options) == choice
+
+
+@pytest.mark.parametrize(
+    ("text", "yes_no"),
+    [("no need for that", False), ("let's not bother", False), ("that won't be required", False)],
+)
+def test_polite_refusals(text: str, yes_no: bool | None) -> None:
+    intent = understand(UnderstandRequest(text=text, expecting="yes_no")).intent
+    said = True if intent in {"yes", "accept"} else False if intent in {"no", "decline"} else None
+    assert said is yes_no
