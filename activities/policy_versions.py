@@ -137,7 +137,12 @@ def library_from_store(engine: Engine, *, diagnose: bool = False) -> PolicyLibra
         library.index.add(row.policy_id, str(meta.get("title") or ""))
     for row in rows:
         diagnostics = (
-            compile_policy(row.source, library=library.index).diagnostics if diagnose else []
+            # as published: a role its source names no platform for on the one its plan keeps
+            compile_policy(
+                row.source, library=library.index, default_platforms=row.plan().platforms
+            ).diagnostics
+            if diagnose
+            else []
         )
         library.results.append(CompileResult(plan=row.plan(), diagnostics=diagnostics))
     return library
