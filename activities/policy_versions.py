@@ -136,10 +136,16 @@ def library_from_store(engine: Engine, *, diagnose: bool = False) -> PolicyLibra
         meta = split_front_matter(row.source)[0]
         library.index.add(row.policy_id, str(meta.get("title") or ""))
     for row in rows:
+        plan = row.plan()
         diagnostics = (
-            compile_policy(row.source, library=library.index).diagnostics if diagnose else []
+            # as published: a role its source names no platform for on the one its plan keeps
+            compile_policy(
+                row.source, library=library.index, default_platforms=plan.platforms
+            ).diagnostics
+            if diagnose
+            else []
         )
-        library.results.append(CompileResult(plan=row.plan(), diagnostics=diagnostics))
+        library.results.append(CompileResult(plan=plan, diagnostics=diagnostics))
     return library
 
 

@@ -29,6 +29,12 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+def get_default_platforms(request: Request) -> list[str]:
+    """The deployment's platforms for a role a policy names none for
+    (TICKETFLOW_DEFAULT_PLATFORMS): every compile of a draft is given them."""
+    return get_settings(request).default_platforms
+
+
 def get_temporal_client(request: Request) -> Client:
     client: Client = request.app.state.temporal
     return client
@@ -55,6 +61,7 @@ def get_ticket_service(request: Request) -> TicketService:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DefaultPlatformsDep = Annotated[list[str], Depends(get_default_platforms)]
 TemporalDep = Annotated[Client, Depends(get_temporal_client)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 LibraryDep = Annotated[PolicyLibrary, Depends(get_library)]

@@ -4,6 +4,7 @@ for the app's lifetime."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -70,7 +71,13 @@ def create_app(
         )
         # The bundled library seeds an empty policy store; from then on the store is the
         # truth, and routing follows what is published there (no restart).
-        imported = await run_in_threadpool(import_on_first_start, app.state.engine)
+        imported = await run_in_threadpool(
+            functools.partial(
+                import_on_first_start,
+                app.state.engine,
+                default_platforms=settings.default_platforms,
+            )
+        )
         if imported:
             log.info("imported %d library policies into the policy store", len(imported))
         app.state.published = PublishedSet(app.state.engine)

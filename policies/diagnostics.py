@@ -37,6 +37,7 @@ CODES: dict[str, tuple[str, Severity]] = {
     "TF020": ("unknown-outcome", "error"),
     "TF021": ("customer-facing-syntax", "warning"),
     "TF022": ("inferred-front-matter", "warning"),
+    "TF023": ("default-platform", "warning"),
 }
 
 

@@ -8,6 +8,7 @@ then compiles every file. The runtime uses `get(id)` for a published plan and
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -94,15 +95,23 @@ def _words(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower().replace("’", "'")))
 
 
-def load_library(directory: Path | str | None = None) -> PolicyLibrary:
-    """Compile every `*.md` policy in `directory` (default: the bundled library)."""
+def load_library(
+    directory: Path | str | None = None, *, default_platforms: Sequence[str] = ()
+) -> PolicyLibrary:
+    """Compile every `*.md` policy in `directory` (default: the bundled library), a role
+    no policy names a platform for on the deployment's `default_platforms`."""
     root = Path(directory) if directory is not None else DEFAULT_LIBRARY_DIR
     paths = policy_files(root)
     index = build_index(paths)
     library = PolicyLibrary(directory=root, index=index)
     seen: dict[str, Path] = {}
     for path in paths:
-        result = compile_policy(path.read_text(encoding="utf-8"), path=str(path), library=index)
+        result = compile_policy(
+            path.read_text(encoding="utf-8"),
+            path=str(path),
+            library=index,
+            default_platforms=default_platforms,
+        )
         if result.plan is not None:
             if result.plan.id in seen:
                 result.diagnostics.append(

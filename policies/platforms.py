@@ -68,3 +68,10 @@ def resolve_platform(binds_to: str, platforms: list[str] | tuple[str, ...]) -> s
         if binds_to in PLATFORM_ROLES.get(key, ()):
             return key
     return DEFAULT_FOR_ROLE.get(binds_to)
+
+
+def default_for_role(role: str, defaults: list[str] | tuple[str, ...]) -> str | None:
+    """The platform a deployment's default platforms give `role`: the one listed that can
+    fill it, None when none or several can (a guess between two stores would be wrong)."""
+    able = [key for key in defaults if role in PLATFORM_ROLES.get(key, ())]
+    return able[0] if len(able) == 1 else None

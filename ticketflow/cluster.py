@@ -54,7 +54,7 @@ async def set_up_cluster(settings: Settings, *, wait_seconds: float) -> list[str
 
     engine = open_database(settings.app_database_url)
     try:
-        imported = import_on_first_start(engine)
+        imported = import_on_first_start(engine, default_platforms=settings.default_platforms)
     finally:
         engine.dispose()
     log.info("app database migrated; %d library policies imported", len(imported))

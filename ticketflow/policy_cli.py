@@ -39,17 +39,29 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
 
+def _default_platforms() -> list[str]:
+    """The deployment's platforms for a role a policy names none for
+    (TICKETFLOW_DEFAULT_PLATFORMS), as the API and the worker's store compile with."""
+    return get_settings().default_platforms
+
+
 def _compile_paths(paths: list[Path]) -> list[CompileResult]:
     """Directories compile as a library; single files compile against the bundled index
     plus their own directory's policies."""
+    defaults = _default_platforms()
     results: list[CompileResult] = []
     for path in paths:
         if path.is_dir():
-            results.extend(load_library(path).results)
+            results.extend(load_library(path, default_platforms=defaults).results)
         else:
             index = build_index(policy_files(DEFAULT_LIBRARY_DIR) + policy_files(path.parent))
             results.append(
-                compile_policy(path.read_text(encoding="utf-8"), path=str(path), library=index)
+                compile_policy(
+                    path.read_text(encoding="utf-8"),
+                    path=str(path),
+                    library=index,
+                    default_platforms=defaults,
+                )
             )
     return results
 
@@ -107,7 +119,7 @@ def list_policies(
     directory: Path = typer.Option(DEFAULT_LIBRARY_DIR, "--dir", help="Library directory."),
 ) -> None:
     """Every policy: id, title, ticket types, platforms, version."""
-    library = load_library(directory)
+    library = load_library(directory, default_platforms=_default_platforms())
     table = Table(title=f"Policies in {directory}")
     for col in ("id", "title", "ticket types", "platforms", "version"):
         table.add_column(col)
@@ -133,7 +145,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the plan as JSON."),
 ) -> None:
     """The compiled plan as a tree, each node with its source line."""
-    library = load_library(directory)
+    library = load_library(directory, default_platforms=_default_platforms())
     try:
         plan = library.get(policy_id)
     except KeyError:
@@ -291,7 +303,12 @@ def import_policies(
 
     engine = open_database(database_url(get_settings()))
     try:
-        done, failed = import_directory(engine, directory, author="ticketflow policy import")
+        done, failed = import_directory(
+            engine,
+            directory,
+            author="ticketflow policy import",
+            default_platforms=_default_platforms(),
+        )
     finally:
         engine.dispose()
     for item in done:

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from sandbox import credentials as demo
 
@@ -235,6 +235,24 @@ class Settings(BaseSettings):
     # The app database (webhook deliveries, API keys, the policy store): any SQLAlchemy URL, e.g.
     # ``postgresql+psycopg://user:pw@host/db``; None means SQLite in the state directory.
     database_url: str | None = None
+
+    # The platforms this deployment runs on, for a policy that names none for a role its
+    # generic tools need (`@get_order_details` and no store in its front matter): the one
+    # listed that fills the role is used, with a warning (TF023); none or several, and the
+    # policy does not compile (TF013). Callers pass it to the compiler, which reads no
+    # settings; a compiled plan keeps the platforms it was given.
+    default_platforms: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="comma-separated platforms, e.g. `shopify,kustomer` "
+        "(TICKETFLOW_DEFAULT_PLATFORMS); empty: a policy names its own.",
+    )
+
+    @field_validator("default_platforms", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip().lower() for name in value.split(",") if name.strip()]
+        return value
 
     # Every platform, nested: ``TICKETFLOW_SKIO__API_TOKEN`` and so on.
     bigcommerce: BigCommerceSettings = Field(default_factory=BigCommerceSettings)

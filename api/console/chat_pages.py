@@ -24,7 +24,7 @@ from api.console.chat_scripts import chat_script
 from api.console.rendering import redirect, render
 from api.console.sandbox_link import DemoCustomer, SandboxLink, SandboxUnavailable
 from api.console.session import ConsoleRefusal, Editor
-from api.deps import EngineDep, SettingsDep, TicketServiceDep
+from api.deps import EngineDep, SettingsDep, TicketServiceDep, get_default_platforms
 from api.services import policy_store
 from api.services.policy_scripts import policy_scripts, save_script
 from api.services.policy_store import StoreError
@@ -86,7 +86,12 @@ async def _chat_page(
 ) -> HTMLResponse:
     try:
         published, versions = await run_in_threadpool(policy_store.list_versions, engine, policy_id)
-        shown = await run_in_threadpool(policy_store.editable, engine, policy_id)
+        shown = await run_in_threadpool(
+            policy_store.editable,
+            engine,
+            policy_id,
+            default_platforms=get_default_platforms(request),
+        )
     except StoreError as err:
         raise ConsoleRefusal(err.status, err.detail) from None
     view: TicketView | None = None
@@ -218,7 +223,11 @@ async def chat_turn(
             version = form["version"]
             if version == DRAFT:
                 version = await run_in_threadpool(
-                    policy_store.store_draft, engine, policy_id, write.user.email
+                    policy_store.store_draft,
+                    engine,
+                    policy_id,
+                    write.user.email,
+                    default_platforms=settings.default_platforms,
                 )
             else:
                 await run_in_threadpool(policy_store.get_version, engine, policy_id, version)

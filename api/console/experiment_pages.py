@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from api.console.charts import BarChart, Value, bar_chart, money, percent
 from api.console.rendering import redirect, render
 from api.console.session import ConsoleRefusal, Editor, Viewer
-from api.deps import EngineDep, PublishedDep
+from api.deps import EngineDep, PublishedDep, get_default_platforms
 from api.services import experiments, policy_store
 from api.services.experiments import ExperimentCreate, ExperimentReport, Metric
 from api.services.policy_store import StoreError
@@ -93,7 +93,9 @@ async def experiment_list(
 ) -> HTMLResponse:
     chosen = (policy or "").strip() or None
     found = await run_in_threadpool(experiments.list_experiments, engine, chosen)
-    policies = await run_in_threadpool(policy_store.overview, engine)
+    policies = await run_in_threadpool(
+        policy_store.overview, engine, default_platforms=get_default_platforms(request)
+    )
     return render(
         request,
         "experiments.html",
@@ -115,7 +117,12 @@ async def _new_page(
 ) -> HTMLResponse:
     try:
         published, versions = await run_in_threadpool(policy_store.list_versions, engine, policy_id)
-        shown = await run_in_threadpool(policy_store.editable, engine, policy_id)
+        shown = await run_in_threadpool(
+            policy_store.editable,
+            engine,
+            policy_id,
+            default_platforms=get_default_platforms(request),
+        )
     except StoreError as err:
         raise ConsoleRefusal(err.status, err.detail) from None
     newest_other = next((v.version_hash for v in versions if v.version_hash != published), None)
@@ -212,9 +219,20 @@ async def create_experiment(request: Request, write: Editor, engine: EngineDep) 
     if not policy_id:
         raise ConsoleRefusal(422, "choose a policy")
     try:
-        shown = await run_in_threadpool(policy_store.editable, engine, policy_id)
+        shown = await run_in_threadpool(
+            policy_store.editable,
+            engine,
+            policy_id,
+            default_platforms=get_default_platforms(request),
+        )
         spec = _spec(form, shown.draft.source if shown.draft else None)
-        created = await run_in_threadpool(experiments.create, engine, spec, write.user.email)
+        created = await run_in_threadpool(
+            experiments.create,
+            engine,
+            spec,
+            write.user.email,
+            default_platforms=get_default_platforms(request),
+        )
     except ValidationError as err:
         return await _new_page(
             request,

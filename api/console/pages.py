@@ -29,14 +29,13 @@ from api.console.session import (
     tokens_match,
 )
 from api.console.users import SESSION_LIFETIME, sign_in, sign_out
-from api.deps import EngineDep, PublishedDep
+from api.deps import EngineDep, PublishedDep, get_default_platforms
 from api.routes.policies import CONTROL_CHARACTER, MAX_SOURCE_BYTES
 from api.services import experiments, policy_store
 from api.services.outcome_reports import policy_metrics, recent_by_policy
 from api.services.policy_publishing import ScriptFailures, publish_draft
 from api.services.policy_store import StoreError
 from policies.catalog import CATALOG
-from policies.compiler import compile_policy
 from policies.diagnostics import Diagnostic
 from policies.plan import Plan
 
@@ -126,7 +125,9 @@ async def logout(request: Request, engine: EngineDep, write: Reader) -> Response
 
 @router.get("/policies")
 async def policy_list(request: Request, user: Viewer, engine: EngineDep) -> HTMLResponse:
-    policies = await run_in_threadpool(policy_store.overview, engine)
+    policies = await run_in_threadpool(
+        policy_store.overview, engine, default_platforms=get_default_platforms(request)
+    )
     since = datetime.now(UTC) - RECENT
     recent = await run_in_threadpool(recent_by_policy, engine, since)
     running = await run_in_threadpool(experiments.running_by_policy, engine)
@@ -134,18 +135,30 @@ async def policy_list(request: Request, user: Viewer, engine: EngineDep) -> HTML
 
 
 @router.post("/policies")
-async def new_policy(write: Editor, engine: EngineDep) -> Response:
+async def new_policy(request: Request, write: Editor, engine: EngineDep) -> Response:
     """Start a policy: a draft with the id and title given (nothing routes to it until it
     is published)."""
     policy_id = write.field("policy_id").strip()
     title = write.field("title").strip() or policy_id.replace("_", " ").capitalize()
     if not POLICY_ID.match(policy_id):
         raise ConsoleRefusal(422, "a policy id is 1–100 letters, digits, `_` or `-`")
-    existing = {p.id for p in await run_in_threadpool(policy_store.overview, engine)}
+    existing = {
+        p.id
+        for p in await run_in_threadpool(
+            policy_store.overview, engine, default_platforms=get_default_platforms(request)
+        )
+    }
     if policy_id in existing:
         return redirect(f"/console/policies/{policy_id}")
     source = NEW_POLICY.format(id=policy_id, title=title.replace("\n", " "))
-    await run_in_threadpool(policy_store.save_draft, engine, policy_id, source, write.user.email)
+    await run_in_threadpool(
+        policy_store.save_draft,
+        engine,
+        policy_id,
+        source,
+        write.user.email,
+        default_platforms=get_default_platforms(request),
+    )
     return redirect(f"/console/policies/{policy_id}")
 
 
@@ -173,13 +186,20 @@ async def _editor_page(
     notice: str | None = None,
 ) -> HTMLResponse:
     try:
-        shown = await run_in_threadpool(policy_store.editable, engine, policy_id)
+        shown = await run_in_threadpool(
+            policy_store.editable,
+            engine,
+            policy_id,
+            default_platforms=get_default_platforms(request),
+        )
         published_id, versions = await run_in_threadpool(
             policy_store.list_versions, engine, policy_id
         )
     except StoreError as err:
         raise ConsoleRefusal(err.status, err.detail) from None
-    overview = await run_in_threadpool(policy_store.overview, engine)
+    overview = await run_in_threadpool(
+        policy_store.overview, engine, default_platforms=get_default_platforms(request)
+    )
     period = _period(request.query_params.get("days"))
     since = datetime.now(UTC) - timedelta(days=period) if period else None
     metrics = await run_in_threadpool(policy_metrics, engine, policy_id, since)
@@ -245,8 +265,7 @@ async def check(request: Request, policy_id: str, write: Reader, engine: EngineD
 
     def compiled() -> dict[str, Any]:
         with policy_store.Session(engine) as session:
-            index = policy_store.store_index(session, also=source)
-        result = compile_policy(source, library=index, require_id=True)
+            result = policy_store.compile_draft(session, source, get_default_platforms(request))
         return {
             "ok": result.ok,
             "diagnostics": [d.model_dump() for d in result.diagnostics],
@@ -262,7 +281,12 @@ async def save_draft(
 ) -> Response:
     source = _checked_source(write.field("source"))
     saved = await run_in_threadpool(
-        policy_store.save_draft, engine, policy_id, source, write.user.email
+        policy_store.save_draft,
+        engine,
+        policy_id,
+        source,
+        write.user.email,
+        default_platforms=get_default_platforms(request),
     )
     errors = len(saved.result.errors)
     notice = "Draft saved." + (
@@ -290,6 +314,7 @@ async def publish(
             message=message,
             author=write.user.email,
             expected_version=expected,
+            default_platforms=get_default_platforms(request),
         )
     except ScriptFailures as failed:
         return await _editor_page(
@@ -336,7 +361,12 @@ async def diff_page(
     """The draft (or, with `against`, the published version) against the published one
     (or `against`): what publishing would change, line by line."""
     try:
-        shown = await run_in_threadpool(policy_store.editable, engine, policy_id)
+        shown = await run_in_threadpool(
+            policy_store.editable,
+            engine,
+            policy_id,
+            default_platforms=get_default_platforms(request),
+        )
         old = shown.published.source if shown.published else ""
         old_name = f"published {shown.published.version_hash}" if shown.published else "nothing"
         if against:

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.auth import KeyInfo, Scope
-from api.deps import EngineDep, require_api_key, require_scope
+from api.deps import DefaultPlatformsDep, EngineDep, require_api_key, require_scope
 from api.problems import problem_responses
 from api.routes.policies import store_problem
 from api.services import experiments
@@ -42,12 +42,17 @@ class ConcludeRequest(BaseModel):
     responses=problem_responses(400, 404, 409, 422),
 )
 async def create_experiment(
-    body: ExperimentCreate, key: Writer, engine: EngineDep
+    body: ExperimentCreate,
+    key: Writer,
+    engine: EngineDep,
+    default_platforms: DefaultPlatformsDep,
 ) -> ExperimentReport:
     """Start splitting the policy's new tickets between the variants (the first is the
     control); a customer keeps their variant across tickets."""
     try:
-        return await run_in_threadpool(experiments.create, engine, body, key.name)
+        return await run_in_threadpool(
+            experiments.create, engine, body, key.name, default_platforms=default_platforms
+        )
     except StoreError as err:
         raise store_problem(err) from None
 

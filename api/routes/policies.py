@@ -9,7 +9,13 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from api.auth import Scope
-from api.deps import EngineDep, LibraryDep, require_api_key, require_scope
+from api.deps import (
+    DefaultPlatformsDep,
+    EngineDep,
+    LibraryDep,
+    require_api_key,
+    require_scope,
+)
 from api.problems import ProblemError, problem_responses
 from api.services import policy_store
 from api.services.policy_store import StoreError
@@ -149,12 +155,17 @@ def list_policies(library: LibraryDep) -> list[PolicySummary]:
 
 
 @router.get("/{policy_id}", responses=problem_responses(404))
-def get_policy(policy_id: str, library: LibraryDep, engine: EngineDep) -> PolicyDetail:
+def get_policy(
+    policy_id: str,
+    library: LibraryDep,
+    engine: EngineDep,
+    default_platforms: DefaultPlatformsDep,
+) -> PolicyDetail:
     """The published version (the one new tickets take), its source and compiled plan,
     and the draft when there is one, with its diagnostics."""
     resolved = library.index.resolve(policy_id.lstrip("#")) or policy_id.lstrip("#")
     try:
-        shown = policy_store.get_policy(engine, resolved)
+        shown = policy_store.get_policy(engine, resolved, default_platforms=default_platforms)
     except StoreError as err:
         raise store_problem(err) from None
     return PolicyDetail(
@@ -163,7 +174,10 @@ def get_policy(policy_id: str, library: LibraryDep, engine: EngineDep) -> Policy
         version=shown.version,
         source=shown.source,
         plan=shown.plan,
-        diagnostics=compile_policy(shown.source, library=library.index).diagnostics,
+        # as it was published: on the platforms its plan keeps, whatever the setting now
+        diagnostics=compile_policy(
+            shown.source, library=library.index, default_platforms=shown.plan.platforms
+        ).diagnostics,
         draft=shown.draft,
         draft_diagnostics=shown.draft_diagnostics if shown.draft is not None else None,
     )
@@ -176,11 +190,15 @@ def get_policy(policy_id: str, library: LibraryDep, engine: EngineDep) -> Policy
     responses=problem_responses(413, 422),
     openapi_extra=POLICY_SOURCE_BODY,
 )
-async def check_policy(request: Request, library: LibraryDep) -> CheckResult:
+async def check_policy(
+    request: Request, library: LibraryDep, default_platforms: DefaultPlatformsDep
+) -> CheckResult:
     """Compile a draft (Markdown as `text/markdown`, or JSON `{"source": …}`) against the
     library: every diagnostic with line and column, and the plan it would run."""
     source = await read_source(request)
-    result = compile_policy(source, library=library.index, require_id=True)
+    result = compile_policy(
+        source, library=library.index, require_id=True, default_platforms=default_platforms
+    )
     return CheckResult(
         ok=result.ok,
         errors=len(result.errors),

@@ -16,7 +16,13 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.auth import KeyInfo, Scope
-from api.deps import EngineDep, PublishedDep, require_api_key, require_scope
+from api.deps import (
+    DefaultPlatformsDep,
+    EngineDep,
+    PublishedDep,
+    require_api_key,
+    require_scope,
+)
 from api.problems import ProblemError, problem_responses
 from api.routes.policies import POLICY_SOURCE_BODY, read_source, store_problem
 from api.services import policy_store
@@ -115,14 +121,23 @@ def _valid_id(policy_id: str) -> str:
     openapi_extra=POLICY_SOURCE_BODY,
 )
 async def save_draft(
-    policy_id: str, request: Request, key: Writer, engine: EngineDep
+    policy_id: str,
+    request: Request,
+    key: Writer,
+    engine: EngineDep,
+    default_platforms: DefaultPlatformsDep,
 ) -> DraftSaved:
     """Save the policy's draft (`text/markdown`, or JSON `{"source"}`) and return its
     diagnostics; creates the policy when new. Tickets keep the published version."""
     source = await read_source(request)
     try:
         saved = await run_in_threadpool(
-            policy_store.save_draft, engine, _valid_id(policy_id), source, key.name
+            policy_store.save_draft,
+            engine,
+            _valid_id(policy_id),
+            source,
+            key.name,
+            default_platforms=default_platforms,
         )
     except StoreError as err:
         raise store_problem(err) from None
@@ -145,6 +160,7 @@ async def publish(
     key: Writer,
     engine: EngineDep,
     published: PublishedDep,
+    default_platforms: DefaultPlatformsDep,
 ) -> Published:
     """Publish the draft: the next ticket takes it. 422 with the diagnostics when it has
     errors, or with the failures when the policy's conversation scripts fail against it;
@@ -158,6 +174,7 @@ async def publish(
             message=body.message,
             author=key.name,
             expected_version=body.expected_version,
+            default_platforms=default_platforms,
         )
     except ScriptFailures as failed:
         raise ProblemError(

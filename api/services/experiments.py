@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -34,9 +35,8 @@ from api.services.policy_store import (
     _live,
     _locked,
     _version_row,
-    store_index,
+    compile_draft,
 )
-from policies.compiler import compile_policy
 
 Metric = Literal["retention", "containment", "resolution", "csat"]
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -126,7 +126,13 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def create(engine: Engine, spec: ExperimentCreate, author: str) -> ExperimentReport:
+def create(
+    engine: Engine,
+    spec: ExperimentCreate,
+    author: str,
+    *,
+    default_platforms: Sequence[str] = (),
+) -> ExperimentReport:
     """409 while another experiment runs on the policy; 404 for an unknown policy or
     version; 422 for a source with errors or of another policy."""
     experiment_id = spec.id or f"exp_{secrets.token_hex(6)}"
@@ -156,7 +162,9 @@ def create(engine: Engine, spec: ExperimentCreate, author: str) -> ExperimentRep
             if variant.version is not None:
                 version = _version_row(session, spec.policy, variant.version).version_hash
             else:
-                version = _store_source(session, spec.policy, variant, experiment_id, author)
+                version = _store_source(
+                    session, spec.policy, variant, experiment_id, author, default_platforms
+                )
             session.add(
                 ExperimentVariant(
                     experiment_id=experiment_id,
@@ -172,10 +180,15 @@ def create(engine: Engine, spec: ExperimentCreate, author: str) -> ExperimentRep
 
 
 def _store_source(
-    session: Session, policy_id: str, variant: VariantSpec, experiment_id: str, author: str
+    session: Session,
+    policy_id: str,
+    variant: VariantSpec,
+    experiment_id: str,
+    author: str,
+    default_platforms: Sequence[str],
 ) -> str:
     source = variant.source or ""
-    result = compile_policy(source, library=store_index(session, also=source), require_id=True)
+    result = compile_draft(session, source, default_platforms)
     if not result.ok or result.plan is None:
         raise StoreError(
             422,

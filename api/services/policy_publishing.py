@@ -41,11 +41,22 @@ async def publish_draft(
     message: str,
     author: str,
     expected_version: str | None,
+    default_platforms: list[str] | None = None,
 ) -> str:
-    """The published version hash; `StoreError` or `ScriptFailures` when refused."""
+    """The published version hash; `StoreError` or `ScriptFailures` when refused.
+    `default_platforms`: the deployment's, for a role the draft names no platform for."""
+    defaults = default_platforms or []
     tested: str | None = None
     if scripts is not None:
-        plan = await run_in_threadpool(policy_store.draft_plan, engine, policy_id, expected_version)
+        plan = await run_in_threadpool(
+            functools.partial(
+                policy_store.draft_plan,
+                engine,
+                policy_id,
+                expected_version,
+                default_platforms=defaults,
+            )
+        )
         stored = await run_in_threadpool(policy_scripts, engine, policy_id)
         sources = [script.source for script in stored]
         failures = await scripts(policy_id, plan, published.current(), sources)
@@ -61,6 +72,7 @@ async def publish_draft(
             author=author,
             expected_version=expected_version,
             tested_version=tested,
+            default_platforms=defaults,
         )
     )
     published.invalidate()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,6 +148,20 @@ def store_index(session: Session, also: str | None = None) -> PolicyIndex:
     return index
 
 
+def compile_draft(
+    session: Session, source: str, default_platforms: Sequence[str] = ()
+) -> CompileResult:
+    """A draft as the store compiles it: against the published policies, by the id its
+    front matter declares, a role it names no platform for on the deployment's
+    `default_platforms` (TICKETFLOW_DEFAULT_PLATFORMS, passed in by the caller)."""
+    return compile_policy(
+        source,
+        library=store_index(session, also=source),
+        require_id=True,
+        default_platforms=default_platforms,
+    )
+
+
 def referrers(session: Session, policy_id: str) -> list[str]:
     """Live policies whose published plan hands over to `policy_id`."""
     return sorted(
@@ -159,7 +174,9 @@ def referrers(session: Session, policy_id: str) -> list[str]:
 # -- reads -------------------------------------------------------------------------------
 
 
-def get_policy(engine: Engine, policy_id: str) -> PublishedPolicy:
+def get_policy(
+    engine: Engine, policy_id: str, *, default_platforms: Sequence[str] = ()
+) -> PublishedPolicy:
     with Session(engine) as session:
         policy = _live(session, policy_id)
         row = _published_row(session, policy)
@@ -168,10 +185,7 @@ def get_policy(engine: Engine, policy_id: str) -> PublishedPolicy:
             raise StoreError(404, f"no policy {policy_id!r}")
         draft_diagnostics: list[Diagnostic] = []
         if draft is not None:
-            index = store_index(session, also=draft.source)
-            draft_diagnostics = compile_policy(
-                draft.source, library=index, require_id=True
-            ).diagnostics
+            draft_diagnostics = compile_draft(session, draft.source, default_platforms).diagnostics
         if row is None:
             raise StoreError(404, f"policy {policy_id!r} has a draft but no published version yet")
         return PublishedPolicy(
@@ -296,7 +310,7 @@ class EditablePolicy:
         return self.published.source if self.published is not None else ""
 
 
-def overview(engine: Engine) -> list[PolicyOverview]:
+def overview(engine: Engine, *, default_platforms: Sequence[str] = ()) -> list[PolicyOverview]:
     """Every live policy (published or only drafted), by id, with its draft's state."""
     with Session(engine) as session:
         policies = session.exec(
@@ -319,9 +333,7 @@ def overview(engine: Engine) -> list[PolicyOverview]:
                 published_at=row.created_at if row else None,
             )
             if draft is not None:
-                result = compile_policy(
-                    draft.source, library=store_index(session, draft.source), require_id=True
-                )
+                result = compile_draft(session, draft.source, default_platforms)
                 line.draft_errors, line.draft_warnings = len(result.errors), len(result.warnings)
                 line.draft_updated_at, line.draft_author = draft.updated_at, draft.author
                 line.title = line.title or (result.plan.title if result.plan else "")
@@ -329,7 +341,9 @@ def overview(engine: Engine) -> list[PolicyOverview]:
         return found
 
 
-def editable(engine: Engine, policy_id: str) -> EditablePolicy:
+def editable(
+    engine: Engine, policy_id: str, *, default_platforms: Sequence[str] = ()
+) -> EditablePolicy:
     """A live policy for the editor; 404 when there is none (neither published nor drafted)."""
     with Session(engine) as session:
         policy = _live(session, policy_id)
@@ -339,16 +353,21 @@ def editable(engine: Engine, policy_id: str) -> EditablePolicy:
             raise StoreError(404, f"no policy {policy_id!r}")
         result = None
         if draft is not None:
-            result = compile_policy(
-                draft.source, library=store_index(session, draft.source), require_id=True
-            )
+            result = compile_draft(session, draft.source, default_platforms)
         return EditablePolicy(policy_id, row, draft, result)
 
 
 # -- writes ------------------------------------------------------------------------------
 
 
-def save_draft(engine: Engine, policy_id: str, source: str, author: str) -> DraftResult:
+def save_draft(
+    engine: Engine,
+    policy_id: str,
+    source: str,
+    author: str,
+    *,
+    default_platforms: Sequence[str] = (),
+) -> DraftResult:
     """Save (replace) the policy's draft and compile it; creates the policy when new."""
     with Session(engine) as session:
         policy = session.get(StoredPolicy, policy_id)
@@ -361,7 +380,7 @@ def save_draft(engine: Engine, policy_id: str, source: str, author: str) -> Draf
         draft.source, draft.author, draft.updated_at = source, author, _now()
         session.add(draft)
         _audit(session, policy_id, "save", author)
-        result = compile_policy(source, library=store_index(session, also=source), require_id=True)
+        result = compile_draft(session, source, default_platforms)
         session.commit()
     return DraftResult(policy_id=policy_id, created=created, result=result)
 
@@ -418,7 +437,10 @@ def _locked(session: Session, policy_id: str) -> StoredPolicy:
 
 
 def _ready(
-    session: Session, policy_id: str, expected_version: str | None
+    session: Session,
+    policy_id: str,
+    expected_version: str | None,
+    default_platforms: Sequence[str] = (),
 ) -> tuple[StoredPolicy, PolicyDraft, Plan]:
     """What publishing checks first: 409 when `expected_version` is not the published one
     (someone published in between) or there is no draft, 422 with the diagnostics when the
@@ -435,9 +457,7 @@ def _ready(
     draft = session.get(PolicyDraft, policy_id)
     if draft is None:
         raise StoreError(409, f"policy {policy_id!r} has no draft to publish")
-    result = compile_policy(
-        draft.source, library=store_index(session, also=draft.source), require_id=True
-    )
+    result = compile_draft(session, draft.source, default_platforms)
     if not result.ok or result.plan is None:
         errors = result.errors
         raise StoreError(
@@ -449,7 +469,9 @@ def _ready(
     return policy, draft, result.plan
 
 
-def store_draft(engine: Engine, policy_id: str, author: str) -> str:
+def store_draft(
+    engine: Engine, policy_id: str, author: str, *, default_platforms: Sequence[str] = ()
+) -> str:
     """The draft stored as a version, not published (a test chat runs it by its hash);
     422 with the diagnostics when it has errors. Storing the same source again is a no-op."""
     with Session(engine) as session:
@@ -457,9 +479,7 @@ def store_draft(engine: Engine, policy_id: str, author: str) -> str:
         draft = session.get(PolicyDraft, policy_id)
         if draft is None:
             raise StoreError(409, f"policy {policy_id!r} has no draft")
-        result = compile_policy(
-            draft.source, library=store_index(session, also=draft.source), require_id=True
-        )
+        result = compile_draft(session, draft.source, default_platforms)
         if not result.ok or result.plan is None:
             errors = result.errors
             raise StoreError(422, f"the draft has {len(errors)} error(s) to fix first", errors)
@@ -469,11 +489,17 @@ def store_draft(engine: Engine, policy_id: str, author: str) -> str:
         return row.version_hash
 
 
-def draft_plan(engine: Engine, policy_id: str, expected_version: str | None = None) -> Plan:
+def draft_plan(
+    engine: Engine,
+    policy_id: str,
+    expected_version: str | None = None,
+    *,
+    default_platforms: Sequence[str] = (),
+) -> Plan:
     """The plan the draft would publish, after the same checks as `publish` (for running
     its conversation scripts first); changes nothing."""
     with Session(engine) as session:
-        return _ready(session, policy_id, expected_version)[2]
+        return _ready(session, policy_id, expected_version, default_platforms)[2]
 
 
 def _was_live(session: Session, policy_id: str, version: str) -> bool:
@@ -497,12 +523,13 @@ def publish(
     author: str,
     expected_version: str | None = None,
     tested_version: str | None = None,
+    default_platforms: Sequence[str] = (),
 ) -> str:
     """Publish the draft (the refusals of `_ready`; nothing changes on one);
     `tested_version`: 409 unless the draft still compiles to the plan whose scripts ran.
     Returns the published version hash."""
     with Session(engine) as session:
-        policy, draft, plan = _ready(session, policy_id, expected_version)
+        policy, draft, plan = _ready(session, policy_id, expected_version, default_platforms)
         if tested_version is not None and plan.version != tested_version:
             raise StoreError(
                 409,
@@ -556,13 +583,17 @@ def delete(engine: Engine, policy_id: str, author: str) -> None:
 
 
 def import_directory(
-    engine: Engine, directory: Path | str | None = None, *, author: str = "import"
+    engine: Engine,
+    directory: Path | str | None = None,
+    *,
+    author: str = "import",
+    default_platforms: Sequence[str] = (),
 ) -> tuple[list[ImportResult], list[CompileResult]]:
     """Publish every policy file of `directory` (default: the bundled library) whose
     version the store does not already publish; idempotent by version hash. Returns (what
     happened per policy, the files that did not compile, or that do not declare their
     `id`: the store knows a policy by the id its source declares)."""
-    library = load_library(directory)
+    library = load_library(directory, default_platforms=default_platforms)
     done: list[ImportResult] = []
     refused: list[CompileResult] = []
     with Session(engine) as session:
@@ -574,7 +605,13 @@ def import_directory(
             if split_front_matter(source)[0].get("id") != plan.id:
                 # named after its file: the store would not know it by that id
                 refused.append(
-                    compile_policy(source, path=result.path, library=library.index, require_id=True)
+                    compile_policy(
+                        source,
+                        path=result.path,
+                        library=library.index,
+                        require_id=True,
+                        default_platforms=default_platforms,
+                    )
                 )
                 continue
             policy = session.get(StoredPolicy, plan.id) or StoredPolicy(id=plan.id)
@@ -593,14 +630,18 @@ def import_directory(
     return done, [r for r in library.results if not r.ok] + refused
 
 
-def import_on_first_start(engine: Engine) -> list[ImportResult]:
+def import_on_first_start(
+    engine: Engine, *, default_platforms: Sequence[str] = ()
+) -> list[ImportResult]:
     """The bundled library, once: only while the store holds no policy at all (after
     that the store is the truth, and `ticketflow policy import` brings files in)."""
     with Session(engine) as session:
         if session.exec(select(StoredPolicy)).first() is not None:
             return []
     try:
-        return import_directory(engine, author="first start")[0]
+        return import_directory(engine, author="first start", default_platforms=default_platforms)[
+            0
+        ]
     except IntegrityError:  # another process imported at the same moment
         return []
 

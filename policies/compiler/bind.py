@@ -14,12 +14,18 @@ from rapidfuzz import fuzz, process
 from policies.catalog import CATALOG, CONTEXT_SOURCES, TYPE_ALIASES, ToolSpec
 from policies.compiler.check import Checker
 from policies.compiler.patterns import ASKABLE, OFFER_TOOL_WORDS, PERCENT, RESULT_AS, TOOL_RE
-from policies.compiler.state import CompileState, Scope
+from policies.compiler.state import AssumedPlatform, CompileState, Scope
 from policies.compiler.wording import customer_message, strip_eg, strip_tools
 from policies.conditions import LiteralValue, TemplateValue, Value, VarRef
 from policies.parser import Step
 from policies.plan import AskNode, CallNode, Node
-from policies.platforms import PLATFORM_ROLES, PLATFORM_TITLES, ROLES, resolve_platform
+from policies.platforms import (
+    PLATFORM_ROLES,
+    PLATFORM_TITLES,
+    ROLES,
+    default_for_role,
+    resolve_platform,
+)
 
 
 class Binder:
@@ -41,6 +47,18 @@ class Binder:
             + "Run `ticketflow tools` to see every tool.",
         )
         return None
+
+    def assume_default(self, step: Step, spec: ToolSpec) -> str | None:
+        """The deployment's one default platform for the tool's role, now one of the
+        policy's platforms (reported once, by the pipeline); None when it has none or
+        several for the role."""
+        platform = default_for_role(spec.binds_to, self.state.default_platforms)
+        if platform is not None:
+            self.state.platforms.append(platform)
+            self.state.assumed.append(
+                AssumedPlatform(spec.binds_to, platform, spec.name, step.line)
+            )
+        return platform
 
     def call(
         self,
@@ -65,6 +83,8 @@ class Binder:
         ):
             if spec.binds_to == "helpdesk" and platform:
                 pass
+            elif (assumed := self.assume_default(step, spec)) is not None:
+                platform = assumed
             else:
                 self.sink.report(
                     "TF013",
@@ -72,7 +92,7 @@ class Binder:
                     "but the front matter names none.",
                     step,
                     needle="@" + spec.name,
-                    fix=_name_a_platform(spec.binds_to),
+                    fix=_name_a_platform(spec.binds_to, self.state.default_platforms),
                 )
         elif spec.binds_to in PLATFORM_ROLES and spec.binds_to not in self.state.platforms:
             title = PLATFORM_TITLES.get(spec.binds_to, spec.binds_to)
@@ -255,7 +275,10 @@ class Binder:
         self, step: Step, text: str, scope: Scope, spec: ToolSpec | None, inferred: bool
     ) -> list[Node] | None:
         """An offer option's call; a value only the customer can give is asked for first."""
-        if spec is None or resolve_platform(spec.binds_to, self.state.platforms) is None:
+        if spec is None or (
+            resolve_platform(spec.binds_to, self.state.platforms) is None
+            and default_for_role(spec.binds_to, self.state.default_platforms) is None
+        ):
             return None
         tool = spec.name
         pre: list[Node] = []
@@ -279,15 +302,34 @@ class Binder:
         return [*pre, call] if call else None
 
 
-def _name_a_platform(role: str) -> str:
-    """The fix for a role no listed platform fills: the platforms that can, by name."""
+def _name_a_platform(role: str, defaults: list[str]) -> str:
+    """The fix for a role no listed platform fills: the platforms that can, by name, and
+    why the deployment's default platforms did not choose one."""
     able = [k for k, roles in PLATFORM_ROLES.items() if role in roles]
-    names = [f"{PLATFORM_TITLES.get(k, k)} (`{k}`)" for k in able]
-    listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
-    return (
+    listed = _titles(able, "or")
+    fix = (
         f"Name the {role} platform you use in the front matter, e.g. "
         f"`platforms: [{able[0]}]`. {listed} can fill it."
     )
+    candidates = [p for p in defaults if role in PLATFORM_ROLES.get(p, ())]
+    if len(candidates) > 1:
+        return (
+            fix + f" This deployment's default platforms (TICKETFLOW_DEFAULT_PLATFORMS) "
+            f"list {_titles(candidates, 'and')} for the {role}, so I can't choose one."
+        )
+    return fix + (
+        f" Or list one in this deployment's default platforms (TICKETFLOW_DEFAULT_PLATFORMS, "
+        f"now {', '.join(defaults)})."
+        if defaults
+        else " Or set this deployment's default platforms, e.g. "
+        f"TICKETFLOW_DEFAULT_PLATFORMS={able[0]}."
+    )
+
+
+def _titles(keys: list[str], joined_by: str) -> str:
+    """ "Shopify (`shopify`) and BigCommerce (`bigcommerce`)"."""
+    names = [f"{PLATFORM_TITLES.get(k, k)} (`{k}`)" for k in keys]
+    return ", ".join(names[:-1]) + f" {joined_by} {names[-1]}" if len(names) > 1 else names[0]
 
 
 def _split_args(text: str) -> list[str]:

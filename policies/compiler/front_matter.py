@@ -20,6 +20,7 @@ from rapidfuzz import fuzz, process
 from policies.catalog import CATALOG
 from policies.compiler.patterns import KNOWN_KEYS, KNOWN_SETTINGS, TOOL_RE
 from policies.compiler.sink import DiagnosticSink
+from policies.compiler.state import CompileState
 from policies.parser import ParsedPolicy, Step
 from policies.plan import Variant
 from policies.platforms import PLATFORM_ROLES, PLATFORM_TITLES, platform_key
@@ -246,6 +247,34 @@ def _report_chosen(
             if has_front_matter
             else f"To choose them yourself, start the file with:\n---\n{block}\n---"
         ),
+    )
+
+
+def report_assumed(sink: DiagnosticSink, p: ParsedPolicy, state: CompileState) -> None:
+    """One TF023 warning at the first tool that took a deployment default: which platform
+    now fills which role, and the `platforms:` line that says so in the policy itself."""
+    first = state.assumed[0]
+    roles = " or ".join(dict.fromkeys(a.role for a in state.assumed))
+    used = "; ".join(
+        f"{PLATFORM_TITLES.get(a.platform, a.platform)} (`{a.platform}`) for the {a.role} "
+        f"(first needed by @{a.tool})"
+        for a in state.assumed
+    )
+    line = f"platforms: [{', '.join(state.platforms)}]"
+    if "platforms" in p.meta:
+        where = "write in the front matter, instead of its `platforms:` line"
+    elif p.meta or p.body_start > 0:
+        where = "add to the front matter"
+    else:
+        where = "add to a front matter at the top of the file (between two `---` lines)"
+    sink.report(
+        "TF023",
+        f"This policy names no {roles} platform, so I used this deployment's default "
+        f"platforms (TICKETFLOW_DEFAULT_PLATFORMS): {used}. The plan keeps it, even if "
+        "the setting changes later.",
+        line=first.line,
+        needle="@" + first.tool,
+        fix=f"To choose it in the policy itself, {where}:\n{line}",
     )
 
 

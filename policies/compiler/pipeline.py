@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from policies.catalog import CATALOG
 from policies.compiler.build import merge_offers
 from policies.compiler.classify import Classifier
-from policies.compiler.front_matter import read_front_matter
+from policies.compiler.front_matter import read_front_matter, report_assumed
 from policies.compiler.index import PolicyIndex
 from policies.compiler.patterns import INITIAL_CONTEXT
 from policies.compiler.sink import DiagnosticSink
@@ -22,7 +23,7 @@ from policies.compiler.state import CompileState, Scope
 from policies.diagnostics import Diagnostic
 from policies.parser import ParsedPolicy, parse_policy
 from policies.plan import EndNode, Plan
-from policies.platforms import ROLES, resolve_platform
+from policies.platforms import PLATFORM_ROLES, ROLES, platform_key, resolve_platform
 
 
 @dataclass
@@ -54,11 +55,15 @@ def compile_policy(
     path: str | None = None,
     library: PolicyIndex | _HasIndex | None = None,
     require_id: bool = False,
+    default_platforms: Sequence[str] = (),
 ) -> CompileResult:
     """Compile one policy source. `library` resolves `#references` (default: the
     bundled library). A source without an `id` takes one from `path`'s file name, else
     from its title, unless `require_id` (a caller that files policies by the id their
-    front matter declares). The plan is None when any error was found."""
+    front matter declares). `default_platforms` are the deployment's (the caller reads
+    its settings): a role the front matter leaves empty runs on the one of them that can
+    fill it, with TF023, and the plan records it. The plan is None when any error was
+    found."""
     if library is None:
         from policies.library import default_index
 
@@ -67,19 +72,28 @@ def compile_policy(
         index = library
     else:
         index = library.index
-    return _Pipeline(text, path, index, require_id).run()
+    defaults = [platform_key(p) for p in default_platforms]
+    known = [p for p in dict.fromkeys(defaults) if p in PLATFORM_ROLES]
+    return _Pipeline(text, path, index, require_id, known).run()
 
 
 class _Pipeline:
     """One compilation: front matter, then the steps, then the plan around them."""
 
-    def __init__(self, text: str, path: str | None, index: PolicyIndex, require_id: bool) -> None:
+    def __init__(
+        self,
+        text: str,
+        path: str | None,
+        index: PolicyIndex,
+        require_id: bool,
+        default_platforms: list[str],
+    ) -> None:
         self.text = text
         self.path = path
         self.require_id = require_id
         self.parsed: ParsedPolicy = parse_policy(text)
         self.sink = DiagnosticSink(self.parsed.lines, path)
-        self.state = CompileState(sink=self.sink, index=index)
+        self.state = CompileState(sink=self.sink, index=index, default_platforms=default_platforms)
         self.classifier = Classifier(self.state)
 
     def run(self) -> CompileResult:
@@ -95,6 +109,8 @@ class _Pipeline:
             scope.bind(str(name))
         steps = self.classifier.compile_steps(self.parsed.steps, scope)
         steps = merge_offers(steps)
+        if self.state.assumed:
+            report_assumed(self.sink, self.parsed, self.state)
         if not self.parsed.steps:
             self.sink.report(
                 "TF016",
@@ -141,6 +157,8 @@ class _Pipeline:
 
     def version(self) -> str:
         digest = hashlib.sha256(self.text.encode("utf-8"))
+        if self.state.assumed:  # the same source on another deployment's store: another plan
+            digest.update(json.dumps([(a.role, a.platform) for a in self.state.assumed]).encode())
         for name in sorted(self.state.tools_used):
             digest.update(json.dumps(CATALOG[name].fingerprint(), sort_keys=True).encode())
         return digest.hexdigest()[:12]

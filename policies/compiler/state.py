@@ -42,6 +42,17 @@ class OptionsAsked:
     lost: bool = False
 
 
+@dataclass(frozen=True)
+class AssumedPlatform:
+    """A role the front matter left empty, filled from the deployment's default platforms
+    when the first tool that needs it (`tool` at `line`) was bound."""
+
+    role: str
+    platform: str
+    tool: str
+    line: int
+
+
 @dataclass
 class CompileState:
     """Filled in as the stages run; the pipeline turns it into the plan's header."""
@@ -49,6 +60,10 @@ class CompileState:
     sink: DiagnosticSink
     index: PolicyIndex
     platforms: list[str] = field(default_factory=list)
+    #: the deployment's platforms for a role the front matter leaves empty (the caller's
+    #: setting, passed in: the compiler reads no settings)
+    default_platforms: list[str] = field(default_factory=list)
+    assumed: list[AssumedPlatform] = field(default_factory=list)
     tools_used: set[str] = field(default_factory=set)
     policies_used: list[str] = field(default_factory=list)
     #: what the policy is about (id, title, ticket types), for wording that depends on it

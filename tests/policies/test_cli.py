@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 from policies.library import DEFAULT_LIBRARY_DIR
 from ticketflow.cli import app
 
+from .conftest import FIXTURES
+
 runner = CliRunner()
 
 
@@ -68,3 +70,25 @@ def test_show_lists_every_fact_a_compound_question_stores(tmp_path: Path) -> Non
     )
     assert result.exit_code == 0, result.output
     assert "email → $email + order_number → $order_id" in result.output
+
+
+def test_check_runs_generic_tools_on_the_deployment_default(monkeypatch) -> None:
+    """`TICKETFLOW_DEFAULT_PLATFORMS` fills a role the policy names no platform for."""
+    from ticketflow.settings import get_settings
+
+    wrong_size = str(FIXTURES / "newuser" / "wrong_size_exchange.md")
+    before = runner.invoke(app, ["policy", "check", wrong_size, "--json"])
+    assert before.exit_code == 1
+    assert "TF013" in {d["code"] for d in json.loads(before.output)["policies"][0]["diagnostics"]}
+
+    monkeypatch.setenv("TICKETFLOW_DEFAULT_PLATFORMS", "shopify,kustomer")
+    get_settings.cache_clear()
+    try:
+        after = runner.invoke(app, ["policy", "check", wrong_size, "--json"])
+    finally:
+        monkeypatch.delenv("TICKETFLOW_DEFAULT_PLATFORMS")
+        get_settings.cache_clear()
+    assert after.exit_code == 0, after.output
+    diagnostics = json.loads(after.output)["policies"][0]["diagnostics"]
+    assert "TF013" not in {d["code"] for d in diagnostics}
+    assert "TF023" in {d["code"] for d in diagnostics}

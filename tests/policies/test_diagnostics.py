@@ -231,3 +231,13 @@ def test_filled_vars_in_a_message_are_not_customer_facing_syntax() -> None:
         "3. Use macro: “Order $order_id is $order.status.”\n"
     )
     assert "TF021" not in codes(r)
+
+
+def test_a_role_filled_from_the_deployment_default_is_a_warning() -> None:
+    source = (
+        "---\nid: sample\ntitle: Sample\n---\n"
+        "1. Ask for the order number.\n2. Use @cancel_order(order_id: str).\n"
+    )
+    d = only(compile_policy(source, default_platforms=["bigcommerce"]), "TF023")
+    assert d.severity == "warning" and d.line == 6
+    assert "BigCommerce" in d.message and "platforms: [bigcommerce]" in (d.fix or "")
