@@ -33,13 +33,15 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\b(?:running|going|active)\s+again\b", r"\g<0> restart"),
     (r"\bun-?cancel\w*", "restart"),
     (
-        r"\b(?:have|get|receive|receiving|want)\s+(?:it|them|that|this|the\s+\w+|my\s+\w+)\s+again\b",
+        r"\b(?:have|get|receive|receiving|want)\s+(?:it|them|that|this|the\s+\w+|my\s+\w+)\s+again\b"
+        # "… we'll want it again after that" is the gap before it, not a restart.
+        r"(?!\s+(?:after|afterwards|later|from|next|once|when|in\s+\w+))",
         r"\g<0> restart",
     ),
     (r"\bundo\s+(?:the\s+|my\s+)?cancell?ation\b", "restart"),
     # "renew my plan" asks for it; "it renewed" tells of a charge (not a restart).
     (r"\bre-?(?:activat|subscrib|join|instat|enrol)\w*|\brenew\b", r"\g<0> restart"),
-    (r"\bresum(?:e|ed|es|ing)\b", r"\g<0> restart"),
+    (r"\bresum(?:e|ed|es|ing)\b|\brecommenc\w*", r"\g<0> restart"),
     # Cancel: the other words for calling an order off.
     (r"\bcall\s+((?:[\w']+\s+){0,3}?)off\b", r"cancel \1"),
     (r"\b(?:void|annul\w*|scrap|withdraw|rescind|cancell?ations?)\b", r"\g<0> cancel"),
@@ -105,6 +107,12 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\g<0> skip next",
     ),
     (r"\bpostpone\w*", "skip"),
+    # A pause of one delivery or one month is a skip.
+    (
+        r"\bpaus(?:e|ing)\b(?=(?:\s+[\w']+){0,5}?\s+(?:for\s+)?(?:just\s+|only\s+)?"
+        r"(?:one|1|a|this|the\s+next|a\s+single)\s+(?:month|week|delivery|box|shipment|order|cycle)\b)",
+        "skip",
+    ),
     (r"\bdelay\b(?=\s+(?:the\s+|my\s+)?(?:next|upcoming|coming))", "skip"),
     # "miss the next box", "miss one delivery"; not "I miss the old recipe" (a feeling)
     # nor "we miss the weekly deliveries" (deliveries that stopped).
@@ -195,7 +203,13 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\b(?:(?:is|are|was|were)\s*n'?t|(?:is|are|was|were)\s+not)\s+"
         r"(?:there|in\s+(?:it|the\s+(?:box|parcel|package|bag)))\b|\bis\s+nowhere\b|"
         r"\bonly\s+(?:\d+|one|two|three|half)\s+(?:of|out\s+of)\b|\bout\s+of\s+\d+\b"
-        r"|\b(?:left|forgot)\s+out\b|\bonly\s+(?:had|has|contained|there\s+was)\b",
+        r"|\b(?:left|forgot)\s+out\b|\bonly\s+(?:had|has|contained|there\s+was)\b"
+        r"|\b(?:had|has|contained|included)\s+only\b"
+        # "4 bottles instead of 6"
+        r"|\b(?:\d+|one|two|three|four|five|six)\s+(?:[\w'-]+\s+){0,2}?instead\s+of\s+(?:the\s+)?"
+        r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b"
+        # "arrived without the shade"
+        r"|\b(?:came|arrived|turned\s+up|was\s+sent|were\s+sent|delivered)\s+without\b",
         r"\g<0> missing",
     ),
     # A new one of what came, sent out: a replacement.
@@ -205,6 +219,12 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\b(?:send|get)\s+(?:me\s+|us\s+)?(?:the\s+rest|one\s+that\s+works)\b|"
         r"\banother\s+one\s+(?:sent|posted|shipped|out)\b|\bchance\s+of\s+another\b",
         r"\g<0> send a replacement",
+    ),
+    # Not sent yet, asked: "is it ever going to be shipped?"
+    (
+        r"\b(?:is|are)\s+(?:it|they|my\s+order)\s+(?:ever\s+|even\s+)?going\s+to\s+(?:be\s+)?"
+        r"(?:sent|shipped|dispatched|delivered|arrive|come)\b",
+        r"\g<0> where is my order",
     ),
     # Not received: due by a day that has passed, or unknown to the courier.
     (
@@ -224,9 +244,15 @@ _WORDING: tuple[tuple[str, str], ...] = (
     ),
     (r"\bsome(?:one|body)\s+else'?s\b", r"\g<0> wrong item"),
     (
-        r"\b(?:came|arrived|got|received|sent\s+me|had|has|contained|turned\s+up)\b"
+        r"\b(?:came|arrived|got|received|sent\s+me|had|has|contained|turned\s+up|is|are|was|were)\b"
         r"(?:\s+[\w']+){0,6}?\s*,?\s+but\s+(?:i'?m|i\s+am|i|we|we'?re)\s+(?:subscribed\s+to|"
-        r"signed\s+up\s+(?:for|to)|ordered|paid\s+for|on|chose|picked)\b",
+        r"signed\s+up\s+(?:for|to)|ordered|order|paid\s+for|on|chose|picked|asked\s+for)\b|"
+        # "came with the decaf beans, we're on the espresso"
+        r"\b(?:came|arrived|turned\s+up)\s+with\b(?:\s+[\w'-]+){1,8}?\s*[,;.]\s*(?:but\s+)?"
+        r"(?:we'?re|i'?m|we\s+are|i\s+am)\s+(?:on|subscribed\s+to|signed\s+up\s+for)\b|"
+        # "were the vanilla ones, not the plain I subscribed to"
+        r",\s+not\s+the\s+(?:[\w'-]+\s+){1,4}?(?:i|we)\s+(?:subscribed|ordered|chose|picked|"
+        r"paid\s+for|asked\s+for)\b",
         r"\g<0> wrong item",
     ),
     (r"\bsent\s+(?:me\s+)?(?:[\w']+\s+){0,4}?in\s+(?:a\s+)?size\b", r"\g<0> wrong size"),
@@ -266,12 +292,15 @@ _PREFERS_A_PRODUCT = re.compile(
     r"\b(?:changed?|switched?|swapped?|moved?)\s+(?:over\s+)?(?:to|onto|for)\b|"
     r"\bprefer\b(?!\s+(?:not|to\s+(?:cancel|skip|pause|stop)))|"
     r"\b(?:try|trying)\b|\bgiv(?:e|ing)\s+(?:[\w']+\s+){1,4}?a\s+(?:go|try|whirl|shot)\b|"
-    r"\b(?:go|move|change|switch|swap|bump|upgrade|downgrade)\s+(?:[\w']+\s+){0,4}?"
+    r"\b(?:go|move|change|switch|swap|bump|upgrade|downgrade)\s+(?:[\w']+\s+){0,6}?"
     r"(?:over\s+)?from\b(?:\s+[\w'-]+){1,6}?\s+(?:to|for)\b|"
     # A move to another size, flavour, version … of the product.
     r"\b(?:go|move|switch|change|step|swap)\s+(?:up\s+|down\s+|over\s+)?(?:to|onto)\s+"
     r"(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,3}?(?:size|version|flavou?r|scent|recipe|variant|"
     r"formula|blend|roast|strength|colou?r|pack)\b|"
+    # "change my sub to the 2kg bag"
+    r"\b(?:change|switch|swap|move)\s+(?:my|the|our)\s+(?:sub\w*|plan|box|deliver\w*|refills?)\s+"
+    r"(?:over\s+)?to\s+(?:the|a|an)\b|"
     # "replace the lavender soap with the rose one" (not "with a new one": a replacement).
     r"\breplace\s+(?:[\w'-]+\s+){1,4}?with\s+(?!(?:a\s+|an\s+)?(?:new|another|fresh|working|"
     r"replacement|same|one\s+that)\b)|"

@@ -326,6 +326,27 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
             "charged again after i cancelled my subscription, need my money back",
             "refund",
         ),
+        # Fewer than ordered, something left out, another variety than the plan's.
+        ("the crate had 4 bottles instead of 6, order 3318", "reshipment"),
+        ("the lamp arrived without the shade, can you send it", "reshipment"),
+        ("the shoes I got are a 42 but I order a 40, please send the 40", "reshipment"),
+        # Another product in the plan: "change my sub to …", "from … to …" far apart.
+        ("change my plan to the 500g pouch", "swap_subscription_product"),
+        (
+            "please change the tablets in my monthly subscription from 30 count to 90 count",
+            "swap_subscription_product",
+        ),
+        # A pause of one delivery is a skip; deliveries to recommence are a restart.
+        ("can I pause my subscription box for only a month", "skip_next_shipment"),
+        (
+            "we stopped the deliveries while we were abroad and would now like them to recommence",
+            "restart_subscription",
+        ),
+        # Not sent yet, asked as a question.
+        (
+            "paid on Monday and it still says processing, is it ever going to be shipped?",
+            "shipment_not_received",
+        ),
         # The next delivery later.
         (
             "is it possible to have my next subscription box sent at a later date? still "
