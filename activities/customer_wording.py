@@ -201,7 +201,7 @@ _WORDING: tuple[tuple[str, str], ...] = (
     # Missing from the parcel: part of the order is not there.
     (
         r"\b(?:(?:is|are|was|were)\s*n'?t|(?:is|are|was|were)\s+not)\s+"
-        r"(?:there|in\s+(?:it|the\s+(?:box|parcel|package|bag)))\b|\bis\s+nowhere\b|"
+        r"(?:there|in\s+(?:it|there|the\s+(?:box|parcel|package|bag)))\b|\bis\s+nowhere\b|"
         r"\bonly\s+(?:\d+|one|two|three|half)\s+(?:of|out\s+of)\b|\bout\s+of\s+\d+\b"
         r"|\b(?:left|forgot)\s+out\b|\bonly\s+(?:had|has|contained|there\s+was)\b"
         r"|\b(?:had|has|contained|included)\s+only\b"
@@ -280,6 +280,7 @@ _COMPILED = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _WORDING)
 _WHAT_COMES = re.compile(
     r"\b(?:subs?cr\w*|sub|plan|box(?:es)?|deliver(?:y|ies)|refills?|shipments?|recurring|"
     r"monthly|weekly|(?:every|each)\s+(?:month|week)|from\s+now\s+on|going\s+forward|"
+    r"(?:repeat|standing|regular)\s+orders?|auto-?ship\w*|"
     r"in\s+(?:the\s+)?future|future)\b",
     re.IGNORECASE,
 )
@@ -292,7 +293,7 @@ _PREFERS_A_PRODUCT = re.compile(
     r"\b(?:changed?|switched?|swapped?|moved?)\s+(?:over\s+)?(?:to|onto|for)\b|"
     r"\bprefer\b(?!\s+(?:not|to\s+(?:cancel|skip|pause|stop)))|"
     r"\b(?:try|trying)\b|\bgiv(?:e|ing)\s+(?:[\w']+\s+){1,4}?a\s+(?:go|try|whirl|shot)\b|"
-    r"\b(?:go|move|change|switch|swap|bump|upgrade|downgrade)\s+(?:[\w']+\s+){0,6}?"
+    r"\b(?:go|move|change|alter|switch|swap|bump|upgrade|downgrade)\s+(?:[\w']+\s+){0,6}?"
     r"(?:over\s+)?from\b(?:\s+[\w'-]+){1,6}?\s+(?:to|for)\b|"
     # A move to another size, flavour, version … of the product.
     r"\b(?:go|move|switch|change|step|swap)\s+(?:up\s+|down\s+|over\s+)?(?:to|onto)\s+"
@@ -460,3 +461,33 @@ def recognised_wording(text: str) -> set[str]:
     said = set(re.findall(r"[a-z]+", text.lower()))
     added = set(re.findall(r"[a-z]+", in_library_words(text).lower())) - said
     return added | {m.lower() for m in _ASKED_VERB.findall(without_letter_frame(text))}
+
+
+#: Ending the subscription itself ("cancel my subscription", "stop the dog food plan
+#: altogether"), as against one order, box or delivery of it.
+_ENDS_THE_SUBSCRIPTION = re.compile(
+    r"(?<![\w-])(?:cancel\w*|stop|end|terminate|close|quit)\s+(?:my|the|our|this)\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?:subscriptions?|memberships?|plans?)\b(?!\s+(?:order|box|delivery|shipment|renewal))",
+    re.IGNORECASE,
+)
+_ONE_ORDER_OF_IT = re.compile(
+    r"\b(?:orders?|box(?:es)?|deliver(?:y|ies)|shipments?|renewal|parcel|next|upcoming|"
+    r"this\s+month|month'?s|restart\w*|resum\w*|again|back)\b",
+    re.IGNORECASE,
+)
+
+
+def ends_the_subscription(text: str) -> bool:
+    """Whether the message ends a subscription itself and names no one order of it."""
+    return bool(_ENDS_THE_SUBSCRIPTION.search(text)) and not _ONE_ORDER_OF_IT.search(text)
+
+
+def ends_subscriptions(ticket_types: list[str]) -> bool:
+    """Whether a policy's ticket types say it ends subscriptions ("Cancel subscription"),
+    not one order of them ("Cancel order")."""
+    return any(
+        re.search(r"cancel|end|stop", t, re.I)
+        and re.search(r"subscription|plan|membership", t, re.I)
+        and not re.search(r"order|box|shipment|delivery", t, re.I)
+        for t in ticket_types
+    )

@@ -33,6 +33,8 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from activities.customer_wording import (
+    ends_subscriptions,
+    ends_the_subscription,
     in_library_words,
     recognised_wording,
     without_told_cancellation,
@@ -433,6 +435,10 @@ class MeaningRouter:
         """Route the whole message, or its first request when it makes several."""
         text = without_told_cancellation(ABBREVIATION_STOP.sub(r"\1", text))
         whole = self._by_recognised_wording(self._decide_one(self.score(text), text), text)
+        if whole.top and ends_the_subscription(text):
+            types = [t for p in whole.top.candidate.policies for t in p.ticket_types]
+            if not ends_subscriptions(types):
+                return Decision("none", whole.ranked)  # a library that cancels orders only
         clauses = [c for c in JOINS.split(text) if len(normalise(c).split()) >= 2]
         if len(clauses) < 2 or (
             whole.kind == "none" and asks_to_change_a_detail(in_library_words(text))

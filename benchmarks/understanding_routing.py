@@ -96,6 +96,10 @@ DEV9 = Path(__file__).parent / "data" / "openings_dev9.jsonl"
 #: shop's inbox, several writers"), before any of the round's changes; never read, scored
 #: once on the round's start (7fe9275) and once at its end: the ninth round's unseen figure.
 BLIND10 = Path(__file__).parent / "data" / "openings_blind10.jsonl"
+#: Written in the ninth round by a seventh outside author (phones and contact forms, many
+#: ages and backgrounds), before the round's second part; scored once on 7fe9275 and once
+#: after the blind10 changes (never read before those two scorings), read since.
+BLIND11 = Path(__file__).parent / "data" / "openings_blind11.jsonl"
 #: The splits that are files of their own (the others are parts of CORPUS).
 SPLIT_FILES = {
     "fresh": FRESH,
@@ -111,6 +115,7 @@ SPLIT_FILES = {
     "blind9": BLIND9,
     "dev9": DEV9,
     "blind10": BLIND10,
+    "blind11": BLIND11,
 }
 SPLITS = ("heldout", "tune", "all", *SPLIT_FILES)
 #: The first round's meaning router (commit 6d60720, before the second round of tuning),

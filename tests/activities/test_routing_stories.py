@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from activities.customer_wording import in_library_words, without_letter_frame
+from activities.customer_wording import (
+    ends_subscriptions,
+    ends_the_subscription,
+    in_library_words,
+    without_letter_frame,
+)
 from activities.policy_store import PolicyActivities, RouteRequest, RouteResult
 from policies.library import load_library
 
@@ -347,6 +352,33 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
             "paid on Monday and it still says processing, is it ever going to be shipped?",
             "shipment_not_received",
         ),
+        # The customer's own wrong choice is an order to cancel, not a wrong item sent.
+        (
+            "I picked the wrong colour on order 6620 this morning, please cancel it before it "
+            "ships and I'll order again",
+            "cancel_order_retention_bigcommerce_kustomer",
+        ),
+        # Shipped at all?
+        ("has my order even been sent? no tracking email, nothing. #3310", "shipment_not_received"),
+        # Not in there; a repeat or standing order is a subscription; sent back, send again.
+        (
+            "my monthly supplement box came but the fish oil wasn't in there",
+            "reshipment_skio_kustomer",
+        ),
+        (
+            "please alter my standing order from the green tea to the jasmine for future "
+            "deliveries",
+            "swap_subscription_product",
+        ),
+        (
+            "the courier returned my parcel to you by mistake, could you post it again please",
+            "reshipment",
+        ),
+        # "I cancelled … but you took …": the money.
+        (
+            "I cancelled my plan in May but you charged me 30 again today, refund it please",
+            "refund",
+        ),
         # The next delivery later.
         (
             "is it possible to have my next subscription box sent at a later date? still "
@@ -378,3 +410,29 @@ def test_changing_an_account_detail_is_not_a_policys_request(
     policies: PolicyActivities, text: str
 ) -> None:
     assert route(policies, text).policy_id is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please cancel my subscription, we are moving abroad and won't need it",
+        "I want to end my membership altogether, thanks for everything",
+    ],
+)
+def test_ending_the_whole_subscription_is_not_cancelling_one_order(
+    policies: PolicyActivities, text: str
+) -> None:
+    """The library cancels orders, not subscriptions: the menu, not the order policy."""
+    assert route(policies, text).policy_id is None
+
+
+def test_a_library_with_a_policy_for_ending_subscriptions_keeps_that_route() -> None:
+    """Only a library whose policies cancel orders sends the menu: a "Cancel subscription"
+    policy is the place for such a message."""
+    assert ends_subscriptions(["Cancel subscription"])
+    assert ends_subscriptions(["End membership plan"])
+    assert not ends_subscriptions(["Cancel order"])
+    assert not ends_subscriptions(["Cancel subscription order"])
+    assert ends_the_subscription("cancel my subscription please, we're moving")
+    assert not ends_the_subscription("cancel my subscription order for next week")
+    assert not ends_the_subscription("can you un-cancel my plan")
