@@ -76,6 +76,12 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"next\s+one|one\s+after)\b)",
         r"\g<0> cancel order",
     ),
+    # The customer's own wrong choice ("I ordered the wrong size") is not a wrong item sent.
+    (
+        r"\b((?:i|we)\s+(?:accidentally\s+|mistakenly\s+)?(?:ordered|bought|chose|picked|"
+        r"selected|purchased))\s+(?:the\s+|a\s+)?wrong\b",
+        r"\1",
+    ),
     # "It renewed" tells of a charge, not of a wish to restart ("renew my plan" is that).
     (r"\b(?:auto-?)?renewed\b", "charged"),
     # Refund: money coming back.
@@ -223,7 +229,10 @@ _WORDING: tuple[tuple[str, str], ...] = (
     # Not sent yet, asked: "is it ever going to be shipped?"
     (
         r"\b(?:is|are)\s+(?:it|they|my\s+order)\s+(?:ever\s+|even\s+)?going\s+to\s+(?:be\s+)?"
-        r"(?:sent|shipped|dispatched|delivered|arrive|come)\b",
+        r"(?:sent|shipped|dispatched|delivered|arrive|come)\b|"
+        r"\b(?:did|has)\s+(?:it|my\s+(?:order|parcel|package)|the\s+(?:order|parcel))\s+"
+        r"(?:even\s+|actually\s+|ever\s+)?(?:ship(?:ped)?|been\s+(?:sent|shipped|dispatched)|"
+        r"go(?:ne)?\s+out|leave|left)\b",
         r"\g<0> where is my order",
     ),
     # Not received: due by a day that has passed, or unknown to the courier.
@@ -251,8 +260,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\b(?:came|arrived|turned\s+up)\s+with\b(?:\s+[\w'-]+){1,8}?\s*[,;.]\s*(?:but\s+)?"
         r"(?:we'?re|i'?m|we\s+are|i\s+am)\s+(?:on|subscribed\s+to|signed\s+up\s+for)\b|"
         # "were the vanilla ones, not the plain I subscribed to"
-        r",\s+not\s+the\s+(?:[\w'-]+\s+){1,4}?(?:i|we)\s+(?:subscribed|ordered|chose|picked|"
-        r"paid\s+for|asked\s+for)\b",
+        r",\s+not\s+the\s+(?:[\w'-]+\s+){1,4}?(?:i|we)\s+(?:always\s+|usually\s+|normally\s+)?"
+        r"(?:subscribed|ordered|chose|picked|paid\s+for|asked\s+for|get|have|receive)\b",
         r"\g<0> wrong item",
     ),
     (r"\bsent\s+(?:me\s+)?(?:[\w']+\s+){0,4}?in\s+(?:a\s+)?size\b", r"\g<0> wrong size"),

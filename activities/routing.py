@@ -464,8 +464,7 @@ class MeaningRouter:
         return first
 
     def _by_recognised_wording(self, decision: Decision, text: str) -> Decision:
-        """A menu that the wording the rules read points out of (`Tuning.recognised_floor`);
-        a sibling policy is no rival (the kind of order tells them apart)."""
+        """A menu the wording rules read out of (`Tuning.recognised_floor`); no sibling rivals."""
         t = self.tuning
         ranked = decision.ranked
         if decision.kind != "none" or not ranked or ranked[0].score < t.recognised_floor:
@@ -597,7 +596,14 @@ class MeaningRouter:
         if not ranked or ranked[0].score < (t.floor if floor is None else floor):
             return Decision("none", ranked)
         top = ranked[0]
-        if top.score < t.off_topic_below and top.off_topic - top.semantic > t.off_topic_lead:
+        # The family's meaning: a sibling may say it better ("the subscription box had …").
+        ours = self._family_vocab[self.candidates.index(top.candidate)]
+        semantic = max(
+            r.semantic
+            for r in ranked
+            if self._family_vocab[self.candidates.index(r.candidate)] is ours
+        )
+        if top.score < t.off_topic_below and top.off_topic - semantic > t.off_topic_lead:
             return Decision("none", ranked)
         if top.score < t.off_topic_below and asks_about_the_shop(text):
             return Decision("none", ranked)

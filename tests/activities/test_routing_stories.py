@@ -379,6 +379,15 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
             "I cancelled my plan in May but you charged me 30 again today, refund it please",
             "refund",
         ),
+        ("did my parcel actually ship? nothing on the tracking page", "shipment_not_received"),
+        (
+            "I bought the wrong size of dog bed on order 5561 and sent it back, still no refund",
+            "refund",
+        ),
+        (
+            "the subscription box this month had oat milk, not the almond milk we always get",
+            "reshipment_skio_kustomer",
+        ),
         # The next delivery later.
         (
             "is it possible to have my next subscription box sent at a later date? still "
