@@ -31,7 +31,7 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bstart\s+((?:[\w']+\s+){0,4}?)(?:up\s+)?again\b", r"restart \1"),
     (r"\b(?:turn|switch|put|set)\s+((?:[\w']+\s+){0,3}?)on\s+again\b", r"restart \1back on"),
     (r"\b(?:running|going|active)\s+again\b", r"\g<0> restart"),
-    (r"\bun-?cancel\w*", "restart"),
+    (r"\bun-?cancel\w*|\bun-?pause\w*", "restart"),
     (
         r"\b(?:have|get|receive|receiving|want)\s+(?:it|them|that|this|the\s+\w+|my\s+\w+)\s+again\b"
         # "… we'll want it again after that" is the gap before it, not a restart.
@@ -112,7 +112,12 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\s+(?:[\w']+\s+){0,2}?not\s+(?:come|arrive|ship|be\s+sent)\b",
         r"\g<0> skip next",
     ),
-    (r"\bpostpone\w*", "skip"),
+    (r"\bpostpone\w*|\bdefer(?:s|red|ring)?\b", "skip"),
+    (
+        r"\bnext\s+(?:one|box|delivery|order|shipment|bag|refill)\s+(?:to\s+)?(?:wait|hold|be\s+held)\b"
+        r"|\bheld\s+(?:back|over)\b",
+        r"\g<0> skip",
+    ),
     # A pause of one delivery or one month is a skip.
     (
         r"\bpaus(?:e|ing)\b(?=(?:\s+[\w']+){0,5}?\s+(?:for\s+)?(?:just\s+|only\s+)?"
@@ -167,6 +172,11 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\g<0> never arrived",
     ),
     (
+        r"\b(?:still\s+)?(?:hasn'?t|has\s+not|haven'?t|have\s+not)\s+(?:got|gotten|received|had)\s+"
+        r"(?:it|them|the\s+parcel|the\s+package)\b",
+        r"\g<0> never arrived",
+    ),
+    (
         r"\bwaiting\s+(?:for|on)\s+(?:my|the|our|this)\s+(?:[\w']+\s+){0,2}?"
         r"(?:orders?|parcels?|packages?|deliver(?:y|ies)|shipments?|stuff)\b",
         r"\g<0> never arrived",
@@ -186,7 +196,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
     # Damaged or faulty: what a customer sees when they unpack it ("the lid is in six
     # pieces", "the seam split open", "won't turn on"), in the library's word.
     (
-        r"\b(?:broke|broken|crack(?:ed|s)?|smash(?:ed)?|shatter(?:ed)?|snap(?:ped)?|"
+        r"\b(?:broke|broken|crack(?:ed|s)?|smash(?:ed)?|shatter(?:ed)?|snap(?:ped)?|squish(?:ed)?|"
+        r"flattened|crumpled|"
         r"split|ripp?(?:ed)?|torn|tore|dent(?:ed)?|crush(?:ed)?|squash(?:ed)?|leak(?:ed|ing|s)?|"
         r"spill(?:ed|t)?|burst|chipp?(?:ed)?|scratch(?:ed)?|stain(?:ed)?|bent|faulty|"
         r"defective|mou?ldy|rotten|out\s+of\s+date|past\s+(?:its|the)\s+"
@@ -259,6 +270,9 @@ _WORDING: tuple[tuple[str, str], ...] = (
         # "came with the decaf beans, we're on the espresso"
         r"\b(?:came|arrived|turned\s+up)\s+with\b(?:\s+[\w'-]+){1,8}?\s*[,;.]\s*(?:but\s+)?"
         r"(?:we'?re|i'?m|we\s+are|i\s+am)\s+(?:on|subscribed\s+to|signed\s+up\s+for)\b|"
+        # "came but it's the oily hair one not the dry one"
+        r"\b(?:came|arrived|turned\s+up)\b[^.?!]{0,30}?\b(?:it'?s|its|it\s+is|they'?re|they\s+are)\s+"
+        r"(?:[\w'-]+\s+){1,5}?not\s+(?:the\s+)?[\w'-]+|"
         # "were the vanilla ones, not the plain I subscribed to"
         r",\s+not\s+the\s+(?:[\w'-]+\s+){1,4}?(?:i|we)\s+(?:always\s+|usually\s+|normally\s+)?"
         r"(?:subscribed|ordered|chose|picked|paid\s+for|asked\s+for|get|have|receive)\b",
@@ -278,8 +292,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\g<0> wrong item",
     ),
     (
-        r"\b(?:got|received|sent(?:\s+me)?|came\s+with|delivered)\s+(?:[\w']+\s+){0,12}?"
-        r"instead\s+of\b",
+        r"\b(?:got|received|sent(?:\s+me)?|came\s+with|came\s+as|arrived\s+as|delivered|had|has|"
+        r"contained)\s+(?:[\w']+\s+){0,12}?instead\s+of\b",
         "wrong item instead of",
     ),
 )
@@ -309,7 +323,7 @@ _PREFERS_A_PRODUCT = re.compile(
     r"(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,3}?(?:size|version|flavou?r|scent|recipe|variant|"
     r"formula|blend|roast|strength|colou?r|pack)\b|"
     # "change my sub to the 2kg bag"
-    r"\b(?:change|switch|swap|move)\s+(?:my|the|our)\s+(?:sub\w*|plan|box|deliver\w*|refills?)\s+"
+    r"\b(?:change|switch|swap|move)\s+(?:my|the|our|next)\s+(?:sub\w*|plan|box|deliver\w*|refills?)\s+"
     r"(?:over\s+)?to\s+(?:the|a|an)\b|"
     # "replace the lavender soap with the rose one" (not "with a new one": a replacement).
     r"\breplace\s+(?:[\w'-]+\s+){1,4}?with\s+(?!(?:a\s+|an\s+)?(?:new|another|fresh|working|"
@@ -419,7 +433,9 @@ _ABOUT_MONEY = re.compile(
 _TOLD_CANCELLATION = re.compile(
     r"\b(?:(?:even\s+)?though|although|despite|after|since|when|thought)\s+(?:i|we)(?:'d|'ve|"
     r"\s+had|\s+have|\s+did)?\s+(?:already\s+)?cancell?(?:ed|ing)\b|"
-    r"\b(?:i|we)(?:'d|\s+had|'ve|\s+have)\s+already\s+cancell?ed\b",
+    r"\b(?:i|we)(?:'d|\s+had|'ve|\s+have)?\s+(?:already\s+)?cancell?ed\b|"
+    # "I cancel the order before it was send" (a past told in the present)
+    r"\b(?:i|we)\s+cancel\s+(?:the|my|this|that)\s+\w+\s+before\b",
     re.IGNORECASE,
 )
 

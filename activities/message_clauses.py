@@ -21,6 +21,11 @@ ABBREVIATION_STOP = re.compile(
     r"\b(no|nr|num|ref|approx|appx|mr|mrs|ms|dr|st|vs|etc|e\.g|i\.e)\.(?=\s)", re.IGNORECASE
 )
 
+#: A clause that tells of a charge ("my plan renewed yesterday", "you billed me twice"):
+#: what happened, the reason for a request, not one itself unless it also asks.
+TELLS_A_CHARGE = re.compile(
+    r"\b(?:renewed|charged|billed|debited|took\s+(?:[£$€]|\d|the\s+money|payment))", re.IGNORECASE
+)
 #: A clause that says how the customer is ("I'm back from …", "we were away"): the scene.
 SPEAKER_STATE = re.compile(
     r"^\W*(?:(?:hi|hello|hey)\W+)?(?:i'?m|i\s+am|i\s+was|we'?re|we\s+are|we\s+were)\b",

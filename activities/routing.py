@@ -39,12 +39,14 @@ from activities.customer_wording import (
     recognised_wording,
     without_told_cancellation,
 )
+from activities.disambiguation_answers import NEITHER, picked_by_form, says_yes
 from activities.message_clauses import (
     ABBREVIATION_STOP,
     ADDS_A_REQUEST,
     ASKING,
     JOINS,
     SPEAKER_STATE,
+    TELLS_A_CHARGE,
 )
 from activities.routing_tuning import Tuning
 from activities.shop_questions import (
@@ -56,11 +58,6 @@ from activities.shop_questions import (
 )
 from policies.plan import Plan
 
-_YES = re.compile(r"^(y|yes|yeah|yep|yup|sure|correct|right|exactly|that's it|that one)\b")
-_NO_ONLY = re.compile(r"^(n|no|nope|neither|none|nah|not really)[\s.!]*$")
-# "one" alone is the first option; inside an answer ("the damaged one") it is not.
-_FIRST = re.compile(r"\b(1|first|former)\b|^(the )?(one|number one|option one)\W*$")
-_SECOND = re.compile(r"\b(2|second|latter|other one|the other)\b|^(the )?(two|number two)\W*$")
 #: What a customer asks for, by the head words of the library's ticket types and their
 #: everyday forms: after a negation ("without cancelling", "not a refund but …",
 #: "instead of a replacement") or the other side of a preference ("rather skip than
@@ -444,12 +441,15 @@ class MeaningRouter:
             whole.kind == "none" and asks_to_change_a_detail(in_library_words(text))
         ):
             return whole
-        # Each clause is scored once, however many of the rules below read it.
+        # Each clause is scored once, however many of the rules below read it; a first clause
+        # that tells of a charge and asks nothing is the scene, not a request.
         clause_decision = cache(
             partial(self._decide_clause, subscribed=mentions_subscription(text))
         )
         first = clause_decision(clauses[0])
-        if not self._a_request(first):
+        if (
+            TELLS_A_CHARGE.search(clauses[0]) and not ASKING.search(clauses[0])
+        ) or not self._a_request(first):
             rest = text[text.find(clauses[0]) + len(clauses[0]) :]
             adds = bool(ADDS_A_REQUEST.search(rest)) or self._asks_on_its_own(first, clauses[0])
             return self._first_clause_first(whole, first, clauses, adds, clause_decision)
@@ -680,19 +680,14 @@ class MeaningRouter:
         low = normalise(text)
         if not low or len(keys) < 2:
             return None
-        first, second = _FIRST.search(low), _SECOND.search(low)
-        if first and not second:
-            return keys[0]
-        if second and not first:
-            return keys[1]
-        if _NO_ONLY.match(low):
-            return None
+        if (form := picked_by_form(low)) is not None:
+            return None if form == NEITHER else keys[form]
         ranked = self.score(text, among=keys)
         # Between two plausible candidates already: half the margin, a lower floor.
         if len(ranked) == 2 and ranked[0].score - ranked[1].score >= self.tuning.margin / 2:
             if ranked[0].score >= 0.6 * self.tuning.floor:
                 return ranked[0].candidate.key
-        if _YES.match(low):
+        if says_yes(low):
             return keys[0]
         return None
 

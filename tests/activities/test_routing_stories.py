@@ -388,6 +388,43 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
             "the subscription box this month had oat milk, not the almond milk we always get",
             "reshipment_skio_kustomer",
         ),
+        # A subscription box with another variety than the plan's, in more words.
+        (
+            "the subscription box had the spicy salsa instead of the mild one, send the mild",
+            "reshipment_skio_kustomer",
+        ),
+        (
+            "my monthly tea came as green tea instead of the usual black, can you sort it",
+            "reshipment_skio_kustomer",
+        ),
+        (
+            "my shampoo refill came but it's the oily hair one not the dry one",
+            "reshipment_skio_kustomer",
+        ),
+        # A cancellation told before a request for money.
+        ("I cancelled that order on Friday and you still took the payment, refund it", "refund"),
+        # Crushed flat; defer; wait; unpause; hasn't got it.
+        ("the hat box came squished flat, order 4471", "reshipment"),
+        ("I would like to defer my next supplement delivery by one cycle", "skip_next_shipment"),
+        ("we have loads of litter left, can the next box wait?", "skip_next_shipment"),
+        ("unpause my plan please", "restart_subscription"),
+        (
+            "sent a gift to my brother two weeks ago and he still hasn't got it, order 3390",
+            "shipment_not_received",
+        ),
+        ("I want the next boxes to be the dark roast, not the medium", "swap_subscription_product"),
+        ("change next box to the unscented candle not the pine", "swap_subscription_product"),
+        # A first clause that tells of a charge sets the scene for the money asked after it.
+        (
+            "my snack box plan renewed on Sunday and I had stopped it in October, please give "
+            "me the 19 back",
+            "refund",
+        ),
+        (
+            "my tea plan renewed on the 3rd and I cancelled it in August!! refund the £15 please",
+            "refund",
+        ),
+        ("your app renewed my plan and I cancelled it before, refund me please", "refund"),
         # The next delivery later.
         (
             "is it possible to have my next subscription box sent at a later date? still "
