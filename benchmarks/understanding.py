@@ -34,6 +34,14 @@ flattered them (blind8 scored 68.6% on the router that scored 93.8% on `blind`).
 and `dev8` (two more outside authors) were that round's development sets; `blind` is
 reported beside.
 
+Since the ninth round routing is judged on `blind13` (`data/openings_blind13.jsonl`, 130
+openings by a ninth outside author, written after every change of that round, never read,
+scored once at the round's start and once at its end). `blind9` (the eighth round's judged
+set) and `blind10`–`blind12` (three more outside authors of the ninth round, each scored
+once when it arrived and read since) are reported beside, the latter as development sets.
+The replies' targets stay on the held-out third of `replies.jsonl`; the two outside
+authors' reply sets (`replies_outside.jsonl`, `replies_outside2.jsonl`) are shown beside.
+
 Writes `results/understanding.json`.
 """
 
@@ -100,10 +108,22 @@ def main() -> dict[str, Any]:
     dev8 = routing.load_corpus(routing.DEV8)
     blind8 = routing.load_corpus(routing.BLIND8)
     blind9 = routing.load_corpus(routing.BLIND9)
+    blind10 = routing.load_corpus(routing.BLIND10)
+    blind11 = routing.load_corpus(routing.BLIND11)
+    blind12 = routing.load_corpus(routing.BLIND12)
+    blind13 = routing.load_corpus(routing.BLIND13)
     reply_rows = replies.load()
     heldout_openings = [x for x in openings if x["split"] == "heldout"]
     heldout_replies = [r for r in reply_rows if r["heldout"]]
-    routed = routing_figures(blind9)
+    routed = routing_figures(blind13)
+    routed_blind9 = routing_figures(blind9)
+    routed_blind10 = routing_figures(blind10)
+    routed_blind11 = routing_figures(blind11)
+    routed_blind12 = routing_figures(blind12)
+    outside_replies = {
+        name: replies.evaluate(replies.load(replies.CORPUS.parent / f"{name}.jsonl"))[0]
+        for name in ("replies_outside", "replies_outside2")
+    }
     routed_blind8 = routing_figures(blind8)
     routed_blind = routing_figures(blind)
     routed_round8 = routing_figures(round8)
@@ -141,7 +161,15 @@ def main() -> dict[str, Any]:
         + len(round8)
         + len(dev8)
         + len(blind8)
-        + len(blind9),
+        + len(blind9)
+        + len(blind10)
+        + len(blind11)
+        + len(blind12)
+        + len(blind13),
+        "openings_blind13": len(blind13),
+        "openings_blind12": len(blind12),
+        "openings_blind11": len(blind11),
+        "openings_blind10": len(blind10),
         "openings_blind9": len(blind9),
         "openings_blind8": len(blind8),
         "openings_round8": len(round8),
@@ -163,7 +191,7 @@ def main() -> dict[str, Any]:
     }
     metrics = [*paths["new"]]
     table(
-        "Understanding: routing on blind9 (an outside author's, scored once), replies on "
+        "Understanding: routing on blind13 (an outside author's, never read), replies on "
         "the held-out third",
         ["metric", "old rule-based", "new", "target", "new meets it"],
         [
@@ -178,6 +206,7 @@ def main() -> dict[str, Any]:
         ],
     )
     for title, unseen in (
+        ("blind9 (the eighth round's judged set, outside author, never read)", routed_blind9),
         ("blind8 (outside author, lines never read, figures watched)", routed_blind8),
         ("the third round's blind set (written by the router's own author)", routed_blind),
         ("the fourth round's blind set (written after its changes, scored once)", routed_blind4),
@@ -202,6 +231,9 @@ def main() -> dict[str, Any]:
         ("the sixth round's development set", routed_dev6),
         ("the eighth round's first development set (outside author)", routed_round8),
         ("the eighth round's second development set (outside author)", routed_dev8),
+        ("blind10 (outside author, the ninth round's; read after two scorings)", routed_blind10),
+        ("blind11 (outside author, the ninth round's; read after two scorings)", routed_blind11),
+        ("blind12 (outside author, the ninth round's; read after two scorings)", routed_blind12),
     ):
         table(
             f"Routing, {title} (a development set now; not in the targets)",
@@ -211,6 +243,14 @@ def main() -> dict[str, Any]:
                 for m in ("routing_accuracy", "wrong_route_rate", "disambiguation_rate")
             ],
         )
+    table(
+        "Replies, the outside authors' sets (not in the targets)",
+        ["set", "slot_f1", "choice_accuracy", "yes_no_accuracy"],
+        [
+            [name, f["slot_f1"], f["choice_accuracy"], f["yes_no_accuracy"]]
+            for name, f in outside_replies.items()
+        ],
+    )
     print(f"corpus sizes: {sizes}")
     figures = {
         "heldout": paths,
@@ -230,6 +270,11 @@ def main() -> dict[str, Any]:
         "blind8_routing": routed_blind8,
         "round8_routing": routed_round8,
         "dev8_routing": routed_dev8,
+        "blind9_routing": routed_blind9,
+        "blind10_routing": routed_blind10,
+        "blind11_routing": routed_blind11,
+        "blind12_routing": routed_blind12,
+        "outside_replies": outside_replies,
         "corpus": sizes,
         "corpus_sizes_met": sizes_met,
     }
@@ -249,7 +294,11 @@ def main() -> dict[str, Any]:
             "round8_openings": str(routing.ROUND8.relative_to(root)),
             "dev8_openings": str(routing.DEV8.relative_to(root)),
             "blind8_openings": str(routing.BLIND8.relative_to(root)),
-            "blind9_openings (the routing targets)": str(routing.BLIND9.relative_to(root)),
+            "blind9_openings": str(routing.BLIND9.relative_to(root)),
+            "blind10_openings": str(routing.BLIND10.relative_to(root)),
+            "blind11_openings": str(routing.BLIND11.relative_to(root)),
+            "blind12_openings": str(routing.BLIND12.relative_to(root)),
+            "blind13_openings (the routing targets)": str(routing.BLIND13.relative_to(root)),
             "replies": str(replies.CORPUS.relative_to(root)),
             "old_replies": "baseline figures, "
             + str(replies.BASELINE.relative_to(root))
