@@ -41,7 +41,10 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bundo\s+(?:the\s+|my\s+)?cancell?ation\b", "restart"),
     # "renew my plan" asks for it; "it renewed" tells of a charge (not a restart).
     (r"\bre-?(?:activat|subscrib|join|instat|enrol)\w*|\brenew\b", r"\g<0> restart"),
-    (r"\bresum(?:e|ed|es|ing)\b|\brecommenc\w*", r"\g<0> restart"),
+    (
+        r"\bresum(?:e|ed|es|ing)\b|\brecommenc\w*|\b(?:begin|start)\s+once\s+more\b",
+        r"\g<0> restart",
+    ),
     # Cancel: the other words for calling an order off.
     (r"\bcall\s+((?:[\w']+\s+){0,3}?)off\b", r"cancel \1"),
     (r"\b(?:void|annul\w*|scrap|withdraw|rescind|cancell?ations?)\b", r"\g<0> cancel"),
@@ -114,6 +117,11 @@ _WORDING: tuple[tuple[str, str], ...] = (
     ),
     (r"\bpostpone\w*|\bdefer(?:s|red|ring)?\b", "skip"),
     (
+        r"\b(?:the\s+)?(?:one|delivery|box|order|shipment|parcel)\s+after\s+(?:that|it|this)\s+"
+        r"(?:can|may|should|could|will)\s+(?:go\s+ahead|proceed|come|continue|arrive|ship)\b",
+        r"\g<0> skip next",
+    ),
+    (
         r"\bnext\s+(?:one|box|delivery|order|shipment|bag|refill)\s+(?:to\s+)?(?:wait|hold|be\s+held)\b"
         r"|\bheld\s+(?:back|over)\b",
         r"\g<0> skip",
@@ -155,7 +163,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"deducted|work(?:ed)?|apply)\b|\b(?:paid|charged(?:\s+me)?)\s+(?:the\s+)?full\s+price\b|"
         r"\b(?:the\s+)?(?:price\s+)?difference\b(?=.*\b(?:price|paid|bought|cheaper|dropped|"
         r"went\s+down|reduced|sale)\b)|"
-        r"\b(?:price\s+)?(?:dropped|went\s+down|was\s+reduced|reduced)\s+(?:by|to)\b",
+        r"\b(?:price\s+)?(?:dropped|went\s+down|was\s+reduced|reduced)\s+(?:by|to)\b|"
+        r"\b(?:refund|pay|give|credit|return)\s+(?:me\s+)?(?:back\s+)?the\s+(?:price\s+)?difference\b",
         r"\g<0> refund the difference",
     ),
     # Not received: the ways of saying a parcel never came.
@@ -234,7 +243,10 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\b(?:send|sending|ship|post|get|have|receive)\s+(?:me\s+|us\s+)?(?:a\s+|an\s+)?"
         r"(?:new|fresh|another|replacement|working|second)\b|"
         r"\b(?:send|get)\s+(?:me\s+|us\s+)?(?:the\s+rest|one\s+that\s+works)\b|"
-        r"\banother\s+one\s+(?:sent|posted|shipped|out)\b|\bchance\s+of\s+another\b",
+        r"\banother\s+one\s+(?:sent|posted|shipped|out)\b|\bchance\s+of\s+another\b|"
+        r"\b(?:send|ship|post|dispatch)\s+(?:it|them|the\s+(?:order|parcel|package|box))\s+"
+        r"(?:out\s+)?(?:again|once\s+more)\b|"
+        r"\b(?:need|want|like)\s+(?:it|that|this|them|the\s+\w+|my\s+\w+)\s+(?:\w+\s+)?replaced\b",
         r"\g<0> send a replacement",
     ),
     # Not sent yet, asked: "is it ever going to be shipped?"
@@ -242,8 +254,11 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\b(?:is|are)\s+(?:it|they|my\s+order)\s+(?:ever\s+|even\s+)?going\s+to\s+(?:be\s+)?"
         r"(?:sent|shipped|dispatched|delivered|arrive|come)\b|"
         r"\b(?:did|has)\s+(?:it|my\s+(?:order|parcel|package)|the\s+(?:order|parcel))\s+"
-        r"(?:even\s+|actually\s+|ever\s+)?(?:ship(?:ped)?|been\s+(?:sent|shipped|dispatched)|"
-        r"go(?:ne)?\s+out|leave|left)\b",
+        r"(?:(?:even|actually|ever)\s+){0,2}(?:ship(?:ped)?|been\s+(?:sent|shipped|dispatched)|"
+        r"go(?:ne)?\s+out|leave|left)\b|"
+        r"\bany\s+(?:news|update)s?\s+(?:on|about)\s+(?:my|the|our)\s+(?:order|parcel|package|delivery)\b|"
+        r"\btracking\s+(?:has\s+)?(?:been\s+)?(?:quiet|silent|stuck|frozen|dead)\b|"
+        r"\b(?:get|be|arrive|make\s+it)\s+(?:here\s+)?(?:in\s+time|on\s+time)\s+for\b",
         r"\g<0> where is my order",
     ),
     # Not received: due by a day that has passed, or unknown to the courier.
@@ -323,8 +338,11 @@ _PREFERS_A_PRODUCT = re.compile(
     r"(?:the\s+|a\s+)?(?:[\w'-]+\s+){0,3}?(?:size|version|flavou?r|scent|recipe|variant|"
     r"formula|blend|roast|strength|colou?r|pack)\b|"
     # "change my sub to the 2kg bag"
-    r"\b(?:change|switch|swap|move)\s+(?:my|the|our|next)\s+(?:sub\w*|plan|box|deliver\w*|refills?)\s+"
+    r"\b(?:change|switch|swap|move)\s+(?:my|the|our|next)\s+(?:[\w'-]+\s+)?(?:sub\w*|plan|box|"
+    r"deliver\w*|refills?)\s+"
     r"(?:over\s+)?to\s+(?:the|a|an)\b|"
+    # "put me on the single size box"
+    r"\bput\s+(?:me|us)\s+(?:back\s+)?on(?:to)?\s+(?:the|a)\s+(?!same\b)|"
     # "replace the lavender soap with the rose one" (not "with a new one": a replacement).
     r"\breplace\s+(?:[\w'-]+\s+){1,4}?with\s+(?!(?:a\s+|an\s+)?(?:new|another|fresh|working|"
     r"replacement|same|one\s+that)\b)|"
@@ -434,6 +452,8 @@ _TOLD_CANCELLATION = re.compile(
     r"\b(?:(?:even\s+)?though|although|despite|after|since|when|thought)\s+(?:i|we)(?:'d|'ve|"
     r"\s+had|\s+have|\s+did)?\s+(?:already\s+)?cancell?(?:ed|ing)\b|"
     r"\b(?:i|we)(?:'d|\s+had|'ve|\s+have)?\s+(?:already\s+)?cancell?ed\b|"
+    r"\b(?:i|we)(?:'d|\s+had)?\s+(?:already\s+)?(?:asked|requested|told\s+you)\b(?:\s+[\w']+){0,5}?"
+    r"\s+to\s+cancel\b|"
     # "I cancel the order before it was send" (a past told in the present)
     r"\b(?:i|we)\s+cancel\s+(?:the|my|this|that)\s+\w+\s+before\b",
     re.IGNORECASE,
@@ -497,7 +517,7 @@ _ENDS_THE_SUBSCRIPTION = re.compile(
 )
 _ONE_ORDER_OF_IT = re.compile(
     r"\b(?:orders?|box(?:es)?|deliver(?:y|ies)|shipments?|renewal|parcel|next|upcoming|"
-    r"this\s+month|month'?s|restart\w*|resum\w*|again|back)\b",
+    r"this\s+month|month'?s|restart\w*|resum\w*|again|(?:get|want|have|bring)\s+(?:it|them)\s+back)\b",
     re.IGNORECASE,
 )
 

@@ -13,6 +13,7 @@ from activities.customer_wording import (
     ends_the_subscription,
     in_library_words,
     without_letter_frame,
+    without_told_cancellation,
 )
 from activities.policy_store import PolicyActivities, RouteRequest, RouteResult
 from policies.library import load_library
@@ -425,6 +426,28 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
             "refund",
         ),
         ("your app renewed my plan and I cancelled it before, refund me please", "refund"),
+        # Tenth set of classes (blind13's misses, in new words).
+        ("please change my coffee box to the decaf selection", "swap_subscription_product"),
+        ("can you put me on the small size bag from now", "swap_subscription_product"),
+        (
+            "we're away for the holidays, please do not send the box due on the 28th, the one "
+            "after that can go ahead as usual",
+            "skip_next_shipment",
+        ),
+        (
+            "I paused the deliveries in autumn and would like them to begin once more",
+            "restart_subscription",
+        ),
+        (
+            "I paid 40 for the kettle and it's 30 this week, can you refund the difference",
+            "refund",
+        ),
+        (
+            "the parcel went back to your depot because nobody was in, can you send it out again?",
+            "reshipment",
+        ),
+        ("any news on order 4410? the tracking has been quiet for a week", "shipment_not_received"),
+        ("will my order get here in time for Friday? it's a gift", "shipment_not_received"),
         # The next delivery later.
         (
             "is it possible to have my next subscription box sent at a later date? still "
@@ -463,6 +486,7 @@ def test_changing_an_account_detail_is_not_a_policys_request(
     [
         "please cancel my subscription, we are moving abroad and won't need it",
         "I want to end my membership altogether, thanks for everything",
+        "I'd like to cancel my subscription entirely, we're cutting back",
     ],
 )
 def test_ending_the_whole_subscription_is_not_cancelling_one_order(
@@ -482,3 +506,15 @@ def test_a_library_with_a_policy_for_ending_subscriptions_keeps_that_route() -> 
     assert ends_the_subscription("cancel my subscription please, we're moving")
     assert not ends_the_subscription("cancel my subscription order for next week")
     assert not ends_the_subscription("can you un-cancel my plan")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my box went out on the 3rd although I had asked you last week to cancel the plan, "
+        "please refund the £30",
+        "you charged me 20 again even though I'd cancelled in June, I want it back",
+    ],
+)
+def test_a_cancellation_told_in_a_message_about_money_is_not_asked_again(text: str) -> None:
+    assert "cancel" not in without_told_cancellation(text).lower()
