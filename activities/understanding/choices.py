@@ -108,7 +108,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"another one",
         r"same (?:thing|item|one|product)(?: again)?",
         r"send .{0,20}\bagain",
-        r"still (?:want|like|need) (?:to have )?(?:it|them|the (?:item|product|order|thing))",
+        r"still (?:want|like|need) (?:to have )?(?:it|them|the (?:item|product|order|thing)s?)",
     ),
     "lost": (
         r"lost",
@@ -185,7 +185,14 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"for (?:a|one) (?:month|while|bit)",
         r"take a month off",
     ),
-    "cancel": (r"cancel\w*", r"end (?:it|my subscription)", r"stop (?:it|everything)"),
+    "cancel": (
+        r"cancel\w*",
+        r"end (?:it|my subscription)",
+        r"stop (?:it|everything|sending)",
+        r"for good",
+        r"altogether",
+        r"no more (?:deliveries|boxes|orders)",
+    ),
 }
 # "the wrong address" is a typo of the customer's, not a wrong item.
 _NOT_ITEMS = "address|email|number|card|account|zip|postcode|name|size chart"
@@ -216,7 +223,7 @@ _ORDINALS = {
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 _NEGATOR = re.compile(
     r"\b(?:not|no|don't want|do not want|don't need|without|rather than|instead of|"
-    r"isn't|never mind|forget|anything but|except|other than|"
+    r"isn't|never mind|forget|anything but|except|other than|don'?t|do not|"
     # "skip the discount" rules it out; "skip the next box" is the skip.
     r"skip the(?! (?:next|upcoming|coming|following|first|box|delivery|shipment|order|"
     r"parcel|month|week|one)\b))\b\s+"
@@ -369,13 +376,14 @@ def _numbers(text: str, pattern: str) -> list[float]:
 _COUNTED = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|one|two|three|four|five)\s*(%|[a-z]{3,})")
 # "15%", "15 percent" and "the 15 off" all state a percentage.
 _AMOUNT = re.compile(
-    r"[$€£]\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(?:%|percent\b|per\s+cent\b|off\b)"
+    r"[$€£]\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*(?:%|percent\b|per\s+cent\b|off\b)|"
+    r"(\d+(?:\.\d+)?)\s*(?:dollars?|bucks|usd|pounds?|quid|euros?)\b"
 )
 
 
 def _figures(text: str) -> set[str]:
     """Amounts ("$19", "15%") and counted things ("two boxes" → "2 box") a text states."""
-    out = {f"${a}" if a else f"{b}%" for a, b in _AMOUNT.findall(text)}
+    out = {f"${a or c}" if a or c else f"{b}%" for a, b, c in _AMOUNT.findall(text)}
     for number, noun in _COUNTED.findall(text):
         number = str(_NUMBER_WORDS.get(number, number))
         if noun not in {"one", "off", "thing", "option", "choice", "and", "for", "the"}:
@@ -495,6 +503,9 @@ def score_options(text: str, options: Sequence[Option]) -> list[float]:
     return scores
 
 
+_ASKS_IF_OFFERED = re.compile(
+    r"^\W*(?:do|does|can)\s+you\s+(?:have|offer|do)\b|^\W*is\s+there\b|^\W*any\s+chance\s+of\b"
+)
 _CHANGE_OF_MIND = re.compile(
     r"\bbut\s+actually\b|\bactually\b|\bon\s+second\s+thoughts?\b|\bscratch\s+that\b|"
     r"\bchanged\s+my\s+mind\b"
@@ -511,10 +522,26 @@ def find_choice(text: str, options: Sequence[Option], *, by_position: bool = Tru
         if later is not None:
             return later
     chosen = _find_choice(text, options, by_position=by_position)
+    if chosen is not None and _ASKS_IF_OFFERED.match(t):
+        # "do you have same-day?" asks about an option not offered; "do you have express?"
+        # names one in full, and chooses it.
+        label = next(o.label for o in options if o.id == chosen).lower()
+        if not set(re.findall(r"[a-z]{3,}", label)) <= set(re.findall(r"[a-z]{3,}", t)):
+            return None
     _, ruled_out = _negated(t)
     out = _words(ruled_out)
-    named_out = [o.id for o in options if out & (_words(o.label) | _words(o.id.replace("_", " ")))]
-    if chosen is None and len(named_out) == len(options) - 1 and re.search(r"\bother\b", t):
+    out_concepts = concepts(ruled_out)
+    named_out = [
+        o.id
+        for o in options
+        if out & (_words(o.label) | _words(o.id.replace("_", " ")))
+        or out_concepts & (concepts(o.label) | concepts(o.id.replace("_", " ")))
+    ]
+    if (
+        chosen is None
+        and len(named_out) == len(options) - 1
+        and (re.search(r"\bother\b", t) or len(options) == 2)
+    ):
         # "not the refund, the other": of the options, the one not ruled out.
         return next(o.id for o in options if o.id not in named_out)
     for option in options:

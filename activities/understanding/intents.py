@@ -221,6 +221,7 @@ YES = (
 )
 NO = (
     "no",
+    "na",
     "nay",
     "no need",
     "not necessary",
@@ -334,6 +335,11 @@ def _one_word_typo(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+_NO_FIRST = re.compile(
+    r"^\W*(?:no|nope|nah|na)\s*[,.!;-]\s*(?:i'?d|i\s+would|i'?ll|i\s+want|leave|keep)\b"
+)
+
+
 def normalise(text: str) -> str:
     t = text.lower().replace("’", "'").replace("‘", "'")
     t = re.sub(r"\bim\b", "i'm", t)
@@ -370,6 +376,8 @@ def find_intent(text: str) -> str | None:
         _without(t, UNSURE), ("yes", "no", "nope", "yeah", "yep", "nah")
     ):
         return None
+    if _NO_FIRST.match(t):
+        return "no"  # "no, I'd rather keep it": the no comes first, the rest is why
     if has_phrase(t, DECLINE):
         return "decline"
     if has_phrase(t, ACCEPT) and not _HEDGED_NO.search(t):

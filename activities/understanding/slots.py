@@ -37,7 +37,9 @@ CORRECTION = re.compile(
     r"should\s+(?:be|have\s+been)|use|scratch\s+that|make\s+that|change\s+it\s+to|"
     r"the\s+right\s+one|the\s+correct\s+one|new\s+one|"
     # A second guess: "5530 or maybe 5503", "… or is it 5503?"
-    r"or\s+maybe|or\s+(?:is|was)\s+it|or\s+perhaps)\b",
+    r"or\s+maybe|or\s+(?:is|was)\s+it|or\s+perhaps)\b|"
+    # "72004? maybe 72040": a guess after a question.
+    r"(?<=[?.])\s*maybe\b",
     re.I,
 )
 _NEGATED_BEFORE = re.compile(
@@ -91,6 +93,9 @@ def find_emails(text: str) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     if "@" not in text:
         # "kay at example dot com", written so a bot would not harvest it.
+        # "anna dot berg at …": the dots of the name spelt out too.
+        if re.search(r"\sat\s", text):
+            text = re.sub(r"(?<=\w)\s+dot\s+(?=\w)", ".", text, flags=re.I)
         text = _SPELT_EMAIL.sub(lambda m: f"{m.group(1)}@{m.group(2)}.{m.group(3)}", text)
     for m in EMAIL.finditer(text):
         try:
@@ -133,6 +138,8 @@ _NOT_AN_ORDER = re.compile(
 _YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
+#: An answer's digits typed in groups, ending the reply.
+_GROUPS_AT_THE_END = re.compile(r"(?<![\d.,])\d{2,4}(?: \d{1,4}){1,3}(?=\s*[.!]?\s*$)")
 #: A number read out digit by digit ("9 9 0 2 1"): one number, padded to keep positions.
 _DIGITS_READ_OUT = re.compile(r"(?<![\d.,])\d(?: \d){3,9}(?![\d.,])")
 
@@ -144,6 +151,11 @@ def order_numbers(text: str, *, expecting: bool) -> list[tuple[int, str]]:
         lambda m: m.group(0).replace(" ", "") + " " * m.group(0).count(" "),
         EMAIL.sub(lambda m: " " * len(m.group(0)), text),
     )
+    if expecting:
+        # The answer typed in groups ("401 922", "903 441 2") at the end of the reply.
+        without_emails = _GROUPS_AT_THE_END.sub(
+            lambda m: m.group(0).replace(" ", "") + " " * m.group(0).count(" "), without_emails
+        )
     found: dict[int, str] = {}
     for m in _PREFIXED_ID.finditer(without_emails):
         found[m.start("num")] = m.group("num")

@@ -466,3 +466,74 @@ def test_polite_refusals(text: str, yes_no: bool | None) -> None:
     intent = understand(UnderstandRequest(text=text, expecting="yes_no")).intent
     said = True if intent in {"yes", "accept"} else False if intent in {"no", "decline"} else None
     assert said is yes_no
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [
+        ("it is 552 018", "552018"),
+        ("order no is 771 304 9", "7713049"),
+        ("I think it's 61120? maybe 61210. yes 61210", "61210"),
+    ],
+)
+def test_an_order_number_typed_in_groups_and_a_second_guess(text: str, order: str) -> None:
+    reply = understand(UnderstandRequest(text=text, expecting="order_number"))
+    assert reply.slots.get("order_number") == order
+
+
+def test_an_email_with_dots_spelt_out_in_the_name() -> None:
+    reply = understand(
+        UnderstandRequest(text="anna dot berg at outlook dot com", expecting="email")
+    )
+    assert reply.slots.get("email") == "anna.berg@outlook.com"
+
+
+SPEEDS = [
+    ChoiceOption(id="standard", label="Standard", description="Free, 5-7 days"),
+    ChoiceOption(id="express", label="Express", description="$9, 2-3 days"),
+    ChoiceOption(id="overnight", label="Overnight", description="$19, next day"),
+]
+FOUR = [
+    ChoiceOption(id="skip", label="Skip next delivery"),
+    ChoiceOption(id="pause", label="Pause subscription"),
+    ChoiceOption(id="swap", label="Swap products"),
+    ChoiceOption(id="cancel", label="Cancel subscription"),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "text", "choice"),
+    [
+        (SPEEDS, "the 19 dollar one", "overnight"),
+        (SPEEDS, "do you offer same-day?", None),
+        (FOUR, "no more deliveries at all, end it for good", "cancel"),
+        (TWO_WAYS, "don't send it again, I'll get it somewhere else", "money_back"),
+        (TWO_WAYS, "I'd still like the things I ordered", "resend"),
+    ],
+)
+def test_prices_in_words_availability_questions_and_ruling_out_one_of_two(
+    options: list[ChoiceOption], text: str, choice: str | None
+) -> None:
+    assert _choice(text, options) == choice
+
+
+@pytest.mark.parametrize(("text", "yes_no"), [("no, I'd rather keep it", False), ("na", False)])
+def test_a_no_first_wins(text: str, yes_no: bool | None) -> None:
+    intent = understand(UnderstandRequest(text=text, expecting="yes_no")).intent
+    said = True if intent in {"yes", "accept"} else False if intent in {"no", "decline"} else None
+    assert said is yes_no
+
+
+@pytest.mark.parametrize(
+    ("options", "text", "choice"),
+    [
+        (FOUR, "stop sending them for good", "cancel"),
+        (TWO_WAYS, "don't resend it, I'll shop elsewhere", "money_back"),
+        (SPEEDS, "do you have a same day option?", None),
+        (SPEEDS, "do you have express?", "express"),
+    ],
+)
+def test_stopping_for_good_a_ruled_out_meaning_and_asking_what_is_offered(
+    options: list[ChoiceOption], text: str, choice: str | None
+) -> None:
+    assert _choice(text, options) == choice
