@@ -33,6 +33,10 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\b(?:running|going|active)\s+again\b", r"\g<0> restart"),
     (r"\bun-?cancel\w*|\bun-?pause\w*", "restart"),
     (
+        r"\bcancell?ed\b[^.!?]{0,60}[.!?]?\s*(?:(?:a|big|huge|such\s+a)\s+)?(?:mistake|regret)",
+        r"\g<0> restart",
+    ),
+    (
         r"\b(?:have|get|receive|receiving|want)\s+(?:it|them|that|this|the\s+\w+|my\s+\w+)\s+again\b"
         # "… we'll want it again after that" is the gap before it, not a restart.
         r"(?!\s+(?:after|afterwards|later|from|next|once|when|in\s+\w+))",
@@ -49,7 +53,17 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bcall\s+((?:[\w']+\s+){0,3}?)off\b", r"cancel \1"),
     (r"\b(?:void|annul\w*|scrap|withdraw|rescind|cancell?ations?)\b", r"\g<0> cancel"),
     (r"\bback\s+out\s+of\b", "cancel"),
-    (r"\b(?:nix|axe|ditch|kill)\b(?=\s+(?:my|the|this|that|order|it)\b|\s+#?\d)", r"\g<0> cancel"),
+    (
+        r"\b(?:nix|axe|ditch|kill)\b(?=\s+(?:my|the|this|that|order|it|one)\b|\s+#?\d)",
+        r"\g<0> cancel",
+    ),
+    # An order placed by mistake: "I accidentally hit buy", "ordered it by accident".
+    (
+        r"\b(?:i|we)\s+(?:accidentally|mistakenly)\s+(?:hit|clicked|pressed|ordered|bought|placed|"
+        r"purchased|paid)\b|\b(?:ordered|bought|placed|purchased|clicked|hit\s+buy)\b[^.!?]{0,30}?"
+        r"\bby\s+(?:mistake|accident)\b",
+        r"\g<0> cancel order",
+    ),
     # Restart: back on a subscription, or wanting it back.
     (
         r"\b(?:get|go|come|sign|hop|jump)\s+back\s+on(?:to)?\b"
@@ -85,6 +99,14 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"selected|purchased))\s+(?:the\s+|a\s+)?wrong\b",
         r"\1",
     ),
+    # Charged for what was never agreed to: the money back.
+    (
+        r"\b(?:never|didn'?t|did\s+not)\s+(?:sign(?:ed)?\s+up|authori[sz]e\w*|agree\w*|subscribe\w*)\b"
+        r"(?=.*\b(?:charg\w*|billed|paid|took|\$|£|€))|"
+        r"\b(?:charg\w*|billed)\b(?=.*\b(?:never|didn'?t|did\s+not)\s+(?:sign(?:ed)?\s+up|authori[sz]e\w*|"
+        r"agree\w*|subscribe\w*)\b)",
+        r"\g<0> refund",
+    ),
     # "It renewed" tells of a charge, not of a wish to restart ("renew my plan" is that).
     (r"\b(?:auto-?)?renewed\b", "charged"),
     # Refund: money coming back.
@@ -115,7 +137,12 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\s+(?:[\w']+\s+){0,2}?not\s+(?:come|arrive|ship|be\s+sent)\b",
         r"\g<0> skip next",
     ),
-    (r"\bpostpone\w*|\bdefer(?:s|red|ring)?\b", "skip"),
+    (r"\bpostpone\w*|\bdefer(?:s|red|ring)?\b|\bomit\b", "skip"),
+    (
+        r"\b(?:push|move|shift|bump)\s+(?:it|this|that|my\s+\w+|the\s+\w+)\s+(?:back\s+)?to\s+"
+        r"(?:the\s+)?\d",
+        r"\g<0> skip",
+    ),
     (
         r"\b(?:the\s+)?(?:one|delivery|box|order|shipment|parcel)\s+after\s+(?:that|it|this)\s+"
         r"(?:can|may|should|could|will)\s+(?:go\s+ahead|proceed|come|continue|arrive|ship)\b",
@@ -268,7 +295,7 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\bnothing\s+(?:has\s+|have\s+|yet\s+)?(?:come|came|arrived|turned\s+up|shown\s+up|"
         r"showed\s+up|been\s+delivered)\b|\bstill\s+nothing\b|"
         r"\bshould(?:'ve|\s+have)\s+(?:been\s+(?:here|delivered)|arrived|come|got\s+here)\b|"
-        r"\b(?:received|got|had)\s+nothing\b",
+        r"\b(?:received|got|had)\s+nothing\b|\b(?:have\s+)?yet\s+to\s+(?:receive|get|see)\b",
         r"\g<0> never arrived",
     ),
     # Wrong item: what came is not what was ordered.
@@ -282,6 +309,9 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\b(?:came|arrived|got|received|sent\s+me|had|has|contained|turned\s+up|is|are|was|were)\b"
         r"(?:\s+[\w']+){0,6}?\s*,?\s+but\s+(?:i'?m|i\s+am|i|we|we'?re)\s+(?:subscribed\s+to|"
         r"signed\s+up\s+(?:for|to)|ordered|order|paid\s+for|on|chose|picked|asked\s+for)\b|"
+        # "came but it's the matte version, I ordered the gloss"
+        r"\b(?:it'?s|it\s+is|they'?re|they\s+are)\s+the\s+(?:[\w'-]+\s+){1,3}?(?:version|one|ones|size|"
+        r"colou?r|flavou?r|shade|model)\s*,\s*(?:but\s+)?(?:i|we)\s+(?:ordered|asked\s+for|chose|picked)\b|"
         # "came with the decaf beans, we're on the espresso"
         r"\b(?:came|arrived|turned\s+up)\s+with\b(?:\s+[\w'-]+){1,8}?\s*[,;.]\s*(?:but\s+)?"
         r"(?:we'?re|i'?m|we\s+are|i\s+am)\s+(?:on|subscribed\s+to|signed\s+up\s+for)\b|"
@@ -327,7 +357,7 @@ _WHAT_COMES = re.compile(
 _PREFERS_A_PRODUCT = re.compile(
     r"\b(?:i'?d|i\s+would|we'?d|we\s+would)\s+(?:much\s+)?rather\s+"
     r"(?:have|get|receive|take|go\s+with|try|be\s+sent)\b|"
-    r"\brather\s+than\b|\binstead\b|\bin\s+place\s+of\b|"
+    r"\brather\s+than\b|\binstead\b|\bin\s+place\s+of\b|\bin\s+(?:its|their)\s+place\b|"
     r"\b(?:changed?|switched?|swapped?|moved?)\s+(?:over\s+)?(?:to|onto|for)\b|"
     r"\bprefer\b(?!\s+(?:not|to\s+(?:cancel|skip|pause|stop)))|"
     r"\b(?:try|trying)\b|\bgiv(?:e|ing)\s+(?:[\w']+\s+){1,4}?a\s+(?:go|try|whirl|shot)\b|"
@@ -348,6 +378,9 @@ _PREFERS_A_PRODUCT = re.compile(
     r"replacement|same|one\s+that)\b)|"
     # "… in my boxes from now on", "future deliveries be the turkey".
     r"\b(?:from\s+now\s+on|going\s+forward)\b|"
+    r"\bfrom\s+(?:the\s+)?next\s+(?:delivery|box|month|one|order|shipment)\s+on(?:wards)?\b|"
+    # "change the fish flavour to the chicken flavour"
+    r"\bchange\s+(?:the|my)\s+(?:[\w'-]+\s+){1,3}?to\s+(?:the|a)\b|"
     r"\b(?:future|next|upcoming)\s+(?:[\w']+\s+){0,2}?(?:boxes|bags|deliveries|refills|"
     r"orders|shipments|ones)\s+be\b",
     re.IGNORECASE,
@@ -460,17 +493,31 @@ _TOLD_CANCELLATION = re.compile(
 )
 
 
+#: Money as a circumstance ("when money was tight"), not money asked for.
+_MONEY_AS_A_STATE = re.compile(
+    r"\bmoney\s+(?:was|is|'s|got|has\s+been|had\s+been)\s+(?:\w+\s+)?(?:tight|short|low|"
+    r"an\s+issue|a\s+problem|scarce)\b",
+    re.IGNORECASE,
+)
+
+
+def without_money_as_a_state(text: str) -> str:
+    return _MONEY_AS_A_STATE.sub("budget was tight", text)
+
+
 def without_told_cancellation(text: str) -> str:
     """A message about money without the cancellation it tells as the past (read on the
     whole message: a clause of it may not say the money part)."""
-    if _ASKS_FOR_MONEY.search(text):
+    if _ASKS_FOR_MONEY.search(without_money_as_a_state(text)):
         return _TOLD_CANCELLATION.sub("after ending it", text)
     return text
 
 
 def in_library_words(text: str) -> str:
     """`text` with the everyday wording above replaced by the library's own words."""
-    text = without_told_cancellation(without_letter_frame(text.replace("’", "'")))
+    text = without_told_cancellation(
+        without_money_as_a_state(without_letter_frame(text.replace("’", "'")))
+    )
     money = bool(_ASKS_FOR_MONEY.search(text))
     for pattern, replacement in _COMPILED:
         if money and replacement.removeprefix("\\g<0> ") in _NOT_WITH_MONEY:
@@ -511,7 +558,8 @@ def recognised_wording(text: str) -> set[str]:
 #: Ending the subscription itself ("cancel my subscription", "stop the dog food plan
 #: altogether"), as against one order, box or delivery of it.
 _ENDS_THE_SUBSCRIPTION = re.compile(
-    r"(?<![\w-])(?:cancel\w*|stop|end|terminate|close|quit)\s+(?:my|the|our|this)\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?<![\w-])(?:cancel(?:ling)?|stop|end|terminate|close|quit)\s+(?:my|the|our|this)\s+"
+    r"(?:[\w'-]+\s+){0,3}?"
     r"(?:subscriptions?|memberships?|plans?)\b(?!\s+(?:order|box|delivery|shipment|renewal))",
     re.IGNORECASE,
 )

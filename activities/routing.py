@@ -434,7 +434,7 @@ class MeaningRouter:
         whole = self._by_recognised_wording(self._decide_one(self.score(text), text), text)
         if whole.top and ends_the_subscription(text):
             types = [t for p in whole.top.candidate.policies for t in p.ticket_types]
-            if not ends_subscriptions(types):
+            if any("cancel" in t.lower() for t in types) and not ends_subscriptions(types):
                 return Decision("none", whole.ranked)  # a library that cancels orders only
         clauses = [c for c in JOINS.split(text) if len(normalise(c).split()) >= 2]
         if len(clauses) < 2 or (

@@ -448,6 +448,44 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
         ),
         ("any news on order 4410? the tracking has been quiet for a week", "shipment_not_received"),
         ("will my order get here in time for Friday? it's a gift", "shipment_not_received"),
+        # Eleventh set of classes (blind14's misses, in new words).
+        (
+            "I stopped my tea plan in spring when money was short, but I'd like it back now, "
+            "same blend",
+            "restart_subscription",
+        ),
+        ("the lipstick came but it's the matte version, I ordered the gloss", "reshipment"),
+        (
+            "placed an order on 3 May for a rug and have yet to receive anything",
+            "shipment_not_received",
+        ),
+        (
+            "please omit my next vitamin delivery, I'm away, carry on after",
+            "skip_next_shipment",
+        ),
+        ("my renewal is on the 5th, push it to the 19th", "skip_next_shipment"),
+        (
+            "realised I cancelled my coffee subscription in June. Big mistake, I miss it",
+            "restart_subscription",
+        ),
+        (
+            "for my subscription please change the beef flavour to the turkey flavour",
+            "swap_subscription_product",
+        ),
+        (
+            "could my monthly bag be the decaf from the next delivery on?",
+            "swap_subscription_product",
+        ),
+        (
+            "I accidentally hit buy on the big tub instead of saving it for later, it hasn't "
+            "shipped",
+            "cancel_order_retention_bigcommerce_kustomer",
+        ),
+        (
+            "two identical orders went through, 7712 and 7713, kill one please",
+            "cancel_order_retention_bigcommerce_kustomer",
+        ),
+        ("charged £12.99 for a club I never signed up for", "refund"),
         # The next delivery later.
         (
             "is it possible to have my next subscription box sent at a later date? still "
