@@ -56,9 +56,26 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"upgrade\w*",
         r"arrive\w* (?:earlier|sooner|quicker|faster)",
         r"get (?:it|here) (?:earlier|sooner|quicker|faster)",
-        r"shipping",
-        r"delivery",
     ),
+    # Where a parcel goes: a pickup point, the door, the depot.
+    "pickup": (
+        r"pick\s*-?\s*up\w*",
+        r"collect\w*",
+        r"(?:corner |local |parcel )?shops?",
+        r"lockers?",
+        r"near(?:by| me| here)?",
+        r"post office",
+        r"point",
+    ),
+    "door": (
+        r"(?:my|the|front) door\w*",
+        r"doorstep",
+        r"home",
+        r"(?:my|the) house",
+        r"my (?:address|flat|place)",
+        r"to me",
+    ),
+    "depot": (r"depot", r"warehouse", r"hold (?:it|on to it)", r"keep it there", r"sorting office"),
     "swap": (
         r"swap\w*",
         r"exchang\w*",
@@ -109,6 +126,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"same (?:thing|item|one|product)(?: again)?",
         r"send .{0,20}\bagain",
         r"still (?:want|like|need) (?:to have )?(?:it|them|the (?:item|product|order|thing)s?)",
+        r"(?:want|need) (?:the|my) (?:item|product|order|thing)s?",
     ),
     "lost": (
         r"lost",
@@ -174,6 +192,7 @@ CONCEPTS: dict[str, tuple[str, ...]] = {
         r"delay\w*",
         r"miss (?:one|a)",
         r"(?:sit|leave|miss) (?:it|this(?: one)?|that(?: one)?|one) out",
+        r"(?:don't|do not) send (?:the |my )?(?:next|this|that)\b",
         r"leave out",
     ),
     "pause": (
@@ -508,8 +527,11 @@ _ASKS_IF_OFFERED = re.compile(
 )
 _CHANGE_OF_MIND = re.compile(
     r"\bbut\s+actually\b|\bactually\b|\bon\s+second\s+thoughts?\b|\bscratch\s+that\b|"
-    r"\bchanged\s+my\s+mind\b"
+    r"\bchanged\s+my\s+mind\b|\bno,?\s+wait\b|\bwait,?\s+no\b|\bi\s+mean\b|"
+    r"\bbut\s+(?:let'?s|let\s+us|i'?ll|we'?ll)\s+(?:just\s+)?"
 )
+#: A question back ("what's the difference between the first two?"): no choice yet.
+_QUESTION_BACK = re.compile(r"^\W*(?:what'?s|what|which|how|why|explain|tell\s+me)\b.*\?\s*$")
 
 
 def find_choice(text: str, options: Sequence[Option], *, by_position: bool = True) -> str | None:
@@ -522,7 +544,7 @@ def find_choice(text: str, options: Sequence[Option], *, by_position: bool = Tru
         if later is not None:
             return later
     chosen = _find_choice(text, options, by_position=by_position)
-    if chosen is not None and _ASKS_IF_OFFERED.match(t):
+    if chosen is not None and (_ASKS_IF_OFFERED.match(t) or _QUESTION_BACK.match(t)):
         # "do you have same-day?" asks about an option not offered; "do you have express?"
         # names one in full, and chooses it.
         label = next(o.label for o in options if o.id == chosen).lower()

@@ -139,7 +139,8 @@ _YEAR = re.compile(r"^(?:19|20)\d\d$")
 
 
 #: An answer's digits typed in groups, ending the reply.
-_GROUPS_AT_THE_END = re.compile(r"(?<![\d.,])\d{2,4}(?: \d{1,4}){1,3}(?=\s*[.!]?\s*$)")
+_GROUPS_AT_THE_END = re.compile(r"(?<![\d.,-])\d{2,4}(?:[ -]\d{1,4}){1,3}(?=\s*[.!]?\s*$)")
+_LETTER_PREFIX = re.compile(r"(?<![\w])(#?[A-Za-z]{1,2}-)(\d{4,10})\b")
 #: A number read out digit by digit ("9 9 0 2 1"): one number, padded to keep positions.
 _DIGITS_READ_OUT = re.compile(r"(?<![\d.,])\d(?: \d){3,9}(?![\d.,])")
 
@@ -152,9 +153,14 @@ def order_numbers(text: str, *, expecting: bool) -> list[tuple[int, str]]:
         EMAIL.sub(lambda m: " " * len(m.group(0)), text),
     )
     if expecting:
-        # The answer typed in groups ("401 922", "903 441 2") at the end of the reply.
+        # The answer typed in groups ("401 922", "903-441-2") at the end of the reply, or
+        # behind a letter ("#A-30987").
         without_emails = _GROUPS_AT_THE_END.sub(
-            lambda m: m.group(0).replace(" ", "") + " " * m.group(0).count(" "), without_emails
+            lambda m: re.sub(r"[ -]", "", m.group(0)) + " " * len(re.findall(r"[ -]", m.group(0))),
+            without_emails,
+        )
+        without_emails = _LETTER_PREFIX.sub(
+            lambda m: " " * len(m.group(1)) + m.group(2), without_emails
         )
     found: dict[int, str] = {}
     for m in _PREFIXED_ID.finditer(without_emails):

@@ -537,3 +537,45 @@ def test_stopping_for_good_a_ruled_out_meaning_and_asking_what_is_offered(
     options: list[ChoiceOption], text: str, choice: str | None
 ) -> None:
     assert _choice(text, options) == choice
+
+
+REDELIVERY = [
+    ChoiceOption(id="locker", label="Collection point", description="Pick it up at a shop."),
+    ChoiceOption(id="doorstep", label="Home delivery", description="We bring it to your door."),
+    ChoiceOption(id="depot", label="Hold at depot", description="Collect it from the depot."),
+]
+
+
+@pytest.mark.parametrize(
+    ("options", "text", "choice"),
+    [
+        (REDELIVERY, "the corner shop near me is fine", "locker"),
+        (REDELIVERY, "bring it to my house on Monday", "doorstep"),
+        (REDELIVERY, "whichever is quickest", None),
+        (RETENTION_PERCENT, "what's the difference between the last two?", None),
+        (TWO_WAYS, "send it again... no wait, refund please", "money_back"),
+        (FOUR, "I nearly cancelled but let's just pause it", "pause"),
+        (FOUR, "just don't send the next one, keep everything else", "skip"),
+        (RESOLUTIONS, "no refund thanks, I want the product", "replacement"),
+    ],
+)
+def test_places_questions_back_and_second_thoughts(
+    options: list[ChoiceOption], text: str, choice: str | None
+) -> None:
+    assert _choice(text, options) == choice
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [("Order #B-44120", "44120"), ("it's 55-201-77", "5520177"), ("Ref: 410-223-118", "410223118")],
+)
+def test_order_numbers_with_a_letter_or_hyphens(text: str, order: str) -> None:
+    reply = understand(UnderstandRequest(text=text, expecting="order_number"))
+    assert reply.slots.get("order_number") == order
+
+
+@pytest.mark.parametrize(("text", "yes_no"), [("deffo", True), ("sí", True), ("oui merci", True)])
+def test_yes_in_slang_and_other_languages(text: str, yes_no: bool | None) -> None:
+    intent = understand(UnderstandRequest(text=text, expecting="yes_no")).intent
+    said = True if intent in {"yes", "accept"} else False if intent in {"no", "decline"} else None
+    assert said is yes_no
