@@ -34,11 +34,12 @@ flattered them (blind8 scored 68.6% on the router that scored 93.8% on `blind`).
 and `dev8` (two more outside authors) were that round's development sets; `blind` is
 reported beside.
 
-Since the ninth round routing is judged on `blind14` (`data/openings_blind14.jsonl`, 130
-openings by a tenth outside author, written after every change of that round, never read,
-scored once at the round's start and once at its end). `blind9` (the eighth round's judged
-set) and `blind10`–`blind13` (four more outside authors of the ninth round, each scored
-once when it arrived and read since) are reported beside, the latter as development sets.
+Since the ninth round routing is judged on `blind15` (`data/openings_blind15.jsonl`, 130
+openings by an eleventh outside author, written after every change of that round, never
+read, scored once at the round's start and once at its end). `blind9` (the eighth round's
+judged set) and `blind10`–`blind14` (five more outside authors of the ninth round, each
+scored once when it arrived and read since) are reported beside, the latter as development
+sets.
 The replies' targets stay on the held-out third of `replies.jsonl`; the outside authors'
 reply sets (`replies_outside.jsonl`, `replies_outside2.jsonl`, `replies_outside3.jsonl`)
 are shown beside.
@@ -114,18 +115,20 @@ def main() -> dict[str, Any]:
     blind12 = routing.load_corpus(routing.BLIND12)
     blind13 = routing.load_corpus(routing.BLIND13)
     blind14 = routing.load_corpus(routing.BLIND14)
+    blind15 = routing.load_corpus(routing.BLIND15)
     reply_rows = replies.load()
     heldout_openings = [x for x in openings if x["split"] == "heldout"]
     heldout_replies = [r for r in reply_rows if r["heldout"]]
-    routed = routing_figures(blind14)
+    routed = routing_figures(blind15)
     routed_blind13 = routing_figures(blind13)
+    routed_blind14 = routing_figures(blind14)
     routed_blind9 = routing_figures(blind9)
     routed_blind10 = routing_figures(blind10)
     routed_blind11 = routing_figures(blind11)
     routed_blind12 = routing_figures(blind12)
     outside_replies = {
         name: replies.evaluate(replies.load(replies.CORPUS.parent / f"{name}.jsonl"))[0]
-        for name in ("replies_outside", "replies_outside2", "replies_outside3")
+        for name in ("replies_outside", "replies_outside2", "replies_outside3", "replies_outside4")
     }
     routed_blind8 = routing_figures(blind8)
     routed_blind = routing_figures(blind)
@@ -169,7 +172,9 @@ def main() -> dict[str, Any]:
         + len(blind11)
         + len(blind12)
         + len(blind13)
-        + len(blind14),
+        + len(blind14)
+        + len(blind15),
+        "openings_blind15": len(blind15),
         "openings_blind14": len(blind14),
         "openings_blind13": len(blind13),
         "openings_blind12": len(blind12),
@@ -196,7 +201,7 @@ def main() -> dict[str, Any]:
     }
     metrics = [*paths["new"]]
     table(
-        "Understanding: routing on blind14 (an outside author's, never read), replies on "
+        "Understanding: routing on blind15 (an outside author's, never read), replies on "
         "the held-out third",
         ["metric", "old rule-based", "new", "target", "new meets it"],
         [
@@ -240,6 +245,7 @@ def main() -> dict[str, Any]:
         ("blind11 (outside author, the ninth round's; read after two scorings)", routed_blind11),
         ("blind12 (outside author, the ninth round's; read after two scorings)", routed_blind12),
         ("blind13 (outside author, the ninth round's; read after two scorings)", routed_blind13),
+        ("blind14 (outside author, the ninth round's; read after two scorings)", routed_blind14),
     ):
         table(
             f"Routing, {title} (a development set now; not in the targets)",
@@ -281,6 +287,7 @@ def main() -> dict[str, Any]:
         "blind11_routing": routed_blind11,
         "blind12_routing": routed_blind12,
         "blind13_routing": routed_blind13,
+        "blind14_routing": routed_blind14,
         "outside_replies": outside_replies,
         "corpus": sizes,
         "corpus_sizes_met": sizes_met,
@@ -306,7 +313,8 @@ def main() -> dict[str, Any]:
             "blind11_openings": str(routing.BLIND11.relative_to(root)),
             "blind12_openings": str(routing.BLIND12.relative_to(root)),
             "blind13_openings": str(routing.BLIND13.relative_to(root)),
-            "blind14_openings (the routing targets)": str(routing.BLIND14.relative_to(root)),
+            "blind14_openings": str(routing.BLIND14.relative_to(root)),
+            "blind15_openings (the routing targets)": str(routing.BLIND15.relative_to(root)),
             "replies": str(replies.CORPUS.relative_to(root)),
             "old_replies": "baseline figures, "
             + str(replies.BASELINE.relative_to(root))
