@@ -80,6 +80,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\b(?:ordered|clicked|paid|checked\s+out)\s+(?:[\w']+\s+){0,3}?twice\b|"
         r"\b(?:two|2)\s+(?:identical|duplicate|of\s+the\s+same)\s+orders\b|"
         r"\bduplicate\s+order\b|\bget\s+rid\s+of\s+(?:the|my|this|that|one)\b|"
+        r"\b(?:two|2)\s+(?:order\s+)?confirmations?(?:\s+e-?mails?)?\b|"
+        r"\b(?:i'?ve|i\s+have)\s+changed\s+my\s+mind\b|"
         r"\b(?:don'?t|do\s+not|no\s+longer)\s+need\s+(?:it|this|that|them|the\s+order|"
         r"my\s+order)\s+(?:any\s*more|now)\b",
         r"\g<0> cancel order",
@@ -119,7 +121,7 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bmoney\s+back\b", r"\g<0> refund"),
     (
         r"\b(?:payment|money|funds|cash)\s+(?:returned|refunded|paid\s+back|put\s+back)\b|"
-        r"\b(?:return|give\s+back|pay\s+back)\s+(?:my|the|our)\s+(?:payment|money|funds|cash)\b",
+        r"\b(?:return|give\s+back|pay\s+back)\s+(?:of\s+)?(?:my|the|our)\s+(?:payment|money|funds|cash)\b",
         r"\g<0> refund",
     ),
     (r"\b(?:reverse|reversed|reversal|charge\s?back)\b", r"\g<0> refund"),
@@ -137,7 +139,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\s+(?:[\w']+\s+){0,2}?not\s+(?:come|arrive|ship|be\s+sent)\b",
         r"\g<0> skip next",
     ),
-    (r"\bpostpone\w*|\bdefer(?:s|red|ring)?\b|\bomit\b", "skip"),
+    (r"\bpostpone\w*|\bdefer(?:s|red|ring)?\b|\bomit\b|\brefrain\s+from\s+sending\b", "skip"),
+    (r"\b(?:continue|carry\s+on|proceed)\s+as\s+(?:normal|usual)\b", r"\g<0> skip next"),
     (
         r"\b(?:push|move|shift|bump)\s+(?:it|this|that|my\s+\w+|the\s+\w+)\s+(?:back\s+)?to\s+"
         r"(?:the\s+)?\d",
@@ -238,7 +241,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"spill(?:ed|t)?|burst|chipp?(?:ed)?|scratch(?:ed)?|stain(?:ed)?|bent|faulty|"
         r"defective|mou?ldy|rotten|out\s+of\s+date|past\s+(?:its|the)\s+"
         r"(?:best\s+before|use\s+by|expiry)|in\s+(?:\w+\s+)?pieces|fell\s+(?:off|apart)|"
-        r"came\s+(?:off|apart|undone)|falling\s+apart|dead\s+on\s+arrival|"
+        r"came\s+(?:off|apart|undone)|coming\s+(?:off|apart|away|unstuck|undone)|falling\s+apart|"
+        r"dead\s+on\s+arrival|"
         r"(?:had|has|with|have|got)\s+(?:a\s+|big\s+|huge\s+)?holes?)\b",
         r"\g<0> damaged",
     ),
@@ -258,6 +262,7 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\bonly\s+(?:\d+|one|two|three|half)\s+(?:of|out\s+of)\b|\bout\s+of\s+\d+\b"
         r"|\b(?:left|forgot)\s+out\b|\bonly\s+(?:had|has|contained|there\s+was)\b"
         r"|\b(?:had|has|contained|included)\s+only\b"
+        r"|\bonly\s+(?:the|one|a)\s+[\w'-]+\s+(?:came|arrived|was\s+in\s+(?:it|the\s+box))\b"
         # "4 bottles instead of 6"
         r"|\b(?:\d+|one|two|three|four|five|six)\s+(?:[\w'-]+\s+){0,2}?instead\s+of\s+(?:the\s+)?"
         r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\b"
@@ -295,7 +300,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\bnothing\s+(?:has\s+|have\s+|yet\s+)?(?:come|came|arrived|turned\s+up|shown\s+up|"
         r"showed\s+up|been\s+delivered)\b|\bstill\s+nothing\b|"
         r"\bshould(?:'ve|\s+have)\s+(?:been\s+(?:here|delivered)|arrived|come|got\s+here)\b|"
-        r"\b(?:received|got|had)\s+nothing\b|\b(?:have\s+)?yet\s+to\s+(?:receive|get|see)\b",
+        r"\b(?:received|got|had)\s+nothing\b|\b(?:have\s+)?yet\s+to\s+(?:receive|get|see)\b|"
+        r"\bnot\s+arrive(?:d)?\s+yet\b|\bstill\s+(?:not|isn'?t|aren'?t)\s+here\b",
         r"\g<0> never arrived",
     ),
     # Wrong item: what came is not what was ordered.
@@ -305,6 +311,10 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\g<0> wrong",
     ),
     (r"\bsome(?:one|body)\s+else'?s\b", r"\g<0> wrong item"),
+    (
+        r"\btwo\s+(?:left|right)\s+(?:shoes?|boots?|gloves?|trainers?|slippers?|socks?)\b",
+        r"\g<0> wrong item",
+    ),
     (
         r"\b(?:came|arrived|got|received|sent\s+me|had|has|contained|turned\s+up|is|are|was|were)\b"
         r"(?:\s+[\w']+){0,6}?\s*,?\s+but\s+(?:i'?m|i\s+am|i|we|we'?re)\s+(?:subscribed\s+to|"
@@ -348,7 +358,7 @@ _COMPILED = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _WORDING)
 _WHAT_COMES = re.compile(
     r"\b(?:subs?cr\w*|sub|plan|box(?:es)?|deliver(?:y|ies)|refills?|shipments?|recurring|"
     r"monthly|weekly|(?:every|each)\s+(?:month|week)|from\s+now\s+on|going\s+forward|"
-    r"(?:repeat|standing|regular)\s+orders?|auto-?ship\w*|"
+    r"(?:repeat|standing|regular)\s+orders?|auto-?ship\w*|clubs?|"
     r"in\s+(?:the\s+)?future|future)\b",
     re.IGNORECASE,
 )
@@ -371,6 +381,10 @@ _PREFERS_A_PRODUCT = re.compile(
     r"\b(?:change|switch|swap|move)\s+(?:my|the|our|next)\s+(?:[\w'-]+\s+)?(?:sub\w*|plan|box|"
     r"deliver\w*|refills?)\s+"
     r"(?:over\s+)?to\s+(?:the|a|an)\b|"
+    # "exchange the oat biscuits in my box for the rye crackers"
+    r"\bexchange\s+(?:the|my)\s+[^.]{1,40}?\s+for\s+(?:the|a|an)\b|"
+    # "switch me to the 60-day supply"
+    r"\b(?:switch|move|change)\s+(?:me|us)\s+(?:over\s+)?(?:on)?to\s+(?:the|a)\b|"
     # "put me on the single size box"
     r"\bput\s+(?:me|us)\s+(?:back\s+)?on(?:to)?\s+(?:the|a)\s+(?!same\b)|"
     # "replace the lavender soap with the rose one" (not "with a new one": a replacement).
@@ -389,9 +403,10 @@ _PREFERS_A_PRODUCT = re.compile(
 #: preference is about that ("I'd rather have a refund", "… on Fridays instead"), not about
 #: the product.
 _ABOUT_SOMETHING_ELSE = re.compile(
-    r"\b(?:cancel\w*|refund\w*|money|replacements?|replac(?:e|ed|ing)\b(?!\s+(?:[\w'-]+\s+){1,4}?"
+    r"\b(?:exchange(?!\s+(?:the|my)\s+[^.]{1,40}?\s+for\s+(?:the|a|an)\b)|"
+    r"cancel\w*|refund\w*|money|replacements?|replac(?:e|ed|ing)\b(?!\s+(?:[\w'-]+\s+){1,4}?"
     r"with\b)|reship\w*|resend\w*|skip\w*|pause\w*|"
-    r"credit|return\w*|restart\w*|exchange|wrong|damaged|broken|never\s+arrived|"
+    r"credit|return\w*|restart\w*|wrong|damaged|broken|never\s+arrived|"
     r"tried|trying\s+to|address|email|card|payment|password|account|name|"
     # Another brand or shop is leaving, not another product of ours.
     r"brand|elsewhere|competitor|another\s+(?:shop|store|company)|"

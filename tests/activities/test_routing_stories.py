@@ -486,6 +486,37 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
             "cancel_order_retention_bigcommerce_kustomer",
         ),
         ("charged £12.99 for a club I never signed up for", "refund"),
+        # Twelfth set of classes (blind15's misses, in new words).
+        (
+            "the candle club box came with the jar cracked down the side, can you send another",
+            "reshipment_skio_kustomer",
+        ),
+        (
+            "the bag split open in the box again, second month in a row, please resend",
+            "reshipment_skio_kustomer",
+        ),
+        ("I'd prefer the return of my payment for order 4471, the cheese was mouldy", "refund"),
+        ("got two left gloves in order 5530, can you send a proper pair", "reshipment"),
+        ("order 3312 should have had the tea and the mug, only the mug came", "reshipment"),
+        ("my candles not arrive yet, already 10 days", "shipment_not_received"),
+        (
+            "please refrain from sending the December box, deliveries may continue as normal "
+            "in January",
+            "skip_next_shipment",
+        ),
+        (
+            "I wish to exchange the oat biscuits in my monthly box for the rye crackers",
+            "swap_subscription_product",
+        ),
+        ("switch me to the 60-day supply on my subscription please", "swap_subscription_product"),
+        (
+            "I ordered the rain jacket an hour ago and I've changed my mind, it hasn't gone out",
+            "cancel_order_retention_bigcommerce_kustomer",
+        ),
+        (
+            "clicked pay twice by accident and now have two confirmation emails, I only want one",
+            "cancel_order_retention_bigcommerce_kustomer",
+        ),
         # The next delivery later.
         (
             "is it possible to have my next subscription box sent at a later date? still "
