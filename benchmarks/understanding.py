@@ -34,10 +34,10 @@ flattered them (blind8 scored 68.6% on the router that scored 93.8% on `blind`).
 and `dev8` (two more outside authors) were that round's development sets; `blind` is
 reported beside.
 
-Since the ninth round routing is judged on `blind15` (`data/openings_blind15.jsonl`, 130
-openings by an eleventh outside author, written after every change of that round, never
+Since the ninth round routing is judged on `blind16` (`data/openings_blind16.jsonl`, 130
+openings by a twelfth outside author, written after every change of that round, never
 read, scored once at the round's start and once at its end). `blind9` (the eighth round's
-judged set) and `blind10`–`blind14` (five more outside authors of the ninth round, each
+judged set) and `blind10`–`blind15` (six more outside authors of the ninth round, each
 scored once when it arrived and read since) are reported beside, the latter as development
 sets.
 The replies' targets stay on the held-out third of `replies.jsonl`; the outside authors'
@@ -116,10 +116,12 @@ def main() -> dict[str, Any]:
     blind13 = routing.load_corpus(routing.BLIND13)
     blind14 = routing.load_corpus(routing.BLIND14)
     blind15 = routing.load_corpus(routing.BLIND15)
+    blind16 = routing.load_corpus(routing.BLIND16)
     reply_rows = replies.load()
     heldout_openings = [x for x in openings if x["split"] == "heldout"]
     heldout_replies = [r for r in reply_rows if r["heldout"]]
-    routed = routing_figures(blind15)
+    routed = routing_figures(blind16)
+    routed_blind15 = routing_figures(blind15)
     routed_blind13 = routing_figures(blind13)
     routed_blind14 = routing_figures(blind14)
     routed_blind9 = routing_figures(blind9)
@@ -173,7 +175,9 @@ def main() -> dict[str, Any]:
         + len(blind12)
         + len(blind13)
         + len(blind14)
-        + len(blind15),
+        + len(blind15)
+        + len(blind16),
+        "openings_blind16": len(blind16),
         "openings_blind15": len(blind15),
         "openings_blind14": len(blind14),
         "openings_blind13": len(blind13),
@@ -201,7 +205,7 @@ def main() -> dict[str, Any]:
     }
     metrics = [*paths["new"]]
     table(
-        "Understanding: routing on blind15 (an outside author's, never read), replies on "
+        "Understanding: routing on blind16 (an outside author's, never read), replies on "
         "the held-out third",
         ["metric", "old rule-based", "new", "target", "new meets it"],
         [
@@ -246,6 +250,7 @@ def main() -> dict[str, Any]:
         ("blind12 (outside author, the ninth round's; read after two scorings)", routed_blind12),
         ("blind13 (outside author, the ninth round's; read after two scorings)", routed_blind13),
         ("blind14 (outside author, the ninth round's; read after two scorings)", routed_blind14),
+        ("blind15 (outside author, the ninth round's; read after two scorings)", routed_blind15),
     ):
         table(
             f"Routing, {title} (a development set now; not in the targets)",
@@ -288,6 +293,7 @@ def main() -> dict[str, Any]:
         "blind12_routing": routed_blind12,
         "blind13_routing": routed_blind13,
         "blind14_routing": routed_blind14,
+        "blind15_routing": routed_blind15,
         "outside_replies": outside_replies,
         "corpus": sizes,
         "corpus_sizes_met": sizes_met,
@@ -314,7 +320,8 @@ def main() -> dict[str, Any]:
             "blind12_openings": str(routing.BLIND12.relative_to(root)),
             "blind13_openings": str(routing.BLIND13.relative_to(root)),
             "blind14_openings": str(routing.BLIND14.relative_to(root)),
-            "blind15_openings (the routing targets)": str(routing.BLIND15.relative_to(root)),
+            "blind15_openings": str(routing.BLIND15.relative_to(root)),
+            "blind16_openings (the routing targets)": str(routing.BLIND16.relative_to(root)),
             "replies": str(replies.CORPUS.relative_to(root)),
             "old_replies": "baseline figures, "
             + str(replies.BASELINE.relative_to(root))
