@@ -28,7 +28,12 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"visa|mastercard|amex|payment|original))",
         r"restart \1back on",
     ),
-    (r"\bstart\s+((?:[\w']+\s+){0,4}?)(?:up\s+)?again\b", r"restart \1"),
+    # (Not "cancel and start again": a new order, after cancelling this one.)
+    (
+        r"(?<!cancel\sand\s)\bstart(?:ed|ing)?\s+((?:[\w']+\s+){0,4}?)(?:up\s+)?again\b",
+        r"restart \1",
+    ),
+    (r"\b(?:have|get|receive)\s+again\b", r"\g<0> restart"),
     (r"\b(?:turn|switch|put|set)\s+((?:[\w']+\s+){0,3}?)on\s+again\b", r"restart \1back on"),
     (r"\b(?:running|going|active)\s+again\b", r"\g<0> restart"),
     (r"\bun-?cancel\w*|\bun-?pause\w*", "restart"),
@@ -105,6 +110,7 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (
         r"\b(?:never|didn'?t|did\s+not)\s+(?:sign(?:ed)?\s+up|authori[sz]e\w*|agree\w*|subscribe\w*)\b"
         r"(?=.*\b(?:charg\w*|billed|paid|took|\$|£|€))|"
+        r"\b(?:haven'?t|have\s+not|didn'?t|did\s+not|never)\s+ordered\s+anything\b|"
         r"\b(?:charg\w*|billed)\b(?=.*\b(?:never|didn'?t|did\s+not)\s+(?:sign(?:ed)?\s+up|authori[sz]e\w*|"
         r"agree\w*|subscribe\w*)\b)",
         r"\g<0> refund",
@@ -142,6 +148,11 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\bpostpone\w*|\bdefer(?:s|red|ring)?\b|\bomit\b|\brefrain\s+from\s+sending\b", "skip"),
     (r"\b(?:continue|carry\s+on|proceed)\s+as\s+(?:normal|usual)\b", r"\g<0> skip next"),
     (
+        r"\bnot\s+(?:to\s+)?send\s+(?:the|my)\s+next\b|"
+        r"\b(?:don'?t|do\s+not)\s+think\s+(?:i|we)\s+need\s+another\b",
+        r"\g<0> skip next",
+    ),
+    (
         r"\b(?:push|move|shift|bump)\s+(?:it|this|that|my\s+\w+|the\s+\w+)\s+(?:back\s+)?to\s+"
         r"(?:the\s+)?\d",
         r"\g<0> skip",
@@ -167,7 +178,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
     # nor "we miss the weekly deliveries" (deliveries that stopped).
     (
         r"\bmiss\b(?=\s+(?:(?:the|my|this|a|one|our)\s+)?(?:next|upcoming|coming|"
-        r"(?:[\w']+\s+)?(?:box|delivery|shipment|order|parcel|month|week))\b)",
+        r"(?:[\w']+\s+)?(?:box|delivery|shipment|order|parcel|month|week))\b)"
+        r"(?![^.!?]*\b(?:so\s+much|a\s+lot|terribly|loads|dearly)\b)",
         "skip",
     ),
     # A refund that has not come through is about the refund, not a parcel.
@@ -257,6 +269,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
     ),
     # Missing from the parcel: part of the order is not there.
     (
+        r"\b(?:came|arrived)\s+with\s+no\b|"
+        r"\bonly\s+(?:\d+|one|two|three|four)\s+(?:[\w'-]+\s+){0,5}?in\s+(?:it|the\s+box|there)\b|"
         r"\b(?:(?:is|are|was|were)\s*n'?t|(?:is|are|was|were)\s+not)\s+"
         r"(?:there|in\s+(?:it|there|the\s+(?:box|parcel|package|bag)))\b|\bis\s+nowhere\b|"
         r"\bonly\s+(?:\d+|one|two|three|half)\s+(?:of|out\s+of)\b|\bout\s+of\s+\d+\b"
@@ -371,7 +385,7 @@ _PREFERS_A_PRODUCT = re.compile(
     r"\b(?:changed?|switched?|swapped?|moved?)\s+(?:over\s+)?(?:to|onto|for)\b|"
     r"\bprefer\b(?!\s+(?:not|to\s+(?:cancel|skip|pause|stop)))|"
     r"\b(?:try|trying)\b|\bgiv(?:e|ing)\s+(?:[\w']+\s+){1,4}?a\s+(?:go|try|whirl|shot)\b|"
-    r"\b(?:go|move|change|alter|switch|swap|bump|upgrade|downgrade)\s+(?:[\w']+\s+){0,6}?"
+    r"\b(?:go|move|change|alter|amend|switch|swap|bump|upgrade|downgrade)\s+(?:[\w']+\s+){0,6}?"
     r"(?:over\s+)?from\b(?:\s+[\w'-]+){1,6}?\s+(?:to|for)\b|"
     # A move to another size, flavour, version … of the product.
     r"\b(?:go|move|switch|change|step|swap)\s+(?:up\s+|down\s+|over\s+)?(?:to|onto)\s+"
@@ -502,6 +516,7 @@ _TOLD_CANCELLATION = re.compile(
     r"\b(?:i|we)(?:'d|\s+had|'ve|\s+have)?\s+(?:already\s+)?cancell?ed\b|"
     r"\b(?:i|we)(?:'d|\s+had)?\s+(?:already\s+)?(?:asked|requested|told\s+you)\b(?:\s+[\w']+){0,5}?"
     r"\s+to\s+cancel\b|"
+    r"\b(?:meant|intended|tried|forgot|wanted)\s+to\s+cancel\b|\bshould\s+have\s+cancell?ed\b|"
     # "I cancel the order before it was send" (a past told in the present)
     r"\b(?:i|we)\s+cancel\s+(?:the|my|this|that)\s+\w+\s+before\b",
     re.IGNORECASE,
@@ -523,7 +538,10 @@ def without_money_as_a_state(text: str) -> str:
 def without_told_cancellation(text: str) -> str:
     """A message about money without the cancellation it tells as the past (read on the
     whole message: a clause of it may not say the money part)."""
-    if _ASKS_FOR_MONEY.search(without_money_as_a_state(text)):
+    text_of_money = without_money_as_a_state(text)
+    if _ASKS_FOR_MONEY.search(text_of_money) or (
+        _ASKS_BACK.search(text_of_money) and _ABOUT_MONEY.search(text_of_money)
+    ):
         return _TOLD_CANCELLATION.sub("after ending it", text)
     return text
 
@@ -579,7 +597,7 @@ _ENDS_THE_SUBSCRIPTION = re.compile(
     re.IGNORECASE,
 )
 _ONE_ORDER_OF_IT = re.compile(
-    r"\b(?:orders?|box(?:es)?|deliver(?:y|ies)|shipments?|renewal|parcel|next|upcoming|"
+    r"\b(?:order|box|delivery|shipment|renewal|parcel|next|upcoming|"
     r"this\s+month|month'?s|restart\w*|resum\w*|again|(?:get|want|have|bring)\s+(?:it|them)\s+back)\b",
     re.IGNORECASE,
 )

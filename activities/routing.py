@@ -80,6 +80,8 @@ _SUBSCRIPTION = re.compile(
     r"\b(subs?cr\w*|sub|monthly|weekly|quarterly|recurring|auto-?ship\w*|auto[- ]deliver\w*|"
     r"autoship\w*|refills?|membership|plan|(?:every|each)\s+(?:month|week)|"
     r"(?:this|last|next)\s+(?:month|week)'?s|clubs?|(?:second|third|another)\s+month\s+in\s+a\s+row|"
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december)"
+    r"\s+box|box\s+\d+|"
     # Only a subscription has a next delivery to skip.
     r"skip\w*|(?:next|upcoming)\s+(?:delivery|box|shipment|refill))\b",
     re.IGNORECASE,

@@ -517,6 +517,43 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
             "clicked pay twice by accident and now have two confirmation emails, I only want one",
             "cancel_order_retention_bigcommerce_kustomer",
         ),
+        # Thirteenth set of classes (blind16's misses, in new words).
+        (
+            "I miss my veg box so much, is it too late to get it back?",
+            "restart_subscription",
+        ),
+        (
+            "you paused my plan while I was away, I'd like it started up again",
+            "restart_subscription",
+        ),
+        (
+            "the plan renewed today, I'd meant to cancel it in May, I want the £18 back",
+            "refund",
+        ),
+        (
+            "I'd rather cancel order 5521 and start again with the right size",
+            "cancel_order_retention_bigcommerce_kustomer",
+        ),
+        ("my August box arrived with the honey jar smashed", "reshipment_skio_kustomer"),
+        ("please do not send the next parcel, nobody will be home", "skip_next_shipment"),
+        (
+            "still have loads of rice from the last box, don't think I need another one just yet",
+            "skip_next_shipment",
+        ),
+        (
+            "I would like to amend my subscription from the large hamper to the small one",
+            "swap_subscription_product",
+        ),
+        ("order 6621 had only 2 candles in it, the slip says 4", "reshipment"),
+        (
+            "the sub box came with no cookies this time, the leaflet lists them",
+            "reshipment_skio_kustomer",
+        ),
+        (
+            "I stop my tea subscription last year, can I have again the same one?",
+            "restart_subscription",
+        ),
+        ("there's a charge from you for £19.99 and I haven't ordered anything since May", "refund"),
         # The next delivery later.
         (
             "is it possible to have my next subscription box sent at a later date? still "
@@ -556,6 +593,7 @@ def test_changing_an_account_detail_is_not_a_policys_request(
         "please cancel my subscription, we are moving abroad and won't need it",
         "I want to end my membership altogether, thanks for everything",
         "I'd like to cancel my subscription entirely, we're cutting back",
+        "Cancel my subscription altogether please. I don't want any more boxes.",
     ],
 )
 def test_ending_the_whole_subscription_is_not_cancelling_one_order(
