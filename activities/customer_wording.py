@@ -38,6 +38,12 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (r"\b(?:running|going|active)\s+again\b", r"\g<0> restart"),
     (r"\bun-?cancel\w*|\bun-?pause\w*", "restart"),
     (
+        r"\bcome\s+back\s+to\s+(?:the|my|your)\s+(?:[\w'-]+\s+){0,3}?(?:plan|subscription|box|club)\b|"
+        r"\bcancell?ed\b[^.!?]{0,30}?\bby\s+(?:mistake|accident)\b|"
+        r"\b(?:accidentally|mistakenly)\s+cancell?ed\b",
+        r"\g<0> restart",
+    ),
+    (
         r"\bcancell?ed\b[^.!?]{0,60}[.!?]?\s*(?:(?:a|big|huge|such\s+a)\s+)?(?:mistake|regret)",
         r"\g<0> restart",
     ),
@@ -206,7 +212,8 @@ _WORDING: tuple[tuple[str, str], ...] = (
         r"\b(?:the\s+)?(?:price\s+)?difference\b(?=.*\b(?:price|paid|bought|cheaper|dropped|"
         r"went\s+down|reduced|sale)\b)|"
         r"\b(?:price\s+)?(?:dropped|went\s+down|was\s+reduced|reduced)\s+(?:by|to)\b|"
-        r"\b(?:refund|pay|give|credit|return)\s+(?:me\s+)?(?:back\s+)?the\s+(?:price\s+)?difference\b",
+        r"\b(?:refund|pay|give|credit|return)\s+(?:me\s+)?(?:back\s+)?the\s+(?:price\s+)?difference\b|"
+        r"\bdifference\s+back\b",
         r"\g<0> refund the difference",
     ),
     # Not received: the ways of saying a parcel never came.
@@ -269,7 +276,7 @@ _WORDING: tuple[tuple[str, str], ...] = (
     ),
     # Missing from the parcel: part of the order is not there.
     (
-        r"\b(?:came|arrived)\s+with\s+no\b|"
+        r"\b(?:came|arrived)\s+with\s+no\b|\b(?:is|was|are|were)\s+gone\b|\bmissing\s+from\b|"
         r"\bonly\s+(?:\d+|one|two|three|four)\s+(?:[\w'-]+\s+){0,5}?in\s+(?:it|the\s+box|there)\b|"
         r"\b(?:(?:is|are|was|were)\s*n'?t|(?:is|are|was|were)\s+not)\s+"
         r"(?:there|in\s+(?:it|there|the\s+(?:box|parcel|package|bag)))\b|\bis\s+nowhere\b|"
@@ -332,7 +339,7 @@ _WORDING: tuple[tuple[str, str], ...] = (
     (
         r"\b(?:came|arrived|got|received|sent\s+me|had|has|contained|turned\s+up|is|are|was|were)\b"
         r"(?:\s+[\w']+){0,6}?\s*,?\s+but\s+(?:i'?m|i\s+am|i|we|we'?re)\s+(?:subscribed\s+to|"
-        r"signed\s+up\s+(?:for|to)|ordered|order|paid\s+for|on|chose|picked|asked\s+for)\b|"
+        r"signed\s+up\s+(?:for|to)|ordered|order|paid\s+for|pay\s+for|on|chose|picked|asked\s+for)\b|"
         # "came but it's the matte version, I ordered the gloss"
         r"\b(?:it'?s|it\s+is|they'?re|they\s+are)\s+the\s+(?:[\w'-]+\s+){1,3}?(?:version|one|ones|size|"
         r"colou?r|flavou?r|shade|model)\s*,\s*(?:but\s+)?(?:i|we)\s+(?:ordered|asked\s+for|chose|picked)\b|"
@@ -372,7 +379,7 @@ _COMPILED = tuple((re.compile(p, re.IGNORECASE), r) for p, r in _WORDING)
 _WHAT_COMES = re.compile(
     r"\b(?:subs?cr\w*|sub|plan|box(?:es)?|deliver(?:y|ies)|refills?|shipments?|recurring|"
     r"monthly|weekly|(?:every|each)\s+(?:month|week)|from\s+now\s+on|going\s+forward|"
-    r"(?:repeat|standing|regular)\s+orders?|auto-?ship\w*|clubs?|"
+    r"(?:repeat|standing|regular)\s+orders?|auto-?ship\w*|clubs?|(?:next|each|every)\s+cycle|"
     r"in\s+(?:the\s+)?future|future)\b",
     re.IGNORECASE,
 )
@@ -410,7 +417,7 @@ _PREFERS_A_PRODUCT = re.compile(
     # "change the fish flavour to the chicken flavour"
     r"\bchange\s+(?:the|my)\s+(?:[\w'-]+\s+){1,3}?to\s+(?:the|a)\b|"
     r"\b(?:future|next|upcoming)\s+(?:[\w']+\s+){0,2}?(?:boxes|bags|deliveries|refills|"
-    r"orders|shipments|ones)\s+be\b",
+    r"orders|shipments|ones|packs)\s+(?:to\s+)?(?:be|come\s+with|contain|have)\b",
     re.IGNORECASE,
 )
 #: Another request, a fault, an account detail, a day or a place beside the preference: the

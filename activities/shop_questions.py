@@ -124,14 +124,16 @@ _DETAIL_CHANGE = re.compile(
     r"\b(?:address|card|e-?mail|password|payment\s+method)\b(?:[\s,]+[\w']+){0,8}?[\s,]+"
     r"(?:change|update)\b|"
     r"\b(?:change|update)\s+(?:it|this|that)\s+to\s+\d|"
-    r"\b(?:old|wrong|previous)\s+(?:address|card|e-?mail)\b|\b(?:card|cards)\s+(?:has\s+|had\s+)?expired\b",
+    r"\b(?:old|wrong|previous)\s+(?:address|card|e-?mail)\b|"
+    r"\b(?:card|cards)\s+(?:[\w']+\s+){0,3}?(?:has\s+|had\s+|will\s+)?expir\w*",
     re.IGNORECASE,
 )
 #: ... unless the message asks for a request of a policy's as well.
 _A_POLICYS_REQUEST = re.compile(
     r"\b(?:cancel\w*|refund\w*|money\s+back|skip\w*|paus\w*|postpon\w*|restart\w*|resum\w*|"
     r"swap\w*|reship\w*|resend\w*|replacement|broken|damaged|missing|wrong\s+item|"
-    r"never\s+(?:arrived|came)|start\s+(?:it\s+)?again|going\s+again|back\s+on)\b",
+    r"never\s+(?:arrived|came)|start\s+(?:it\s+)?again|going\s+again|back\s+on|"
+    r"(?:re-?)?activat\w*|again)\b",
     re.IGNORECASE,
 )
 

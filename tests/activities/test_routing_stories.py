@@ -554,6 +554,31 @@ def test_a_story_then_the_one_clause_that_asks(policies: PolicyActivities) -> No
             "restart_subscription",
         ),
         ("there's a charge from you for £19.99 and I haven't ordered anything since May", "refund"),
+        # Fourteenth set of classes (blind17's misses, in new words).
+        (
+            "it dropped to £20 the day after I paid £35, any chance of the £15 difference back?",
+            "refund",
+        ),
+        (
+            "oops I cancelled my plan by mistake, I meant to skip a month, can you undo it",
+            "restart_subscription",
+        ),
+        (
+            "could future boxes come with the unflavoured ones instead of the mint",
+            "swap_subscription_product",
+        ),
+        (
+            "in this month's subscription pack the tub is 500g but I pay for the 1kg",
+            "reshipment_skio_kustomer",
+        ),
+        (
+            "please move my monthly pack from the basic to the premium from the next cycle",
+            "swap_subscription_product",
+        ),
+        (
+            "tried a cheaper brand, yours is better, I'd like to come back to my old plan",
+            "restart_subscription",
+        ),
         # The next delivery later.
         (
             "is it possible to have my next subscription box sent at a later date? still "
@@ -578,6 +603,7 @@ def test_ninth_round_situations_route_to_their_request(
     [
         "I typed my old address on the order I placed an hour ago, can you change it to 3 Mill Rd",
         "the card on my subscription expired, how do I update it",
+        "my card on file expires next week, how do I put the new one on my plan?",
         "please update the email on my account to the new one",
     ],
 )
