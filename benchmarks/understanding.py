@@ -34,10 +34,10 @@ flattered them (blind8 scored 68.6% on the router that scored 93.8% on `blind`).
 and `dev8` (two more outside authors) were that round's development sets; `blind` is
 reported beside.
 
-Since the ninth round routing is judged on `blind17` (`data/openings_blind17.jsonl`, 130
-openings by a thirteenth outside author, written after every change of that round, never
+Since the ninth round routing is judged on `blind18` (`data/openings_blind18.jsonl`, 130
+openings by a fourteenth outside author, written after every change of that round, never
 read, scored once at the round's start and once at its end). `blind9` (the eighth round's
-judged set) and `blind10`–`blind16` (seven more outside authors of the ninth round, each
+judged set) and `blind10`–`blind17` (eight more outside authors of the ninth round, each
 scored once when it arrived and read since) are reported beside, the latter as development
 sets.
 The replies' targets stay on the held-out third of `replies.jsonl`; the outside authors'
@@ -118,10 +118,12 @@ def main() -> dict[str, Any]:
     blind15 = routing.load_corpus(routing.BLIND15)
     blind16 = routing.load_corpus(routing.BLIND16)
     blind17 = routing.load_corpus(routing.BLIND17)
+    blind18 = routing.load_corpus(routing.BLIND18)
     reply_rows = replies.load()
     heldout_openings = [x for x in openings if x["split"] == "heldout"]
     heldout_replies = [r for r in reply_rows if r["heldout"]]
-    routed = routing_figures(blind17)
+    routed = routing_figures(blind18)
+    routed_blind17 = routing_figures(blind17)
     routed_blind16 = routing_figures(blind16)
     routed_blind15 = routing_figures(blind15)
     routed_blind13 = routing_figures(blind13)
@@ -185,7 +187,9 @@ def main() -> dict[str, Any]:
         + len(blind14)
         + len(blind15)
         + len(blind16)
-        + len(blind17),
+        + len(blind17)
+        + len(blind18),
+        "openings_blind18": len(blind18),
         "openings_blind17": len(blind17),
         "openings_blind16": len(blind16),
         "openings_blind15": len(blind15),
@@ -215,7 +219,7 @@ def main() -> dict[str, Any]:
     }
     metrics = [*paths["new"]]
     table(
-        "Understanding: routing on blind17 (an outside author's, never read), replies on "
+        "Understanding: routing on blind18 (an outside author's, never read), replies on "
         "the held-out third",
         ["metric", "old rule-based", "new", "target", "new meets it"],
         [
@@ -262,6 +266,7 @@ def main() -> dict[str, Any]:
         ("blind14 (outside author, the ninth round's; read after two scorings)", routed_blind14),
         ("blind15 (outside author, the ninth round's; read after two scorings)", routed_blind15),
         ("blind16 (outside author, the ninth round's; read after two scorings)", routed_blind16),
+        ("blind17 (outside author, the ninth round's; read after two scorings)", routed_blind17),
     ):
         table(
             f"Routing, {title} (a development set now; not in the targets)",
@@ -306,6 +311,7 @@ def main() -> dict[str, Any]:
         "blind14_routing": routed_blind14,
         "blind15_routing": routed_blind15,
         "blind16_routing": routed_blind16,
+        "blind17_routing": routed_blind17,
         "outside_replies": outside_replies,
         "corpus": sizes,
         "corpus_sizes_met": sizes_met,
@@ -334,7 +340,8 @@ def main() -> dict[str, Any]:
             "blind14_openings": str(routing.BLIND14.relative_to(root)),
             "blind15_openings": str(routing.BLIND15.relative_to(root)),
             "blind16_openings": str(routing.BLIND16.relative_to(root)),
-            "blind17_openings (the routing targets)": str(routing.BLIND17.relative_to(root)),
+            "blind17_openings": str(routing.BLIND17.relative_to(root)),
+            "blind18_openings (the routing targets)": str(routing.BLIND18.relative_to(root)),
             "replies": str(replies.CORPUS.relative_to(root)),
             "old_replies": "baseline figures, "
             + str(replies.BASELINE.relative_to(root))

@@ -121,10 +121,14 @@ BLIND15 = Path(__file__).parent / "data" / "openings_blind15.jsonl"
 #: food shop with one-off orders and monthly boxes); scored once on 7fe9275 and once after
 #: the blind15 changes, never read before those two scorings; read since.
 BLIND16 = Path(__file__).parent / "data" / "openings_blind16.jsonl"
-#: Written at the end of the ninth round by a thirteenth outside author (a sports nutrition
-#: and outdoor gear shop), after every change of the round; never read, scored once on the
-#: round's start (7fe9275) and once at its end: the round's judged figure.
+#: Written in the ninth round by a thirteenth outside author (a sports nutrition and
+#: outdoor gear shop); scored once on 7fe9275 and once after the blind16 changes, never read
+#: before those two scorings; read since.
 BLIND17 = Path(__file__).parent / "data" / "openings_blind17.jsonl"
+#: Written at the end of the ninth round by a fourteenth outside author (a baby and toddler
+#: products shop), after every change of the round; never read, scored once on the round's
+#: start (7fe9275) and once at its end: the round's judged figure.
+BLIND18 = Path(__file__).parent / "data" / "openings_blind18.jsonl"
 #: The splits that are files of their own (the others are parts of CORPUS).
 SPLIT_FILES = {
     "fresh": FRESH,
@@ -147,6 +151,7 @@ SPLIT_FILES = {
     "blind15": BLIND15,
     "blind16": BLIND16,
     "blind17": BLIND17,
+    "blind18": BLIND18,
 }
 SPLITS = ("heldout", "tune", "all", *SPLIT_FILES)
 #: The first round's meaning router (commit 6d60720, before the second round of tuning),
@@ -270,10 +275,10 @@ BEFORE_EIGHTH_ROUND: dict[str, Any] = {
              "disambiguation_rate": 0.0579, "resolved_accuracy": 0.6198,
              "menu_rate": 0.3471, "later_accuracy": 0.3333},
 }  # fmt: skip
-#: The router as the ninth round found it (commit 7fe9275), on the eight sets outside
+#: The router as the ninth round found it (commit 7fe9275), on the nine sets outside
 #: authors wrote during that round, each scored on that commit without being read.
-#: blind10 to blind16 were then scored once more on the round's state when they arrived
-#: (the "unseen" figures below) and read; blind17 was scored at the round's end only.
+#: blind10 to blind17 were then scored once more on the round's state when they arrived
+#: (the "unseen" figures below) and read; blind18 was scored at the round's end only.
 BEFORE_NINTH_ROUND: dict[str, Any] = {
     "blind10": {"lines": 130, "routing_accuracy": 0.7462, "wrong_route_rate": 0.0538,
                 "disambiguation_rate": 0.0385, "resolved_accuracy": 0.7846,
@@ -299,9 +304,12 @@ BEFORE_NINTH_ROUND: dict[str, Any] = {
     "blind17": {"lines": 130, "routing_accuracy": 0.6385, "wrong_route_rate": 0.0846,
                 "disambiguation_rate": 0.0769, "resolved_accuracy": 0.6923,
                 "menu_rate": 0.2, "later_accuracy": 0.7143},
+    "blind18": {"lines": 130, "routing_accuracy": 0.7, "wrong_route_rate": 0.0615,
+                "disambiguation_rate": 0.0692, "resolved_accuracy": 0.7538,
+                "menu_rate": 0.1692, "later_accuracy": 0.4286},
 }  # fmt: skip
-#: Each of blind10–16 scored once when it arrived, before it was read, on the round's
-#: state at that moment (blind17's unseen figure is the benchmark's own run).
+#: Each of blind10–17 scored once when it arrived, before it was read, on the round's
+#: state at that moment (blind18's unseen figure is the benchmark's own run).
 UNSEEN_IN_NINTH_ROUND: dict[str, Any] = {
     "blind10": {"routing_accuracy": 0.7846, "wrong_route_rate": 0.0538},
     "blind11": {"routing_accuracy": 0.8462, "wrong_route_rate": 0.0462},
@@ -310,6 +318,7 @@ UNSEEN_IN_NINTH_ROUND: dict[str, Any] = {
     "blind14": {"routing_accuracy": 0.8077, "wrong_route_rate": 0.0231},
     "blind15": {"routing_accuracy": 0.6462, "wrong_route_rate": 0.0538},
     "blind16": {"routing_accuracy": 0.7923, "wrong_route_rate": 0.0615},
+    "blind17": {"routing_accuracy": 0.7077, "wrong_route_rate": 0.0538},
 }
 TARGETS = {"routing_accuracy": 0.97, "wrong_route_rate": 0.01}
 
@@ -464,6 +473,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         *load_corpus(BLIND15),
         *load_corpus(BLIND16),
         *load_corpus(BLIND17),
+        *load_corpus(BLIND18),
     ]
     timings: list[float] = []
     for _ in range(3):
@@ -510,6 +520,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "blind15_corpus": str(BLIND15.relative_to(Path(__file__).parent.parent)),
             "blind16_corpus": str(BLIND16.relative_to(Path(__file__).parent.parent)),
             "blind17_corpus": str(BLIND17.relative_to(Path(__file__).parent.parent)),
+            "blind18_corpus": str(BLIND18.relative_to(Path(__file__).parent.parent)),
             "splits": splits,
             "helpdesk": "web",
             "model": "wordllama l2_supercat 256-d (weights shipped in the wheel)",
@@ -524,11 +535,11 @@ def parser() -> argparse.ArgumentParser:
     result = argparse.ArgumentParser(description=__doc__)
     result.add_argument(
         "--split",
-        default="blind17,blind16,blind15,blind14,blind13,blind12,blind11,blind10,blind9,dev9,blind8,round8,dev8,blind4,blind,"
+        default="blind18,blind17,blind16,blind15,blind14,blind13,blind12,blind11,blind10,blind9,dev9,blind8,round8,dev8,blind4,blind,"
         "fresh,heldout,round4,round5,dev6,round6",
         help="comma-separated: heldout, tune, all (of openings.jsonl), fresh, blind, round4 "
         "blind4, round5, round6, dev6, round8, dev8, blind8, blind9, dev9, blind10, blind11, "
-        "blind12, blind13, blind14, blind15, blind16 or blind17",
+        "blind12, blind13, blind14, blind15, blind16, blind17 or blind18",
     )
     result.add_argument("--show-misses", nargs="?", const="new", default=None)
     return result
