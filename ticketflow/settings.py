@@ -254,6 +254,19 @@ class Settings(BaseSettings):
             return [name.strip().lower() for name in value.split(",") if name.strip()]
         return value
 
+    @field_validator("default_platforms")
+    @classmethod
+    def _known_platforms(cls, value: list[str]) -> list[str]:
+        """A misspelt platform fails here, not silently later as a tool with no platform."""
+        known = (*PLATFORM_NAMES, "web")
+        unknown = [name for name in value if name not in known]
+        if unknown:
+            raise ValueError(
+                f"TICKETFLOW_DEFAULT_PLATFORMS names {', '.join(unknown)}, which is no "
+                f"platform ticketflow knows; the platforms are: {', '.join(known)}"
+            )
+        return value
+
     # Every platform, nested: ``TICKETFLOW_SKIO__API_TOKEN`` and so on.
     bigcommerce: BigCommerceSettings = Field(default_factory=BigCommerceSettings)
     shopify: ShopifySettings = Field(default_factory=ShopifySettings)

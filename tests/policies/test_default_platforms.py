@@ -4,6 +4,9 @@ that says so; without one (or with several) it stays TF013."""
 
 from __future__ import annotations
 
+import pydantic
+import pytest
+
 from policies.compiler import compile_policy
 from policies.plan import CallNode
 
@@ -111,3 +114,14 @@ def test_a_subscriptions_tool_is_not_run_on_a_store_default() -> None:
         path.read_text(encoding="utf-8"), path=str(path), default_platforms=["shopify", "kustomer"]
     )
     assert {d.code for d in result.errors} == {"TF013"}
+
+
+def test_a_misspelt_default_platform_is_refused_with_the_names_it_could_be() -> None:
+    """Fail closed: "shopfy" would otherwise be dropped and every generic tool left unbound."""
+    from ticketflow.settings import Settings
+
+    with pytest.raises(pydantic.ValidationError) as refused:
+        Settings(default_platforms="shopfy,kustomer")
+    assert "shopfy" in str(refused.value)
+    assert "shopify" in str(refused.value)
+    assert Settings(default_platforms="Shopify, web").default_platforms == ["shopify", "web"]
