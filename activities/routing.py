@@ -320,6 +320,8 @@ class MeaningRouter:
         #: Each candidate's family's words: the keyword signal tells families apart, the
         #: kind of order (subscription or not) tells siblings apart.
         self._family_vocab = [merged[family[c.key]] for c in self.candidates]
+        #: The same sets by candidate key: siblings share one (`is` tells a family).
+        self._family_of = {c.key: merged[family[c.key]] for c in self.candidates}
         self._words = sorted(self._df)
 
     # -- scoring ------------------------------------------------------------------------
@@ -471,14 +473,11 @@ class MeaningRouter:
         ranked = decision.ranked
         if decision.kind != "none" or not ranked or ranked[0].score < t.recognised_floor:
             return decision
-        index = {c.key: i for i, c in enumerate(self.candidates)}
-        ours = self._family_vocab[index[ranked[0].candidate.key]]
-        rival = next(
-            (r for r in ranked if self._family_vocab[index[r.candidate.key]] is not ours), None
-        )
+        ours = self._family_of[ranked[0].candidate.key]
+        rival = next((r for r in ranked if self._family_of[r.candidate.key] is not ours), None)
         if rival is not None and ranked[0].score - rival.score < t.recognised_lead:
             return decision
-        theirs = self._family_vocab[index[rival.candidate.key]] if rival else set()
+        theirs = self._family_of[rival.candidate.key] if rival else set()
         if {stem(w) for w in recognised_wording(text)} & ours - theirs:
             return self._decide_one(ranked, text, floor=t.recognised_floor)
         return decision
@@ -599,12 +598,8 @@ class MeaningRouter:
             return Decision("none", ranked)
         top = ranked[0]
         # The family's meaning: a sibling may say it better ("the subscription box had …").
-        ours = self._family_vocab[self.candidates.index(top.candidate)]
-        semantic = max(
-            r.semantic
-            for r in ranked
-            if self._family_vocab[self.candidates.index(r.candidate)] is ours
-        )
+        ours = self._family_of[top.candidate.key]
+        semantic = max(r.semantic for r in ranked if self._family_of[r.candidate.key] is ours)
         if top.score < t.off_topic_below and top.off_topic - semantic > t.off_topic_lead:
             return Decision("none", ranked)
         if top.score < t.off_topic_below and asks_about_the_shop(text):
