@@ -12,6 +12,7 @@ word that can mean two requests ("return", "exchange", "stop") is left to the mo
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from activities.shop_questions import asks_what_the_shop_does
 
@@ -553,8 +554,11 @@ def without_told_cancellation(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)
 def in_library_words(text: str) -> str:
-    """`text` with the everyday wording above replaced by the library's own words."""
+    """`text` with the everyday wording above replaced by the library's own words. Cached:
+    one decision reads a message's wording several times (its score, the words the rules
+    read, the account-detail check), and the table is long."""
     text = without_told_cancellation(
         without_money_as_a_state(without_letter_frame(text.replace("’", "'")))
     )
